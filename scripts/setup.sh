@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Makes a fresh clone runnable: Debian packages, npm packages, Bun, and the
+# SDL window addon (whose own installer downloads from GitHub, unreachable
+# here, so we build it against Debian's libsdl2-dev instead).
+#   bash scripts/setup.sh run    what `udpvid send/receive` need
+#   bash scripts/setup.sh test   that, plus the peers the test suite uses
+set -euo pipefail
+mode=${1:-run}
+cd "$(dirname "$0")/.."
+say() { printf 'setup: %s\n' "$*" >&2; }
+
+missing=()
+command -v ffmpeg >/dev/null || missing+=(ffmpeg)
+[ -f /usr/include/SDL2/SDL.h ] || missing+=(libsdl2-dev)
+if [ "$mode" = test ]; then
+  command -v Xvfb >/dev/null || missing+=(xvfb)
+  command -v xdotool >/dev/null || missing+=(xdotool)
+  /usr/bin/python3 -c 'import cv2' 2>/dev/null || missing+=(python3-opencv)
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    say "missing system packages: ${missing[*]}"
+    say "install them first, e.g.: sudo apt-get install -y ${missing[*]}"
+    exit 1
+  fi
+fi
+
+# npm packages; install scripts are skipped because two of them download
+# from GitHub. Bun's own postinstall only unpacks a package, so run it here.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm packages"
+  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+fi
+if ! node_modules/.bin/bun --version >/dev/null 2>&1; then
+  say "unpacking Bun"
+  node node_modules/bun/install.js >/dev/null
+fi
+
+sdl=node_modules/@kmamal/sdl
+if [ ! -f "$sdl/dist/sdl.node" ]; then
+  say "building the SDL window addon against the system's SDL2"
+  nodedir=()
+  [ -f /usr/include/node/node_api.h ] && nodedir=(--nodedir=/usr)
+  (cd "$sdl" && SDL_INC=/usr/include/SDL2 SDL_LIB="$(dirname "$(find /usr/lib -name 'libSDL2.so' -print -quit)")" \
+    ../../.bin/node-gyp rebuild -j max "${nodedir[@]}" --loglevel=error >/dev/null \
+    && mkdir -p dist && cp build/Release/sdl.node dist/sdl.node)
+fi
+say "ready"
