@@ -1,0 +1,27 @@
+/** Why a datagram was refused; used as a counter key in receiver stats. */
+export type ProtocolErrorCode =
+  | "empty"
+  | "truncated"
+  | "oversized"
+  | "bad-marker"
+  | "bad-magic"
+  | "unsupported-version"
+  | "bad-flags"
+  | "bad-reserved"
+  | "bad-chunk-index"
+  | "empty-payload"
+  | "unknown-protocol";
+
+/** A datagram that does not parse. Everything from the network is hostile, so this is expected, counted and dropped. */
+export class ProtocolError extends Error {
+  constructor(
+    readonly code: ProtocolErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ProtocolError";
+  }
+}
+
+/** The largest UDP payload IPv4 can carry (65535 − 20 IP − 8 UDP). */
+export const MAX_UDP_PAYLOAD = 65507;

@@ -1,0 +1,155 @@
+import { describe, expect, test } from "bun:test";
+import { deserializeV2, type V2Packet } from "../../src/protocol/v2.ts";
+import { endOfStreamDatagram, packetizeV2 } from "../../src/packetizer/v2-packetizer.ts";
+import { V2Reassembler, type CompletedFrame } from "../../src/reassembler/v2-reassembler.ts";
+import { seededRandom, shuffle } from "../helpers/rng.ts";
+
+/** A fake "JPEG" whose bytes identify its frame, so a wrong frame or a misplaced chunk is visible. */
+function frameBytes(frameNumber: number, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i++) out[i] = (frameNumber * 131 + i * 7 + (i >> 8)) & 0xff;
+  return out;
+}
+
+function packetsOf(frameNumber: number, length: number, streamId = 42, size = 200): V2Packet[] {
+  return packetizeV2(frameBytes(frameNumber, length), { streamId, frameNumber, captureTimeUs: frameNumber * 1000 }, size).map(
+    deserializeV2,
+  );
+}
+
+function feed(r: V2Reassembler, packets: V2Packet[], now = 0): CompletedFrame[] {
+  const out: CompletedFrame[] = [];
+  for (const p of packets) {
+    const e = r.push(p, now);
+    if (e?.kind === "frame") out.push(e.frame);
+  }
+  return out;
+}
+
+function expectIntact(frames: CompletedFrame[]) {
+  for (const f of frames) expect(Buffer.from(f.jpeg).equals(Buffer.from(frameBytes(f.frameNumber, f.jpeg.length)))).toBe(true);
+}
+
+describe("V2Reassembler", () => {
+  test("in-order chunks give each frame once, intact", () => {
+    const r = new V2Reassembler();
+    const frames = feed(r, [0, 1, 2].flatMap((n) => packetsOf(n, 1000 + n)));
+    expect(frames.map((f) => f.frameNumber)).toEqual([0, 1, 2]);
+    expectIntact(frames);
+    expect(frames[1]!.captureTimeUs).toBe(1000);
+    expect(r.stats.framesCompleted).toBe(3);
+    expect(r.bufferedBytes).toBe(0);
+  });
+
+  test("shuffled and duplicated chunks within a frame still give the exact bytes", () => {
+    for (let seed = 1; seed <= 50; seed++) {
+      const random = seededRandom(seed);
+      const r = new V2Reassembler();
+      const packets = packetsOf(seed, 500 + Math.floor(random() * 5000));
+      const withDuplicates = [...packets, ...packets.filter(() => random() < 0.3)];
+      const frames = feed(r, shuffle(withDuplicates, random));
+      expect(frames.length).toBe(1);
+      expectIntact(frames);
+    }
+  });
+
+  test("duplicates after completion are stale, never a second copy", () => {
+    const r = new V2Reassembler();
+    const packets = packetsOf(5, 900);
+    expect(feed(r, [...packets, ...packets]).length).toBe(1);
+    expect(r.stats.chunksStale).toBe(packets.length);
+  });
+
+  test("a frame with a missing chunk is never yielded, and is dropped when a newer frame completes", () => {
+    const r = new V2Reassembler();
+    const frame0 = packetsOf(0, 1000);
+    const frames = feed(r, [...frame0.slice(0, -2), frame0.at(-1)!, ...packetsOf(1, 1000)]);
+    expect(frames.map((f) => f.frameNumber)).toEqual([1]);
+    expect(r.stats.framesDroppedIncomplete).toBe(1);
+    // The missing chunk arriving late cannot resurrect a frame older than one shown.
+    expect(feed(r, [frame0.at(-2)!]).length).toBe(0);
+    expect(r.framesInFlight).toBe(0);
+  });
+
+  test("random loss, reordering and duplication across frames: only whole frames, in increasing order", () => {
+    for (let seed = 1; seed <= 30; seed++) {
+      const random = seededRandom(seed * 7919);
+      const r = new V2Reassembler({ maxFramesInFlight: 3 });
+      let packets = Array.from({ length: 40 }, (_, n) => packetsOf(n, 300 + Math.floor(random() * 3000))).flat();
+      packets = packets.filter(() => random() > 0.05);
+      packets = packets.flatMap((p) => (random() < 0.05 ? [p, p] : [p]));
+      // Local reordering: swap neighbours within a small window, as networks do.
+      for (let i = 0; i < packets.length - 3; i++) {
+        if (random() < 0.2) {
+          const j = i + 1 + Math.floor(random() * 3);
+          [packets[i], packets[j]] = [packets[j]!, packets[i]!];
+        }
+      }
+      const frames = feed(r, packets);
+      expectIntact(frames);
+      const numbers = frames.map((f) => f.frameNumber);
+      expect(numbers).toEqual([...numbers].sort((a, b) => a - b));
+      expect(new Set(numbers).size).toBe(numbers.length);
+      expect(frames.length).toBeGreaterThan(5);
+      expect(r.framesInFlight).toBeLessThanOrEqual(3);
+    }
+  });
+
+  test("frame numbers wrapping around 2^32 keep flowing", () => {
+    const r = new V2Reassembler();
+    const numbers = [0xfffffffe, 0xffffffff, 0, 1];
+    const frames = feed(r, numbers.flatMap((n) => packetsOf(n, 700)));
+    expect(frames.map((f) => f.frameNumber)).toEqual(numbers);
+    expectIntact(frames);
+    // A frame from before the wrap is now old.
+    expect(feed(r, packetsOf(0xfffffff0, 700)).length).toBe(0);
+  });
+
+  test("frames in flight and buffered bytes stay capped whatever arrives", () => {
+    const r = new V2Reassembler({ maxFramesInFlight: 4, maxBufferedBytes: 10_000 });
+    // First chunk of 1000 different frames, none ever completing.
+    for (let n = 0; n < 1000; n++) r.push(packetsOf(n, 5000)[0]!, 0);
+    expect(r.framesInFlight).toBeLessThanOrEqual(4);
+    expect(r.bufferedBytes).toBeLessThanOrEqual(10_000);
+    expect(r.stats.framesDroppedIncomplete).toBeGreaterThanOrEqual(996);
+  });
+
+  test("a chunk count that disagrees with the frame's first chunk is refused", () => {
+    const r = new V2Reassembler();
+    const a = packetsOf(3, 1000, 42, 200);
+    const b = packetsOf(3, 3000, 42, 200);
+    r.push(a[0]!, 0);
+    r.push(b[1]!, 0);
+    expect(r.stats.chunksInconsistent).toBe(1);
+  });
+
+  test("expire() drops incomplete frames past their deadline", () => {
+    const r = new V2Reassembler({ frameDeadlineMs: 100 });
+    r.push(packetsOf(1, 1000)[0]!, 0);
+    r.expire(50);
+    expect(r.framesInFlight).toBe(1);
+    r.expire(150);
+    expect(r.framesInFlight).toBe(0);
+    expect(r.stats.framesDroppedIncomplete).toBe(1);
+  });
+
+  test("end of stream is reported once; a new stream id then takes over", () => {
+    const r = new V2Reassembler();
+    feed(r, packetsOf(0, 500, 1));
+    const end = deserializeV2(endOfStreamDatagram(1, 1, 0));
+    expect(r.push(end, 10)).toEqual({ kind: "end", streamId: 1 });
+    expect(r.push(end, 11)).toBeUndefined();
+    const first = r.push(packetsOf(0, 500, 2, 1000)[0]!, 12);
+    expect(first?.kind).toBe("frame");
+    expect(r.currentStreamId).toBe(2);
+  });
+
+  test("a second stream cannot barge in on a live one, but takes over once it falls silent", () => {
+    const r = new V2Reassembler({ streamSwitchAfterMs: 500 });
+    feed(r, packetsOf(0, 500, 1), 0);
+    expect(feed(r, packetsOf(0, 500, 2), 100)).toEqual([]);
+    expect(r.stats.chunksForeignStream).toBeGreaterThan(0);
+    const frames = feed(r, packetsOf(0, 500, 2), 700);
+    expect(frames.map((f) => f.streamId)).toEqual([2]);
+  });
+});
