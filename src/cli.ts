@@ -1,0 +1,88 @@
+#!/usr/bin/env bun
+import packageJson from "../package.json" with { type: "json" };
+import { formatHelp, UsageError, type CommandSpec } from "./commands/command-line.ts";
+import { describeReceiveSummary, parseReceiveOptions, receiveSpec, runReceive } from "./commands/receive.ts";
+import { describeSendSummary, parseSendOptions, runSend, sendSpec } from "./commands/send.ts";
+
+const TOP_HELP = `udpvid ${packageJson.version}: stream a video file over UDP and watch it live.
+
+Usage:
+  udpvid send [FILE] [options]    stream FILE (default ./video.mp4) to --to HOST:PORT
+  udpvid receive [options]        show the stream arriving on --port in a window
+  udpvid --version
+
+Run "udpvid send --help" or "udpvid receive --help" for their options.`;
+
+/** Runs the CLI and returns the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case "send":
+        return await sendCommand(rest);
+      case "receive":
+        return await receiveCommand(rest);
+      case "--version":
+      case "-v":
+        console.log(`udpvid ${packageJson.version}`);
+        return 0;
+      case "--help":
+      case "-h":
+      case "help":
+        console.log(TOP_HELP);
+        return 0;
+      case undefined:
+        console.error(TOP_HELP);
+        return 2;
+      default:
+        throw new UsageError(`unknown command "${command}" (expected send or receive)`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      const where = command === "send" || command === "receive" ? ` ${command}` : "";
+      console.error(`udpvid${where}: ${error.message} (see udpvid${where} --help)`);
+      return 2;
+    }
+    console.error(`udpvid: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+}
+
+async function sendCommand(argv: string[]): Promise<number> {
+  const options = parseSendOptions(argv);
+  if (options === "help") return printHelp(sendSpec);
+  const summary = await runSend(options, interruptSignal());
+  console.log(options.json ? JSON.stringify(summary) : describeSendSummary(summary));
+  return 0;
+}
+
+async function receiveCommand(argv: string[]): Promise<number> {
+  const options = parseReceiveOptions(argv);
+  if (options === "help") return printHelp(receiveSpec);
+  const summary = await runReceive(options, interruptSignal());
+  console.log(options.json ? JSON.stringify(summary) : describeReceiveSummary(summary));
+  return 0;
+}
+
+function printHelp(spec: CommandSpec): number {
+  console.log(formatHelp(spec));
+  return 0;
+}
+
+/** Aborts on the first Ctrl-C (or SIGTERM) so the command can stop cleanly; a second one exits at once. */
+function interruptSignal(): AbortSignal {
+  const controller = new AbortController();
+  const onSignal = () => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return controller.signal;
+}
+
+if (import.meta.main) {
+  process.exitCode = await main(process.argv.slice(2));
+  // The SDL addon and stray timers must not keep a finished command alive.
+  process.exit(process.exitCode);
+}

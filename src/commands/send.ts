@@ -1,0 +1,183 @@
+import { encodeJpeg, DEFAULT_JPEG_QUALITY } from "../encoder/jpeg-encoder.ts";
+import { packetizeLegacy } from "../packetizer/legacy-packetizer.ts";
+import { DEFAULT_V2_DATAGRAM_SIZE, endOfStreamDatagram, packetizeV2 } from "../packetizer/v2-packetizer.ts";
+import { FrameClock, spreadSchedule } from "../pacer/frame-clock.ts";
+import { V2_HEADER_SIZE } from "../protocol/v2.ts";
+import { MAX_UDP_PAYLOAD } from "../protocol/protocol-error.ts";
+import { parseHostPort, resolveHost } from "../socket/address.ts";
+import { UdpSender } from "../socket/udp-sender.ts";
+import { checkInputFile, FfmpegSource } from "../source/ffmpeg-source.ts";
+import { resolveFfmpeg } from "../source/ffmpeg-path.ts";
+import { orderedMap } from "../util/ordered-map.ts";
+import { formatBytes, round, StatusLine, wallClockUs } from "../util/terminal.ts";
+import { choiceOption, intOption, numberOption, parseCommand, stringOption, UsageError, type CommandSpec } from "./command-line.ts";
+
+export const sendSpec: CommandSpec = {
+  name: "send",
+  usage: "udpvid send [FILE] [options]",
+  summary: "Stream a video file (default ./video.mp4) over UDP, one JPEG per frame, paced in real time.",
+  positionals: 1,
+  options: {
+    to: { type: "string", value: "HOST:PORT", description: "where to send (default 127.0.0.1:9999)" },
+    protocol: { type: "string", value: "v2|legacy", description: "wire protocol (default v2; legacy = the lab's 1-byte marker)" },
+    width: { type: "string", value: "N", description: "scale to N pixels wide (height follows unless given)" },
+    height: { type: "string", value: "N", description: "scale to N pixels high (width follows unless given)" },
+    quality: { type: "string", value: "N", description: `JPEG quality 1-100 (default ${DEFAULT_JPEG_QUALITY})` },
+    fps: { type: "string", value: "N", description: "frames per second (default: the file's own rate)" },
+    loop: { type: "boolean", description: "start again at the end of the file, until Ctrl-C" },
+    mtu: { type: "string", value: "BYTES", description: `largest v2 datagram (default ${DEFAULT_V2_DATAGRAM_SIZE}: never fragmented)` },
+    ffmpeg: { type: "string", value: "PATH", description: "ffmpeg to decode with (else FFMPEG_BIN, ffmpeg-static, PATH)" },
+    json: { type: "boolean", description: "print the summary as one JSON object on the last line" },
+    help: { type: "boolean", short: "h", description: "show this help" },
+  },
+  footer: "The legacy protocol has no integrity or authentication: any host can inject frames.",
+};
+
+export interface SendOptions {
+  file: string;
+  to: string;
+  protocol: "v2" | "legacy";
+  width?: number;
+  height?: number;
+  quality: number;
+  fps?: number;
+  loop: boolean;
+  mtu: number;
+  ffmpeg?: string;
+  json: boolean;
+}
+
+export function parseSendOptions(argv: string[]): SendOptions | "help" {
+  const { values, positionals } = parseCommand(sendSpec, argv);
+  if (values.help) return "help";
+  const to = stringOption(values, "to") ?? "127.0.0.1:9999";
+  try {
+    parseHostPort(to);
+  } catch (error) {
+    throw new UsageError(`--to: ${(error as Error).message}`);
+  }
+  return {
+    file: positionals[0] ?? "video.mp4",
+    to,
+    protocol: choiceOption(values, "protocol", ["v2", "legacy"] as const) ?? "v2",
+    width: intOption(values, "width", 16, 16384),
+    height: intOption(values, "height", 16, 16384),
+    quality: intOption(values, "quality", 1, 100) ?? DEFAULT_JPEG_QUALITY,
+    fps: numberOption(values, "fps", 0.1, 1000),
+    loop: values.loop === true,
+    mtu: intOption(values, "mtu", V2_HEADER_SIZE + 64, MAX_UDP_PAYLOAD) ?? DEFAULT_V2_DATAGRAM_SIZE,
+    ffmpeg: stringOption(values, "ffmpeg"),
+    json: values.json === true,
+  };
+}
+
+/** Share of each frame interval over which its datagrams are spread: most of it, with slack for timer jitter. */
+const SPREAD_SHARE = 0.7;
+const END_REPEATS = 3;
+
+export interface SendSummary {
+  to: string;
+  protocol: string;
+  width: number;
+  height: number;
+  frames: number;
+  datagrams: number;
+  bytes: number;
+  seconds: number;
+  fps: number;
+  mbps: number;
+  sendErrors: number;
+  stoppedByUser: boolean;
+}
+
+export async function runSend(options: SendOptions, signal: AbortSignal): Promise<SendSummary> {
+  const ffmpeg = resolveFfmpeg(options.ffmpeg);
+  checkInputFile(options.file);
+  const target = parseHostPort(options.to);
+  const destination = await resolveHost(target.host);
+  const source = await FfmpegSource.open({ ffmpeg, input: options.file, width: options.width, height: options.height, loop: options.loop });
+  const { width, height } = source.info;
+  const fps = options.fps ?? source.info.fps;
+  const sender = await UdpSender.open(destination.address, target.port, destination.family);
+  const info = options.json ? console.error : console.log;
+  info(`Streaming video to ${target.host}:${target.port} (${width}x${height}, ${round(fps)} fps, ${options.protocol})`);
+
+  const streamId = crypto.getRandomValues(new Uint32Array(1))[0]!;
+  const status = new StatusLine();
+  const startMs = performance.now();
+  const clock = new FrameClock(fps, startMs);
+  const startUs = wallClockUs();
+  let frames = 0;
+  const stop = () => source.close();
+  signal.addEventListener("abort", stop);
+  const statusTimer = setInterval(() => {
+    const seconds = (performance.now() - startMs) / 1000;
+    status.update(
+      `sent ${frames} frames  ${round(frames / seconds, 1)} fps  ${round((sender.stats.bytesSent * 8) / seconds / 1e6, 1)} Mbit/s  ${formatBytes(sender.stats.bytesSent)}` +
+        (sender.stats.sendErrors ? `  ${sender.stats.sendErrors} send errors` : ""),
+    );
+  }, 500);
+
+  try {
+    const encoded = orderedMap(source.frames(), async (frame) => encodeJpeg(frame.rgb, width, height, options.quality), 2);
+    for await (const jpeg of encoded) {
+      if (signal.aborted) break;
+      const dueMs = clock.dueMs(frames);
+      await sleepUntil(dueMs);
+      // Capture time is the frame's presentation instant on this sender's clock, as a camera would stamp it.
+      const captureTimeUs = startUs + Math.round((dueMs - startMs) * 1000);
+      const datagrams =
+        options.protocol === "v2" ? packetizeV2(jpeg, { streamId, frameNumber: frames, captureTimeUs }, options.mtu) : packetizeLegacy(jpeg);
+      const beginMs = Math.max(dueMs, performance.now());
+      const windowMs = Math.max(0, Math.min(clock.intervalMs * SPREAD_SHARE, clock.dueMs(frames + 1) - beginMs));
+      for (const slot of spreadSchedule(datagrams.length, windowMs)) {
+        await sleepUntil(beginMs + slot.atMs);
+        await sender.send(datagrams, slot.from, slot.to);
+      }
+      frames++;
+    }
+    // The last frame is on screen for one interval: a 10 s file takes 10 s.
+    if (!signal.aborted) await sleepUntil(clock.dueMs(frames));
+  } finally {
+    signal.removeEventListener("abort", stop);
+    clearInterval(statusTimer);
+    status.clear();
+    source.close();
+  }
+  const seconds = (performance.now() - startMs) / 1000;
+  if (options.protocol === "v2") {
+    for (let i = 0; i < END_REPEATS; i++) {
+      await sender.send([endOfStreamDatagram(streamId, frames, wallClockUs())]);
+      await Bun.sleep(5);
+    }
+  }
+  sender.close();
+  const { bytesSent, datagramsSent, sendErrors } = sender.stats;
+  return {
+    to: `${target.host}:${target.port}`,
+    protocol: options.protocol,
+    width,
+    height,
+    frames,
+    datagrams: datagramsSent,
+    bytes: bytesSent,
+    seconds: round(seconds, 3),
+    fps: round(frames / seconds, 2),
+    mbps: round((bytesSent * 8) / seconds / 1e6, 2),
+    sendErrors,
+    stoppedByUser: signal.aborted,
+  };
+}
+
+export function describeSendSummary(s: SendSummary): string {
+  return (
+    `Sent ${s.frames} frames (${formatBytes(s.bytes)} in ${s.datagrams} datagrams) to ${s.to} in ${s.seconds.toFixed(2)} s: ` +
+    `${s.fps} fps, ${s.mbps} Mbit/s` +
+    (s.sendErrors ? `, ${s.sendErrors} datagrams refused by the OS (is anyone listening?)` : "")
+  );
+}
+
+async function sleepUntil(deadlineMs: number): Promise<void> {
+  const wait = deadlineMs - performance.now();
+  if (wait > 0) await Bun.sleep(wait);
+}

@@ -1,0 +1,43 @@
+import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** Parses HOST:PORT, [IPv6]:PORT or a bare PORT (meaning 127.0.0.1). Throws a one-line reason. */
+export function parseHostPort(text: string, defaultHost = "127.0.0.1"): HostPort {
+  const bracketed = /^\[([^\]]+)\]:(\d+)$/.exec(text);
+  const plain = /^([^:]+):(\d+)$/.exec(text);
+  const portOnly = /^(\d+)$/.exec(text);
+  const [host, portText] = bracketed
+    ? [bracketed[1]!, bracketed[2]!]
+    : plain
+      ? [plain[1]!, plain[2]!]
+      : portOnly
+        ? [defaultHost, portOnly[1]!]
+        : [undefined, undefined];
+  if (host === undefined || portText === undefined) throw new RangeError(`"${text}" is not HOST:PORT (e.g. 127.0.0.1:9999 or [::1]:9999)`);
+  return { host, port: parsePort(portText, false) };
+}
+
+export function parsePort(text: string, allowZero: boolean): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535 || (port === 0 && !allowZero)) {
+    throw new RangeError(`port must be a whole number from ${allowZero ? 0 : 1} to 65535, got "${text}"`);
+  }
+  return port;
+}
+
+/** Resolves a host name to an IP address: Bun's UDP send takes addresses only. */
+export async function resolveHost(host: string): Promise<{ address: string; family: 4 | 6 }> {
+  const family = isIP(host);
+  if (family === 4 || family === 6) return { address: host, family };
+  try {
+    const result = await lookup(host);
+    return { address: result.address, family: result.family === 6 ? 6 : 4 };
+  } catch {
+    throw new Error(`cannot resolve host "${host}"`);
+  }
+}

@@ -1,0 +1,93 @@
+import type { udp } from "bun";
+
+export interface UdpSenderStats {
+  datagramsSent: number;
+  bytesSent: number;
+  /** Datagrams the OS refused, e.g. after ICMP port unreachable when no one is listening. */
+  sendErrors: number;
+  lastError: string | undefined;
+}
+
+const DRAIN_WAIT_MS = 20;
+const ATTEMPTS = 3;
+
+/**
+ * The sending edge: a thin shell over Bun.udpSocket that batches with
+ * sendMany, waits for drain when the OS buffer is full, and survives
+ * errors (a refused port makes later sends fail) by counting them.
+ */
+export class UdpSender {
+  readonly stats: UdpSenderStats = { datagramsSent: 0, bytesSent: 0, sendErrors: 0, lastError: undefined };
+  private drainWaiters: (() => void)[] = [];
+
+  private constructor(
+    private readonly socket: udp.Socket<"uint8array">,
+    private readonly port: number,
+    private readonly address: string,
+  ) {}
+
+  static async open(address: string, port: number, family: 4 | 6): Promise<UdpSender> {
+    let sender: UdpSender | undefined;
+    const socket = await Bun.udpSocket({
+      hostname: family === 6 ? "::" : "0.0.0.0",
+      binaryType: "uint8array",
+      socket: {
+        drain: () => sender?.wakeDrainWaiters(),
+        error: (...args: unknown[]) => {
+          // Bun passes the Error last; ICMP errors land here asynchronously.
+          const error = args.at(-1);
+          if (sender) sender.stats.lastError = error instanceof Error ? error.message : String(error);
+        },
+      },
+    });
+    sender = new UdpSender(socket, port, address);
+    return sender;
+  }
+
+  /** Sends datagrams[from, to); resolves when the OS has taken them or they were counted as errors. */
+  async send(datagrams: readonly Uint8Array[], from = 0, to = datagrams.length): Promise<void> {
+    let next = from;
+    for (let attempt = 0; next < to && attempt < ATTEMPTS; attempt++) {
+      if (attempt > 0) await this.waitForDrain();
+      next += this.sendNow(datagrams, next, to);
+    }
+    if (next < to) {
+      this.stats.sendErrors += to - next;
+    }
+  }
+
+  close(): void {
+    this.socket.close();
+    this.wakeDrainWaiters();
+  }
+
+  private sendNow(datagrams: readonly Uint8Array[], from: number, to: number): number {
+    const packets: (Uint8Array | number | string)[] = [];
+    for (let i = from; i < to; i++) packets.push(datagrams[i]!, this.port, this.address);
+    let sent = 0;
+    try {
+      sent = this.socket.sendMany(packets as Parameters<typeof this.socket.sendMany>[0]);
+    } catch (error) {
+      this.stats.lastError = error instanceof Error ? error.message : String(error);
+    }
+    for (let i = from; i < from + sent; i++) this.stats.bytesSent += datagrams[i]!.length;
+    this.stats.datagramsSent += sent;
+    return sent;
+  }
+
+  private waitForDrain(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, DRAIN_WAIT_MS);
+      this.drainWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private wakeDrainWaiters(): void {
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const wake of waiters) wake();
+  }
+}

@@ -1,0 +1,161 @@
+import { statSync } from "node:fs";
+
+export interface VideoInfo {
+  width: number;
+  height: number;
+  /** Frames per second of the decoded output. */
+  fps: number;
+  /** Length of the input, when ffmpeg knows it. */
+  durationSeconds: number | undefined;
+}
+
+export interface RawFrame {
+  /** 0-based count of frames read from this source. */
+  index: number;
+  /** Packed RGB, 3 bytes a pixel, width × height × 3 bytes. */
+  rgb: Uint8Array;
+}
+
+export interface SourceOptions {
+  ffmpeg: string;
+  input: string;
+  width?: number;
+  height?: number;
+  loop?: boolean;
+}
+
+export class SourceError extends Error {}
+
+/** Checks the input before ffmpeg does, so the common mistakes get a plain message. */
+export function checkInputFile(input: string): void {
+  let stats;
+  try {
+    stats = statSync(input);
+  } catch {
+    throw new SourceError(`${input}: no such file`);
+  }
+  if (stats.isDirectory()) throw new SourceError(`${input} is a directory, not a video file`);
+}
+
+/** ffmpeg's `-vf scale` for the requested size; -1 keeps the aspect ratio for the side not given. */
+export function scaleFilter(width: number | undefined, height: number | undefined): string | undefined {
+  if (width === undefined && height === undefined) return undefined;
+  return `scale=${width ?? -1}:${height ?? -1}`;
+}
+
+/** Reads the raw-video output stream's size and rate, and the input duration, from ffmpeg's log. */
+export function parseFfmpegHeader(log: string): VideoInfo | undefined {
+  const output = log.indexOf("Output #0");
+  if (output < 0) return undefined;
+  const stream = /Stream #\d+:\d+.*?: Video: .*?, (\d+)x(\d+).*?, ([\d.]+) (k?)fps/.exec(log.slice(output));
+  if (!stream) return undefined;
+  const duration = /Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)/.exec(log.slice(0, output));
+  return {
+    width: Number(stream[1]),
+    height: Number(stream[2]),
+    fps: Number(stream[3]) * (stream[4] ? 1000 : 1),
+    durationSeconds: duration ? Number(duration[1]) * 3600 + Number(duration[2]) * 60 + Number(duration[3]) : undefined,
+  };
+}
+
+/**
+ * A video file decoded by an ffmpeg child process into raw RGB frames.
+ * ffmpeg does the scaling, so only the size we send crosses the pipe.
+ */
+export class FfmpegSource {
+  private constructor(
+    readonly info: VideoInfo,
+    private readonly process: Bun.Subprocess<"ignore", "pipe", "pipe">,
+    private readonly log: { tail: string },
+  ) {}
+
+  static async open(options: SourceOptions): Promise<FfmpegSource> {
+    const scale = scaleFilter(options.width, options.height);
+    const args = [
+      options.ffmpeg,
+      "-hide_banner",
+      "-nostdin",
+      "-nostats",
+      ...(options.loop ? ["-stream_loop", "-1"] : []),
+      "-i",
+      options.input,
+      ...(scale ? ["-vf", scale] : []),
+      "-map",
+      "0:v:0",
+      "-f",
+      "rawvideo",
+      "-pix_fmt",
+      "rgb24",
+      "pipe:1",
+    ];
+    const child = Bun.spawn(args, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    const log = { tail: "" };
+    const info = await readHeader(child, log);
+    if (!info) {
+      const exitCode = await child.exited;
+      const reason = lastLines(log.tail) || `ffmpeg exited with code ${exitCode}`;
+      throw new SourceError(`cannot decode ${options.input}: ${reason}`);
+    }
+    return new FfmpegSource(info, child, log);
+  }
+
+  /** Yields frames until the input ends; throws if ffmpeg fails mid-way. */
+  async *frames(): AsyncGenerator<RawFrame> {
+    const frameSize = this.info.width * this.info.height * 3;
+    let frame = new Uint8Array(frameSize);
+    let filled = 0;
+    let index = 0;
+    for await (const chunk of this.process.stdout) {
+      let offset = 0;
+      while (offset < chunk.length) {
+        const take = Math.min(frameSize - filled, chunk.length - offset);
+        frame.set(chunk.subarray(offset, offset + take), filled);
+        filled += take;
+        offset += take;
+        if (filled === frameSize) {
+          yield { index: index++, rgb: frame };
+          frame = new Uint8Array(frameSize);
+          filled = 0;
+        }
+      }
+    }
+    const exitCode = await this.process.exited;
+    if (exitCode !== 0 && !this.process.killed) {
+      throw new SourceError(`ffmpeg failed after ${index} frames: ${lastLines(this.log.tail) || `exit code ${exitCode}`}`);
+    }
+  }
+
+  close(): void {
+    if (this.process.exitCode === null) this.process.kill();
+  }
+}
+
+/** Reads stderr until the output stream is described; keeps draining it afterwards so ffmpeg never blocks on it. */
+async function readHeader(child: Bun.Subprocess<"ignore", "pipe", "pipe">, log: { tail: string }): Promise<VideoInfo | undefined> {
+  const reader = child.stderr.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  while (true) {
+    const { value, done } = await reader.read();
+    if (done) {
+      log.tail = text;
+      return undefined;
+    }
+    text += decoder.decode(value, { stream: true });
+    const info = parseFfmpegHeader(text);
+    if (info) {
+      void drain(reader, decoder, log);
+      return info;
+    }
+  }
+}
+
+async function drain(reader: { read(): Promise<{ done: boolean; value?: Uint8Array }> }, decoder: TextDecoder, log: { tail: string }) {
+  for (let r = await reader.read(); !r.done; r = await reader.read()) {
+    log.tail = (log.tail + decoder.decode(r.value, { stream: true })).slice(-4096);
+  }
+}
+
+function lastLines(text: string): string {
+  return text.trim().split("\n").slice(-2).join(" ").trim();
+}

@@ -1,0 +1,38 @@
+/** A single status line that rewrites itself on a terminal, and stays silent when stderr is not one. */
+export class StatusLine {
+  private readonly enabled: boolean;
+  private shown = false;
+
+  constructor(enabled = process.stderr.isTTY === true) {
+    this.enabled = enabled;
+  }
+
+  update(text: string): void {
+    if (!this.enabled) return;
+    const width = process.stderr.columns || 100;
+    process.stderr.write(`\r\x1b[2K${text.slice(0, width - 1)}`);
+    this.shown = true;
+  }
+
+  clear(): void {
+    if (this.enabled && this.shown) process.stderr.write("\r\x1b[2K");
+    this.shown = false;
+  }
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(2)} GB`;
+  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
+  if (bytes >= 1e3) return `${(bytes / 1e3).toFixed(1)} kB`;
+  return `${bytes} B`;
+}
+
+/** Rounds for display and JSON: summaries should be readable, not 15 digits long. */
+export function round(value: number, digits = 2): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}
+
+export function wallClockUs(): number {
+  return Math.round((performance.timeOrigin + performance.now()) * 1000);
+}
