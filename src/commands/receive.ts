@@ -1,4 +1,4 @@
-import { decodeJpeg, type RgbImage } from "../decoder/jpeg-decoder.ts";
+import { decodeJpeg, type RgbaImage } from "../decoder/jpeg-decoder.ts";
 import { LatestFrameDecoder } from "../decoder/latest-frame-decoder.ts";
 import type { SdlWindowDisplay } from "../display/sdl-window.ts";
 import { MjpegRecorder } from "../recorder/mjpeg-recorder.ts";
@@ -97,10 +97,13 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
   }
 
   let shown = 0;
-  const decoder = new LatestFrameDecoder<AssembledFrame, RgbImage>(
+  let firstShownMs = 0;
+  let lastShownMs = 0;
+  const decoder = new LatestFrameDecoder<AssembledFrame, RgbaImage>(
     (frame) => decodeJpeg(frame.jpeg),
     (frame, image) => {
-      shown++;
+      lastShownMs = performance.now();
+      if (shown++ === 0) firstShownMs = lastShownMs;
       recorder?.write(frame.jpeg);
       display?.show(image);
       if (frame.captureTimeUs !== undefined) latency.add((wallClockUs() - frame.captureTimeUs) / 1000);
@@ -176,7 +179,8 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
     framesSkipped: decoder.stats.skipped,
     framesDroppedIncomplete: assembler.framesDroppedIncomplete,
     framesCorrupt: decoder.stats.corrupt,
-    fps: round(shown / seconds, 2),
+    // Over the time frames were being shown, not the time spent waiting for a stream.
+    fps: shown > 1 ? round((shown - 1) / ((lastShownMs - firstShownMs) / 1000), 2) : 0,
     mbps: round((assembler.stats.bytesReceived * 8) / seconds / 1e6, 2),
     latencyMs: latency.count > 0 ? { p50: p(50), p95: p(95), p99: p(99) } : null,
     streamEnded,

@@ -1,4 +1,4 @@
-import type { RgbImage } from "../decoder/jpeg-decoder.ts";
+import type { RgbaImage } from "../decoder/jpeg-decoder.ts";
 import { letterbox } from "./letterbox.ts";
 
 export const WINDOW_TITLE = "Video Stream";
@@ -14,7 +14,7 @@ export class DisplayUnavailableError extends Error {}
  * headless runs never load it.
  */
 export class SdlWindowDisplay {
-  private last: RgbImage | undefined;
+  private last: RgbaImage | undefined;
   private closed = false;
 
   private constructor(
@@ -44,7 +44,10 @@ export class SdlWindowDisplay {
       );
     }
     try {
-      const window = sdl.video.createWindow({ title: WINDOW_TITLE, width, height, resizable: true });
+      // Software rendering without vsync: a vsync'd present blocks the JS thread (and so the socket)
+      // for a whole refresh, and where the "accelerated" renderer is a software GL (VMs, Xvfb, remote X)
+      // it measured 2x slower than SDL's plain software path.
+      const window = sdl.video.createWindow({ title: WINDOW_TITLE, width, height, resizable: true, accelerated: false, vsync: false });
       const display = new SdlWindowDisplay(window, onQuit);
       display.clear();
       return display;
@@ -53,7 +56,7 @@ export class SdlWindowDisplay {
     }
   }
 
-  show(image: RgbImage): void {
+  show(image: RgbaImage): void {
     this.last = image;
     this.redraw();
   }
@@ -68,16 +71,16 @@ export class SdlWindowDisplay {
   }
 
   private clear(): void {
-    const black = Buffer.alloc(3);
-    this.window.render(1, 1, 3, "rgb24", black, { dstRect: { x: 0, y: 0, width: 0, height: 0 } });
+    // One black pixel stretched over the window: black until the first frame.
+    this.window.render(1, 1, 4, "rgba32", Buffer.from([0, 0, 0, 255]));
   }
 
   private redraw(): void {
     if (this.closed || this.window.destroyed || !this.last) return;
-    const { width, height, rgb } = this.last;
+    const { width, height, rgba } = this.last;
     const dstRect = letterbox(width, height, this.window.pixelWidth, this.window.pixelHeight);
-    const buffer = Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength);
-    this.window.render(width, height, width * 3, "rgb24", buffer, { dstRect, scaling: "linear" });
+    const buffer = Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength);
+    this.window.render(width, height, width * 4, "rgba32", buffer, { dstRect, scaling: "linear" });
   }
 }
 
