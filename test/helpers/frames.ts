@@ -1,0 +1,79 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { VIDEO } from "./udpvid.ts";
+
+export function tempDir(prefix = "udpvid-test-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+function ffmpeg(args: string[]): Buffer {
+  const result = Bun.spawnSync(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", ...args], { stdout: "pipe", stderr: "pipe" });
+  if (result.exitCode !== 0) throw new Error(`ffmpeg ${args.join(" ")} failed: ${result.stderr.toString()}`);
+  return result.stdout;
+}
+
+/** Cuts the first `seconds` of video.mp4, scaled to `width` wide, into a new file: "part of video.mp4" for quick tests. */
+export function makeClip(dir: string, seconds: number, width: number, name = "clip.mp4"): string {
+  const out = join(dir, name);
+  ffmpeg(["-i", VIDEO, "-t", String(seconds), "-vf", `scale=${width}:-2`, "-c:v", "libx264", "-crf", "18", "-preset", "veryfast", "-an", "-y", out]);
+  return out;
+}
+
+/** Decodes every frame of a video (or MJPEG stream) to packed RGB frames of width × height. */
+export function decodeFrames(input: string, width: number, height: number, inputFormat?: string): Uint8Array[] {
+  const raw = ffmpeg([
+    ...(inputFormat ? ["-f", inputFormat] : []),
+    "-i",
+    input,
+    "-vf",
+    `scale=${width}:${height}`,
+    "-fps_mode",
+    "passthrough",
+    "-f",
+    "rawvideo",
+    "-pix_fmt",
+    "rgb24",
+    "pipe:1",
+  ]);
+  const size = width * height * 3;
+  const frames: Uint8Array[] = [];
+  for (let offset = 0; offset + size <= raw.length; offset += size) frames.push(raw.subarray(offset, offset + size));
+  return frames;
+}
+
+/** Peak signal-to-noise ratio of two same-size 8-bit images, in dB (Infinity when identical). */
+export function psnr(a: Uint8Array, b: Uint8Array): number {
+  if (a.length !== b.length) throw new Error(`images differ in size: ${a.length} vs ${b.length}`);
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = a[i]! - b[i]!;
+    sum += d * d;
+  }
+  const mse = sum / a.length;
+  return mse === 0 ? Infinity : 10 * Math.log10((255 * 255) / mse);
+}
+
+export interface Match {
+  sourceIndex: number;
+  psnr: number;
+  /** PSNR against the next-best source frame: a margin shows the match is not a coincidence. */
+  runnerUp: number;
+}
+
+/** For each received frame, the source frame it matches best (searching forward from the previous match). */
+export function matchFrames(received: Uint8Array[], source: Uint8Array[]): Match[] {
+  const matches: Match[] = [];
+  let from = 0;
+  for (const frame of received) {
+    let best: Match = { sourceIndex: -1, psnr: -Infinity, runnerUp: -Infinity };
+    for (let i = from; i < Math.min(source.length, from + 30); i++) {
+      const value = psnr(frame, source[i]!);
+      if (value > best.psnr) best = { sourceIndex: i, psnr: value, runnerUp: best.psnr };
+      else if (value > best.runnerUp) best.runnerUp = value;
+    }
+    matches.push(best);
+    if (best.sourceIndex >= 0) from = best.sourceIndex + 1;
+  }
+  return matches;
+}

@@ -1,0 +1,73 @@
+import { join } from "node:path";
+
+export const ROOT = join(import.meta.dir, "..", "..");
+export const CLI = join(ROOT, "src", "cli.ts");
+export const VIDEO = join(ROOT, "video.mp4");
+
+export interface Running {
+  process: Bun.Subprocess<"ignore", "pipe", "pipe">;
+  stdout: Promise<string>;
+  stderr: Promise<string>;
+  /** Resolves with the port from the "Listening on ADDR:PORT" line. */
+  listening: Promise<number>;
+  kill(): void;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Starts `udpvid ARGS` under the same Bun that runs the tests. */
+export function startUdpvid(args: string[], env: Record<string, string | undefined> = {}): Running {
+  const process_ = Bun.spawn([process.execPath, CLI, ...args], {
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, ...env },
+  });
+  let onListening: (port: number) => void = () => {};
+  let onFailed: (error: Error) => void = () => {};
+  const listening = new Promise<number>((resolve, reject) => {
+    onListening = resolve;
+    onFailed = reject;
+  });
+  const collect = async (stream: ReadableStream<Uint8Array>) => {
+    let text = "";
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) {
+      text += decoder.decode(chunk, { stream: true });
+      const match = /Listening on \S+:(\d+)/.exec(text);
+      if (match) onListening(Number(match[1]));
+    }
+    return text;
+  };
+  const stdout = collect(process_.stdout);
+  const stderr = collect(process_.stderr);
+  void process_.exited.then(async () => onFailed(new Error(`udpvid exited before listening: ${await stderr}`)));
+  listening.catch(() => {}); // only a failure for callers that wait for it
+
+  const kill = () => {
+    if (process_.exitCode === null) process_.kill();
+  };
+  return { process: process_, stdout, stderr, listening, kill, [Symbol.asyncDispose]: async () => kill() };
+}
+
+export interface Finished {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function finish(running: Running, timeoutMs = 30_000): Promise<Finished> {
+  const timer = setTimeout(() => running.kill(), timeoutMs);
+  const exitCode = await running.process.exited;
+  clearTimeout(timer);
+  return { exitCode, stdout: await running.stdout, stderr: await running.stderr };
+}
+
+export async function runUdpvid(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 30_000): Promise<Finished> {
+  return finish(startUdpvid(args, env), timeoutMs);
+}
+
+/** The JSON summary printed as the last line of stdout with --json. */
+export function lastJson<T = Record<string, unknown>>(stdout: string): T {
+  const lines = stdout.trim().split("\n");
+  return JSON.parse(lines.at(-1)!) as T;
+}
