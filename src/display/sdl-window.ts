@@ -8,6 +8,9 @@ type SdlWindow = ReturnType<Sdl["video"]["createWindow"]>;
 
 export class DisplayUnavailableError extends Error {}
 
+/** SDL falls back to these when there is no display: a window there is invisible, so refuse it. */
+const HEADLESS_DRIVERS = new Set(["offscreen", "dummy", "evdev"]);
+
 /**
  * The window: shows the newest frame letterboxed, and reports when the user
  * asks to quit (q, Esc, or closing it). SDL is imported here only, so that
@@ -42,6 +45,10 @@ export class SdlWindowDisplay {
       throw new DisplayUnavailableError(
         `cannot load the SDL window library (${firstLine(error)}); install libsdl2 (apt-get install libsdl2-2.0-0) or use --headless`,
       );
+    }
+    const driver = sdl.info.drivers.video.current;
+    if (driver === null || HEADLESS_DRIVERS.has(driver)) {
+      throw new DisplayUnavailableError(`no display to open a window on (SDL video driver: ${driver ?? "none"}); set DISPLAY, or use --headless`);
     }
     try {
       // Software rendering without vsync: a vsync'd present blocks the JS thread (and so the socket)
