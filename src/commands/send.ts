@@ -87,6 +87,8 @@ export interface SendSummary {
   fps: number;
   mbps: number;
   sendErrors: number;
+  errorReports: number;
+  lastError: string | null;
   stoppedByUser: boolean;
 }
 
@@ -114,7 +116,7 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
     const seconds = (performance.now() - startMs) / 1000;
     status.update(
       `sent ${frames} frames  ${round(frames / seconds, 1)} fps  ${round((sender.stats.bytesSent * 8) / seconds / 1e6, 1)} Mbit/s  ${formatBytes(sender.stats.bytesSent)}` +
-        (sender.stats.sendErrors ? `  ${sender.stats.sendErrors} send errors` : ""),
+        (sender.stats.sendErrors + sender.stats.errorReports ? `  ${sender.stats.sendErrors + sender.stats.errorReports} errors` : ""),
     );
   }, 500);
 
@@ -152,7 +154,7 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
     }
   }
   sender.close();
-  const { bytesSent, datagramsSent, sendErrors } = sender.stats;
+  const { bytesSent, datagramsSent, sendErrors, errorReports, lastError } = sender.stats;
   return {
     to: `${target.host}:${target.port}`,
     protocol: options.protocol,
@@ -165,6 +167,8 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
     fps: round(frames / seconds, 2),
     mbps: round((bytesSent * 8) / seconds / 1e6, 2),
     sendErrors,
+    errorReports,
+    lastError: lastError ?? null,
     stoppedByUser: signal.aborted,
   };
 }
@@ -173,7 +177,8 @@ export function describeSendSummary(s: SendSummary): string {
   return (
     `Sent ${s.frames} frames (${formatBytes(s.bytes)} in ${s.datagrams} datagrams) to ${s.to} in ${s.seconds.toFixed(2)} s: ` +
     `${s.fps} fps, ${s.mbps} Mbit/s` +
-    (s.sendErrors ? `, ${s.sendErrors} datagrams refused by the OS (is anyone listening?)` : "")
+    (s.sendErrors ? `; ${s.sendErrors} datagrams could not be sent` : "") +
+    (s.errorReports ? `; ${s.errorReports} errors reported back (last: ${s.lastError}): is anyone listening at ${s.to}?` : "")
   );
 }
 

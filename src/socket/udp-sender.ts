@@ -3,8 +3,10 @@ import type { udp } from "bun";
 export interface UdpSenderStats {
   datagramsSent: number;
   bytesSent: number;
-  /** Datagrams the OS refused, e.g. after ICMP port unreachable when no one is listening. */
+  /** Datagrams the OS would not take even after retrying. */
   sendErrors: number;
+  /** Errors reported back for earlier datagrams, e.g. ICMP port unreachable: nobody is listening there. */
+  errorReports: number;
   lastError: string | undefined;
 }
 
@@ -17,7 +19,7 @@ const ATTEMPTS = 3;
  * errors (a refused port makes later sends fail) by counting them.
  */
 export class UdpSender {
-  readonly stats: UdpSenderStats = { datagramsSent: 0, bytesSent: 0, sendErrors: 0, lastError: undefined };
+  readonly stats: UdpSenderStats = { datagramsSent: 0, bytesSent: 0, sendErrors: 0, errorReports: 0, lastError: undefined };
   private drainWaiters: (() => void)[] = [];
 
   private constructor(
@@ -36,7 +38,9 @@ export class UdpSender {
         error: (...args: unknown[]) => {
           // Bun passes the Error last; ICMP errors land here asynchronously.
           const error = args.at(-1);
-          if (sender) sender.stats.lastError = error instanceof Error ? error.message : String(error);
+          if (!sender) return;
+          sender.stats.errorReports++;
+          sender.stats.lastError = error instanceof Error ? error.message : String(error);
         },
       },
     });

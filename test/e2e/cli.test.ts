@@ -1,0 +1,127 @@
+import { describe, expect, test } from "bun:test";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import packageJson from "../../package.json" with { type: "json" };
+import { makeClip, tempDir } from "../helpers/frames.ts";
+import { finish, lastJson, runUdpvid, startUdpvid } from "../helpers/udpvid.ts";
+
+function expectOneLineError(result: { stderr: string }, text: string) {
+  const lines = result.stderr.trim().split("\n").filter((l) => !/^(SDL|error: XDG)/.test(l));
+  expect(lines.length).toBe(1);
+  expect(lines[0]).toContain(text);
+  expect(result.stderr).not.toContain("    at ");
+}
+
+describe("entry point", () => {
+  test("--version prints the package version", async () => {
+    const result = await runUdpvid(["--version"]);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout.trim()).toBe(`udpvid ${packageJson.version}`);
+  });
+
+  test.each(["send", "receive"])("%s --help lists its options", async (command) => {
+    const result = await runUdpvid([command, "--help"]);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain(`Usage: udpvid ${command}`);
+    expect(result.stdout).toContain(command === "send" ? "--to HOST:PORT" : "--idle-timeout SECONDS");
+    expect(result.stdout).toContain("legacy protocol has no integrity");
+  });
+
+  test.each([
+    [["frobnicate"], 'unknown command "frobnicate"'],
+    [["send", "--bogus"], "unknown option --bogus"],
+    [["receive", "--verbose"], "unknown option --verbose"],
+    [["send", "--quality", "0"], "--quality must be a whole number from 1 to 100"],
+    [["send", "--quality", "high"], "--quality must be a whole number"],
+    [["send", "--fps", "0"], "--fps must be a number from 0.1 to 1000"],
+    [["send", "--fps=-3"], "--fps must be a number"],
+    [["send", "--protocol", "rtp"], "--protocol must be one of v2, legacy"],
+    [["send", "--to", "nowhere"], '--to: "nowhere" is not HOST:PORT'],
+    [["send", "--to", "127.0.0.1:70000"], "port must be a whole number from 1 to 65535"],
+    [["send", "--mtu", "20"], "--mtu must be a whole number"],
+    [["send", "a.mp4", "b.mp4"], 'unexpected argument "b.mp4"'],
+    [["receive", "--port"], "option --port needs a value"],
+    [["receive", "--port", "x"], "--port: port must be a whole number"],
+    [["receive", "--idle-timeout", "0"], "--idle-timeout must be a number"],
+    [["receive", "--headless=yes"], "option --headless takes no value"],
+  ])("usage error %p → exit 2 and one line: %s", async (args, message) => {
+    const result = await runUdpvid(args);
+    expect(result.exitCode).toBe(2);
+    expectOneLineError(result, message);
+  });
+});
+
+describe("send: bad input gets a clear message", () => {
+  const dir = tempDir();
+
+  test("a missing file", async () => {
+    const result = await runUdpvid(["send", join(dir, "missing.mp4")]);
+    expect(result.exitCode).toBe(1);
+    expectOneLineError(result, "missing.mp4: no such file");
+  });
+
+  test("a directory", async () => {
+    const sub = join(dir, "folder");
+    mkdirSync(sub);
+    const result = await runUdpvid(["send", sub]);
+    expect(result.exitCode).toBe(1);
+    expectOneLineError(result, "is a directory, not a video file");
+  });
+
+  test("a file that is not a video", async () => {
+    const notVideo = join(dir, "notes.mp4");
+    writeFileSync(notVideo, "this is text, not video\n".repeat(100));
+    const result = await runUdpvid(["send", notVideo]);
+    expect(result.exitCode).toBe(1);
+    expectOneLineError(result, "cannot decode");
+  });
+
+  test("no working ffmpeg: one error naming all four places", async () => {
+    const result = await runUdpvid(["send", "--ffmpeg", "/nonexistent/ffmpeg"]);
+    expect(result.exitCode).toBe(1);
+    expectOneLineError(result, "no working ffmpeg");
+    for (const place of ["--ffmpeg", "FFMPEG_BIN", "ffmpeg-static", "PATH"]) expect(result.stderr).toContain(place);
+  });
+
+  test("FFMPEG_BIN is used when --ffmpeg is not given", async () => {
+    const result = await runUdpvid(["send", "--to", "127.0.0.1:9"], { FFMPEG_BIN: "/nonexistent/ffmpeg-from-env" });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain("FFMPEG_BIN: /nonexistent/ffmpeg-from-env does not run");
+  });
+
+  test("nobody listening: the sender keeps going, counts refused datagrams, exits 0", async () => {
+    const clip = makeClip(dir, 1, 160);
+    // Port 9 (discard) on loopback: nothing listens, so the kernel answers ICMP port unreachable.
+    const result = await runUdpvid(["send", clip, "--to", "127.0.0.1:9", "--json"]);
+    expect(result.exitCode).toBe(0);
+    const summary = lastJson<{ frames: number; errorReports: number; lastError: string }>(result.stdout);
+    expect(summary.frames).toBe(30);
+    expect(summary.errorReports).toBeGreaterThan(0);
+    expect(summary.lastError).toContain("ECONNREFUSED");
+  });
+});
+
+describe("receive: bad input gets a clear message", () => {
+  test("a port in use", async () => {
+    await using first = startUdpvid(["receive", "--headless", "--port", "0"]);
+    const port = await first.listening;
+    const result = await runUdpvid(["receive", "--headless", "--port", String(port)]);
+    expect(result.exitCode).toBe(1);
+    expectOneLineError(result, `port ${port} on 0.0.0.0 is already in use`);
+  });
+
+  test("a recording path that cannot be written", async () => {
+    const result = await runUdpvid(["receive", "--headless", "--port", "0", "--record", "/nonexistent/dir/out.mjpeg"]);
+    expect(result.exitCode).toBe(1);
+    expectOneLineError(result, "cannot write the recording to /nonexistent/dir/out.mjpeg");
+  });
+
+  test("Ctrl-C stops cleanly with a summary", async () => {
+    await using receiver = startUdpvid(["receive", "--headless", "--port", "0", "--json"]);
+    await receiver.listening;
+    receiver.process.kill("SIGINT");
+    const result = await finish(receiver, 5000);
+    expect(result.exitCode).toBe(0);
+    expect(lastJson(result.stdout)).toMatchObject({ quitBy: "signal", framesShown: 0 });
+  });
+});
