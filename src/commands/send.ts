@@ -147,6 +147,8 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
     source.close();
   }
   const seconds = (performance.now() - startMs) / 1000;
+  // Taken before the end datagrams: a receiver that quits on the first one makes the rest bounce.
+  const { bytesSent, datagramsSent, sendErrors, errorReports, lastError } = { ...sender.stats };
   if (options.protocol === "v2") {
     for (let i = 0; i < END_REPEATS; i++) {
       await sender.send([endOfStreamDatagram(streamId, frames, wallClockUs())]);
@@ -154,7 +156,6 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
     }
   }
   sender.close();
-  const { bytesSent, datagramsSent, sendErrors, errorReports, lastError } = sender.stats;
   return {
     to: `${target.host}:${target.port}`,
     protocol: options.protocol,

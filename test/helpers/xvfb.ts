@@ -51,7 +51,7 @@ export function pressKey(display: string, id: string, key: string): void {
 
 /** Grabs a region of the screen as packed RGB with ffmpeg's x11grab. */
 export function screenshot(display: string, region: { x: number; y: number; width: number; height: number }, png?: string): Uint8Array {
-  const args = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "x11grab", "-video_size", `${region.width}x${region.height}`];
+  const args = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "x11grab", "-draw_mouse", "0", "-video_size", `${region.width}x${region.height}`];
   const grab = [...args, "-i", `${display}+${region.x},${region.y}`, "-frames:v", "1"];
   if (png) run([...grab, "-y", png], display);
   const result = Bun.spawnSync([...grab, "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"], { stdout: "pipe", stderr: "pipe" });
