@@ -125,3 +125,39 @@ describe("receive: bad input gets a clear message", () => {
     expect(lastJson(result.stdout)).toMatchObject({ quitBy: "signal", framesShown: 0 });
   });
 });
+
+describe("send options", () => {
+  const dir = tempDir();
+  const clip = makeClip(dir, 1, 320);
+
+  test.each([
+    [["--width", "160"], 160, 90],
+    [["--height", "90"], 160, 90],
+    [["--width", "200", "--height", "50"], 200, 50],
+    [[], 320, 180],
+  ])("scaling %p gives %ix%i", async (args, width, height) => {
+    const result = await runUdpvid(["send", clip, "--to", "127.0.0.1:9", "--fps", "1000", "--json", ...args]);
+    expect(result.exitCode).toBe(0);
+    expect(lastJson(result.stdout)).toMatchObject({ width, height, frames: 30 });
+  });
+
+  test("--loop repeats the file until Ctrl-C, which stops cleanly with a summary", async () => {
+    await using sender = startUdpvid(["send", clip, "--to", "127.0.0.1:9", "--fps", "60", "--loop", "--json"]);
+    await Bun.sleep(1500);
+    sender.process.kill("SIGINT");
+    const result = await finish(sender, 5000);
+    expect(result.exitCode).toBe(0);
+    const summary = lastJson<{ frames: number; stoppedByUser: boolean }>(result.stdout);
+    expect(summary.stoppedByUser).toBe(true);
+    expect(summary.frames).toBeGreaterThan(30); // more than one pass over a 30-frame clip
+  });
+
+  test("IPv6 loopback works end to end", async () => {
+    await using receiver = startUdpvid(["receive", "--headless", "--bind", "::1", "--port", "0", "--idle-timeout", "1", "--json"]);
+    const port = await receiver.listening;
+    const sent = await runUdpvid(["send", clip, "--to", `[::1]:${port}`, "--json"]);
+    expect(sent.exitCode).toBe(0);
+    const received = await finish(receiver);
+    expect(lastJson<{ framesShown: number }>(received.stdout).framesShown).toBeGreaterThanOrEqual(28);
+  });
+});

@@ -1,0 +1,100 @@
+// End-to-end figures for `udpvid send` → `udpvid receive --headless` over
+// loopback, for each protocol, on the bundled 720p clip, in one run:
+// wall time of the send, share of frames shown intact, CPU per frame.
+//   bun run bench:e2e [--runs N]
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+
+const ROOT = join(import.meta.dir, "..");
+const CLI = join(ROOT, "src", "cli.ts");
+const { values } = parseArgs({ options: { runs: { type: "string", default: "1" } } });
+const runs = Number(values.runs);
+
+interface Row {
+  protocol: string;
+  run: number;
+  sendSeconds: number;
+  framesSent: number;
+  framesReceived: number;
+  framesShown: number;
+  framesSkipped: number;
+  framesCorrupt: number;
+  intactShare: number;
+  senderCpuMsPerFrame: number;
+  receiverCpuMsPerFrame: number;
+  latencyP50Ms: number | null;
+}
+
+function cpuMs(process: Bun.Subprocess): number {
+  const usage = process.resourceUsage();
+  if (!usage) throw new Error("no resource usage for a finished process");
+  // Includes children the process waited for: the sender's ffmpeg is counted.
+  return Number(usage.cpuTime.user + usage.cpuTime.system) / 1000;
+}
+
+async function lastJsonLine(stream: ReadableStream<Uint8Array>): Promise<any> {
+  const text = await new Response(stream).text();
+  return JSON.parse(text.trim().split("\n").at(-1)!);
+}
+
+async function once(protocol: "v2" | "legacy", run: number, port: number): Promise<Row> {
+  const receiver = Bun.spawn([process.execPath, CLI, "receive", "--headless", "--port", String(port), "--idle-timeout", "2", "--json"], {
+    stdout: "pipe",
+    stderr: "ignore",
+  });
+  await Bun.sleep(800);
+  const sender = Bun.spawn([process.execPath, CLI, "send", join(ROOT, "video.mp4"), "--to", `127.0.0.1:${port}`, "--protocol", protocol, "--json"], {
+    stdout: "pipe",
+    stderr: "ignore",
+  });
+  const [sent, received] = await Promise.all([lastJsonLine(sender.stdout), lastJsonLine(receiver.stdout)]);
+  await Promise.all([sender.exited, receiver.exited]);
+  return {
+    protocol,
+    run,
+    sendSeconds: sent.seconds,
+    framesSent: sent.frames,
+    framesReceived: received.framesReceived,
+    framesShown: received.framesShown,
+    framesSkipped: received.framesSkipped,
+    framesCorrupt: received.framesCorrupt,
+    intactShare: received.framesReceived / sent.frames,
+    senderCpuMsPerFrame: cpuMs(sender) / sent.frames,
+    receiverCpuMsPerFrame: cpuMs(receiver) / Math.max(1, received.framesReceived),
+    latencyP50Ms: received.latencyMs?.p50 ?? null,
+  };
+}
+
+const rows: Row[] = [];
+for (let run = 1; run <= runs; run++) {
+  for (const protocol of ["v2", "legacy"] as const) {
+    rows.push(await once(protocol, run, 20000 + Math.floor(Math.random() * 20000)));
+  }
+}
+
+const commit = Bun.spawnSync(["git", "rev-parse", "--short", "HEAD"], { cwd: ROOT }).stdout.toString().trim();
+const header = `# udpvid send → receive --headless, loopback, video.mp4 (1280x720, 300 frames, JPEG q80)\n\n` +
+  `machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}; Bun ${Bun.version}; commit ${commit}; ${new Date().toISOString()}\n\n`;
+const table = [
+  "| protocol | run | send time (s) | frames sent | arrived complete | intact share | shown | skipped (newer frame waiting) | corrupt | sender CPU ms/frame | receiver CPU ms/frame | latency p50 (ms) |",
+  "|---|---|---|---|---|---|---|---|---|---|---|---|",
+  ...rows.map(
+    (r) =>
+      `| ${r.protocol} | ${r.run} | ${r.sendSeconds.toFixed(3)} | ${r.framesSent} | ${r.framesReceived} | ${(r.intactShare * 100).toFixed(1)}% | ${r.framesShown} | ${r.framesSkipped} | ${r.framesCorrupt} | ${r.senderCpuMsPerFrame.toFixed(1)} | ${r.receiverCpuMsPerFrame.toFixed(1)} | ${r.latencyP50Ms ?? "n/a"} |`,
+  ),
+].join("\n");
+const ratio = (() => {
+  const v2 = rows.filter((r) => r.protocol === "v2");
+  const legacy = rows.filter((r) => r.protocol === "legacy");
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  return `\nreceiver CPU per frame, v2 ÷ legacy: ${(mean(v2.map((r) => r.receiverCpuMsPerFrame)) / mean(legacy.map((r) => r.receiverCpuMsPerFrame))).toFixed(2)}\n` +
+    `sender CPU per frame, v2 ÷ legacy: ${(mean(v2.map((r) => r.senderCpuMsPerFrame)) / mean(legacy.map((r) => r.senderCpuMsPerFrame))).toFixed(2)}\n`;
+})();
+const report = header + table + "\n" + ratio;
+console.log(report);
+mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
+const file = join(ROOT, "bench", "results", "send-receive.md");
+writeFileSync(file, report);
+console.log(`written to ${file}`);
