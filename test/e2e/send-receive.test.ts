@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { decodeFrames, makeClip, matchFrames, tempDir } from "../helpers/frames.ts";
-import { finish, lastJson, runUdpvid, startUdpvid } from "../helpers/udpvid.ts";
+import { finish, lastJson, loadedLibraries, runUdpvid, startUdpvid } from "../helpers/udpvid.ts";
 
 // Part of video.mp4 (2 s at 320x180) streamed over real loopback sockets
 // into a headless receiver that records what it shows.
@@ -24,6 +24,8 @@ describe.each(["v2", "legacy"] as const)("send → receive over loopback, %s pro
     const record = join(dir, `${protocol}.mjpeg`);
     await using receiver = startUdpvid(["receive", "--headless", "--port", "0", "--record", record, "--idle-timeout", "1", "--json"]);
     const port = await receiver.listening;
+    // --headless never loads SDL: neither the addon nor the library is mapped into the process.
+    expect(loadedLibraries(receiver.process.pid)).not.toMatch(/sdl\.node|libSDL2/);
     const sent = await runUdpvid(["send", clip, "--to", `127.0.0.1:${port}`, "--protocol", protocol, "--json"]);
     expect(sent.exitCode).toBe(0);
     const sendSummary = lastJson<{ frames: number; sendErrors: number }>(sent.stdout);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { decodeFrames, makeClip, psnr, tempDir } from "../helpers/frames.ts";
-import { finish, lastJson, startUdpvid } from "../helpers/udpvid.ts";
+import { finish, lastJson, loadedLibraries, startUdpvid } from "../helpers/udpvid.ts";
 import { findWindows, pressKey, screenshot, startXvfb, windowGeometry } from "../helpers/xvfb.ts";
 
 // A real window on a real (virtual) X server, a real screenshot and a real key press.
@@ -34,6 +34,7 @@ test('receive opens a "Video Stream" window that shows the stream, and q quits w
   await using receiver = startUdpvid(["receive", "--port", "0", "--json"], { DISPLAY: x.display });
   const port = await receiver.listening;
   const windowId = await waitFor(() => findWindows(x.display, "Video Stream")[0], 10_000, "the window");
+  expect(loadedLibraries(receiver.process.pid)).toMatch(/libSDL2/); // the control for the headless check
 
   await using sender = startUdpvid(["send", clip, "--to", `127.0.0.1:${port}`]);
   await Bun.sleep(2000); // mid-stream

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
 export const ROOT = join(import.meta.dir, "..", "..");
@@ -70,4 +71,9 @@ export async function runUdpvid(args: string[], env: Record<string, string | und
 export function lastJson<T = Record<string, unknown>>(stdout: string): T {
   const lines = stdout.trim().split("\n");
   return JSON.parse(lines.at(-1)!) as T;
+}
+
+/** The shared objects a running process has mapped (Linux /proc). */
+export function loadedLibraries(pid: number): string {
+  return readFileSync(`/proc/${pid}/maps`, "utf8");
 }

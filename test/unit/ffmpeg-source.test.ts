@@ -1,0 +1,26 @@
+import { expect, test } from "bun:test";
+import { parseFfmpegHeader, scaleFilter } from "../../src/source/ffmpeg-source.ts";
+
+const LOG = `Input #0, mov,mp4,m4a,3gp,3g2,mj2, from 'video.mp4':
+  Duration: 00:00:10.00, start: 0.000000, bitrate: 1143 kb/s
+  Stream #0:0[0x1](und): Video: h264 (High) (avc1 / 0x31637661), yuv420p(progressive), 1280x720 [SAR 1:1 DAR 16:9], 1139 kb/s, 30 fps, 30 tbr, 15360 tbn (default)
+Stream mapping:
+  Stream #0:0 -> #0:0 (h264 (native) -> rawvideo (native))
+Output #0, rawvideo, to 'pipe:1':
+  Stream #0:0(und): Video: rawvideo (RGB[24] / 0x18424752), rgb24(pc, gbr/unknown/unknown, progressive), 640x360 [SAR 1:1 DAR 16:9], q=2-31, 165888 kb/s, 29.97 fps, 29.97 tbn (default)
+`;
+
+test("reads the output stream's size and rate, and the input duration, from ffmpeg's log", () => {
+  expect(parseFfmpegHeader(LOG)).toEqual({ width: 640, height: 360, fps: 29.97, durationSeconds: 10 });
+});
+
+test("no output section yet means no header yet", () => {
+  expect(parseFfmpegHeader(LOG.slice(0, LOG.indexOf("Output #0")))).toBeUndefined();
+});
+
+test("scale filter keeps the aspect ratio for the side not given", () => {
+  expect(scaleFilter(undefined, undefined)).toBeUndefined();
+  expect(scaleFilter(640, undefined)).toBe("scale=640:-1");
+  expect(scaleFilter(undefined, 360)).toBe("scale=-1:360");
+  expect(scaleFilter(640, 480)).toBe("scale=640:480");
+});

@@ -1,0 +1,53 @@
+import { expect, test } from "bun:test";
+import { LatestFrameDecoder } from "../../src/decoder/latest-frame-decoder.ts";
+
+/** A decode whose completion the test controls, to simulate a slow decoder. */
+function controlledDecode() {
+  const pending: { frame: number; finish: () => void }[] = [];
+  const decode = (frame: number) => new Promise<string>((resolve) => pending.push({ frame, finish: () => resolve(`image ${frame}`) }));
+  return { decode, pending };
+}
+
+test("when decoding falls behind, only the newest waiting frame is decoded next", async () => {
+  const { decode, pending } = controlledDecode();
+  const shown: string[] = [];
+  const decoder = new LatestFrameDecoder<number, string>(decode, (_, image) => shown.push(image));
+  decoder.offer(1);
+  decoder.offer(2);
+  decoder.offer(3);
+  decoder.offer(4);
+  expect(pending.map((p) => p.frame)).toEqual([1]);
+  pending[0]!.finish();
+  await Bun.sleep(0);
+  expect(pending.map((p) => p.frame)).toEqual([1, 4]);
+  pending[1]!.finish();
+  await decoder.idle();
+  expect(shown).toEqual(["image 1", "image 4"]);
+  expect(decoder.stats).toEqual({ decoded: 2, skipped: 2, corrupt: 0 });
+});
+
+test("a frame that fails to decode is counted corrupt and never shown; the next one still is", async () => {
+  const shown: number[] = [];
+  const corrupt: number[] = [];
+  const decoder = new LatestFrameDecoder<number, number>(
+    async (frame) => {
+      if (frame === 2) throw new Error("bad JPEG");
+      return frame;
+    },
+    (frame) => shown.push(frame),
+    (frame) => corrupt.push(frame),
+  );
+  for (const frame of [1, 2, 3]) {
+    decoder.offer(frame);
+    await decoder.idle();
+  }
+  expect(shown).toEqual([1, 3]);
+  expect(corrupt).toEqual([2]);
+  expect(decoder.stats.corrupt).toBe(1);
+});
+
+test("idle() resolves at once when nothing is in flight", async () => {
+  const decoder = new LatestFrameDecoder<number, number>(async (f) => f, () => {});
+  await decoder.idle();
+  expect(decoder.stats.decoded).toBe(0);
+});
