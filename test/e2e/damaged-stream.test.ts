@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { encodeJpeg } from "../../src/encoder/jpeg-encoder.ts";
+import { packetizeLegacy } from "../../src/packetizer/legacy-packetizer.ts";
+import { packetizeV2 } from "../../src/packetizer/v2-packetizer.ts";
+import { tempDir } from "../helpers/frames.ts";
+import { seededRandom } from "../helpers/rng.ts";
+import { finish, lastJson, startUdpvid } from "../helpers/udpvid.ts";
+
+// A real receiver fed over a real socket with streams that lost datagrams:
+// it must record exactly the frames that arrived whole, never a damaged one.
+let dir: string;
+let frames: Uint8Array[];
+
+beforeAll(async () => {
+  dir = tempDir();
+  const random = seededRandom(7);
+  // Noisy 1280x720 pictures at high quality: several 65500-byte legacy chunks each.
+  frames = await Promise.all(
+    Array.from({ length: 12 }, async () => {
+      const rgb = Uint8Array.from({ length: 1280 * 720 * 3 }, () => random() * 256);
+      return encodeJpeg(rgb, 1280, 720, 95);
+    }),
+  );
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Splits an MJPEG recording back into JPEG files at each end-of-image marker. */
+function splitRecording(bytes: Uint8Array): Buffer[] {
+  const out: Buffer[] = [];
+  let start = 0;
+  for (let i = 1; i < bytes.length; i++) {
+    if (bytes[i - 1] === 0xff && bytes[i] === 0xd9 && bytes[i + 1] === 0xff && bytes[i + 2] === 0xd8) {
+      out.push(Buffer.from(bytes.subarray(start, i + 1)));
+      start = i + 1;
+    }
+  }
+  if (start < bytes.length) out.push(Buffer.from(bytes.subarray(start)));
+  return out;
+}
+
+async function sendDamaged(protocol: "legacy" | "v2", port: number, damaged: (frame: number) => boolean) {
+  const socket = await Bun.udpSocket({});
+  for (let n = 0; n < frames.length; n++) {
+    const datagrams =
+      protocol === "legacy" ? packetizeLegacy(frames[n]!) : packetizeV2(frames[n]!, { streamId: 5, frameNumber: n, captureTimeUs: 0 });
+    const dropAt = damaged(n) ? Math.floor(datagrams.length / 2) : -1;
+    for (let i = 0; i < datagrams.length; i++) {
+      if (i === dropAt) continue;
+      socket.send(datagrams[i]!, port, "127.0.0.1");
+      // Paced under the receiver's socket buffer (~208 KiB): loopback must not drop on its own.
+      if (protocol === "legacy" || i % 8 === 7) await Bun.sleep(1);
+    }
+    await Bun.sleep(60); // one decode at a time: no frame is skipped for being late
+  }
+  socket.close();
+}
+
+test.each(["legacy", "v2"] as const)("%s: frames that lost a datagram are never shown; the rest all are", async (protocol) => {
+  const record = join(dir, `${protocol}.mjpeg`);
+  await using receiver = startUdpvid(["receive", "--headless", "--port", "0", "--record", record, "--idle-timeout", "1", "--json"]);
+  const port = await receiver.listening;
+  const damaged = (n: number) => n % 3 === 1;
+  await sendDamaged(protocol, port, damaged);
+  const result = await finish(receiver);
+  expect(result.exitCode).toBe(0);
+
+  const intact = frames.filter((_, n) => !damaged(n)).map((f) => Buffer.from(f));
+  const recorded = splitRecording(readFileSync(record));
+  expect(recorded.length).toBe(intact.length);
+  recorded.forEach((jpeg, i) => expect(jpeg.equals(intact[i]!)).toBe(true));
+
+  const summary = lastJson<{ framesShown: number; framesDroppedIncomplete: number; framesCorrupt: number }>(result.stdout);
+  expect(summary.framesShown).toBe(intact.length);
+  // legacy cannot see the hole until the frame fails to decode; v2 knows from its chunk count.
+  const dropped = protocol === "legacy" ? summary.framesCorrupt : summary.framesDroppedIncomplete;
+  expect(dropped).toBe(frames.length - intact.length);
+});
