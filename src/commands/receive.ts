@@ -1,4 +1,4 @@
-import { decodeJpeg, type RgbaImage } from "../decoder/jpeg-decoder.ts";
+import { decodeJpeg, warmUpDecoder, type RgbaImage } from "../decoder/jpeg-decoder.ts";
 import { LatestFrameDecoder } from "../decoder/latest-frame-decoder.ts";
 import type { SdlWindowDisplay } from "../display/sdl-window.ts";
 import { MjpegRecorder } from "../recorder/mjpeg-recorder.ts";
@@ -96,6 +96,7 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
     display = await SdlWindowDisplay.open(() => quit("key"));
   }
 
+  await warmUpDecoder();
   let shown = 0;
   let firstShownMs = 0;
   let lastShownMs = 0;

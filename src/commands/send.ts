@@ -106,9 +106,11 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
 
   const streamId = crypto.getRandomValues(new Uint32Array(1))[0]!;
   const status = new StatusLine();
-  const startMs = performance.now();
-  const clock = new FrameClock(fps, startMs);
-  const startUs = wallClockUs();
+  // The clock starts when the first frame is ready, not when ffmpeg is launched:
+  // otherwise start-up time makes the first frames late and they go out in a burst.
+  let startMs = performance.now();
+  let startUs = wallClockUs();
+  let clock: FrameClock | undefined;
   let frames = 0;
   const stop = () => source.close();
   signal.addEventListener("abort", stop);
@@ -116,7 +118,7 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
     const seconds = (performance.now() - startMs) / 1000;
     status.update(
       `sent ${frames} frames  ${round(frames / seconds, 1)} fps  ${round((sender.stats.bytesSent * 8) / seconds / 1e6, 1)} Mbit/s  ${formatBytes(sender.stats.bytesSent)}` +
-        (sender.stats.sendErrors + sender.stats.errorReports ? `  ${sender.stats.sendErrors + sender.stats.errorReports} errors` : ""),
+        (sender.stats.sendErrors + sender.stats.errorReports ? `  ${sender.stats.sendErrors + sender.stats.errorReports} refused (nobody listening?)` : ""),
     );
   }, 500);
 
@@ -124,6 +126,11 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
     const encoded = orderedMap(source.frames(), async (frame) => encodeJpeg(frame.rgb, width, height, options.quality), 2);
     for await (const jpeg of encoded) {
       if (signal.aborted) break;
+      if (!clock) {
+        startMs = performance.now();
+        startUs = wallClockUs();
+        clock = new FrameClock(fps, startMs);
+      }
       const dueMs = clock.dueMs(frames);
       await sleepUntil(dueMs);
       // Capture time is the frame's presentation instant on this sender's clock, as a camera would stamp it.
@@ -139,7 +146,7 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
       frames++;
     }
     // The last frame is on screen for one interval: a 10 s file takes 10 s.
-    if (!signal.aborted) await sleepUntil(clock.dueMs(frames));
+    if (clock && !signal.aborted) await sleepUntil(clock.dueMs(frames));
   } finally {
     signal.removeEventListener("abort", stop);
     clearInterval(statusTimer);

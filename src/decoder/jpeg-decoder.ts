@@ -30,3 +30,9 @@ export async function decodeJpeg(jpeg: Uint8Array, maxPixels = DEFAULT_MAX_PIXEL
     throw new CorruptFrameError(error instanceof Error ? error.message : String(error));
   }
 }
+
+/** Runs one tiny encode/decode so libvips' first-use set-up does not land on the first real frame. */
+export async function warmUpDecoder(): Promise<void> {
+  const jpeg = await sharp({ create: { width: 16, height: 16, channels: 3, background: "#000" } }).jpeg().toBuffer();
+  await decodeJpeg(jpeg);
+}
