@@ -19,9 +19,9 @@ export async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case "send":
-        return await sendCommand(rest);
+        return await runSubcommand(SUBCOMMANDS.send, rest);
       case "receive":
-        return await receiveCommand(rest);
+        return await runSubcommand(SUBCOMMANDS.receive, rest);
       case "--version":
       case "-v":
         console.log(`udpvid ${packageJson.version}`);
@@ -39,7 +39,7 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (error) {
     if (error instanceof UsageError) {
-      const where = command === "send" || command === "receive" ? ` ${command}` : "";
+      const where = command !== undefined && command in SUBCOMMANDS ? ` ${command}` : "";
       console.error(`udpvid${where}: ${error.message} (see udpvid${where} --help)`);
       return 2;
     }
@@ -48,24 +48,27 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function sendCommand(argv: string[]): Promise<number> {
-  const options = parseSendOptions(argv);
-  if (options === "help") return printHelp(sendSpec);
-  const summary = await runSend(options, interruptSignal());
-  console.log(options.json ? JSON.stringify(summary) : describeSendSummary(summary));
-  return 0;
+/** What each subcommand provides: its spec for --help, how to read its options, run it and describe its summary. */
+interface Subcommand<Options extends { json: boolean }, Summary> {
+  spec: CommandSpec;
+  parse(argv: string[]): Options | "help";
+  run(options: Options, signal: AbortSignal): Promise<Summary>;
+  describe(summary: Summary): string;
 }
 
-async function receiveCommand(argv: string[]): Promise<number> {
-  const options = parseReceiveOptions(argv);
-  if (options === "help") return printHelp(receiveSpec);
-  const summary = await runReceive(options, interruptSignal());
-  console.log(options.json ? JSON.stringify(summary) : describeReceiveSummary(summary));
-  return 0;
-}
+const SUBCOMMANDS = {
+  send: { spec: sendSpec, parse: parseSendOptions, run: runSend, describe: describeSendSummary },
+  receive: { spec: receiveSpec, parse: parseReceiveOptions, run: runReceive, describe: describeReceiveSummary },
+} satisfies Record<string, Subcommand<any, any>>;
 
-function printHelp(spec: CommandSpec): number {
-  console.log(formatHelp(spec));
+async function runSubcommand<Options extends { json: boolean }, Summary>(command: Subcommand<Options, Summary>, argv: string[]): Promise<number> {
+  const options = command.parse(argv);
+  if (options === "help") {
+    console.log(formatHelp(command.spec));
+    return 0;
+  }
+  const summary = await command.run(options, interruptSignal());
+  console.log(options.json ? JSON.stringify(summary) : command.describe(summary));
   return 0;
 }
 

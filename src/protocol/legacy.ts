@@ -1,4 +1,4 @@
-import { ProtocolError } from "./protocol-error.ts";
+import { hex, ProtocolError } from "./protocol-error.ts";
 
 /*
  * The lab ("legacy") datagram, byte for byte what the original Python
@@ -48,8 +48,4 @@ export function deserializeLegacy(datagram: Uint8Array): LegacyChunk {
     throw new ProtocolError("bad-marker", `legacy marker must be 0x00 or 0x01, got 0x${hex(marker!)}`);
   }
   return { last: marker === LEGACY_MARKER_LAST, payload: datagram.subarray(LEGACY_HEADER_SIZE) };
-}
-
-export function hex(byte: number): string {
-  return byte.toString(16).padStart(2, "0");
 }

@@ -1,5 +1,4 @@
-import { hex } from "./legacy.ts";
-import { MAX_UDP_PAYLOAD, ProtocolError } from "./protocol-error.ts";
+import { hex, MAX_UDP_PAYLOAD, ProtocolError } from "./protocol-error.ts";
 
 /*
  * udpvid v2 datagram: a 24-byte header, then one chunk of a JPEG frame.

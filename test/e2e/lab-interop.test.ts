@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { rmSync } from "node:fs";
+import { expect, test } from "bun:test";
 import { join } from "node:path";
-import { decodeFrames, makeClip, matchFrames, tempDir } from "../helpers/frames.ts";
+import { decodeFrames, matchFrames, useSourceClip } from "../helpers/frames.ts";
 import { finish, lastJson, ROOT, runUdpvid, startUdpvid } from "../helpers/udpvid.ts";
 
 // The original lab programs' byte format, spoken by small Python/OpenCV peers
@@ -10,44 +9,35 @@ const PYTHON = "/usr/bin/python3";
 const PEERS = join(ROOT, "test", "peers");
 const WIDTH = 320;
 const HEIGHT = 180;
-let dir: string;
-let clip: string;
-let source: Uint8Array[];
-
-beforeAll(() => {
-  dir = tempDir();
-  clip = makeClip(dir, 2, WIDTH);
-  source = decodeFrames(clip, WIDTH, HEIGHT);
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const fixture = useSourceClip(2, WIDTH, HEIGHT);
 
 function expectMatchesSource(frames: Uint8Array[]) {
-  const matches = matchFrames(frames, source);
+  const matches = matchFrames(frames, fixture.frames);
   for (const m of matches) expect(m.psnr).toBeGreaterThan(30);
   for (let i = 1; i < matches.length; i++) expect(matches[i]!.sourceIndex).toBeGreaterThan(matches[i - 1]!.sourceIndex);
 }
 
 test("the lab's Python server → udpvid receive", async () => {
-  const record = join(dir, "from-lab.mjpeg");
+  const record = join(fixture.dir, "from-lab.mjpeg");
   await using receiver = startUdpvid(["receive", "--headless", "--port", "0", "--record", record, "--idle-timeout", "1", "--json"]);
   const port = await receiver.listening;
-  const server = Bun.spawn([PYTHON, join(PEERS, "lab_server.py"), clip, "127.0.0.1", String(port)], { stdout: "pipe", stderr: "pipe" });
+  const server = Bun.spawn([PYTHON, join(PEERS, "lab_server.py"), fixture.clip, "127.0.0.1", String(port)], { stdout: "pipe", stderr: "pipe" });
   expect(await server.exited).toBe(0);
-  expect(await new Response(server.stdout).text()).toContain(`sent ${source.length} frames`);
+  expect(await new Response(server.stdout).text()).toContain(`sent ${fixture.frames.length} frames`);
 
   const result = await finish(receiver);
   expect(result.exitCode).toBe(0);
   const summary = lastJson<{ framesShown: number; framesCorrupt: number; datagramsRejected: number }>(result.stdout);
   expect(summary.framesCorrupt).toBe(0);
   expect(summary.datagramsRejected).toBe(0);
-  expect(summary.framesShown).toBeGreaterThanOrEqual(Math.floor(source.length * 0.95));
+  expect(summary.framesShown).toBeGreaterThanOrEqual(Math.floor(fixture.frames.length * 0.95));
   const recorded = decodeFrames(record, WIDTH, HEIGHT, "mjpeg");
   expect(recorded.length).toBe(summary.framesShown);
   expectMatchesSource(recorded);
 });
 
 test("udpvid send --protocol legacy → the lab's Python client", async () => {
-  const out = join(dir, "to-lab.mjpeg");
+  const out = join(fixture.dir, "to-lab.mjpeg");
   const client = Bun.spawn([PYTHON, join(PEERS, "lab_client.py"), "0", out, "1"], { stdout: "pipe", stderr: "pipe" });
   const reader = client.stdout.getReader();
   let text = "";
@@ -57,14 +47,14 @@ test("udpvid send --protocol legacy → the lab's Python client", async () => {
     text += new TextDecoder().decode(value);
   }
   const port = Number(/Listening on [\d.]+:(\d+)/.exec(text)![1]);
-  const sent = await runUdpvid(["send", clip, "--to", `127.0.0.1:${port}`, "--protocol", "legacy", "--json"]);
+  const sent = await runUdpvid(["send", fixture.clip, "--to", `127.0.0.1:${port}`, "--protocol", "legacy", "--json"]);
   expect(sent.exitCode).toBe(0);
   expect(await client.exited).toBe(0);
   for (let r = await reader.read(); !r.done; r = await reader.read()) text += new TextDecoder().decode(r.value);
   const counts = /decoded (\d+) failed (\d+)/.exec(text);
   expect(counts).not.toBeNull();
   expect(Number(counts![2])).toBe(0);
-  expect(Number(counts![1])).toBeGreaterThanOrEqual(Math.floor(source.length * 0.95));
+  expect(Number(counts![1])).toBeGreaterThanOrEqual(Math.floor(fixture.frames.length * 0.95));
   const received = decodeFrames(out, WIDTH, HEIGHT, "mjpeg");
   expect(received.length).toBe(Number(counts![1]));
   expectMatchesSource(received);

@@ -1,35 +1,25 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { rmSync } from "node:fs";
+import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { decodeFrames, makeClip, matchFrames, tempDir } from "../helpers/frames.ts";
+import { decodeFrames, matchFrames, useSourceClip } from "../helpers/frames.ts";
 import { finish, lastJson, loadedLibraries, runUdpvid, startUdpvid } from "../helpers/udpvid.ts";
 
 // Part of video.mp4 (2 s at 320x180) streamed over real loopback sockets
 // into a headless receiver that records what it shows.
 const WIDTH = 320;
 const HEIGHT = 180;
-let dir: string;
-let clip: string;
-let source: Uint8Array[];
-
-beforeAll(() => {
-  dir = tempDir();
-  clip = makeClip(dir, 2, WIDTH);
-  source = decodeFrames(clip, WIDTH, HEIGHT);
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const fixture = useSourceClip(2, WIDTH, HEIGHT);
 
 describe.each(["v2", "legacy"] as const)("send → receive over loopback, %s protocol", (protocol) => {
   test("every recorded frame decodes and matches the source frame it came from", async () => {
-    const record = join(dir, `${protocol}.mjpeg`);
+    const record = join(fixture.dir, `${protocol}.mjpeg`);
     await using receiver = startUdpvid(["receive", "--headless", "--port", "0", "--record", record, "--idle-timeout", "1", "--json"]);
     const port = await receiver.listening;
     // --headless never loads SDL: neither the addon nor the library is mapped into the process.
     expect(loadedLibraries(receiver.process.pid)).not.toMatch(/sdl\.node|libSDL2/);
-    const sent = await runUdpvid(["send", clip, "--to", `127.0.0.1:${port}`, "--protocol", protocol, "--json"]);
+    const sent = await runUdpvid(["send", fixture.clip, "--to", `127.0.0.1:${port}`, "--protocol", protocol, "--json"]);
     expect(sent.exitCode).toBe(0);
     const sendSummary = lastJson<{ frames: number; sendErrors: number }>(sent.stdout);
-    expect(sendSummary.frames).toBe(source.length);
+    expect(sendSummary.frames).toBe(fixture.frames.length);
     expect(sendSummary.sendErrors).toBe(0);
 
     const received = await finish(receiver);
@@ -42,8 +32,8 @@ describe.each(["v2", "legacy"] as const)("send → receive over loopback, %s pro
     const recorded = decodeFrames(record, WIDTH, HEIGHT, "mjpeg");
     expect(recorded.length).toBe(summary.framesShown);
     // Loopback with paced sending: (nearly) everything arrives.
-    expect(recorded.length).toBeGreaterThanOrEqual(Math.floor(source.length * 0.95));
-    const matches = matchFrames(recorded, source);
+    expect(recorded.length).toBeGreaterThanOrEqual(Math.floor(fixture.frames.length * 0.95));
+    const matches = matchFrames(recorded, fixture.frames);
     for (const m of matches) expect(m.psnr).toBeGreaterThan(30);
     const indices = matches.map((m) => m.sourceIndex);
     for (let i = 1; i < indices.length; i++) expect(indices[i]!).toBeGreaterThan(indices[i - 1]!);
@@ -54,7 +44,7 @@ test("a v2 stream's end makes a receiver with --idle-timeout exit at once", asyn
   await using receiver = startUdpvid(["receive", "--headless", "--port", "0", "--idle-timeout", "30", "--json"]);
   const port = await receiver.listening;
   const started = performance.now();
-  await runUdpvid(["send", clip, "--to", `127.0.0.1:${port}`, "--fps", "60"]);
+  await runUdpvid(["send", fixture.clip, "--to", `127.0.0.1:${port}`, "--fps", "60"]);
   const result = await finish(receiver, 10_000);
   expect(performance.now() - started).toBeLessThan(10_000);
   expect(result.exitCode).toBe(0);

@@ -1,23 +1,13 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { rmSync } from "node:fs";
+import { expect, test } from "bun:test";
 import { join } from "node:path";
-import { decodeFrames, makeClip, psnr, tempDir } from "../helpers/frames.ts";
+import { psnr, useSourceClip } from "../helpers/frames.ts";
 import { finish, lastJson, loadedLibraries, startUdpvid } from "../helpers/udpvid.ts";
 import { findWindows, pressKey, screenshot, startXvfb, windowGeometry } from "../helpers/xvfb.ts";
 
 // A real window on a real (virtual) X server, a real screenshot and a real key press.
 const WIDTH = 960;
 const HEIGHT = 540; // the window's default size: frames are shown 1:1, so pixels compare directly
-let dir: string;
-let clip: string;
-let source: Uint8Array[];
-
-beforeAll(() => {
-  dir = tempDir();
-  clip = makeClip(dir, 4, WIDTH);
-  source = decodeFrames(clip, WIDTH, HEIGHT);
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const fixture = useSourceClip(4, WIDTH, HEIGHT);
 
 async function waitFor<T>(probe: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
   const deadline = performance.now() + timeoutMs;
@@ -36,15 +26,15 @@ test('receive opens a "Video Stream" window that shows the stream, and q quits w
   const windowId = await waitFor(() => findWindows(x.display, "Video Stream")[0], 10_000, "the window");
   expect(loadedLibraries(receiver.process.pid)).toMatch(/libSDL2/); // the control for the headless check
 
-  await using sender = startUdpvid(["send", clip, "--to", `127.0.0.1:${port}`]);
+  await using sender = startUdpvid(["send", fixture.clip, "--to", `127.0.0.1:${port}`]);
   await Bun.sleep(2000); // mid-stream
   const geometry = windowGeometry(x.display, windowId);
   expect(geometry.width).toBe(WIDTH);
   expect(geometry.height).toBe(HEIGHT);
-  const shot = screenshot(x.display, geometry, join(dir, "window.png"));
+  const shot = screenshot(x.display, geometry, join(fixture.dir, "window.png"));
 
   // The screenshot is some source frame, seen through JPEG at quality 80.
-  const scores = source.map((frame) => psnr(shot, frame));
+  const scores = fixture.frames.map((frame) => psnr(shot, frame));
   const best = Math.max(...scores);
   expect(best).toBeGreaterThan(28);
   const black = new Uint8Array(shot.length);

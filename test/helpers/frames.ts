@@ -1,4 +1,5 @@
-import { mkdtempSync } from "node:fs";
+import { afterAll, beforeAll } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { VIDEO } from "./udpvid.ts";
@@ -76,4 +77,23 @@ export function matchFrames(received: Uint8Array[], source: Uint8Array[]): Match
     if (best.sourceIndex >= 0) from = best.sourceIndex + 1;
   }
   return matches;
+}
+
+export interface SourceClip {
+  dir: string;
+  clip: string;
+  /** The clip's frames as packed RGB, decoded by ffmpeg: what received frames are compared with. */
+  frames: Uint8Array[];
+}
+
+/** For a test file: a scratch folder with a short cut of video.mp4 and its decoded frames, removed afterwards. */
+export function useSourceClip(seconds: number, width: number, height: number): SourceClip {
+  const fixture = { dir: "", clip: "", frames: [] } as SourceClip;
+  beforeAll(() => {
+    fixture.dir = tempDir();
+    fixture.clip = makeClip(fixture.dir, seconds, width);
+    fixture.frames = decodeFrames(fixture.clip, width, height);
+  });
+  afterAll(() => rmSync(fixture.dir, { recursive: true, force: true }));
+  return fixture;
 }
