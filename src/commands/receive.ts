@@ -2,7 +2,8 @@ import { decodeJpeg, warmUpDecoder, type RgbaImage } from "../decoder/jpeg-decod
 import { LatestFrameDecoder } from "../decoder/latest-frame-decoder.ts";
 import type { SdlWindowDisplay } from "../display/sdl-window.ts";
 import { MjpegRecorder } from "../recorder/mjpeg-recorder.ts";
-import { StreamAssembler, type AssembledFrame } from "../reassembler/stream-assembler.ts";
+import { StreamAssembler, type AssembledFrame, type AssemblerEvent } from "../reassembler/stream-assembler.ts";
+import { elapsedSinceCaptureUs } from "../protocol/v2.ts";
 import { parsePort } from "../socket/address.ts";
 import { UdpReceiver } from "../socket/udp-receiver.ts";
 import { RecentSamples } from "../util/percentiles.ts";
@@ -67,8 +68,15 @@ export interface ReceiveSummary {
   datagramsReceived: number;
   datagramsRejected: number;
   rejectedByReason: Record<string, number>;
+  /** v2 only (legacy datagrams carry no numbers to count loss by). */
+  datagramsLost: number;
+  datagramsRecovered: number;
+  datagramsDuplicated: number;
+  datagramsReordered: number;
+  datagramsLate: number;
   bytesReceived: number;
   framesReceived: number;
+  framesRecovered: number;
   framesShown: number;
   framesSkipped: number;
   framesDroppedIncomplete: number;
@@ -107,28 +115,34 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
       if (shown++ === 0) firstShownMs = lastShownMs;
       recorder?.write(frame.jpeg);
       display?.show(image);
-      if (frame.captureTimeUs !== undefined) latency.add((wallClockUs() - frame.captureTimeUs) / 1000);
+      const elapsed = frame.captureTimeUs === undefined ? undefined : elapsedSinceCaptureUs(wallClockUs(), frame.captureTimeUs);
+      if (elapsed !== undefined) latency.add(elapsed / 1000);
     },
   );
 
   let streamStarted = false;
   let streamEnded = false;
   let lastDatagramMs = 0;
+  const handle = (events: AssemblerEvent[]) => {
+    for (const event of events) {
+      if (event.kind === "frame") {
+        streamEnded = false;
+        decoder.offer(event.frame);
+      } else {
+        streamEnded = true;
+        if (options.idleTimeoutSeconds !== undefined) quit("end-of-stream");
+      }
+    }
+  };
   const receiver = await UdpReceiver.open(options.bind, options.port, (datagram) => {
     const now = performance.now();
     const rejectedBefore = assembler.stats.datagramsRejected;
-    const event = assembler.push(datagram, now);
+    const events = assembler.push(datagram, now);
     if (assembler.stats.datagramsRejected === rejectedBefore) {
       streamStarted = true;
       lastDatagramMs = now;
     }
-    if (event?.kind === "frame") {
-      streamEnded = false;
-      decoder.offer(event.frame);
-    } else if (event?.kind === "end") {
-      streamEnded = true;
-      if (options.idleTimeoutSeconds !== undefined) quit("end-of-stream");
-    }
+    handle(events);
   }).catch((error) => {
     display?.close();
     recorder?.close();
@@ -143,17 +157,21 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
   let lastStatusMs = startMs;
   const housekeeping = setInterval(() => {
     const now = performance.now();
-    assembler.expire(now);
+    handle(assembler.expire(now));
     if (streamStarted && options.idleTimeoutSeconds !== undefined && now - lastDatagramMs > options.idleTimeoutSeconds * 1000) {
       quit("idle-timeout");
     }
     if (now - lastStatusMs >= 500) {
       lastStatusMs = now;
       const seconds = (now - startMs) / 1000;
+      const v2 = assembler.v2;
+      const lossPercent = (100 * v2.chunksLost) / Math.max(1, v2.stats.chunksExpected);
       status.update(
         `${streamEnded ? "stream ended" : streamStarted ? "receiving" : "waiting"}  shown ${shown}  ` +
-          `dropped ${assembler.framesDroppedIncomplete + decoder.stats.corrupt}  skipped ${decoder.stats.skipped}  ` +
-          `rejected ${assembler.stats.datagramsRejected}  ${round((assembler.stats.bytesReceived * 8) / seconds / 1e6, 1)} Mbit/s`,
+          `recovered ${v2.stats.framesRecovered}  dropped ${assembler.framesDroppedIncomplete + decoder.stats.corrupt}  skipped ${decoder.stats.skipped}  ` +
+          `loss ${round(lossPercent, 1)}%  rejected ${assembler.stats.datagramsRejected}  ` +
+          `${round((assembler.stats.bytesReceived * 8) / seconds / 1e6, 1)} Mbit/s` +
+          (latency.count ? `  latency p50 ${round(latency.percentile(50)!, 0)} ms` : ""),
       );
     }
   }, HOUSEKEEPING_MS);
@@ -174,8 +192,14 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
     datagramsReceived: assembler.stats.datagramsReceived,
     datagramsRejected: assembler.stats.datagramsRejected,
     rejectedByReason: { ...assembler.stats.rejectedByReason },
+    datagramsLost: assembler.v2.chunksLost,
+    datagramsRecovered: assembler.v2.stats.chunksRecovered,
+    datagramsDuplicated: assembler.v2.stats.chunksDuplicate,
+    datagramsReordered: assembler.v2.stats.chunksReordered,
+    datagramsLate: assembler.v2.stats.chunksLate,
     bytesReceived: assembler.stats.bytesReceived,
     framesReceived: assembler.framesReceived,
+    framesRecovered: assembler.v2.stats.framesRecovered,
     framesShown: shown,
     framesSkipped: decoder.stats.skipped,
     framesDroppedIncomplete: assembler.framesDroppedIncomplete,
@@ -195,6 +219,12 @@ export function describeReceiveSummary(s: ReceiveSummary): string {
     `Received ${s.framesReceived} frames in ${s.seconds.toFixed(2)} s (${formatBytes(s.bytesReceived)}, ${s.datagramsReceived} datagrams): ` +
       `${s.framesShown} shown (${s.fps} fps), ${s.framesSkipped} skipped, ${s.framesDroppedIncomplete} dropped incomplete, ${s.framesCorrupt} corrupt`,
   ];
+  if (s.datagramsLost || s.datagramsRecovered || s.datagramsDuplicated || s.datagramsReordered) {
+    lines.push(
+      `Datagrams: ${s.datagramsLost} lost, ${s.datagramsRecovered} rebuilt by FEC (${s.framesRecovered} frames saved), ` +
+        `${s.datagramsDuplicated} duplicated, ${s.datagramsReordered} reordered`,
+    );
+  }
   if (s.datagramsRejected) {
     const reasons = Object.entries(s.rejectedByReason)
       .map(([reason, count]) => `${reason} ${count}`)

@@ -1,7 +1,8 @@
 import { encodeJpeg, DEFAULT_JPEG_QUALITY } from "../encoder/jpeg-encoder.ts";
 import { packetizeLegacy } from "../packetizer/legacy-packetizer.ts";
-import { DEFAULT_V2_DATAGRAM_SIZE, endOfStreamDatagram, packetizeV2 } from "../packetizer/v2-packetizer.ts";
-import { FrameClock, spreadSchedule } from "../pacer/frame-clock.ts";
+import { DEFAULT_FEC_PERCENT, DEFAULT_V2_DATAGRAM_SIZE, endOfStreamDatagram, packetizeV2 } from "../packetizer/v2-packetizer.ts";
+import { FrameClock } from "../pacer/frame-clock.ts";
+import { PacedSender } from "../pacer/paced-sender.ts";
 import { V2_HEADER_SIZE } from "../protocol/v2.ts";
 import { MAX_UDP_PAYLOAD } from "../protocol/protocol-error.ts";
 import { parseHostPort, resolveHost } from "../socket/address.ts";
@@ -26,6 +27,8 @@ export const sendSpec: CommandSpec = {
     fps: { type: "string", value: "N", description: "frames per second (default: the file's own rate)" },
     loop: { type: "boolean", description: "start again at the end of the file, until Ctrl-C" },
     mtu: { type: "string", value: "BYTES", description: `largest v2 datagram (default ${DEFAULT_V2_DATAGRAM_SIZE}: never fragmented)` },
+    fec: { type: "string", value: "PERCENT", description: `v2 Reed–Solomon parity, % of data (default ${DEFAULT_FEC_PERCENT}; 0 = off)` },
+    "max-rate": { type: "string", value: "MBIT", description: "never send faster than this many Mbit/s (frames that fall behind are skipped)" },
     ffmpeg: { type: "string", value: "PATH", description: "ffmpeg to decode with (else FFMPEG_BIN, ffmpeg-static, PATH)" },
     json: { type: "boolean", description: "print the summary as one JSON object on the last line" },
     help: { type: "boolean", short: "h", description: "show this help" },
@@ -43,6 +46,8 @@ export interface SendOptions {
   fps?: number;
   loop: boolean;
   mtu: number;
+  fecPercent: number;
+  maxRateMbit?: number;
   ffmpeg?: string;
   json: boolean;
 }
@@ -66,6 +71,8 @@ export function parseSendOptions(argv: string[]): SendOptions | "help" {
     fps: numberOption(values, "fps", 0.1, 1000),
     loop: values.loop === true,
     mtu: intOption(values, "mtu", V2_HEADER_SIZE + 64, MAX_UDP_PAYLOAD) ?? DEFAULT_V2_DATAGRAM_SIZE,
+    fecPercent: intOption(values, "fec", 0, 100) ?? DEFAULT_FEC_PERCENT,
+    maxRateMbit: numberOption(values, "max-rate", 0.01, 100_000),
     ffmpeg: stringOption(values, "ffmpeg"),
     json: values.json === true,
   };
@@ -81,8 +88,13 @@ export interface SendSummary {
   width: number;
   height: number;
   frames: number;
+  /** Frames not sent because the sender had fallen more than a frame interval behind (CPU or --max-rate). */
+  framesSkipped: number;
   datagrams: number;
   bytes: number;
+  /** JPEG bytes: `bytes` minus this is the protocol's overhead (headers and parity). */
+  payloadBytes: number;
+  fecPercent: number;
   seconds: number;
   fps: number;
   mbps: number;
@@ -112,6 +124,9 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
   let startUs = wallClockUs();
   let clock: FrameClock | undefined;
   let frames = 0;
+  let skipped = 0;
+  let payloadBytes = 0;
+  const paced = new PacedSender(sender, options.maxRateMbit === undefined ? undefined : (options.maxRateMbit * 1e6) / 8 / 1000);
   const stop = () => source.close();
   signal.addEventListener("abort", stop);
   const statusTimer = setInterval(() => {
@@ -135,14 +150,19 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
       await sleepUntil(dueMs);
       // Capture time is the frame's presentation instant on this sender's clock, as a camera would stamp it.
       const captureTimeUs = startUs + Math.round((dueMs - startMs) * 1000);
-      const datagrams =
-        options.protocol === "v2" ? packetizeV2(jpeg, { streamId, frameNumber: frames, captureTimeUs }, options.mtu) : packetizeLegacy(jpeg);
-      const beginMs = Math.max(dueMs, performance.now());
-      const windowMs = Math.max(0, Math.min(clock.intervalMs * SPREAD_SHARE, clock.dueMs(frames + 1) - beginMs));
-      for (const slot of spreadSchedule(datagrams.length, windowMs)) {
-        await sleepUntil(beginMs + slot.atMs);
-        await sender.send(datagrams, slot.from, slot.to);
+      if (performance.now() > dueMs + clock.intervalMs) {
+        // More than a frame behind: sending this one late would only delay every later one.
+        skipped++;
+        frames++;
+        continue;
       }
+      const datagrams =
+        options.protocol === "v2"
+          ? packetizeV2(jpeg, { streamId, frameNumber: frames, captureTimeUs }, { datagramSize: options.mtu, fecPercent: options.fecPercent })
+          : packetizeLegacy(jpeg);
+      payloadBytes += jpeg.length;
+      const windowMs = Math.max(0, Math.min(clock.intervalMs * SPREAD_SHARE, clock.dueMs(frames + 1) - performance.now()));
+      await paced.sendFrame(datagrams, windowMs);
       frames++;
     }
     // The last frame is on screen for one interval: a 10 s file takes 10 s.
@@ -168,11 +188,14 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
     protocol: options.protocol,
     width,
     height,
-    frames,
+    frames: frames - skipped,
+    framesSkipped: skipped,
     datagrams: datagramsSent,
     bytes: bytesSent,
+    payloadBytes,
+    fecPercent: options.protocol === "v2" ? options.fecPercent : 0,
     seconds: round(seconds, 3),
-    fps: round(frames / seconds, 2),
+    fps: round((frames - skipped) / seconds, 2),
     mbps: round((bytesSent * 8) / seconds / 1e6, 2),
     sendErrors,
     errorReports,
@@ -184,7 +207,8 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
 export function describeSendSummary(s: SendSummary): string {
   return (
     `Sent ${s.frames} frames (${formatBytes(s.bytes)} in ${s.datagrams} datagrams) to ${s.to} in ${s.seconds.toFixed(2)} s: ` +
-    `${s.fps} fps, ${s.mbps} Mbit/s` +
+    `${s.fps} fps, ${s.mbps} Mbit/s, ${overheadPercent(s)}% overhead${s.fecPercent ? ` (FEC ${s.fecPercent}%)` : ""}` +
+    (s.framesSkipped ? `; ${s.framesSkipped} frames skipped to keep up` : "") +
     (s.sendErrors ? `; ${s.sendErrors} datagrams could not be sent` : "") +
     (s.errorReports ? `; ${s.errorReports} errors reported back (last: ${s.lastError}): is anyone listening at ${s.to}?` : "")
   );
@@ -193,4 +217,9 @@ export function describeSendSummary(s: SendSummary): string {
 async function sleepUntil(deadlineMs: number): Promise<void> {
   const wait = deadlineMs - performance.now();
   if (wait > 0) await Bun.sleep(wait);
+}
+
+/** Bytes on the wire beyond the JPEGs themselves (headers and parity), as a percentage of the JPEGs. */
+export function overheadPercent(s: Pick<SendSummary, "bytes" | "payloadBytes">): number {
+  return s.payloadBytes > 0 ? round((100 * (s.bytes - s.payloadBytes)) / s.payloadBytes, 1) : 0;
 }

@@ -18,29 +18,3 @@ export class FrameClock {
     return this.startMs + frameIndex * this.intervalMs;
   }
 }
-
-export interface SendSlot {
-  /** Milliseconds after the frame's due time. */
-  atMs: number;
-  /** Datagram index range [from, to). */
-  from: number;
-  to: number;
-}
-
-/** How long a pacing tick is: below that, timers are not precise enough to be worth it. */
-export const PACING_TICK_MS = 2;
-
-/**
- * Spreads a frame's datagrams evenly over `windowMs` in ticks, instead of
- * one burst that overflows a receiver's socket buffer or a router's queue.
- */
-export function spreadSchedule(datagramCount: number, windowMs: number, tickMs = PACING_TICK_MS): SendSlot[] {
-  const ticks = Math.max(1, Math.min(datagramCount, Math.floor(windowMs / tickMs)));
-  const slots: SendSlot[] = [];
-  for (let t = 0; t < ticks; t++) {
-    const from = Math.floor((t * datagramCount) / ticks);
-    const to = Math.floor(((t + 1) * datagramCount) / ticks);
-    if (to > from) slots.push({ atMs: (t * windowMs) / ticks, from, to });
-  }
-  return slots;
-}

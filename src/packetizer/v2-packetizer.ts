@@ -1,4 +1,14 @@
-import { V2_HEADER_SIZE, writeV2Header } from "../protocol/v2.ts";
+import { ReedSolomon } from "../fec/reed-solomon.ts";
+import {
+  chunkPayloadSize,
+  groupDataChunks,
+  V2_HEADER_SIZE,
+  V2_MAX_FRAME_LENGTH,
+  writeV2Header,
+  type V2FrameLayout,
+} from "../protocol/v2.ts";
+import { MAX_SHARDS } from "../fec/reed-solomon.ts";
+import { sendPosition } from "./send-order.ts";
 
 export interface V2FrameInfo {
   streamId: number;
@@ -6,40 +16,124 @@ export interface V2FrameInfo {
   captureTimeUs: number;
 }
 
+export interface V2PacketizerOptions {
+  /** Largest datagram, header included. */
+  datagramSize: number;
+  /** Parity chunks as a percentage of each group's data chunks; 0 turns FEC off. */
+  fecPercent: number;
+}
+
 /** Default datagram size: under a 1500-byte Ethernet MTU with room for IP/UDP and tunnels, so nothing fragments. */
 export const DEFAULT_V2_DATAGRAM_SIZE = 1400;
-const MAX_CHUNKS = 0xffff;
+export const DEFAULT_FEC_PERCENT = 25;
+/**
+ * With FEC, frames are cut into at least this many chunks (if each can still
+ * carry MIN_FEC_PAYLOAD bytes): erasure coding over many small chunks rides
+ * out random loss far better than over a few large ones at the same overhead.
+ */
+const TARGET_DATA_CHUNKS = 48;
+const MIN_FEC_PAYLOAD = 400;
+/** Data chunks per FEC group at most: bounds the codec's cost per byte, which grows with the group. */
+const MAX_GROUP_DATA = 64;
+
+export const DEFAULT_V2_OPTIONS: V2PacketizerOptions = { datagramSize: DEFAULT_V2_DATAGRAM_SIZE, fecPercent: DEFAULT_FEC_PERCENT };
+
+/** Chooses how a frame of `frameLength` bytes is cut into chunks and FEC groups. Pure. */
+export function planLayout(frameLength: number, options: V2PacketizerOptions): V2FrameLayout {
+  const maxPayload = options.datagramSize - V2_HEADER_SIZE;
+  if (maxPayload < 1) throw new RangeError(`datagram size ${options.datagramSize} leaves no room after the ${V2_HEADER_SIZE}-byte header`);
+  if (frameLength < 1) throw new RangeError("cannot packetize an empty frame");
+  if (frameLength > V2_MAX_FRAME_LENGTH) throw new RangeError(`a ${frameLength}-byte frame exceeds the ${V2_MAX_FRAME_LENGTH}-byte limit`);
+  const fewest = Math.ceil(frameLength / maxPayload);
+  let k = options.fecPercent > 0 ? Math.max(fewest, Math.min(TARGET_DATA_CHUNKS, Math.floor(frameLength / MIN_FEC_PAYLOAD))) : fewest;
+  if (k > 0xffff) throw new RangeError(`a ${frameLength}-byte frame needs ${k} chunks of ${maxPayload} bytes, more than 65535`);
+  // Every chunk but the last carries P = ceil(L/k) bytes and the last must not be empty.
+  while (k > 1 && (k - 1) * Math.ceil(frameLength / k) >= frameLength) k--;
+  const groups = options.fecPercent > 0 ? Math.min(255, Math.ceil(k / MAX_GROUP_DATA)) : 1;
+  const largestGroup = Math.ceil(k / groups);
+  const parityPerGroup = options.fecPercent > 0 ? Math.min(MAX_SHARDS - largestGroup, Math.ceil((largestGroup * options.fecPercent) / 100)) : 0;
+  return { dataChunks: k, groups, parityPerGroup, frameLength };
+}
 
 /**
- * Cuts one JPEG frame into v2 datagrams of at most `datagramSize` bytes.
- * All datagrams share one allocation and are returned as views into it.
+ * Cuts one JPEG frame into v2 datagrams, parity included, in send order
+ * (parity spread evenly among the data). All datagrams share one
+ * allocation and are returned as views into it.
  */
-export function packetizeV2(jpeg: Uint8Array, frame: V2FrameInfo, datagramSize = DEFAULT_V2_DATAGRAM_SIZE): Uint8Array[] {
-  const chunkPayload = datagramSize - V2_HEADER_SIZE;
-  if (chunkPayload < 1) throw new RangeError(`datagram size ${datagramSize} leaves no room after the ${V2_HEADER_SIZE}-byte header`);
-  if (jpeg.length === 0) throw new RangeError("cannot packetize an empty frame");
-  const chunkCount = Math.ceil(jpeg.length / chunkPayload);
-  if (chunkCount > MAX_CHUNKS) {
-    throw new RangeError(`a ${jpeg.length}-byte frame needs ${chunkCount} chunks of ${chunkPayload} bytes, more than ${MAX_CHUNKS}`);
-  }
-  const buffer = new Uint8Array(jpeg.length + chunkCount * V2_HEADER_SIZE);
-  const datagrams: Uint8Array[] = new Array(chunkCount);
+export function packetizeV2(jpeg: Uint8Array, frame: V2FrameInfo, options: V2PacketizerOptions = DEFAULT_V2_OPTIONS): Uint8Array[] {
+  const layout = planLayout(jpeg.length, options);
+  const { dataChunks: k, groups, parityPerGroup: m } = layout;
+  const size = chunkPayloadSize(layout);
+  const dataPayload = (i: number) => jpeg.subarray(i * size, Math.min((i + 1) * size, jpeg.length));
+  const parity = computeParity(layout, dataPayload);
+
+  const parityCount = groups * m;
+  const datagrams: Uint8Array[] = new Array(k + parityCount);
+  const buffer = new Uint8Array(jpeg.length + parityCount * size + (k + parityCount) * V2_HEADER_SIZE);
   let out = 0;
-  for (let chunkIndex = 0; chunkIndex < chunkCount; chunkIndex++) {
-    const start = chunkIndex * chunkPayload;
-    const payload = jpeg.subarray(start, Math.min(start + chunkPayload, jpeg.length));
+  const emit = (isParity: boolean, chunkIndex: number, payload: Uint8Array) => {
     const begin = out;
-    out += writeV2Header(buffer, out, { ...frame, chunkIndex, chunkCount, endOfStream: false });
+    out += writeV2Header(buffer, out, { ...frame, ...layout, chunkIndex, parity: isParity, endOfStream: false });
     buffer.set(payload, out);
     out += payload.length;
-    datagrams[chunkIndex] = buffer.subarray(begin, out);
-  }
+    datagrams[sendPosition(k, parityCount, isParity, chunkIndex)] = buffer.subarray(begin, out);
+  };
+  for (let i = 0; i < k; i++) emit(false, i, dataPayload(i));
+  for (let p = 0; p < parityCount; p++) emit(true, p, parity[p]!);
   return datagrams;
+}
+
+/** Parity chunk p (group p mod G, row p div G) for every group, by Reed–Solomon over the group's data. */
+function computeParity(layout: V2FrameLayout, dataPayload: (i: number) => Uint8Array): Uint8Array[] {
+  const { groups, parityPerGroup: m } = layout;
+  if (m === 0) return [];
+  const size = chunkPayloadSize(layout);
+  const parity: Uint8Array[] = new Array(groups * m);
+  for (let g = 0; g < groups; g++) {
+    const shards: Uint8Array[] = [];
+    for (let i = g; i < layout.dataChunks; i += groups) {
+      const payload = dataPayload(i);
+      shards.push(payload.length === size ? payload : padded(payload, size));
+    }
+    const groupParity = codec(groupDataChunks(layout, g), m).encode(shards);
+    groupParity.forEach((shard, row) => (parity[row * groups + g] = shard));
+  }
+  return parity;
+}
+
+function padded(bytes: Uint8Array, size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  out.set(bytes);
+  return out;
+}
+
+const codecs = new Map<number, ReedSolomon>();
+/** Codecs are cached by shape: building the Cauchy coefficients is not free, and frames repeat shapes. */
+export function codec(dataShards: number, parityShards: number): ReedSolomon {
+  const key = dataShards * 256 + parityShards;
+  let rs = codecs.get(key);
+  if (!rs) {
+    if (codecs.size > 1024) codecs.clear();
+    rs = new ReedSolomon(dataShards, parityShards);
+    codecs.set(key, rs);
+  }
+  return rs;
 }
 
 /** The datagram that tells receivers a stream has ended; the sender repeats it because UDP may drop it. */
 export function endOfStreamDatagram(streamId: number, frameNumber: number, captureTimeUs: number): Uint8Array {
   const datagram = new Uint8Array(V2_HEADER_SIZE);
-  writeV2Header(datagram, 0, { streamId, frameNumber, captureTimeUs, chunkIndex: 0, chunkCount: 0, endOfStream: true });
+  writeV2Header(datagram, 0, {
+    streamId,
+    frameNumber,
+    captureTimeUs,
+    chunkIndex: 0,
+    parity: false,
+    dataChunks: 0,
+    groups: 0,
+    parityPerGroup: 0,
+    frameLength: 0,
+    endOfStream: true,
+  });
   return datagram;
 }

@@ -7,8 +7,9 @@ export type ProtocolErrorCode =
   | "bad-magic"
   | "unsupported-version"
   | "bad-flags"
-  | "bad-reserved"
   | "bad-chunk-index"
+  | "bad-length"
+  | "bad-fec"
   | "empty-payload"
   | "unknown-protocol";
 

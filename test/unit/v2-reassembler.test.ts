@@ -11,8 +11,8 @@ function frameBytes(frameNumber: number, length: number): Uint8Array {
   return out;
 }
 
-function packetsOf(frameNumber: number, length: number, streamId = 42, size = 200): V2Packet[] {
-  return packetizeV2(frameBytes(frameNumber, length), { streamId, frameNumber, captureTimeUs: frameNumber * 1000 }, size).map(
+function packetsOf(frameNumber: number, length: number, streamId = 42, size = 200, fecPercent = 0): V2Packet[] {
+  return packetizeV2(frameBytes(frameNumber, length), { streamId, frameNumber, captureTimeUs: frameNumber * 1000 }, { datagramSize: size, fecPercent }).map(
     deserializeV2,
   );
 }
@@ -20,8 +20,7 @@ function packetsOf(frameNumber: number, length: number, streamId = 42, size = 20
 function feed(r: V2Reassembler, packets: V2Packet[], now = 0): CompletedFrame[] {
   const out: CompletedFrame[] = [];
   for (const p of packets) {
-    const e = r.push(p, now);
-    if (e?.kind === "frame") out.push(e.frame);
+    for (const e of r.push(p, now)) if (e.kind === "frame") out.push(e.frame);
   }
   return out;
 }
@@ -53,11 +52,12 @@ describe("V2Reassembler", () => {
     }
   });
 
-  test("duplicates after completion are stale, never a second copy", () => {
+  test("duplicates after completion are counted as duplicates, never a second copy", () => {
     const r = new V2Reassembler();
     const packets = packetsOf(5, 900);
     expect(feed(r, [...packets, ...packets]).length).toBe(1);
-    expect(r.stats.chunksStale).toBe(packets.length);
+    expect(r.stats.chunksDuplicate).toBe(packets.length);
+    expect(r.chunksLost).toBe(0);
   });
 
   test("a frame with a missing chunk is never yielded, and is dropped when a newer frame completes", () => {
@@ -114,7 +114,7 @@ describe("V2Reassembler", () => {
     expect(r.stats.framesDroppedIncomplete).toBeGreaterThanOrEqual(996);
   });
 
-  test("a chunk count that disagrees with the frame's first chunk is refused", () => {
+  test("a layout that disagrees with the frame's first chunk is refused", () => {
     const r = new V2Reassembler();
     const a = packetsOf(3, 1000, 42, 200);
     const b = packetsOf(3, 3000, 42, 200);
@@ -137,10 +137,10 @@ describe("V2Reassembler", () => {
     const r = new V2Reassembler();
     feed(r, packetsOf(0, 500, 1));
     const end = deserializeV2(endOfStreamDatagram(1, 1, 0));
-    expect(r.push(end, 10)).toEqual({ kind: "end", streamId: 1 });
-    expect(r.push(end, 11)).toBeUndefined();
+    expect(r.push(end, 10)).toEqual([{ kind: "end", streamId: 1 }]);
+    expect(r.push(end, 11)).toEqual([]);
     const first = r.push(packetsOf(0, 500, 2, 1000)[0]!, 12);
-    expect(first?.kind).toBe("frame");
+    expect(first.map((e) => e.kind)).toEqual(["new-stream", "frame"]);
     expect(r.currentStreamId).toBe(2);
   });
 
@@ -151,5 +151,74 @@ describe("V2Reassembler", () => {
     expect(r.stats.chunksForeignStream).toBeGreaterThan(0);
     const frames = feed(r, packetsOf(0, 500, 2), 700);
     expect(frames.map((f) => f.streamId)).toEqual([2]);
+  });
+
+  test("FEC: any pattern of up to m lost chunks per group is recovered, byte-exact, and counted", () => {
+    for (let seed = 1; seed <= 40; seed++) {
+      const random = seededRandom(seed);
+      const r = new V2Reassembler();
+      const length = 5000 + Math.floor(random() * 80_000);
+      const packets = packetsOf(seed, length, 42, 1400, 25);
+      const { groups, parityPerGroup: m } = packets[0]!;
+      // Lose up to m chunks of each group, chosen at random.
+      const lostPerGroup = new Array(groups).fill(0);
+      const kept = shuffle(packets, random).filter((p) => {
+        const group = p.chunkIndex % groups;
+        if (lostPerGroup[group] < m && random() < 0.5) {
+          lostPerGroup[group]++;
+          return false;
+        }
+        return true;
+      });
+      // If the chunk sent last was among the lost, the frame waits for stragglers until expire().
+      const frames = [...feed(r, kept, 0), ...r.expire(60).flatMap((e) => (e.kind === "frame" ? [e.frame] : []))];
+      expect(frames.length).toBe(1);
+      expectIntact(frames);
+      const keptSet = new Set(kept);
+      const lostData = packets.filter((p) => !p.parity && !keptSet.has(p)).length;
+      expect(r.stats.chunksRecovered).toBe(lostData);
+      expect(frames[0]!.recovered).toBe(lostData > 0);
+      expect(r.stats.framesRecovered).toBe(lostData > 0 ? 1 : 0);
+      expect(r.chunksLost).toBe(packets.length - kept.length);
+    }
+  });
+
+  test("FEC: one chunk more than a group's parity loses the frame, never a wrong frame", () => {
+    const r = new V2Reassembler();
+    const packets = packetsOf(1, 23_500, 42, 1400, 25);
+    const m = packets[0]!.parityPerGroup;
+    const data = packets.filter((p) => !p.parity);
+    const lost = new Set(data.slice(0, m + 1));
+    expect(feed(r, packets.filter((p) => !lost.has(p)))).toEqual([]);
+    expect(r.framesInFlight).toBe(1);
+    r.expire(5000);
+    expect(r.stats.framesDroppedIncomplete).toBe(1);
+    expect(r.chunksLost).toBe(m + 1);
+  });
+
+  test("FEC is used only when data is missing; late parity after that is counted late, not lost", () => {
+    const r = new V2Reassembler();
+    const packets = packetsOf(2, 23_500, 42, 1400, 25);
+    const data = packets.filter((p) => !p.parity);
+    const parity = packets.filter((p) => p.parity);
+    expect(feed(r, data).map((f) => f.recovered)).toEqual([false]);
+    feed(r, parity);
+    expect(r.stats.chunksRecovered).toBe(0);
+    expect(r.stats.chunksLate).toBe(parity.length);
+    expect(r.chunksLost).toBe(0);
+  });
+
+  test("counts loss, duplication and reordering across frames", () => {
+    const r = new V2Reassembler();
+    const a = packetsOf(0, 23_500, 42, 1400, 25);
+    const b = packetsOf(1, 23_500, 42, 1400, 25);
+    const c = packetsOf(3, 23_500, 42, 1400, 25); // frame 2 never sent
+    const sent = [...a.slice(0, 10), a[11]!, a[10]!, ...a.slice(12), a[3]!, ...b.filter((_, i) => i % 20 !== 0), ...c];
+    expect(feed(r, sent).map((f) => f.frameNumber)).toEqual([0, 1, 3]);
+    expect(r.stats.chunksReordered).toBeGreaterThanOrEqual(1);
+    expect(r.stats.chunksDuplicate).toBe(1);
+    expect(r.chunksLost).toBe(b.filter((_, i) => i % 20 === 0).length);
+    expect(r.stats.framesMissing).toBe(1);
+    expect(r.stats.framesRecovered).toBe(1);
   });
 });
