@@ -21,6 +21,7 @@ const ATTEMPTS = 3;
 export class UdpSender {
   readonly stats: UdpSenderStats = { datagramsSent: 0, bytesSent: 0, sendErrors: 0, errorReports: 0, lastError: undefined };
   private drainWaiters: (() => void)[] = [];
+  private lastSendThrew = false;
 
   private constructor(
     private readonly socket: udp.Socket<"uint8array">,
@@ -52,8 +53,13 @@ export class UdpSender {
   async send(datagrams: readonly Uint8Array[], from = 0, to = datagrams.length): Promise<void> {
     let next = from;
     for (let attempt = 0; next < to && attempt < ATTEMPTS; attempt++) {
-      if (attempt > 0) await this.waitForDrain();
-      next += this.sendNow(datagrams, next, to);
+      const reportsBefore = this.stats.errorReports;
+      const sent = this.sendNow(datagrams, next, to);
+      next += sent;
+      if (next === to) break;
+      // A short send after an error report is that report being consumed (e.g. ICMP port
+      // unreachable): retry at once. Otherwise the socket buffer is full: wait for it to drain.
+      if (this.stats.errorReports === reportsBefore && !this.lastSendThrew) await this.waitForDrain();
     }
     if (next < to) {
       this.stats.sendErrors += to - next;
@@ -69,9 +75,11 @@ export class UdpSender {
     const packets: (Uint8Array | number | string)[] = [];
     for (let i = from; i < to; i++) packets.push(datagrams[i]!, this.port, this.address);
     let sent = 0;
+    this.lastSendThrew = false;
     try {
       sent = this.socket.sendMany(packets as Parameters<typeof this.socket.sendMany>[0]);
     } catch (error) {
+      this.lastSendThrew = true;
       this.stats.lastError = error instanceof Error ? error.message : String(error);
     }
     for (let i = from; i < from + sent; i++) this.stats.bytesSent += datagrams[i]!.length;
