@@ -3,15 +3,18 @@ import packageJson from "../package.json" with { type: "json" };
 import { formatHelp, UsageError, type CommandSpec } from "./commands/command-line.ts";
 import { describeReceiveSummary, parseReceiveOptions, receiveSpec, runReceive } from "./commands/receive.ts";
 import { describeSendSummary, parseSendOptions, runSend, sendSpec } from "./commands/send.ts";
+import { describeRelaySummary, parseRelayOptions, relaySpec, runRelay } from "./commands/relay.ts";
 
 const TOP_HELP = `udpvid ${packageJson.version}: stream a video file over UDP and watch it live.
 
 Usage:
   udpvid send [FILE] [options]    stream FILE (default ./video.mp4) to --to HOST:PORT
   udpvid receive [options]        show the stream arriving on --port in a window
+  udpvid relay --listen PORT --to HOST:PORT [--loss P ...]
+                                  forward through an emulated lossy network
   udpvid --version
 
-Run "udpvid send --help" or "udpvid receive --help" for their options.`;
+Run "udpvid COMMAND --help" for a command's options.`;
 
 /** Runs the CLI and returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -22,6 +25,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runSubcommand(SUBCOMMANDS.send, rest);
       case "receive":
         return await runSubcommand(SUBCOMMANDS.receive, rest);
+      case "relay":
+        return await runSubcommand(SUBCOMMANDS.relay, rest);
       case "--version":
       case "-v":
         console.log(`udpvid ${packageJson.version}`);
@@ -35,7 +40,7 @@ export async function main(argv: string[]): Promise<number> {
         console.error(TOP_HELP);
         return 2;
       default:
-        throw new UsageError(`unknown command "${command}" (expected send or receive)`);
+        throw new UsageError(`unknown command "${command}" (expected send, receive or relay)`);
     }
   } catch (error) {
     if (error instanceof UsageError) {
@@ -59,6 +64,7 @@ interface Subcommand<Options extends { json: boolean }, Summary> {
 const SUBCOMMANDS = {
   send: { spec: sendSpec, parse: parseSendOptions, run: runSend, describe: describeSendSummary },
   receive: { spec: receiveSpec, parse: parseReceiveOptions, run: runReceive, describe: describeReceiveSummary },
+  relay: { spec: relaySpec, parse: parseRelayOptions, run: runRelay, describe: describeRelaySummary },
 } satisfies Record<string, Subcommand<any, any>>;
 
 async function runSubcommand<Options extends { json: boolean }, Summary>(command: Subcommand<Options, Summary>, argv: string[]): Promise<number> {

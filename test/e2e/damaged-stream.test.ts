@@ -5,7 +5,7 @@ import { encodeJpeg } from "../../src/encoder/jpeg-encoder.ts";
 import { packetizeLegacy } from "../../src/packetizer/legacy-packetizer.ts";
 import { packetizeV2 } from "../../src/packetizer/v2-packetizer.ts";
 import { tempDir } from "../helpers/frames.ts";
-import { seededRandom } from "../helpers/rng.ts";
+import { seededRandom } from "../../src/util/random.ts";
 import { finish, lastJson, startUdpvid } from "../helpers/udpvid.ts";
 
 // A real receiver fed over a real socket with streams that lost datagrams:

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { EXP, gfInv, gfMul, invertMatrix, LOG } from "../../src/fec/galois-field.ts";
 import { ReedSolomon, TooManyErasuresError } from "../../src/fec/reed-solomon.ts";
-import { seededRandom } from "../helpers/rng.ts";
+import { seededRandom } from "../../src/util/random.ts";
 
 function randomShards(count: number, length: number, random: () => number): Uint8Array[] {
   return Array.from({ length: count }, () => Uint8Array.from({ length }, () => Math.floor(random() * 256)));

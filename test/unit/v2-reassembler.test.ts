@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { deserializeV2, type V2Packet } from "../../src/protocol/v2.ts";
 import { endOfStreamDatagram, packetizeV2 } from "../../src/packetizer/v2-packetizer.ts";
 import { V2Reassembler, type CompletedFrame } from "../../src/reassembler/v2-reassembler.ts";
-import { seededRandom, shuffle } from "../helpers/rng.ts";
+import { seededRandom, shuffle } from "../../src/util/random.ts";
 
 /** A fake "JPEG" whose bytes identify its frame, so a wrong frame or a misplaced chunk is visible. */
 function frameBytes(frameNumber: number, length: number): Uint8Array {

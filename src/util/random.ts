@@ -1,4 +1,4 @@
-/** Small seeded PRNG (mulberry32) so shuffles and losses in tests are reproducible. */
+/** Small seeded PRNG (mulberry32): the relay and the tests must be reproducible from a seed. */
 export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
