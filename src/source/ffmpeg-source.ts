@@ -80,6 +80,9 @@ export class FfmpegSource {
       "-i",
       options.input,
       ...(scale ? ["-vf", scale] : []),
+      // Each decoded frame once: no duplicates or drops to force a constant rate (we pace ourselves).
+      "-fps_mode",
+      "passthrough",
       "-map",
       "0:v:0",
       "-f",

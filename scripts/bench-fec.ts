@@ -1,0 +1,86 @@
+// Reed–Solomon cost per 1080p frame: parity for a whole frame (send side) and
+// rebuilding lost chunks (receive side), at the default --fec, in one run.
+//   bun run bench:fec
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { join } from "node:path";
+import { encodeJpeg } from "../src/encoder/jpeg-encoder.ts";
+import { DEFAULT_FEC_PERCENT, packetizeV2, planLayout } from "../src/packetizer/v2-packetizer.ts";
+import { deserializeV2 } from "../src/protocol/v2.ts";
+import { V2Reassembler } from "../src/reassembler/v2-reassembler.ts";
+import { FfmpegSource } from "../src/source/ffmpeg-source.ts";
+import { seededRandom } from "../src/util/random.ts";
+
+const ROOT = join(import.meta.dir, "..");
+const RUNS = 200;
+
+// Real 1080p JPEGs: a frame of video.mp4 at the default quality and at 95, and pure noise,
+// the pathological worst case for JPEG size (and so for FEC work, which grows with bytes).
+const source = await FfmpegSource.open({ ffmpeg: "ffmpeg", input: join(ROOT, "video.mp4"), width: 1920, height: 1080 });
+let clipFrame: Uint8Array | undefined;
+let clipFrameQ95: Uint8Array | undefined;
+for await (const frame of source.frames()) {
+  if (frame.index === 150) {
+    clipFrame = await encodeJpeg(frame.rgb, 1920, 1080, 80);
+    clipFrameQ95 = await encodeJpeg(frame.rgb, 1920, 1080, 95);
+    break;
+  }
+}
+source.close();
+const random = seededRandom(1);
+const noise = await encodeJpeg(Uint8Array.from({ length: 1920 * 1080 * 3 }, () => random() * 256), 1920, 1080, 80);
+
+function time(fn: () => void): number {
+  for (let i = 0; i < 10; i++) fn();
+  const start = performance.now();
+  for (let i = 0; i < RUNS; i++) fn();
+  return (performance.now() - start) / RUNS;
+}
+
+const rows: string[] = [];
+for (const [name, jpeg] of [
+  ["video.mp4 frame 150, q80", clipFrame!],
+  ["video.mp4 frame 150, q95", clipFrameQ95!],
+  ["noise, q80 (pathological)", noise],
+] as const) {
+  const options = { datagramSize: 1400, fecPercent: DEFAULT_FEC_PERCENT };
+  const layout = planLayout(jpeg.length, options);
+  const info = { streamId: 1, frameNumber: 0, captureTimeUs: 0 };
+  const withFec = time(() => packetizeV2(jpeg, info, options));
+  const withoutFec = time(() => packetizeV2(jpeg, info, { ...options, fecPercent: 0 }));
+  const packets = packetizeV2(jpeg, info, options).map(deserializeV2);
+  // Receive side: the worst FEC still repairs, m data chunks lost in every group.
+  const lost = new Set<number>();
+  for (let g = 0; g < layout.groups; g++) for (let row = 0; row < layout.parityPerGroup; row++) lost.add(g + row * layout.groups);
+  const kept = packets.filter((p) => p.parity || !lost.has(p.chunkIndex));
+  const reassemble = (list: typeof packets) => () => {
+    const r = new V2Reassembler();
+    let frames = 0;
+    for (const p of list) frames += r.push(p, 0).filter((e) => e.kind === "frame").length;
+    frames += r.expire(100).filter((e) => e.kind === "frame").length;
+    if (frames !== 1) throw new Error("frame not rebuilt");
+  };
+  const decodeLossy = time(reassemble(kept));
+  const decodeClean = time(reassemble(packets.filter((p) => !p.parity)));
+  rows.push(
+    `| ${name} | ${(jpeg.length / 1024).toFixed(0)} KiB | ${layout.dataChunks} + ${layout.groups * layout.parityPerGroup} in ${layout.groups} group(s) | ` +
+      `${(withFec - withoutFec).toFixed(2)} | ${lost.size} | ${(decodeLossy - decodeClean).toFixed(2)} |`,
+  );
+}
+
+const commit = Bun.spawnSync(["git", "rev-parse", "--short", "HEAD"], { cwd: ROOT }).stdout.toString().trim();
+const report = [
+  `# Reed–Solomon FEC cost per 1080p frame (--fec ${DEFAULT_FEC_PERCENT}, 1400-byte datagrams), mean of ${RUNS} runs`,
+  "",
+  `machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}; Bun ${Bun.version}; commit ${commit}; ${new Date().toISOString()}`,
+  "",
+  "Encode is packetizing with FEC minus packetizing without; decode is reassembling with the worst repairable loss (m data chunks lost in every group) minus reassembling the data alone. Target: under 2 ms each.",
+  "",
+  "| frame | JPEG | chunks (data + parity) | encode ms | data chunks lost | decode ms |",
+  "|---|---|---|---|---|---|",
+  ...rows,
+  "",
+].join("\n");
+console.log(report);
+mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
+writeFileSync(join(ROOT, "bench", "results", "fec.md"), report);
