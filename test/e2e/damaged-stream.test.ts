@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { encodeJpeg } from "../../src/encoder/jpeg-encoder.ts";
 import { packetizeLegacy } from "../../src/packetizer/legacy-packetizer.ts";
 import { packetizeV2 } from "../../src/packetizer/v2-packetizer.ts";
+import { splitMjpeg } from "../../src/recorder/mjpeg-split.ts";
 import { tempDir } from "../helpers/frames.ts";
 import { seededRandom } from "../../src/util/random.ts";
 import { finish, lastJson, startUdpvid } from "../helpers/udpvid.ts";
@@ -26,18 +27,8 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Splits an MJPEG recording back into JPEG files at each end-of-image marker. */
 function splitRecording(bytes: Uint8Array): Buffer[] {
-  const out: Buffer[] = [];
-  let start = 0;
-  for (let i = 1; i < bytes.length; i++) {
-    if (bytes[i - 1] === 0xff && bytes[i] === 0xd9 && bytes[i + 1] === 0xff && bytes[i + 2] === 0xd8) {
-      out.push(Buffer.from(bytes.subarray(start, i + 1)));
-      start = i + 1;
-    }
-  }
-  if (start < bytes.length) out.push(Buffer.from(bytes.subarray(start)));
-  return out;
+  return splitMjpeg(bytes).map((jpeg) => Buffer.from(jpeg));
 }
 
 async function sendDamaged(protocol: "legacy" | "v2", port: number, damaged: (frame: number) => boolean, fecPercent = 0) {

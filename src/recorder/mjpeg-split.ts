@@ -1,4 +1,4 @@
-/** Splits a stream of back-to-back JPEGs at each end-of-image marker followed by a start-of-image. */
+/** Splits a recording (back-to-back JPEGs, as MjpegRecorder writes) at each end-of-image marker followed by a start-of-image. */
 export function splitMjpeg(bytes: Uint8Array): Uint8Array[] {
   const frames: Uint8Array[] = [];
   let start = 0;
