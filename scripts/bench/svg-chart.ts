@@ -14,7 +14,7 @@ const COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"];
 const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;");
 
 export function lineChartSvg(chart: { title: string; yLabel: string; panels: Panel[] }): string {
-  const panelWidth = 420;
+  const panelWidth = 460;
   const height = 340;
   const margin = { left: 56, right: 16, top: 48, bottom: 70 };
   const plotWidth = panelWidth - margin.left - margin.right;
@@ -48,7 +48,7 @@ export function lineChartSvg(chart: { title: string; yLabel: string; panels: Pan
       const points = [...series.points].sort((a, b) => a.x - b.x);
       parts.push(`<polyline fill="none" stroke="${colour}" stroke-width="2" points="${points.map((pt) => `${sx(pt.x).toFixed(1)},${sy(pt.y).toFixed(1)}`).join(" ")}"/>`);
       for (const pt of points) parts.push(`<circle cx="${sx(pt.x).toFixed(1)}" cy="${sy(pt.y).toFixed(1)}" r="3" fill="${colour}"/>`);
-      const lx = ox + 8 + i * 125;
+      const lx = ox + i * 128;
       parts.push(`<rect x="${lx}" y="${oy + plotHeight + 44}" width="10" height="10" fill="${colour}"/>`);
       parts.push(`<text x="${lx + 14}" y="${oy + plotHeight + 53}">${escape(series.name)}</text>`);
     });

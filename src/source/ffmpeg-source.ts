@@ -102,25 +102,33 @@ export class FfmpegSource {
     return new FfmpegSource(info, child, log);
   }
 
-  /** Yields frames until the input ends; throws if ffmpeg fails mid-way. */
+  /** Yields frames until the input ends; throws if ffmpeg fails mid-way. Leaving early stops ffmpeg. */
   async *frames(): AsyncGenerator<RawFrame> {
     const frameSize = this.info.width * this.info.height * 3;
+    const reader = this.process.stdout.getReader();
     let frame = new Uint8Array(frameSize);
     let filled = 0;
     let index = 0;
-    for await (const chunk of this.process.stdout) {
-      let offset = 0;
-      while (offset < chunk.length) {
-        const take = Math.min(frameSize - filled, chunk.length - offset);
-        frame.set(chunk.subarray(offset, offset + take), filled);
-        filled += take;
-        offset += take;
-        if (filled === frameSize) {
-          yield { index: index++, rgb: frame };
-          frame = new Uint8Array(frameSize);
-          filled = 0;
+    try {
+      for (let read = await reader.read(); !read.done; read = await reader.read()) {
+        const chunk = read.value;
+        let offset = 0;
+        while (offset < chunk.length) {
+          const take = Math.min(frameSize - filled, chunk.length - offset);
+          frame.set(chunk.subarray(offset, offset + take), filled);
+          filled += take;
+          offset += take;
+          if (filled === frameSize) {
+            yield { index: index++, rgb: frame };
+            frame = new Uint8Array(frameSize);
+            filled = 0;
+          }
         }
       }
+    } finally {
+      // On an early exit ffmpeg is still writing: stop it rather than wait for a stream cancel.
+      this.close();
+      reader.releaseLock();
     }
     const exitCode = await this.process.exited;
     if (exitCode !== 0 && !this.process.killed) {

@@ -24,3 +24,17 @@ test("scale filter keeps the aspect ratio for the side not given", () => {
   expect(scaleFilter(undefined, 360)).toBe("scale=-1:360");
   expect(scaleFilter(640, 480)).toBe("scale=640:480");
 });
+
+test("leaving the frame loop early stops ffmpeg and returns promptly", async () => {
+  const { FfmpegSource } = await import("../../src/source/ffmpeg-source.ts");
+  const { VIDEO } = await import("../helpers/udpvid.ts");
+  const source = await FfmpegSource.open({ ffmpeg: "ffmpeg", input: VIDEO, width: 320 });
+  const started = performance.now();
+  let frames = 0;
+  for await (const frame of source.frames()) {
+    expect(frame.rgb.length).toBe(320 * 180 * 3);
+    if (++frames === 3) break;
+  }
+  expect(frames).toBe(3);
+  expect(performance.now() - started).toBeLessThan(5000);
+});

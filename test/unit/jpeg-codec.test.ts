@@ -46,3 +46,13 @@ test("a picture over the pixel limit is refused", async () => {
   const jpeg = await encodeJpeg(gradient(200, 200), 200, 200, 80);
   await expect(decodeJpeg(jpeg, 100 * 100)).rejects.toBeInstanceOf(CorruptFrameError);
 });
+
+test("a greyscale JPEG still decodes to RGBA with equal colour channels", async () => {
+  const sharp = (await import("sharp")).default;
+  const grey = await sharp(Buffer.alloc(32 * 16, 200), { raw: { width: 32, height: 16, channels: 1 } }).jpeg().toBuffer();
+  const image = await decodeJpeg(grey);
+  expect([image.width, image.height, image.rgba.length]).toEqual([32, 16, 32 * 16 * 4]);
+  expect(Math.abs(image.rgba[0]! - 200)).toBeLessThan(3);
+  expect(image.rgba[0]).toBe(image.rgba[1]!);
+  expect(image.rgba[3]).toBe(255);
+});
