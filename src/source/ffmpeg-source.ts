@@ -128,7 +128,8 @@ export class FfmpegSource {
     } finally {
       // On an early exit ffmpeg is still writing: stop it rather than wait for a stream cancel.
       this.close();
-      reader.releaseLock();
+      // Cancel (not just release) what is left in the pipe, so nothing keeps the process alive; never wait on it.
+      reader.cancel().catch(() => {});
     }
     const exitCode = await this.process.exited;
     if (exitCode !== 0 && !this.process.killed) {

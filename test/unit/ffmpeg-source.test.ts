@@ -38,3 +38,19 @@ test("leaving the frame loop early stops ffmpeg and returns promptly", async () 
   expect(frames).toBe(3);
   expect(performance.now() - started).toBeLessThan(5000);
 });
+
+test("a script that leaves the frame loop early still exits by itself (nothing left holding the event loop)", async () => {
+  const { ROOT, VIDEO } = await import("../helpers/udpvid.ts");
+  const script = `
+    import { FfmpegSource } from ${JSON.stringify(`${ROOT}/src/source/ffmpeg-source.ts`)};
+    const source = await FfmpegSource.open({ ffmpeg: "ffmpeg", input: ${JSON.stringify(VIDEO)} });
+    for await (const frame of source.frames()) if (frame.index === 5) break;
+    console.log("done");`;
+  const child = Bun.spawn([process.execPath, "--eval", script], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+  const timer = setTimeout(() => child.kill(), 10_000);
+  const exitCode = await child.exited;
+  clearTimeout(timer);
+  expect(await new Response(child.stdout).text()).toContain("done");
+  expect(child.signalCode).toBeNull(); // not killed by the timer
+  expect(exitCode).toBe(0);
+});
