@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { parseHostPort, parsePort } from "../socket/address.ts";
 
 /** A mistake in how udpvid was called: printed as one line, exit code 2. */
 export class UsageError extends Error {}
@@ -98,4 +99,27 @@ export function choiceOption<T extends string>(values: ParsedCommand["values"], 
 export function stringOption(values: ParsedCommand["values"], name: string): string | undefined {
   const value = values[name];
   return typeof value === "string" ? value : undefined;
+}
+
+/** A HOST:PORT option, checked (names are resolved later, when used). */
+export function hostPortOption(values: ParsedCommand["values"], name: string): string | undefined {
+  const text = stringOption(values, name);
+  if (text === undefined) return undefined;
+  try {
+    parseHostPort(text);
+  } catch (error) {
+    throw new UsageError(`--${name}: ${(error as Error).message}`);
+  }
+  return text;
+}
+
+/** A UDP port option; 0 (let the OS pick) is allowed for ports we listen on. */
+export function portOption(values: ParsedCommand["values"], name: string): number | undefined {
+  const text = stringOption(values, name);
+  if (text === undefined) return undefined;
+  try {
+    return parsePort(text, true);
+  } catch (error) {
+    throw new UsageError(`--${name}: ${(error as Error).message}`);
+  }
 }

@@ -4,11 +4,10 @@ import type { SdlWindowDisplay } from "../display/sdl-window.ts";
 import { MjpegRecorder } from "../recorder/mjpeg-recorder.ts";
 import { StreamAssembler, type AssembledFrame, type AssemblerEvent } from "../reassembler/stream-assembler.ts";
 import { elapsedSinceCaptureUs } from "../protocol/v2.ts";
-import { parsePort } from "../socket/address.ts";
 import { UdpReceiver } from "../socket/udp-receiver.ts";
 import { RecentSamples } from "../util/percentiles.ts";
 import { formatBytes, round, StatusLine, wallClockUs } from "../util/terminal.ts";
-import { numberOption, parseCommand, stringOption, UsageError, type CommandSpec } from "./command-line.ts";
+import { numberOption, parseCommand, portOption, stringOption, type CommandSpec } from "./command-line.ts";
 
 export const receiveSpec: CommandSpec = {
   name: "receive",
@@ -39,17 +38,8 @@ export interface ReceiveOptions {
 export function parseReceiveOptions(argv: string[]): ReceiveOptions | "help" {
   const { values } = parseCommand(receiveSpec, argv);
   if (values.help) return "help";
-  let port = 9999;
-  const portText = stringOption(values, "port");
-  if (portText !== undefined) {
-    try {
-      port = parsePort(portText, true);
-    } catch (error) {
-      throw new UsageError(`--port: ${(error as Error).message}`);
-    }
-  }
   return {
-    port,
+    port: portOption(values, "port") ?? 9999,
     bind: stringOption(values, "bind") ?? "0.0.0.0",
     headless: values.headless === true,
     record: stringOption(values, "record"),

@@ -1,8 +1,18 @@
 import { Impairment, type ImpairmentOptions } from "../relay/impairment.ts";
 import { UdpRelay } from "../relay/udp-relay.ts";
-import { parseHostPort, parsePort, resolveHost } from "../socket/address.ts";
+import { parseHostPort, resolveHost } from "../socket/address.ts";
 import { round } from "../util/terminal.ts";
-import { intOption, numberOption, parseCommand, stringOption, UsageError, type CommandSpec, type ParsedCommand } from "./command-line.ts";
+import {
+  hostPortOption,
+  intOption,
+  numberOption,
+  parseCommand,
+  portOption,
+  stringOption,
+  UsageError,
+  type CommandSpec,
+  type ParsedCommand,
+} from "./command-line.ts";
 
 export const relaySpec: CommandSpec = {
   name: "relay",
@@ -40,21 +50,10 @@ export interface RelayOptions {
 export function parseRelayOptions(argv: string[]): RelayOptions | "help" {
   const { values } = parseCommand(relaySpec, argv);
   if (values.help) return "help";
-  const listen = stringOption(values, "listen");
-  const to = stringOption(values, "to");
-  if (listen === undefined) throw new UsageError("--listen PORT is required");
+  const listenPort = portOption(values, "listen");
+  const to = hostPortOption(values, "to");
+  if (listenPort === undefined) throw new UsageError("--listen PORT is required");
   if (to === undefined) throw new UsageError("--to HOST:PORT is required");
-  try {
-    parseHostPort(to);
-  } catch (error) {
-    throw new UsageError(`--to: ${(error as Error).message}`);
-  }
-  let listenPort: number;
-  try {
-    listenPort = parsePort(listen, true);
-  } catch (error) {
-    throw new UsageError(`--listen: ${(error as Error).message}`);
-  }
   const burst = stringOption(values, "burst-loss");
   let burstLoss: ImpairmentOptions["burstLoss"];
   if (burst !== undefined) {

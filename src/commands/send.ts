@@ -11,7 +11,7 @@ import { checkInputFile, FfmpegSource } from "../source/ffmpeg-source.ts";
 import { resolveFfmpeg } from "../source/ffmpeg-path.ts";
 import { orderedMap } from "../util/ordered-map.ts";
 import { formatBytes, round, StatusLine, wallClockUs } from "../util/terminal.ts";
-import { choiceOption, intOption, numberOption, parseCommand, stringOption, UsageError, type CommandSpec } from "./command-line.ts";
+import { choiceOption, hostPortOption, intOption, numberOption, parseCommand, stringOption, type CommandSpec } from "./command-line.ts";
 
 export const sendSpec: CommandSpec = {
   name: "send",
@@ -55,12 +55,7 @@ export interface SendOptions {
 export function parseSendOptions(argv: string[]): SendOptions | "help" {
   const { values, positionals } = parseCommand(sendSpec, argv);
   if (values.help) return "help";
-  const to = stringOption(values, "to") ?? "127.0.0.1:9999";
-  try {
-    parseHostPort(to);
-  } catch (error) {
-    throw new UsageError(`--to: ${(error as Error).message}`);
-  }
+  const to = hostPortOption(values, "to") ?? "127.0.0.1:9999";
   return {
     file: positionals[0] ?? "video.mp4",
     to,

@@ -190,10 +190,6 @@ export class V2Reassembler {
       return;
     }
     this.noteOrder(frameNumber, position);
-    if (this.lastDelivered !== undefined && !isNewerFrame(frameNumber, this.lastDelivered)) {
-      this.noteLate(packet, position);
-      return;
-    }
     let frame = this.pending.get(frameNumber);
     if (frame && !sameLayout(frame.layout, packet)) {
       this.stats.chunksInconsistent++;
@@ -205,6 +201,7 @@ export class V2Reassembler {
       return;
     }
     // A newer frame is arriving: the stragglers of older ones are lost, so recover those FEC can.
+    // (Frames older than the last one handed on are never pending, so this only ever looks back.)
     this.recoverReadyFramesBefore(frameNumber, events);
     if (this.lastDelivered !== undefined && !isNewerFrame(frameNumber, this.lastDelivered)) {
       this.noteLate(packet, position);
