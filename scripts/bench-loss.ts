@@ -157,7 +157,7 @@ async function runCase(system: System, kase: Case, seed: number, fec?: number): 
     sourceFrames: reference.length,
     intact,
     corruptShown: corrupt,
-    overheadPercent: sent.payloadBytes ? (100 * (sent.bytes - sent.payloadBytes)) / sent.payloadBytes : null,
+    overheadPercent: sent.overheadPercent ?? null,
     latencyP50: received.latencyMs?.p50 ?? null,
     latencyP99: received.latencyMs?.p99 ?? null,
     relayLoss: relayed.lossPercent ?? 0,

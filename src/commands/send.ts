@@ -76,6 +76,8 @@ export function parseSendOptions(argv: string[]): SendOptions | "help" {
 /** Share of each frame interval over which its datagrams are spread: most of it, with slack for timer jitter. */
 const SPREAD_SHARE = 0.7;
 const END_REPEATS = 3;
+/** A frame later than this (or one interval, if longer) is skipped: a hiccup is absorbed, a sustained overload is not. */
+const LATE_SLACK_MS = 50;
 
 export interface SendSummary {
   to: string;
@@ -87,8 +89,10 @@ export interface SendSummary {
   framesSkipped: number;
   datagrams: number;
   bytes: number;
-  /** JPEG bytes: `bytes` minus this is the protocol's overhead (headers and parity). */
+  /** JPEG bytes of the frames sent. */
   payloadBytes: number;
+  /** Headers and parity beyond the JPEGs, as a percentage of them (whether or not the OS took every datagram). */
+  overheadPercent: number;
   fecPercent: number;
   seconds: number;
   fps: number;
@@ -121,13 +125,15 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
   let frames = 0;
   let skipped = 0;
   let payloadBytes = 0;
+  let wireBytes = 0;
   const paced = new PacedSender(sender, options.maxRateMbit === undefined ? undefined : (options.maxRateMbit * 1e6) / 8 / 1000);
   const stop = () => source.close();
   signal.addEventListener("abort", stop);
   const statusTimer = setInterval(() => {
     const seconds = (performance.now() - startMs) / 1000;
     status.update(
-      `sent ${frames} frames  ${round(frames / seconds, 1)} fps  ${round((sender.stats.bytesSent * 8) / seconds / 1e6, 1)} Mbit/s  ${formatBytes(sender.stats.bytesSent)}` +
+      `sent ${frames - skipped} frames  ${round((frames - skipped) / seconds, 1)} fps  ${round((sender.stats.bytesSent * 8) / seconds / 1e6, 1)} Mbit/s  ${formatBytes(sender.stats.bytesSent)}` +
+        (skipped ? `  ${skipped} skipped to keep up` : "") +
         (sender.stats.sendErrors + sender.stats.errorReports ? `  ${sender.stats.sendErrors + sender.stats.errorReports} refused (nobody listening?)` : ""),
     );
   }, 500);
@@ -145,8 +151,8 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
       await sleepUntil(dueMs);
       // Capture time is the frame's presentation instant on this sender's clock, as a camera would stamp it.
       const captureTimeUs = startUs + Math.round((dueMs - startMs) * 1000);
-      if (performance.now() > dueMs + clock.intervalMs) {
-        // More than a frame behind: sending this one late would only delay every later one.
+      if (performance.now() > dueMs + Math.max(clock.intervalMs, LATE_SLACK_MS)) {
+        // Well behind (CPU or --max-rate): sending this one late would only delay every later one.
         skipped++;
         frames++;
         continue;
@@ -156,6 +162,7 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
           ? packetizeV2(jpeg, { streamId, frameNumber: frames, captureTimeUs }, { datagramSize: options.mtu, fecPercent: options.fecPercent })
           : packetizeLegacy(jpeg);
       payloadBytes += jpeg.length;
+      for (const d of datagrams) wireBytes += d.length;
       const windowMs = Math.max(0, Math.min(clock.intervalMs * SPREAD_SHARE, clock.dueMs(frames + 1) - performance.now()));
       await paced.sendFrame(datagrams, windowMs);
       frames++;
@@ -188,6 +195,7 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
     datagrams: datagramsSent,
     bytes: bytesSent,
     payloadBytes,
+    overheadPercent: payloadBytes > 0 ? round((100 * (wireBytes - payloadBytes)) / payloadBytes, 1) : 0,
     fecPercent: options.protocol === "v2" ? options.fecPercent : 0,
     seconds: round(seconds, 3),
     fps: round((frames - skipped) / seconds, 2),
@@ -202,7 +210,7 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
 export function describeSendSummary(s: SendSummary): string {
   return (
     `Sent ${s.frames} frames (${formatBytes(s.bytes)} in ${s.datagrams} datagrams) to ${s.to} in ${s.seconds.toFixed(2)} s: ` +
-    `${s.fps} fps, ${s.mbps} Mbit/s, ${overheadPercent(s)}% overhead${s.fecPercent ? ` (FEC ${s.fecPercent}%)` : ""}` +
+    `${s.fps} fps, ${s.mbps} Mbit/s, ${s.overheadPercent}% overhead${s.fecPercent ? ` (FEC ${s.fecPercent}%)` : ""}` +
     (s.framesSkipped ? `; ${s.framesSkipped} frames skipped to keep up` : "") +
     (s.sendErrors ? `; ${s.sendErrors} datagrams could not be sent` : "") +
     (s.errorReports ? `; ${s.errorReports} errors reported back (last: ${s.lastError}): is anyone listening at ${s.to}?` : "")
@@ -212,9 +220,4 @@ export function describeSendSummary(s: SendSummary): string {
 async function sleepUntil(deadlineMs: number): Promise<void> {
   const wait = deadlineMs - performance.now();
   if (wait > 0) await Bun.sleep(wait);
-}
-
-/** Bytes on the wire beyond the JPEGs themselves (headers and parity), as a percentage of the JPEGs. */
-export function overheadPercent(s: Pick<SendSummary, "bytes" | "payloadBytes">): number {
-  return s.payloadBytes > 0 ? round((100 * (s.bytes - s.payloadBytes)) / s.payloadBytes, 1) : 0;
 }
