@@ -97,6 +97,27 @@ export class ReedSolomon {
   }
 }
 
+const codecs = new Map<number, ReedSolomon>();
+/** A codec for k + m shards, cached by shape: building the Cauchy coefficients is not free, and frames repeat shapes. */
+export function reedSolomonFor(dataShards: number, parityShards: number): ReedSolomon {
+  const key = dataShards * 256 + parityShards;
+  let rs = codecs.get(key);
+  if (!rs) {
+    if (codecs.size > 1024) codecs.clear();
+    rs = new ReedSolomon(dataShards, parityShards);
+    codecs.set(key, rs);
+  }
+  return rs;
+}
+
+/** A shard zero-padded to `size`: a group's last data chunk is shorter, but coding needs equal lengths. */
+export function padShard(bytes: Uint8Array, size: number): Uint8Array {
+  if (bytes.length >= size) return bytes;
+  const out = new Uint8Array(size);
+  out.set(bytes);
+  return out;
+}
+
 /** out = Σ_i weights[i]·inputs[i], byte-wise over GF(256). */
 function combine(weights: Uint8Array, inputs: readonly Uint8Array[], out: Uint8Array, length: number): void {
   out.fill(0, 0, length);

@@ -1,4 +1,4 @@
-import { ReedSolomon } from "../fec/reed-solomon.ts";
+import { MAX_SHARDS, padShard, reedSolomonFor } from "../fec/reed-solomon.ts";
 import {
   chunkPayloadSize,
   groupDataChunks,
@@ -7,7 +7,6 @@ import {
   writeV2Header,
   type V2FrameLayout,
 } from "../protocol/v2.ts";
-import { MAX_SHARDS } from "../fec/reed-solomon.ts";
 import { sendPosition } from "./send-order.ts";
 
 export interface V2FrameInfo {
@@ -92,32 +91,12 @@ function computeParity(layout: V2FrameLayout, dataPayload: (i: number) => Uint8A
   for (let g = 0; g < groups; g++) {
     const shards: Uint8Array[] = [];
     for (let i = g; i < layout.dataChunks; i += groups) {
-      const payload = dataPayload(i);
-      shards.push(payload.length === size ? payload : padded(payload, size));
+      shards.push(padShard(dataPayload(i), size));
     }
-    const groupParity = codec(groupDataChunks(layout, g), m).encode(shards);
+    const groupParity = reedSolomonFor(groupDataChunks(layout, g), m).encode(shards);
     groupParity.forEach((shard, row) => (parity[row * groups + g] = shard));
   }
   return parity;
-}
-
-function padded(bytes: Uint8Array, size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  out.set(bytes);
-  return out;
-}
-
-const codecs = new Map<number, ReedSolomon>();
-/** Codecs are cached by shape: building the Cauchy coefficients is not free, and frames repeat shapes. */
-export function codec(dataShards: number, parityShards: number): ReedSolomon {
-  const key = dataShards * 256 + parityShards;
-  let rs = codecs.get(key);
-  if (!rs) {
-    if (codecs.size > 1024) codecs.clear();
-    rs = new ReedSolomon(dataShards, parityShards);
-    codecs.set(key, rs);
-  }
-  return rs;
 }
 
 /** The datagram that tells receivers a stream has ended; the sender repeats it because UDP may drop it. */

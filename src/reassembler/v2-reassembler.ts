@@ -1,4 +1,4 @@
-import { codec } from "../packetizer/v2-packetizer.ts";
+import { padShard, reedSolomonFor } from "../fec/reed-solomon.ts";
 import { sendPosition } from "../packetizer/send-order.ts";
 import { chunkPayloadSize, groupDataChunks, isNewerFrame, type V2FrameLayout, type V2Packet } from "../protocol/v2.ts";
 
@@ -242,6 +242,8 @@ export class V2Reassembler {
 
   private finish(frame: PendingFrame, streamId: number): CompletedFrame {
     this.removePending(frame);
+    // What arrived, recorded before FEC fills in the rest: a rebuilt chunk that turns up later is late, not a duplicate.
+    this.rememberDelivered(frame);
     const recovered = frame.dataReceived < frame.layout.dataChunks;
     if (recovered) this.recoverData(frame);
     const jpeg = new Uint8Array(frame.layout.frameLength);
@@ -252,7 +254,6 @@ export class V2Reassembler {
       offset += take;
     }
     this.lastDelivered = frame.frameNumber;
-    this.rememberDelivered(frame);
     this.stats.framesCompleted++;
     if (recovered) this.stats.framesRecovered++;
     // Anything older can no longer be shown: it would go backwards in time.
@@ -268,12 +269,9 @@ export class V2Reassembler {
       const members: number[] = [];
       for (let i = g; i < layout.dataChunks; i += layout.groups) members.push(i);
       if (members.every((i) => frame.data[i])) continue;
-      const shards: (Uint8Array | undefined)[] = members.map((i) => {
-        const chunk = frame.data[i];
-        return chunk && chunk.length < size ? padTo(chunk, size) : chunk;
-      });
+      const shards: (Uint8Array | undefined)[] = members.map((i) => frame.data[i] && padShard(frame.data[i]!, size));
       for (let row = 0; row < layout.parityPerGroup; row++) shards.push(frame.parity[row * layout.groups + g]);
-      const data = codec(members.length, layout.parityPerGroup).reconstruct(shards);
+      const data = reedSolomonFor(members.length, layout.parityPerGroup).reconstruct(shards);
       members.forEach((i, r) => {
         if (frame.data[i]) return;
         frame.data[i] = data[r]!;
@@ -337,9 +335,8 @@ export class V2Reassembler {
     const { layout } = frame;
     const parityCount = layout.groups * layout.parityPerGroup;
     const seen = new Uint8Array(layout.dataChunks + parityCount);
-    frame.data.forEach((chunk, i) => chunk && i < frame.data.length && (seen[sendPosition(layout.dataChunks, parityCount, false, i)] = 1));
+    frame.data.forEach((chunk, i) => chunk && (seen[sendPosition(layout.dataChunks, parityCount, false, i)] = 1));
     frame.parity.forEach((chunk, p) => chunk && (seen[sendPosition(layout.dataChunks, parityCount, true, p)] = 1));
-    // Recovered chunks never arrived: a late copy of one is late, not a duplicate.
     this.delivered.push({ frameNumber: frame.frameNumber, seen, layout });
     if (this.delivered.length > REMEMBERED_DELIVERED) this.delivered.shift();
   }
@@ -386,12 +383,6 @@ function chunkCount(layout: V2FrameLayout): number {
 
 function sameLayout(a: V2FrameLayout, b: V2FrameLayout): boolean {
   return a.dataChunks === b.dataChunks && a.groups === b.groups && a.parityPerGroup === b.parityPerGroup && a.frameLength === b.frameLength;
-}
-
-function padTo(bytes: Uint8Array, size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  out.set(bytes);
-  return out;
 }
 
 function sum(values: Uint16Array): number {

@@ -221,4 +221,17 @@ describe("V2Reassembler", () => {
     expect(r.stats.framesMissing).toBe(1);
     expect(r.stats.framesRecovered).toBe(1);
   });
+
+  test("a data chunk FEC rebuilt that turns up afterwards is late, not a duplicate, and no longer lost", () => {
+    const r = new V2Reassembler();
+    const packets = packetsOf(4, 23_500, 42, 1400, 25);
+    const straggler = packets.find((p) => !p.parity)!;
+    const frames = feed(r, packets.filter((p) => p !== straggler));
+    expect(frames.map((f) => f.recovered)).toEqual([true]);
+    expect(r.chunksLost).toBe(1);
+    feed(r, [straggler]);
+    expect(r.stats.chunksLate).toBe(1);
+    expect(r.stats.chunksDuplicate).toBe(0);
+    expect(r.chunksLost).toBe(0);
+  });
 });
