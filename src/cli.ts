@@ -4,6 +4,7 @@ import { formatHelp, UsageError, type CommandSpec } from "./commands/command-lin
 import { describeReceiveSummary, parseReceiveOptions, receiveSpec, runReceive } from "./commands/receive.ts";
 import { describeSendSummary, parseSendOptions, runSend, sendSpec } from "./commands/send.ts";
 import { describeRelaySummary, parseRelayOptions, relaySpec, runRelay } from "./commands/relay.ts";
+import { generateKeyHex } from "./commands/key-option.ts";
 
 const TOP_HELP = `udpvid ${packageJson.version}: stream a video file over UDP and watch it live.
 
@@ -12,6 +13,7 @@ Usage:
   udpvid receive [options]        show the stream arriving on --port in a window
   udpvid relay --listen PORT --to HOST:PORT [--loss P ...]
                                   forward through an emulated lossy network
+  udpvid keygen > FILE            make a random key for send/receive --key FILE
   udpvid --version
 
 Run "udpvid COMMAND --help" for a command's options.`;
@@ -27,6 +29,10 @@ export async function main(argv: string[]): Promise<number> {
         return await runSubcommand(SUBCOMMANDS.receive, rest);
       case "relay":
         return await runSubcommand(SUBCOMMANDS.relay, rest);
+      case "keygen":
+        if (rest.length > 0) throw new UsageError(`keygen takes no arguments, got "${rest[0]}"`);
+        console.log(generateKeyHex());
+        return 0;
       case "--version":
       case "-v":
         console.log(`udpvid ${packageJson.version}`);
@@ -40,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
         console.error(TOP_HELP);
         return 2;
       default:
-        throw new UsageError(`unknown command "${command}" (expected send, receive or relay)`);
+        throw new UsageError(`unknown command "${command}" (expected send, receive, relay or keygen)`);
     }
   } catch (error) {
     if (error instanceof UsageError) {

@@ -1,13 +1,18 @@
-import { decodeJpeg, warmUpDecoder, type RgbaImage } from "../decoder/jpeg-decoder.ts";
+import { DEFAULT_MAX_PIXELS, decodeJpeg, OversizedFrameError, warmUpDecoder, type RgbaImage } from "../decoder/jpeg-decoder.ts";
 import { LatestFrameDecoder } from "../decoder/latest-frame-decoder.ts";
 import type { SdlWindowDisplay } from "../display/sdl-window.ts";
 import { MjpegRecorder } from "../recorder/mjpeg-recorder.ts";
 import { StreamAssembler, type AssembledFrame, type AssemblerEvent } from "../reassembler/stream-assembler.ts";
+import { resolveHost } from "../socket/address.ts";
 import { elapsedSinceCaptureUs } from "../protocol/v2.ts";
 import { UdpReceiver } from "../socket/udp-receiver.ts";
 import { RecentSamples } from "../util/percentiles.ts";
 import { formatBytes, round, StatusLine, wallClockUs } from "../util/terminal.ts";
-import { numberOption, parseCommand, portOption, stringOption, type CommandSpec } from "./command-line.ts";
+import { intOption, numberOption, parseCommand, portOption, stringOption, type CommandSpec } from "./command-line.ts";
+import { loadKey } from "./key-option.ts";
+
+/** Room for a 4K stream: 4 frames in flight of up to 4 MB each with parity, plus a legacy frame. */
+const DEFAULT_MAX_MEMORY_MB = 64;
 
 export const receiveSpec: CommandSpec = {
   name: "receive",
@@ -20,10 +25,17 @@ export const receiveSpec: CommandSpec = {
     headless: { type: "boolean", description: "no window (SDL is not loaded); decode, count, record" },
     record: { type: "string", value: "FILE", description: "write every shown frame's JPEG to FILE as MJPEG (ffplay -f mjpeg FILE)" },
     "idle-timeout": { type: "string", value: "SECONDS", description: "exit once a stream has started and been silent this long, or has ended" },
+    from: { type: "string", value: "ADDR", description: "accept datagrams from this source address (or host name) only" },
+    key: { type: "string", value: "FILE", description: "pre-shared key: accept only v2 datagrams sealed with it (AES-256-GCM)" },
+    "key-env": { type: "string", value: "VAR", description: "the same key, from environment variable VAR" },
+    "max-memory": { type: "string", value: "MB", description: `cap on memory for frames being assembled (default ${DEFAULT_MAX_MEMORY_MB}: a 4K stream fits)` },
+    "max-pixels": { type: "string", value: "N", description: `refuse frames larger than N pixels before decoding (default ${DEFAULT_MAX_PIXELS}: 8K)` },
     json: { type: "boolean", description: "print the summary as one JSON object on the last line" },
     help: { type: "boolean", short: "h", description: "show this help" },
   },
-  footer: "Keys in the window: q or Esc quits.\nThe legacy protocol has no integrity or authentication: any host can inject frames.",
+  footer:
+    "Keys in the window: q or Esc quits.\n" +
+    "The legacy protocol has no integrity or authentication: any host can inject frames. With --key, only sealed v2 is accepted.",
 };
 
 export interface ReceiveOptions {
@@ -32,8 +44,13 @@ export interface ReceiveOptions {
   headless: boolean;
   record?: string;
   idleTimeoutSeconds?: number;
+  from?: string;
+  key?: Uint8Array;
+  maxMemoryBytes: number;
+  maxPixels: number;
   json: boolean;
 }
+
 
 export function parseReceiveOptions(argv: string[]): ReceiveOptions | "help" {
   const { values } = parseCommand(receiveSpec, argv);
@@ -44,12 +61,14 @@ export function parseReceiveOptions(argv: string[]): ReceiveOptions | "help" {
     headless: values.headless === true,
     record: stringOption(values, "record"),
     idleTimeoutSeconds: numberOption(values, "idle-timeout", 0.01, 86400),
+    from: stringOption(values, "from"),
+    key: loadKey(stringOption(values, "key"), stringOption(values, "key-env")),
+    maxMemoryBytes: (intOption(values, "max-memory", 4, 65536) ?? DEFAULT_MAX_MEMORY_MB) * 1024 * 1024,
+    maxPixels: intOption(values, "max-pixels", 1, 2 ** 31) ?? DEFAULT_MAX_PIXELS,
     json: values.json === true,
   };
 }
 
-/** Largest frame either protocol may assemble: a 4K JPEG at high quality fits with room to spare. */
-const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 const HOUSEKEEPING_MS = 50;
 
 export interface ReceiveSummary {
@@ -71,6 +90,8 @@ export interface ReceiveSummary {
   framesSkipped: number;
   framesDroppedIncomplete: number;
   framesCorrupt: number;
+  /** Of the corrupt: refused unopened because the header claimed more than --max-pixels. */
+  framesOversized: number;
   fps: number;
   mbps: number;
   latencyMs: { p50: number; p95: number; p99: number } | null;
@@ -81,7 +102,8 @@ export interface ReceiveSummary {
 
 /** Resolves with a summary when the user quits, the stream ends (with --idle-timeout) or goes idle. */
 export async function runReceive(options: ReceiveOptions, signal: AbortSignal, onListening?: (port: number) => void): Promise<ReceiveSummary> {
-  const assembler = new StreamAssembler({ maxFrameBytes: MAX_FRAME_BYTES });
+  const allowFrom = options.from === undefined ? undefined : (await resolveHost(options.from)).address;
+  const assembler = new StreamAssembler({ maxMemoryBytes: options.maxMemoryBytes, key: options.key, allowFrom });
   const recorder = options.record ? MjpegRecorder.open(options.record) : undefined;
   const latency = new RecentSamples();
   let quit: (by: ReceiveSummary["quitBy"]) => void = () => {};
@@ -98,8 +120,9 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
   let shown = 0;
   let firstShownMs = 0;
   let lastShownMs = 0;
+  let oversized = 0;
   const decoder = new LatestFrameDecoder<AssembledFrame, RgbaImage>(
-    (frame) => decodeJpeg(frame.jpeg),
+    (frame) => decodeJpeg(frame.jpeg, options.maxPixels),
     (frame, image) => {
       lastShownMs = performance.now();
       if (shown++ === 0) firstShownMs = lastShownMs;
@@ -107,6 +130,9 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
       display?.show(image);
       const elapsed = frame.captureTimeUs === undefined ? undefined : elapsedSinceCaptureUs(wallClockUs(), frame.captureTimeUs);
       if (elapsed !== undefined) latency.add(elapsed / 1000);
+    },
+    (_frame, error) => {
+      if (error instanceof OversizedFrameError) oversized++;
     },
   );
 
@@ -124,13 +150,16 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
       }
     }
   };
-  const receiver = await UdpReceiver.open(options.bind, options.port, (datagram) => {
+  const warnings = new KeyWarnings(options.json ? console.error : console.warn);
+  const receiver = await UdpReceiver.open(options.bind, options.port, (datagram, address) => {
     const now = performance.now();
     const rejectedBefore = assembler.stats.datagramsRejected;
-    const events = assembler.push(datagram, now);
+    const events = assembler.push(datagram, now, address);
     if (assembler.stats.datagramsRejected === rejectedBefore) {
       streamStarted = true;
       lastDatagramMs = now;
+    } else {
+      warnings.check(assembler.stats.rejectedByReason, address);
     }
     handle(events);
   }).catch((error) => {
@@ -194,6 +223,7 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
     framesSkipped: decoder.stats.skipped,
     framesDroppedIncomplete: assembler.framesDroppedIncomplete,
     framesCorrupt: decoder.stats.corrupt,
+    framesOversized: oversized,
     // Over the time frames were being shown, not the time spent waiting for a stream.
     fps: shown > 1 ? round((shown - 1) / ((lastShownMs - firstShownMs) / 1000), 2) : 0,
     mbps: round((assembler.stats.bytesReceived * 8) / seconds / 1e6, 2),
@@ -204,10 +234,35 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
   };
 }
 
+/** Says once, not per datagram, when key and stream do not match: otherwise nothing would show and nobody would know why. */
+class KeyWarnings {
+  private said = new Set<string>();
+  constructor(private readonly print: (line: string) => void) {}
+
+  check(rejected: Partial<Record<string, number>>, address: string): void {
+    if (rejected["sealed-no-key"] && this.once("sealed-no-key")) {
+      this.print(`udpvid receive: the stream from ${address} is encrypted; pass its key with --key FILE or --key-env VAR`);
+    }
+    if (rejected["not-sealed"] && this.once("not-sealed")) {
+      this.print(`udpvid receive: dropping unencrypted datagrams from ${address}: with --key, the sender needs the same key (udpvid send --key FILE)`);
+    }
+    if (rejected["bad-auth"] && this.once("bad-auth")) {
+      this.print(`udpvid receive: dropping datagrams from ${address} that fail authentication: wrong key, or forged`);
+    }
+  }
+
+  private once(what: string): boolean {
+    if (this.said.has(what)) return false;
+    this.said.add(what);
+    return true;
+  }
+}
+
 export function describeReceiveSummary(s: ReceiveSummary): string {
   const lines = [
     `Received ${s.framesReceived} frames in ${s.seconds.toFixed(2)} s (${formatBytes(s.bytesReceived)}, ${s.datagramsReceived} datagrams): ` +
-      `${s.framesShown} shown (${s.fps} fps), ${s.framesSkipped} skipped, ${s.framesDroppedIncomplete} dropped incomplete, ${s.framesCorrupt} corrupt`,
+      `${s.framesShown} shown (${s.fps} fps), ${s.framesSkipped} skipped, ${s.framesDroppedIncomplete} dropped incomplete, ${s.framesCorrupt} corrupt` +
+      (s.framesOversized ? ` (${s.framesOversized} over --max-pixels)` : ""),
   ];
   if (s.datagramsLost || s.datagramsRecovered || s.datagramsDuplicated || s.datagramsReordered) {
     lines.push(

@@ -11,7 +11,8 @@ import { checkInputFile, FfmpegSource } from "../source/ffmpeg-source.ts";
 import { resolveFfmpeg } from "../source/ffmpeg-path.ts";
 import { orderedMap } from "../util/ordered-map.ts";
 import { formatBytes, round, StatusLine, wallClockUs } from "../util/terminal.ts";
-import { choiceOption, hostPortOption, intOption, numberOption, parseCommand, stringOption, type CommandSpec } from "./command-line.ts";
+import { choiceOption, hostPortOption, intOption, numberOption, parseCommand, stringOption, UsageError, type CommandSpec } from "./command-line.ts";
+import { loadKey } from "./key-option.ts";
 
 export const sendSpec: CommandSpec = {
   name: "send",
@@ -30,10 +31,12 @@ export const sendSpec: CommandSpec = {
     fec: { type: "string", value: "PERCENT", description: `v2 Reed–Solomon parity, % of data (default ${DEFAULT_FEC_PERCENT}; 0 = off)` },
     "max-rate": { type: "string", value: "MBIT", description: "never send faster than this many Mbit/s (frames that fall behind are skipped)" },
     ffmpeg: { type: "string", value: "PATH", description: "ffmpeg to decode with (else FFMPEG_BIN, ffmpeg-static, PATH)" },
+    key: { type: "string", value: "FILE", description: "pre-shared key: encrypt and authenticate every v2 datagram (AES-256-GCM)" },
+    "key-env": { type: "string", value: "VAR", description: "the same key, from environment variable VAR" },
     json: { type: "boolean", description: "print the summary as one JSON object on the last line" },
     help: { type: "boolean", short: "h", description: "show this help" },
   },
-  footer: "The legacy protocol has no integrity or authentication: any host can inject frames.",
+  footer: "The legacy protocol has no integrity or authentication: any host can inject frames. Use v2 with --key for that.",
 };
 
 export interface SendOptions {
@@ -49,6 +52,7 @@ export interface SendOptions {
   fecPercent: number;
   maxRateMbit?: number;
   ffmpeg?: string;
+  key?: Uint8Array;
   json: boolean;
 }
 
@@ -56,10 +60,13 @@ export function parseSendOptions(argv: string[]): SendOptions | "help" {
   const { values, positionals } = parseCommand(sendSpec, argv);
   if (values.help) return "help";
   const to = hostPortOption(values, "to") ?? "127.0.0.1:9999";
+  const protocol = choiceOption(values, "protocol", ["v2", "legacy"] as const) ?? "v2";
+  const key = loadKey(stringOption(values, "key"), stringOption(values, "key-env"));
+  if (key && protocol === "legacy") throw new UsageError("the legacy protocol cannot be encrypted: drop --key or use --protocol v2");
   return {
     file: positionals[0] ?? "video.mp4",
     to,
-    protocol: choiceOption(values, "protocol", ["v2", "legacy"] as const) ?? "v2",
+    protocol,
     width: intOption(values, "width", 16, 16384),
     height: intOption(values, "height", 16, 16384),
     quality: intOption(values, "quality", 1, 100) ?? DEFAULT_JPEG_QUALITY,
@@ -69,6 +76,7 @@ export function parseSendOptions(argv: string[]): SendOptions | "help" {
     fecPercent: intOption(values, "fec", 0, 100) ?? DEFAULT_FEC_PERCENT,
     maxRateMbit: numberOption(values, "max-rate", 0.01, 100_000),
     ffmpeg: stringOption(values, "ffmpeg"),
+    key,
     json: values.json === true,
   };
 }
@@ -159,7 +167,7 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
       }
       const datagrams =
         options.protocol === "v2"
-          ? packetizeV2(jpeg, { streamId, frameNumber: frames, captureTimeUs }, { datagramSize: options.mtu, fecPercent: options.fecPercent })
+          ? packetizeV2(jpeg, { streamId, frameNumber: frames, captureTimeUs }, { datagramSize: options.mtu, fecPercent: options.fecPercent, key: options.key })
           : packetizeLegacy(jpeg);
       payloadBytes += jpeg.length;
       for (const d of datagrams) wireBytes += d.length;
@@ -179,8 +187,9 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
   // Taken before the end datagrams: a receiver that quits on the first one makes the rest bounce.
   const { bytesSent, datagramsSent, sendErrors, errorReports, lastError } = { ...sender.stats };
   if (options.protocol === "v2") {
+    const end = endOfStreamDatagram(streamId, frames, wallClockUs(), options.key);
     for (let i = 0; i < END_REPEATS; i++) {
-      await sender.send([endOfStreamDatagram(streamId, frames, wallClockUs())]);
+      await sender.send([end]);
       await Bun.sleep(5);
     }
   }

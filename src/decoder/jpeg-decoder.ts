@@ -1,4 +1,5 @@
 import sharp from "sharp";
+import { readJpegSize } from "./jpeg-header.ts";
 
 export interface RgbaImage {
   width: number;
@@ -13,12 +14,22 @@ export const DEFAULT_MAX_PIXELS = 7680 * 4320;
 
 export class CorruptFrameError extends Error {}
 
+/** A frame whose header claims more pixels than the receiver will allocate for: refused before decoding. */
+export class OversizedFrameError extends CorruptFrameError {}
+
 /**
  * Decodes a JPEG to packed RGBA. Strict on purpose: libjpeg normally papers
  * over damaged data with grey blocks, but a frame that lost or gained bytes
  * must be dropped, never shown, so any decoder warning is an error here.
  */
 export async function decodeJpeg(jpeg: Uint8Array, maxPixels = DEFAULT_MAX_PIXELS): Promise<RgbaImage> {
+  // Checked here, from the header alone, so a forged 60000x60000 frame costs no allocation at all.
+  const size = readJpegSize(jpeg);
+  if (!size) throw new CorruptFrameError("no JPEG frame header");
+  if (size.width === 0 || size.height === 0) throw new CorruptFrameError(`JPEG claims a ${size.width}x${size.height} picture`);
+  if (size.width * size.height > maxPixels) {
+    throw new OversizedFrameError(`JPEG claims ${size.width}x${size.height} pixels, over the ${maxPixels}-pixel limit (--max-pixels)`);
+  }
   try {
     const decoded = await toRgba(sharp(jpeg, { failOn: "warning", limitInputPixels: maxPixels }));
     // Colour JPEGs decode to sRGB already; converting every frame cost a third of the decode.

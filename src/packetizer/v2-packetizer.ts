@@ -4,9 +4,12 @@ import {
   groupDataChunks,
   V2_HEADER_SIZE,
   V2_MAX_FRAME_LENGTH,
+  V2_TAG_SIZE,
   writeV2Header,
   type V2FrameLayout,
+  type V2Packet,
 } from "../protocol/v2.ts";
+import { sealV2 } from "../protocol/v2-seal.ts";
 import { sendPosition } from "./send-order.ts";
 
 export interface V2FrameInfo {
@@ -20,6 +23,8 @@ export interface V2PacketizerOptions {
   datagramSize: number;
   /** Parity chunks as a percentage of each group's data chunks; 0 turns FEC off. */
   fecPercent: number;
+  /** Pre-shared AES-256 key: every datagram is sealed (encrypted and authenticated) with it. */
+  key?: Uint8Array;
 }
 
 /** Default datagram size: under a 1500-byte Ethernet MTU with room for IP/UDP and tunnels, so nothing fragments. */
@@ -39,7 +44,7 @@ export const DEFAULT_V2_OPTIONS: V2PacketizerOptions = { datagramSize: DEFAULT_V
 
 /** Chooses how a frame of `frameLength` bytes is cut into chunks and FEC groups. Pure. */
 export function planLayout(frameLength: number, options: V2PacketizerOptions): V2FrameLayout {
-  const maxPayload = options.datagramSize - V2_HEADER_SIZE;
+  const maxPayload = options.datagramSize - V2_HEADER_SIZE - (options.key ? V2_TAG_SIZE : 0);
   if (maxPayload < 1) throw new RangeError(`datagram size ${options.datagramSize} leaves no room after the ${V2_HEADER_SIZE}-byte header`);
   if (frameLength < 1) throw new RangeError("cannot packetize an empty frame");
   if (frameLength > V2_MAX_FRAME_LENGTH) throw new RangeError(`a ${frameLength}-byte frame exceeds the ${V2_MAX_FRAME_LENGTH}-byte limit`);
@@ -72,10 +77,12 @@ export function packetizeV2(jpeg: Uint8Array, frame: V2FrameInfo, options: V2Pac
   let out = 0;
   const emit = (isParity: boolean, chunkIndex: number, payload: Uint8Array) => {
     const begin = out;
-    out += writeV2Header(buffer, out, { ...frame, ...layout, chunkIndex, parity: isParity, endOfStream: false });
+    const header = { ...frame, ...layout, chunkIndex, parity: isParity, endOfStream: false };
+    out += writeV2Header(buffer, out, header);
     buffer.set(payload, out);
     out += payload.length;
-    datagrams[sendPosition(k, parityCount, isParity, chunkIndex)] = buffer.subarray(begin, out);
+    const plain = buffer.subarray(begin, out);
+    datagrams[sendPosition(k, parityCount, isParity, chunkIndex)] = options.key ? sealV2(plain, header, options.key) : plain;
   };
   for (let i = 0; i < k; i++) emit(false, i, dataPayload(i));
   for (let p = 0; p < parityCount; p++) emit(true, p, parity[p]!);
@@ -99,10 +106,14 @@ function computeParity(layout: V2FrameLayout, dataPayload: (i: number) => Uint8A
   return parity;
 }
 
-/** The datagram that tells receivers a stream has ended; the sender repeats it because UDP may drop it. */
-export function endOfStreamDatagram(streamId: number, frameNumber: number, captureTimeUs: number): Uint8Array {
+/**
+ * The datagram that tells receivers a stream has ended. The sender repeats
+ * it because UDP may drop it: send this one datagram again, never a new one
+ * (a sealed one made twice with another capture time would reuse its nonce).
+ */
+export function endOfStreamDatagram(streamId: number, frameNumber: number, captureTimeUs: number, key?: Uint8Array): Uint8Array {
   const datagram = new Uint8Array(V2_HEADER_SIZE);
-  writeV2Header(datagram, 0, {
+  const header: Omit<V2Packet, "payload" | "sealed"> = {
     streamId,
     frameNumber,
     captureTimeUs,
@@ -113,6 +124,7 @@ export function endOfStreamDatagram(streamId: number, frameNumber: number, captu
     parityPerGroup: 0,
     frameLength: 0,
     endOfStream: true,
-  });
-  return datagram;
+  };
+  writeV2Header(datagram, 0, header);
+  return key ? sealV2(datagram, header, key) : datagram;
 }

@@ -11,7 +11,17 @@ export type ProtocolErrorCode =
   | "bad-length"
   | "bad-fec"
   | "empty-payload"
-  | "unknown-protocol";
+  | "unknown-protocol"
+  /** A sealed datagram that does not authenticate under the receiver's key. */
+  | "bad-auth"
+  /** A sealed datagram at a receiver that has no key. */
+  | "sealed-no-key"
+  /** A plain (unauthenticated) datagram at a receiver that has a key. */
+  | "not-sealed"
+  /** From a source address other than --from. */
+  | "stranger"
+  /** Authenticated, but for a frame already shown or a stream that is over: late, duplicated or replayed. */
+  | "stale";
 
 /** A datagram that does not parse. Everything from the network is hostile, so this is expected, counted and dropped. */
 export class ProtocolError extends Error {

@@ -18,12 +18,15 @@ import { MAX_SHARDS } from "../fec/reed-solomon.ts";
  *   +-------+-----------------------+-------------------------------+
  *   |parity | frame length (bytes)  |  capture time, µs (mod 2^32)  |
  *   +-------+-----------------------+-------------------------------+
- *    24 ...  payload: P bytes (the last data chunk: what is left)
+ *    24 ...  payload: P bytes (the last data chunk: what is left),
+ *            then, when SEALED, the 16-byte authentication tag
  *
  *   magic        0x56 ('V'): never 0x00/0x01, which start legacy datagrams.
  *   version      2.
  *   flags        bit 0 LAST: the frame's last data chunk. bit 1 END: end of
  *                stream (everything else 0, no payload). bit 2 PARITY.
+ *                bit 3 SEALED: the payload is AES-256-GCM ciphertext plus a
+ *                16-byte tag, the header its associated data (v2-seal.ts).
  *   groups       G ≥ 1 FEC groups. Data chunk i is in group i mod G;
  *                parity chunk p belongs to group p mod G, as its row p div G.
  *   chunk index  data: 0 … k−1; parity: 0 … G·m−1.
@@ -40,7 +43,10 @@ export const V2_HEADER_SIZE = 24;
 export const V2_FLAG_LAST = 0x01;
 export const V2_FLAG_END = 0x02;
 export const V2_FLAG_PARITY = 0x04;
-const KNOWN_FLAGS = V2_FLAG_LAST | V2_FLAG_END | V2_FLAG_PARITY;
+export const V2_FLAG_SEALED = 0x08;
+const KNOWN_FLAGS = V2_FLAG_LAST | V2_FLAG_END | V2_FLAG_PARITY | V2_FLAG_SEALED;
+/** AES-GCM tag after a sealed datagram's payload. */
+export const V2_TAG_SIZE = 16;
 export const V2_MAX_FRAME_LENGTH = 0xff_ffff;
 
 const OFFSET = {
@@ -74,6 +80,8 @@ export interface V2Packet extends V2FrameLayout {
   /** Microseconds, modulo 2^32 (wraps every 71.6 minutes): compare with wrapping arithmetic. */
   captureTimeUs: number;
   endOfStream: boolean;
+  /** The payload is ciphertext followed by a V2_TAG_SIZE-byte tag (see v2-seal.ts). */
+  sealed: boolean;
   payload: Uint8Array;
 }
 
@@ -94,12 +102,15 @@ export function groupDataChunks(layout: Pick<V2FrameLayout, "dataChunks" | "grou
 }
 
 /** Writes the header for `packet` into `target` at `offset` and returns the header size. */
-export function writeV2Header(target: Uint8Array, offset: number, packet: Omit<V2Packet, "payload">): number {
+export function writeV2Header(target: Uint8Array, offset: number, packet: Omit<V2Packet, "payload" | "sealed"> & { sealed?: boolean }): number {
   const view = new DataView(target.buffer, target.byteOffset + offset, V2_HEADER_SIZE);
   const last = !packet.endOfStream && !packet.parity && packet.chunkIndex === packet.dataChunks - 1;
   view.setUint8(OFFSET.magic, V2_MAGIC);
   view.setUint8(OFFSET.version, V2_VERSION);
-  view.setUint8(OFFSET.flags, (last ? V2_FLAG_LAST : 0) | (packet.endOfStream ? V2_FLAG_END : 0) | (packet.parity ? V2_FLAG_PARITY : 0));
+  view.setUint8(
+    OFFSET.flags,
+    (last ? V2_FLAG_LAST : 0) | (packet.endOfStream ? V2_FLAG_END : 0) | (packet.parity ? V2_FLAG_PARITY : 0) | (packet.sealed ? V2_FLAG_SEALED : 0),
+  );
   view.setUint8(OFFSET.groups, packet.groups);
   view.setUint32(OFFSET.streamId, packet.streamId >>> 0);
   view.setUint32(OFFSET.frameNumber, packet.frameNumber >>> 0);
@@ -150,12 +161,14 @@ export function deserializeV2(datagram: Uint8Array): V2Packet {
     frameLength: (view.getUint8(OFFSET.frameLength) << 16) | view.getUint16(OFFSET.frameLength + 1),
     captureTimeUs: view.getUint32(OFFSET.captureTime),
     endOfStream: (flags & V2_FLAG_END) !== 0,
+    sealed: (flags & V2_FLAG_SEALED) !== 0,
     payload: datagram.subarray(V2_HEADER_SIZE),
   };
   const last = (flags & V2_FLAG_LAST) !== 0;
+  const tag = packet.sealed ? V2_TAG_SIZE : 0;
   if (packet.endOfStream) {
     const empty = !last && !packet.parity && packet.chunkIndex === 0 && packet.dataChunks === 0 && packet.groups === 0;
-    if (!empty || packet.parityPerGroup !== 0 || packet.frameLength !== 0 || packet.payload.length !== 0) {
+    if (!empty || packet.parityPerGroup !== 0 || packet.frameLength !== 0 || packet.payload.length !== tag) {
       throw new ProtocolError("bad-flags", "end-of-stream datagram must carry no chunk and no payload");
     }
     return packet;
@@ -168,7 +181,7 @@ export function deserializeV2(datagram: Uint8Array): V2Packet {
   if (last !== (!packet.parity && packet.chunkIndex === packet.dataChunks - 1)) {
     throw new ProtocolError("bad-flags", `LAST flag ${last ? "set" : "clear"} on ${packet.parity ? "parity" : "data"} chunk ${packet.chunkIndex}`);
   }
-  const expected = expectedPayloadSize(packet, packet.parity, packet.chunkIndex);
+  const expected = expectedPayloadSize(packet, packet.parity, packet.chunkIndex) + tag;
   if (packet.payload.length !== expected) {
     throw new ProtocolError("bad-length", `chunk payload is ${packet.payload.length} bytes, the frame layout says ${expected}`);
   }

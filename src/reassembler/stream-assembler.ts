@@ -2,6 +2,7 @@ import { classifyDatagram, type WireProtocol } from "../protocol/classify.ts";
 import { deserializeLegacy } from "../protocol/legacy.ts";
 import { ProtocolError, type ProtocolErrorCode } from "../protocol/protocol-error.ts";
 import { deserializeV2 } from "../protocol/v2.ts";
+import { openV2 } from "../protocol/v2-seal.ts";
 import { LegacyReassembler } from "./legacy-reassembler.ts";
 import { V2Reassembler, type V2Event, type V2ReassemblerOptions } from "./v2-reassembler.ts";
 
@@ -18,9 +19,23 @@ export interface AssembledFrame {
 export type AssemblerEvent = { kind: "frame"; frame: AssembledFrame } | { kind: "end" };
 
 export interface StreamAssemblerOptions {
-  /** Largest frame accepted on either protocol, in bytes. */
-  maxFrameBytes: number;
+  /** Cap on all bytes held for frames being assembled, both protocols together. */
+  maxMemoryBytes: number;
   v2?: Partial<V2ReassemblerOptions>;
+  /** Pre-shared AES-256 key: only sealed v2 datagrams that authenticate under it are accepted. */
+  key?: Uint8Array;
+  /** Only datagrams from this source address are accepted. */
+  allowFrom?: string;
+}
+
+/** Largest frame either protocol may assemble (v2's 24-bit length field allows 16 MiB), and at most a quarter of the memory cap. */
+export function maxFrameBytesFor(maxMemoryBytes: number): number {
+  return Math.min(16 * 1024 * 1024, Math.floor(maxMemoryBytes / 4));
+}
+
+/** "::ffff:10.0.0.1" and "10.0.0.1" are the same sender. */
+export function normalizeAddress(address: string): string {
+  return address.toLowerCase().replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, "");
 }
 
 /**
@@ -38,32 +53,61 @@ export class StreamAssembler {
     rejectedByReason: {} as Partial<Record<ProtocolErrorCode, number>>,
   };
 
+  private readonly key: Uint8Array | undefined;
+  private readonly allowFrom: string | undefined;
+
   constructor(options: StreamAssemblerOptions) {
-    this.legacy = new LegacyReassembler({ maxFrameBytes: options.maxFrameBytes });
-    this.v2 = new V2Reassembler({ maxBufferedBytes: options.maxFrameBytes * 2, ...options.v2 });
+    // Legacy holds one frame at most; v2 gets the rest of the cap.
+    const maxFrameBytes = maxFrameBytesFor(options.maxMemoryBytes);
+    this.legacy = new LegacyReassembler({ maxFrameBytes });
+    this.v2 = new V2Reassembler({ maxBufferedBytes: options.maxMemoryBytes - maxFrameBytes, ...options.v2 });
+    this.key = options.key;
+    this.allowFrom = options.allowFrom === undefined ? undefined : normalizeAddress(options.allowFrom);
   }
 
-  /** Feeds one datagram; returns the frames it completed and the end of stream, if it signalled one. */
-  push(datagram: Uint8Array, nowMs: number): AssemblerEvent[] {
+  /** Feeds one datagram (from `source`, when known); returns the frames it completed and the end of stream, if it signalled one. */
+  push(datagram: Uint8Array, nowMs: number, source?: string): AssemblerEvent[] {
     this.stats.datagramsReceived++;
     this.stats.bytesReceived += datagram.length;
     try {
+      if (this.allowFrom !== undefined && (source === undefined || normalizeAddress(source) !== this.allowFrom)) {
+        throw new ProtocolError("stranger", `datagram from ${source}, not from ${this.allowFrom}`);
+      }
       switch (classifyDatagram(datagram)) {
         case "legacy": {
+          if (this.key) throw new ProtocolError("not-sealed", "the legacy protocol cannot be authenticated");
           const jpeg = this.legacy.push(deserializeLegacy(datagram));
           return jpeg ? [{ kind: "frame", frame: { protocol: "legacy", jpeg } }] : [];
         }
         case "v2":
-          return fromV2(this.v2.push(deserializeV2(datagram), nowMs));
+          return this.pushV2(datagram, nowMs);
         default:
           throw new ProtocolError(datagram.length === 0 ? "empty" : "unknown-protocol", "not a udpvid datagram");
       }
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
-      this.stats.datagramsRejected++;
-      this.stats.rejectedByReason[error.code] = (this.stats.rejectedByReason[error.code] ?? 0) + 1;
+      this.reject(error.code);
       return [];
     }
+  }
+
+  private pushV2(datagram: Uint8Array, nowMs: number): AssemblerEvent[] {
+    const packet = deserializeV2(datagram);
+    if (!this.key) {
+      if (packet.sealed) throw new ProtocolError("sealed-no-key", "the stream is encrypted and this receiver has no key");
+      return fromV2(this.v2.push(packet, nowMs));
+    }
+    if (!packet.sealed) throw new ProtocolError("not-sealed", "a plain datagram at a receiver that requires a key");
+    const staleBefore = this.v2.staleChunks;
+    const events = fromV2(this.v2.push(openV2(datagram, packet, this.key), nowMs));
+    // With a key, anything authentic but already used is refused as a possible replay.
+    if (this.v2.staleChunks > staleBefore) this.reject("stale");
+    return events;
+  }
+
+  private reject(code: ProtocolErrorCode): void {
+    this.stats.datagramsRejected++;
+    this.stats.rejectedByReason[code] = (this.stats.rejectedByReason[code] ?? 0) + 1;
   }
 
   expire(nowMs: number): AssemblerEvent[] {

@@ -11,8 +11,12 @@ export interface V2ReassemblerOptions {
   maxChunksPerFrame: number;
   /** An incomplete frame older than this is dropped by expire(). */
   frameDeadlineMs: number;
-  /** A different stream id takes over once the current stream has been silent this long (or has ended). */
-  streamSwitchAfterMs: number;
+  /**
+   * A different stream id takes over once the current stream has ended or
+   * been silent for three of its frame intervals, clamped to this range:
+   * a restarted sender is followed at once, two live ones do not flap.
+   */
+  streamSwitchAfterMs: { min: number; max: number };
 }
 
 export const DEFAULT_V2_REASSEMBLER_OPTIONS: V2ReassemblerOptions = {
@@ -20,8 +24,13 @@ export const DEFAULT_V2_REASSEMBLER_OPTIONS: V2ReassemblerOptions = {
   maxBufferedBytes: 64 * 1024 * 1024,
   maxChunksPerFrame: 16384,
   frameDeadlineMs: 1000,
-  streamSwitchAfterMs: 500,
+  streamSwitchAfterMs: { min: 50, max: 500 },
 };
+
+/** Per-chunk bookkeeping charged against the memory cap on top of its payload, so a flood of tiny chunks is bounded too. */
+export const CHUNK_OVERHEAD_BYTES = 128;
+/** Stream ids that were taken over are remembered so their stray (or replayed) datagrams never take over again. */
+const RETIRED_STREAMS = 64;
 
 export interface CompletedFrame {
   streamId: number;
@@ -79,6 +88,10 @@ export class V2Reassembler {
   private newestFrame: number | undefined;
   private lastPosition = { frame: 0, position: -1 };
   private readonly pending = new Map<number, PendingFrame>();
+  private readonly retiredStreams: number[] = [];
+  /** Mean capture-time gap between consecutive frames of this stream (EWMA), once two have been seen. */
+  private frameIntervalMs: number | undefined;
+  private lastCapture: { frameNumber: number; captureTimeUs: number } | undefined;
   private readonly delivered: DeliveredFrame[] = [];
   private buffered = 0;
 
@@ -89,6 +102,8 @@ export class V2Reassembler {
     chunksReordered: 0,
     /** Arrived after their frame was handed on (FEC did not need them) or dropped. */
     chunksLate: 0,
+    /** Of the late: for a frame too old to be remembered, or after the stream ended (a replay, or very late). */
+    chunksStale: 0,
     chunksForeignStream: 0,
     chunksOverLimit: 0,
     chunksInconsistent: 0,
@@ -114,9 +129,9 @@ export class V2Reassembler {
   push(packet: V2Packet, nowMs: number): V2Event[] {
     const events: V2Event[] = [];
     if (packet.streamId !== this.streamId) {
-      const live = this.streamId !== undefined && !this.streamEnded && nowMs - this.lastActivityMs < this.options.streamSwitchAfterMs;
-      // Stray end datagrams of an old stream must not start a "new" one.
-      if (live || packet.endOfStream) {
+      const live = this.streamId !== undefined && !this.streamEnded && nowMs - this.lastActivityMs < this.silenceBeforeSwitchMs;
+      // Stray end datagrams of an old stream must not start a "new" one, nor may a stream that was over.
+      if (live || packet.endOfStream || this.retiredStreams.includes(packet.streamId)) {
         this.stats.chunksForeignStream++;
         return events;
       }
@@ -135,6 +150,7 @@ export class V2Reassembler {
     }
     if (this.streamEnded) {
       this.stats.chunksLate++;
+      this.stats.chunksStale++;
       return events;
     }
     this.collect(packet, nowMs, events);
@@ -171,6 +187,22 @@ export class V2Reassembler {
     return this.streamId;
   }
 
+  /** How long the current stream must be silent before another may take over. */
+  get silenceBeforeSwitchMs(): number {
+    const { min, max } = this.options.streamSwitchAfterMs;
+    return this.frameIntervalMs === undefined ? max : Math.min(max, Math.max(min, 3 * this.frameIntervalMs));
+  }
+
+  /**
+   * Chunks a genuine sender's network would rarely produce, and a replay
+   * always does: second copies, chunks of frames long gone or of a finished
+   * stream, and chunks of another stream. (A first copy that arrives just
+   * after its frame was handed on is an ordinary straggler, not counted.)
+   */
+  get staleChunks(): number {
+    return this.stats.chunksDuplicate + this.stats.chunksStale + this.stats.chunksForeignStream;
+  }
+
   /** Chunks announced but never seen, over frames that are no longer being collected. */
   get chunksLost(): number {
     let stillExpected = 0;
@@ -185,7 +217,8 @@ export class V2Reassembler {
   private collect(packet: V2Packet, nowMs: number, events: V2Event[]): void {
     const { frameNumber } = packet;
     const position = sendPosition(packet.dataChunks, packet.groups * packet.parityPerGroup, packet.parity, packet.chunkIndex);
-    if (chunkCount(packet) > this.options.maxChunksPerFrame || packet.payload.length > this.options.maxBufferedBytes) {
+    const cost = packet.payload.length + CHUNK_OVERHEAD_BYTES;
+    if (chunkCount(packet) > this.options.maxChunksPerFrame || cost > this.options.maxBufferedBytes) {
       this.stats.chunksOverLimit++;
       return;
     }
@@ -208,17 +241,17 @@ export class V2Reassembler {
       return;
     }
     if (!frame) frame = this.startFrame(packet, nowMs);
-    while (this.buffered + packet.payload.length > this.options.maxBufferedBytes && this.pending.size > 1) this.dropOldestPending(frame);
-    if (this.buffered + packet.payload.length > this.options.maxBufferedBytes) {
+    while (this.buffered + cost > this.options.maxBufferedBytes && this.pending.size > 1) this.dropOldestPending(frame);
+    if (this.buffered + cost > this.options.maxBufferedBytes) {
       this.stats.chunksOverLimit++;
       return;
     }
 
     (packet.parity ? frame.parity : frame.data)[packet.chunkIndex] = packet.payload;
     if (!packet.parity) frame.dataReceived++;
-    frame.bytes += packet.payload.length;
+    frame.bytes += cost;
     frame.lastArrivalMs = nowMs;
-    this.buffered += packet.payload.length;
+    this.buffered += cost;
     this.stats.chunksReceived++;
     const group = packet.chunkIndex % frame.layout.groups;
     if (++frame.groupReceived[group]! === groupDataChunks(frame.layout, group)) frame.groupsReady++;
@@ -254,6 +287,7 @@ export class V2Reassembler {
       offset += take;
     }
     this.lastDelivered = frame.frameNumber;
+    this.noteInterval(frame);
     this.stats.framesCompleted++;
     if (recovered) this.stats.framesRecovered++;
     // Anything older can no longer be shown: it would go backwards in time.
@@ -328,6 +362,7 @@ export class V2Reassembler {
       this.stats.chunksDuplicate++;
     } else {
       this.stats.chunksLate++;
+      this.stats.chunksStale++;
     }
   }
 
@@ -341,8 +376,24 @@ export class V2Reassembler {
     if (this.delivered.length > REMEMBERED_DELIVERED) this.delivered.shift();
   }
 
+  private noteInterval(frame: PendingFrame): void {
+    const previous = this.lastCapture;
+    this.lastCapture = { frameNumber: frame.frameNumber, captureTimeUs: frame.captureTimeUs };
+    if (!previous) return;
+    const frames = (frame.frameNumber - previous.frameNumber) >>> 0;
+    const gapMs = ((frame.captureTimeUs - previous.captureTimeUs) >>> 0) / 1000 / frames;
+    if (!(gapMs > 0 && gapMs < 10_000)) return; // clocks apart or a wrapped counter: no estimate from this pair
+    this.frameIntervalMs = this.frameIntervalMs === undefined ? gapMs : 0.8 * this.frameIntervalMs + 0.2 * gapMs;
+  }
+
   private startStream(streamId: number): void {
     this.dropPendingWhere(() => true);
+    if (this.streamId !== undefined) {
+      this.retiredStreams.push(this.streamId);
+      if (this.retiredStreams.length > RETIRED_STREAMS) this.retiredStreams.shift();
+    }
+    this.frameIntervalMs = undefined;
+    this.lastCapture = undefined;
     this.streamId = streamId;
     this.streamEnded = false;
     this.lastDelivered = undefined;

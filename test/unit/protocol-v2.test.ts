@@ -16,6 +16,7 @@ const packet = {
   frameLength: 6,
   captureTimeUs: 0x0a0b0c0d,
   endOfStream: false,
+  sealed: false,
   payload: Uint8Array.of(0xaa, 0xbb),
 };
 

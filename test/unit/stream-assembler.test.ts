@@ -1,4 +1,4 @@
-import { expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { packetizeLegacy } from "../../src/packetizer/legacy-packetizer.ts";
 import { endOfStreamDatagram, packetizeV2 } from "../../src/packetizer/v2-packetizer.ts";
 import { StreamAssembler, type AssemblerEvent } from "../../src/reassembler/stream-assembler.ts";
@@ -11,7 +11,7 @@ const jpegLike = (length: number, seed: number) => {
 };
 
 test("legacy and v2 datagrams are accepted side by side, garbage is counted by reason", () => {
-  const assembler = new StreamAssembler({ maxFrameBytes: 1 << 20 });
+  const assembler = new StreamAssembler({ maxMemoryBytes: 4 << 20 });
   const legacyFrame = jpegLike(100_000, 1);
   const v2Frame = jpegLike(5000, 2);
   const datagrams = [
@@ -36,7 +36,7 @@ test("legacy and v2 datagrams are accepted side by side, garbage is counted by r
 });
 
 test("random bytes never produce a frame and are all counted", () => {
-  const assembler = new StreamAssembler({ maxFrameBytes: 1 << 20 });
+  const assembler = new StreamAssembler({ maxMemoryBytes: 4 << 20 });
   let seed = 12345;
   const next = () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
   let frames = 0;
@@ -48,4 +48,56 @@ test("random bytes never produce a frame and are all counted", () => {
   expect(frames).toBe(0);
   expect(assembler.stats.datagramsReceived).toBe(5000);
   expect(assembler.bufferedBytes).toBeLessThanOrEqual(2 << 20);
+});
+
+describe("a receiver with a key, or limited to one source", () => {
+  const key = Uint8Array.from({ length: 32 }, (_, i) => i * 3);
+  const otherKey = Uint8Array.from({ length: 32 }, (_, i) => i * 5);
+  const v2 = (frameNumber: number, withKey?: Uint8Array, streamId = 9) =>
+    packetizeV2(jpegLike(5000, frameNumber), { streamId, frameNumber, captureTimeUs: frameNumber * 33_000 }, { datagramSize: 1400, fecPercent: 25, key: withKey });
+  const frames = (events: AssemblerEvent[]) => events.filter((e) => e.kind === "frame").length;
+
+  test("sealed frames open, byte-exact; plain v2, legacy and other keys are refused and counted", () => {
+    const assembler = new StreamAssembler({ maxMemoryBytes: 4 << 20, key });
+    const shown = v2(0, key).flatMap((d) => assembler.push(d, 0));
+    expect(frames(shown)).toBe(1);
+    expect(shown[0]!.kind === "frame" && Buffer.from(shown[0]!.frame.jpeg).equals(Buffer.from(jpegLike(5000, 0)))).toBe(true);
+    const refused = [...v2(1), ...packetizeLegacy(jpegLike(5000, 1)), ...v2(2, otherKey)].flatMap((d) => assembler.push(d, 1));
+    expect(frames(refused)).toBe(0);
+    expect(assembler.stats.rejectedByReason["not-sealed"]).toBe(v2(1).length + 1);
+    expect(assembler.stats.rejectedByReason["bad-auth"]).toBe(v2(2, otherKey).length);
+  });
+
+  test("replayed datagrams of a frame already shown are refused as stale, and never shown again", () => {
+    const assembler = new StreamAssembler({ maxMemoryBytes: 4 << 20, key });
+    const recorded = [...v2(0, key), ...v2(1, key)];
+    expect(frames(recorded.flatMap((d) => assembler.push(d, 0)))).toBe(2);
+    const before = assembler.stats.datagramsRejected;
+    expect(frames(recorded.flatMap((d) => assembler.push(d, 10_000)))).toBe(0);
+    expect(assembler.stats.rejectedByReason.stale).toBe(recorded.length);
+    expect(assembler.stats.datagramsRejected - before).toBe(recorded.length);
+  });
+
+  test("a receiver with no key meets a sealed stream: refused as sealed-no-key, nothing shown", () => {
+    const assembler = new StreamAssembler({ maxMemoryBytes: 4 << 20 });
+    expect(frames(v2(0, key).flatMap((d) => assembler.push(d, 0)))).toBe(0);
+    expect(assembler.stats.rejectedByReason["sealed-no-key"]).toBe(v2(0, key).length);
+  });
+
+  test("--from: datagrams from other addresses are strangers; IPv4-mapped IPv6 is the same address", () => {
+    const assembler = new StreamAssembler({ maxMemoryBytes: 4 << 20, allowFrom: "10.0.0.7" });
+    expect(frames(v2(0).flatMap((d) => assembler.push(d, 0, "10.0.0.8")))).toBe(0);
+    expect(assembler.stats.rejectedByReason.stranger).toBe(v2(0).length);
+    expect(frames(v2(1).flatMap((d) => assembler.push(d, 0, "::ffff:10.0.0.7")))).toBe(1);
+  });
+
+  test("memory stays under the cap whatever the mix: legacy frame plus v2 frames in flight", () => {
+    const cap = 1 << 20;
+    const assembler = new StreamAssembler({ maxMemoryBytes: cap });
+    for (let n = 0; n < 50; n++) {
+      for (const d of v2(n).slice(0, -2)) assembler.push(d, n);
+      for (const d of packetizeLegacy(jpegLike(200_000, n)).slice(0, 3)) assembler.push(d, n);
+      expect(assembler.bufferedBytes).toBeLessThanOrEqual(cap);
+    }
+  });
 });

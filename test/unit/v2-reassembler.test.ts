@@ -145,12 +145,45 @@ describe("V2Reassembler", () => {
   });
 
   test("a second stream cannot barge in on a live one, but takes over once it falls silent", () => {
-    const r = new V2Reassembler({ streamSwitchAfterMs: 500 });
+    const r = new V2Reassembler({ streamSwitchAfterMs: { min: 50, max: 500 } });
     feed(r, packetsOf(0, 500, 1), 0);
     expect(feed(r, packetsOf(0, 500, 2), 100)).toEqual([]);
     expect(r.stats.chunksForeignStream).toBeGreaterThan(0);
     const frames = feed(r, packetsOf(0, 500, 2), 700);
     expect(frames.map((f) => f.streamId)).toEqual([2]);
+  });
+
+  test("a restarted sender is followed after three of the old stream's frame intervals of silence, not 500 ms", () => {
+    const r = new V2Reassembler({ streamSwitchAfterMs: { min: 50, max: 500 } });
+    const at30fps = (streamId: number, n: number) =>
+      packetizeV2(frameBytes(n, 800), { streamId, frameNumber: n, captureTimeUs: n * 33_333 }, { datagramSize: 200, fecPercent: 0 }).map(deserializeV2);
+    for (let n = 0; n < 10; n++) feed(r, at30fps(1, n), n * 33.3);
+    expect(r.silenceBeforeSwitchMs).toBeCloseTo(100, 0);
+    // 60 ms after the old stream's last datagram: still its turn.
+    expect(feed(r, at30fps(2, 0), 300 + 60)).toEqual([]);
+    // 110 ms: the new stream's next frame is shown.
+    expect(feed(r, at30fps(2, 1), 300 + 110).map((f) => [f.streamId, f.frameNumber])).toEqual([[2, 1]]);
+  });
+
+  test("a stream that was taken over never comes back: its stray or replayed datagrams are refused", () => {
+    const r = new V2Reassembler({ streamSwitchAfterMs: { min: 50, max: 500 } });
+    const old = packetsOf(5, 500, 1);
+    feed(r, old, 0);
+    feed(r, packetsOf(0, 500, 2), 1000);
+    const foreignBefore = r.stats.chunksForeignStream;
+    expect(feed(r, packetsOf(6, 500, 1), 5000)).toEqual([]);
+    expect(r.stats.chunksForeignStream).toBeGreaterThan(foreignBefore);
+    expect(r.currentStreamId).toBe(2);
+  });
+
+  test("buffered bytes count a per-chunk overhead, so a flood of 1-byte chunks is capped too", () => {
+    const r = new V2Reassembler({ maxFramesInFlight: 4, maxBufferedBytes: 100_000 });
+    // Frames of 8000 one-byte chunks (25-byte datagrams), never completing.
+    for (let n = 0; n < 4; n++) for (const p of packetsOf(n, 8000, 42, 25).slice(0, -1)) r.push(p, 0);
+    expect(r.bufferedBytes).toBeLessThanOrEqual(100_000);
+    // 4 × 7999 payload bytes alone would fit; with the overhead each frame overflows the cap and is dropped for the next.
+    expect(r.stats.framesDroppedIncomplete).toBeGreaterThanOrEqual(3);
+    expect(r.stats.chunksOverLimit).toBeGreaterThan(0);
   });
 
   test("FEC: any pattern of up to m lost chunks per group is recovered, byte-exact, and counted", () => {
