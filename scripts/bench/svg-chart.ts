@@ -1,5 +1,5 @@
 // A small line-chart writer for benchmark results: side-by-side panels, one
-// line per series, 0–100 on the y axis. SVG, so the README shows it as is.
+// line per series, 0–yMax on the y axis (100 unless given). SVG, so the README shows it as is.
 export interface Series {
   name: string;
   points: { x: number; y: number }[];
@@ -13,7 +13,8 @@ export interface Panel {
 const COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"];
 const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;");
 
-export function lineChartSvg(chart: { title: string; yLabel: string; panels: Panel[] }): string {
+export function lineChartSvg(chart: { title: string; yLabel: string; panels: Panel[]; yMax?: number }): string {
+  const yMax = chart.yMax ?? 100;
   const panelWidth = 460;
   const height = 340;
   const margin = { left: 56, right: 16, top: 48, bottom: 70 };
@@ -31,13 +32,17 @@ export function lineChartSvg(chart: { title: string; yLabel: string; panels: Pan
     const xs = panel.series.flatMap((s) => s.points.map((pt) => pt.x));
     const xMax = Math.max(1, ...xs);
     const sx = (x: number) => ox + (x / xMax) * plotWidth;
-    const sy = (y: number) => oy + plotHeight - (Math.max(0, Math.min(100, y)) / 100) * plotHeight;
+    const sy = (y: number) => oy + plotHeight - (Math.max(0, Math.min(yMax, y)) / yMax) * plotHeight;
     parts.push(`<text x="${ox + plotWidth / 2}" y="${oy - 10}" text-anchor="middle">${escape(panel.title)}</text>`);
-    for (let y = 0; y <= 100; y += 20) {
+    for (let i = 0; i <= 5; i++) {
+      const y = (yMax * i) / 5;
       parts.push(`<line x1="${ox}" x2="${ox + plotWidth}" y1="${sy(y)}" y2="${sy(y)}" stroke="#ddd"/>`);
-      parts.push(`<text x="${ox - 6}" y="${sy(y) + 4}" text-anchor="end">${y}</text>`);
+      parts.push(`<text x="${ox - 6}" y="${sy(y) + 4}" text-anchor="end">${Number(y.toPrecision(3))}</text>`);
     }
-    for (const x of [...new Set(xs)].sort((a, b) => a - b)) {
+    // Every distinct x is labelled, unless there are too many to read: then about ten of them.
+    const distinct = [...new Set(xs)].sort((a, b) => a - b);
+    const step = Math.ceil(distinct.length / 10);
+    for (const x of distinct.filter((_, i) => i % step === 0)) {
       parts.push(`<text x="${sx(x)}" y="${oy + plotHeight + 16}" text-anchor="middle">${x}</text>`);
     }
     parts.push(`<rect x="${ox}" y="${oy}" width="${plotWidth}" height="${plotHeight}" fill="none" stroke="#888"/>`);
