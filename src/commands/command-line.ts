@@ -34,7 +34,7 @@ export function parseCommand(spec: CommandSpec, argv: string[]): ParsedCommand {
   }
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: joinNegativeValues(spec, argv), options, allowPositionals: true, strict: true });
   } catch (error) {
     throw new UsageError(explainParseError(error));
   }
@@ -42,6 +42,25 @@ export function parseCommand(spec: CommandSpec, argv: string[]): ParsedCommand {
     throw new UsageError(`unexpected argument "${parsed.positionals[spec.positionals]}"`);
   }
   return { values: parsed.values as ParsedCommand["values"], positionals: parsed.positionals };
+}
+
+/**
+ * parseArgs reads "--width -5" as an option missing its value; joined as
+ * "--width=-5" the value reaches the range check, which says what is wrong.
+ */
+function joinNegativeValues(spec: CommandSpec, argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = /^--([^=]+)$/.exec(argv[i]!)?.[1];
+    const next = argv[i + 1];
+    if (name && spec.options[name]?.type === "string" && next !== undefined && /^-\d/.test(next)) {
+      out.push(`--${name}=${next}`);
+      i++;
+    } else {
+      out.push(argv[i]!);
+    }
+  }
+  return out;
 }
 
 function explainParseError(error: unknown): string {

@@ -102,7 +102,7 @@ export interface ReceiveSummary {
 
 /** Resolves with a summary when the user quits, the stream ends (with --idle-timeout) or goes idle. */
 export async function runReceive(options: ReceiveOptions, signal: AbortSignal, onListening?: (port: number) => void): Promise<ReceiveSummary> {
-  const allowFrom = options.from === undefined ? undefined : (await resolveHost(options.from)).address;
+  const allowFrom = options.from === undefined ? undefined : (await resolveHost(options.from).catch((error) => Promise.reject(new Error(`--from: ${error.message}`)))).address;
   const assembler = new StreamAssembler({ maxMemoryBytes: options.maxMemoryBytes, key: options.key, allowFrom });
   const recorder = options.record ? MjpegRecorder.open(options.record) : undefined;
   const latency = new RecentSamples();

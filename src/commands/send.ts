@@ -115,7 +115,7 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
   const ffmpeg = resolveFfmpeg(options.ffmpeg);
   checkInputFile(options.file);
   const target = parseHostPort(options.to);
-  const destination = await resolveHost(target.host);
+  const destination = await resolveHost(target.host).catch((error) => Promise.reject(new Error(`--to: ${error.message}`)));
   const source = await FfmpegSource.open({ ffmpeg, input: options.file, width: options.width, height: options.height, loop: options.loop });
   const { width, height } = source.info;
   const fps = options.fps ?? source.info.fps;

@@ -38,6 +38,6 @@ export async function resolveHost(host: string): Promise<{ address: string; fami
     const result = await lookup(host);
     return { address: result.address, family: result.family === 6 ? 6 : 4 };
   } catch {
-    throw new Error(`cannot resolve host "${host}"`);
+    throw new Error(`cannot resolve host "${host}": check the name, or give an IP address`);
   }
 }

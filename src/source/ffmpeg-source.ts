@@ -96,6 +96,10 @@ export class FfmpegSource {
     const info = await readHeader(child, log);
     if (!info) {
       const exitCode = await child.exited;
+      // "-map 0:v:0" finds nothing: the file opened but holds no picture (audio only, say).
+      if (/Stream map '0:v:0' matches no streams/.test(log.tail)) {
+        throw new SourceError(`${options.input} has no video stream (audio only?): give a video file`);
+      }
       const reason = lastLines(log.tail) || `ffmpeg exited with code ${exitCode}`;
       throw new SourceError(`cannot decode ${options.input}: ${reason}`);
     }

@@ -44,6 +44,14 @@ describe("entry point", () => {
     [["receive", "--port", "x"], "--port: port must be a whole number"],
     [["receive", "--idle-timeout", "0"], "--idle-timeout must be a number"],
     [["receive", "--headless=yes"], "option --headless takes no value"],
+    [["send", "--width", "-5"], '--width must be a whole number from 16 to 16384, got "-5"'],
+    [["send", "--quality", "101"], "--quality must be a whole number from 1 to 100"],
+    [["receive", "--port", "65536"], "--port: port must be a whole number from 0 to 65535"],
+    [["send", "--to", "127.0.0.1"], '--to: "127.0.0.1" is not HOST:PORT'],
+    [["receive", "--key-env", "UDPVID_TEST_UNSET_KEY"], "environment variable UDPVID_TEST_UNSET_KEY is not set"],
+    [["receive", "--key", "/nonexistent/key"], "--key: cannot read /nonexistent/key: no such file"],
+    [["receive", "--max-memory", "1"], "--max-memory must be a whole number from 4"],
+    [["keygen", "extra"], 'keygen takes no arguments, got "extra"'],
   ])("usage error %p → exit 2 and one line: %s", async (args, message) => {
     const result = await runUdpvid(args);
     expect(result.exitCode).toBe(2);
@@ -74,6 +82,43 @@ describe("send: bad input gets a clear message", () => {
     const result = await runUdpvid(["send", notVideo]);
     expect(result.exitCode).toBe(1);
     expectOneLineError(result, "cannot decode");
+  });
+
+  test("a video with no video stream", async () => {
+    const audio = join(dir, "tone.mp4");
+    Bun.spawnSync(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=d=1", "-y", audio]);
+    const result = await runUdpvid(["send", audio]);
+    expect(result.exitCode).toBe(1);
+    expectOneLineError(result, "tone.mp4 has no video stream (audio only?)");
+  });
+
+  test("--to a host name that does not resolve", async () => {
+    const result = await runUdpvid(["send", "--to", "no-such-host.invalid:9999"]);
+    expect(result.exitCode).toBe(1);
+    expectOneLineError(result, '--to: cannot resolve host "no-such-host.invalid": check the name, or give an IP address');
+  });
+
+  test.each([
+    ["20 raw bytes", new Uint8Array(20).fill(7), "(20 bytes)"],
+    ["62 hex digits", "ab".repeat(31), "(62 bytes)"],
+    ["base64 of 16 bytes", Buffer.alloc(16, 1).toString("base64"), "(24 bytes)"],
+  ])("a key file of the wrong length: %s", async (_name, content, size) => {
+    const file = join(dir, "bad.key");
+    writeFileSync(file, content);
+    const result = await runUdpvid(["send", "--key", file]);
+    expect(result.exitCode).toBe(2);
+    expectOneLineError(result, `key file ${file} does not hold a 256-bit key ${size}: expected 32 raw bytes, 64 hex digits or base64 of 32 bytes`);
+  });
+
+  test("keygen makes keys that send and receive accept, and --key with legacy is refused", async () => {
+    const made = await runUdpvid(["keygen"]);
+    expect(made.exitCode).toBe(0);
+    expect(made.stdout.trim()).toMatch(/^[0-9a-f]{64}$/);
+    const file = join(dir, "good.key");
+    writeFileSync(file, made.stdout);
+    const legacy = await runUdpvid(["send", "--key", file, "--protocol", "legacy"]);
+    expect(legacy.exitCode).toBe(2);
+    expectOneLineError(legacy, "the legacy protocol cannot be encrypted");
   });
 
   test("no working ffmpeg: one error naming all four places", async () => {
