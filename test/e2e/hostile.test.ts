@@ -1,0 +1,234 @@
+import { describe, expect, test } from "bun:test";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { encodeJpeg } from "../../src/encoder/jpeg-encoder.ts";
+import { packetizeV2 } from "../../src/packetizer/v2-packetizer.ts";
+import { splitMjpeg } from "../../src/recorder/mjpeg-split.ts";
+import { decodeFrames, psnr, useSourceClip } from "../helpers/frames.ts";
+import { hostileDatagrams } from "../helpers/hostile-datagrams.ts";
+import { finish, lastJson, rssMiB, runUdpvid, startUdpvid } from "../helpers/udpvid.ts";
+
+// A real receiver process under attack and through faults; the stream it
+// must still show is part of video.mp4 at 320x180.
+const WIDTH = 320;
+const HEIGHT = 180;
+const fixture = useSourceClip(2, WIDTH, HEIGHT);
+
+interface ReceiveJson {
+  framesShown: number;
+  framesReceived: number;
+  framesCorrupt: number;
+  framesOversized: number;
+  datagramsReceived: number;
+  datagramsRejected: number;
+  rejectedByReason: Record<string, number>;
+  recorded: number;
+  quitBy: string;
+}
+
+/**
+ * Distinct source frames that some frame of `record` matches (PSNR > 30 dB).
+ * Every pair is compared: a recording may also hold frames of other senders.
+ */
+function intactFrames(record: string, source: Uint8Array[]): number {
+  const matched = new Set<number>();
+  for (const frame of decodeFrames(record, WIDTH, HEIGHT, "mjpeg")) {
+    let best = -1;
+    let bestPsnr = 30;
+    source.forEach((s, i) => {
+      const value = psnr(frame, s);
+      if (value > bestPsnr) [best, bestPsnr] = [i, value];
+    });
+    if (best >= 0) matched.add(best);
+  }
+  return matched.size;
+}
+
+test("a flood of 4000 hostile datagrams: the receiver keeps working, stays under its memory cap, counts every refusal, then plays a real stream", async () => {
+  const record = join(fixture.dir, "after-fuzz.mjpeg");
+  await using receiver = startUdpvid(["receive", "--headless", "--port", "0", "--max-memory", "16", "--record", record, "--json"]);
+  const port = await receiver.listening;
+  await Bun.sleep(300);
+  const baseline = rssMiB(receiver.process.pid);
+  let peak = baseline;
+
+  const sample = await encodeJpeg(fixture.frames[0]!, WIDTH, HEIGHT, 80);
+  await using socket = await Bun.udpSocket({});
+  let sent = 0;
+  let burst = 0;
+  for (const { bytes } of hostileDatagrams(7, sample)) {
+    if (sent === 4000) break;
+    socket.send(bytes, port, "127.0.0.1");
+    sent++;
+    // Paced well under the receiver's socket buffer, so the kernel drops nothing and every datagram is accounted for.
+    if ((burst += bytes.length + 64) > 64 * 1024) {
+      burst = 0;
+      await Bun.sleep(4);
+      peak = Math.max(peak, rssMiB(receiver.process.pid));
+    }
+  }
+  await Bun.sleep(800); // the flood's streams fall silent, so another sender can take over
+  // A well-formed stream whose JPEG header claims 60000x60000: assembled, then refused before decoding.
+  const forged = new Uint8Array(sample);
+  const sof = forged.findIndex((b, i) => b === 0xff && forged[i + 1] === 0xc0);
+  forged.set([0xea, 0x60, 0xea, 0x60], sof + 5);
+  for (let n = 0; n < 3; n++) {
+    for (const d of packetizeV2(forged, { streamId: 0xbad, frameNumber: n, captureTimeUs: 0 })) socket.send(d, port, "127.0.0.1");
+    await Bun.sleep(50);
+  }
+  sent += packetizeV2(forged, { streamId: 0xbad, frameNumber: 0, captureTimeUs: 0 }).length * 3;
+  await Bun.sleep(800);
+
+  const streamed = await runUdpvid(["send", fixture.clip, "--to", `127.0.0.1:${port}`, "--json"]);
+  expect(streamed.exitCode).toBe(0);
+  peak = Math.max(peak, rssMiB(receiver.process.pid));
+  expect(receiver.process.exitCode).toBeNull(); // still alive after all that
+  receiver.process.kill("SIGINT");
+  const result = await finish(receiver, 10_000);
+  expect(result.exitCode).toBe(0);
+  const summary = lastJson<ReceiveJson>(result.stdout);
+
+  const realDatagrams = lastJson<{ datagrams: number }>(streamed.stdout).datagrams;
+  expect(summary.datagramsReceived).toBe(sent + realDatagrams + 3 /* end of stream */);
+  expect(Object.values(summary.rejectedByReason).reduce((a, b) => a + b, 0)).toBe(summary.datagramsRejected);
+  expect(summary.datagramsRejected).toBeGreaterThan(sent / 10);
+  expect(summary.framesOversized).toBeGreaterThanOrEqual(3); // forged 60000x60000 headers reached the decoder and were refused unopened
+  // Growth stays within the 16 MiB assembly cap, plus what the decoder and the JS heap use for the frames that did decode.
+  expect(peak - baseline).toBeLessThan(16 + 48);
+  // And the real stream after the storm: (nearly) every frame shown, matching its source.
+  expect(intactFrames(record, fixture.frames)).toBeGreaterThanOrEqual(Math.floor(fixture.frames.length * 0.95));
+}, 60_000);
+
+describe("refusing strangers", () => {
+  const keyFile = () => {
+    const file = join(fixture.dir, "stream.key");
+    writeFileSync(file, "11".repeat(32));
+    return file;
+  };
+
+  test("--key on both sides: every datagram is sealed, frames arrive intact", async () => {
+    const record = join(fixture.dir, "sealed.mjpeg");
+    await using receiver = startUdpvid(["receive", "--headless", "--port", "0", "--key", keyFile(), "--record", record, "--idle-timeout", "1", "--json"]);
+    const port = await receiver.listening;
+    const sent = await runUdpvid(["send", fixture.clip, "--to", `127.0.0.1:${port}`, "--key-env", "UDPVID_TEST_KEY", "--json"], { UDPVID_TEST_KEY: "11".repeat(32) });
+    expect(sent.exitCode).toBe(0);
+    const summary = lastJson<ReceiveJson>((await finish(receiver)).stdout);
+    expect(summary.datagramsRejected).toBe(0);
+    expect(summary.quitBy).toBe("end-of-stream");
+    expect(intactFrames(record, fixture.frames)).toBeGreaterThanOrEqual(Math.floor(fixture.frames.length * 0.95));
+  });
+
+  test("a receiver without the key says once that the stream is encrypted, and shows nothing", async () => {
+    await using receiver = startUdpvid(["receive", "--headless", "--port", "0", "--idle-timeout", "1", "--json"]);
+    const port = await receiver.listening;
+    await runUdpvid(["send", fixture.clip, "--to", `127.0.0.1:${port}`, "--key", keyFile(), "--fps", "60"]);
+    await Bun.sleep(300);
+    receiver.process.kill("SIGINT");
+    const result = await finish(receiver);
+    const summary = lastJson<ReceiveJson>(result.stdout);
+    expect(summary.framesShown).toBe(0);
+    expect(summary.rejectedByReason["sealed-no-key"]).toBe(summary.datagramsReceived);
+    expect(result.stderr.match(/is encrypted; pass its key with --key FILE/g)?.length).toBe(1);
+  });
+
+  test("a wrong key and an unkeyed sender are refused and counted, never shown", async () => {
+    await using receiver = startUdpvid(["receive", "--headless", "--port", "0", "--key", keyFile(), "--json"]);
+    const port = await receiver.listening;
+    await runUdpvid(["send", fixture.clip, "--to", `127.0.0.1:${port}`, "--key-env", "K", "--fps", "60"], { K: "22".repeat(32) });
+    await runUdpvid(["send", fixture.clip, "--to", `127.0.0.1:${port}`, "--fps", "60"]);
+    await Bun.sleep(300);
+    receiver.process.kill("SIGINT");
+    const result = await finish(receiver);
+    const summary = lastJson<ReceiveJson>(result.stdout);
+    expect(summary.framesShown).toBe(0);
+    expect(summary.rejectedByReason["bad-auth"]).toBeGreaterThan(100);
+    expect(summary.rejectedByReason["not-sealed"]).toBeGreaterThan(100);
+    expect(summary.datagramsRejected).toBe(summary.datagramsReceived);
+    expect(result.stderr).toContain("fail authentication: wrong key, or forged");
+  });
+
+  test("--from accepts one source address only", async () => {
+    await using receiver = startUdpvid(["receive", "--headless", "--port", "0", "--from", "127.0.0.2", "--json"]);
+    const port = await receiver.listening;
+    await runUdpvid(["send", fixture.clip, "--to", `127.0.0.1:${port}`, "--fps", "60"]);
+    await Bun.sleep(300);
+    receiver.process.kill("SIGINT");
+    const summary = lastJson<ReceiveJson>((await finish(receiver)).stdout);
+    expect(summary.framesShown).toBe(0);
+    expect(summary.rejectedByReason.stranger).toBe(summary.datagramsReceived);
+    expect(summary.datagramsReceived).toBeGreaterThan(100);
+  });
+});
+
+describe("restarts and faults", () => {
+  test("a sender restarted mid-stream (new stream id, frames from 0) is followed at once: its first frames are shown", async () => {
+    const clipB = join(fixture.dir, "mirrored.mp4");
+    Bun.spawnSync(["ffmpeg", "-v", "error", "-i", fixture.clip, "-vf", "hflip", "-c:v", "libx264", "-crf", "18", "-y", clipB]);
+    const framesB = decodeFrames(clipB, WIDTH, HEIGHT);
+    const record = join(fixture.dir, "restart.mjpeg");
+    await using receiver = startUdpvid(["receive", "--headless", "--port", "0", "--record", record, "--json"]);
+    const port = await receiver.listening;
+    await using first = startUdpvid(["send", fixture.clip, "--loop", "--to", `127.0.0.1:${port}`]);
+    await Bun.sleep(1500);
+    first.process.kill("SIGKILL"); // dies mid-frame: no end of stream
+    const second = await runUdpvid(["send", clipB, "--to", `127.0.0.1:${port}`, "--json"]);
+    expect(second.exitCode).toBe(0);
+    receiver.process.kill("SIGINT");
+    const summary = lastJson<ReceiveJson>((await finish(receiver)).stdout);
+    expect(summary.framesCorrupt).toBe(0);
+    // Every frame of the new stream but possibly its first (one frame interval) was shown.
+    expect(intactFrames(record, framesB)).toBeGreaterThanOrEqual(framesB.length - 1);
+  }, 30_000);
+
+  test("a receiver started mid-stream shows the next complete frame, and only complete frames", async () => {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    await using sender = startUdpvid(["send", fixture.clip, "--loop", "--to", `127.0.0.1:${port}`]);
+    await Bun.sleep(1200);
+    const record = join(fixture.dir, "mid-stream.mjpeg");
+    await using receiver = startUdpvid(["receive", "--headless", "--port", String(port), "--record", record, "--idle-timeout", "2", "--json"]);
+    await receiver.listening;
+    await Bun.sleep(1500);
+    sender.process.kill("SIGINT"); // ends with end-of-stream datagrams
+    const summary = lastJson<ReceiveJson>((await finish(receiver)).stdout);
+    expect(summary.quitBy).toBe("end-of-stream");
+    expect(summary.framesCorrupt).toBe(0);
+    expect(summary.framesShown).toBeGreaterThanOrEqual(30); // ~1.5 s at 30 fps, shown from the first complete frame on
+    const recorded = decodeFrames(record, WIDTH, HEIGHT, "mjpeg");
+    expect(recorded.length).toBe(summary.framesShown);
+    for (const frame of recorded) expect(Math.max(...fixture.frames.map((s) => psnr(frame, s)))).toBeGreaterThan(30);
+  }, 30_000);
+
+  test("the network going away for 5 s (relay killed, then restarted) is survived by both sides", async () => {
+    const record = join(fixture.dir, "outage.mjpeg");
+    await using receiver = startUdpvid(["receive", "--headless", "--port", "0", "--record", record, "--idle-timeout", "10", "--json"]);
+    const receiverPort = await receiver.listening;
+    const relayArgs = (listen: number) => ["relay", "--listen", String(listen), "--to", `127.0.0.1:${receiverPort}`];
+    const firstRelay = startUdpvid(relayArgs(0));
+    const relayPort = await firstRelay.listening;
+    await using sender = startUdpvid(["send", fixture.clip, "--loop", "--to", `127.0.0.1:${relayPort}`, "--json"]);
+    await Bun.sleep(1500);
+    firstRelay.process.kill("SIGKILL");
+    await firstRelay.process.exited;
+    await Bun.sleep(300); // what was already in the receiver's decoder is written
+    const before = Bun.file(record).size;
+    await Bun.sleep(4700);
+    expect(Bun.file(record).size).toBe(before); // nothing got through while the network was down
+    expect(sender.process.exitCode).toBeNull();
+    expect(receiver.process.exitCode).toBeNull();
+    await using secondRelay = startUdpvid(relayArgs(relayPort));
+    await secondRelay.listening;
+    await Bun.sleep(1500);
+    sender.process.kill("SIGINT");
+    const sent = await finish(sender);
+    expect(sent.exitCode).toBe(0);
+    const sendSummary = lastJson<{ errorReports: number; sendErrors: number }>(sent.stdout);
+    expect(sendSummary.errorReports + sendSummary.sendErrors).toBeGreaterThan(0); // it noticed, counted, and kept going
+    const summary = lastJson<ReceiveJson & { streamEnded: boolean }>((await finish(receiver)).stdout);
+    expect(summary.quitBy).toBe("end-of-stream");
+    expect(summary.framesCorrupt).toBe(0);
+    // Frames flowed again once the network was back: about 1.5 s of them.
+    const recording = readFileSync(record);
+    const framesAfter = [...splitMjpeg(recording)].length - [...splitMjpeg(recording.subarray(0, before))].length;
+    expect(framesAfter).toBeGreaterThanOrEqual(30);
+  }, 40_000);
+});
