@@ -4,45 +4,19 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
-import { encodeJpeg } from "../src/encoder/jpeg-encoder.ts";
 import { DEFAULT_FEC_PERCENT, packetizeV2, planLayout } from "../src/packetizer/v2-packetizer.ts";
 import { deserializeV2 } from "../src/protocol/v2.ts";
 import { V2Reassembler } from "../src/reassembler/v2-reassembler.ts";
-import { FfmpegSource } from "../src/source/ffmpeg-source.ts";
-import { seededRandom } from "../src/util/random.ts";
+import { meanMs, sampleFrames1080p } from "./bench/sample-frames.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const RUNS = 200;
 
-// Real 1080p JPEGs: a frame of video.mp4 at the default quality and at 95, and pure noise,
-// the pathological worst case for JPEG size (and so for FEC work, which grows with bytes).
-const source = await FfmpegSource.open({ ffmpeg: "ffmpeg", input: join(ROOT, "video.mp4"), width: 1920, height: 1080 });
-let clipFrame: Uint8Array | undefined;
-let clipFrameQ95: Uint8Array | undefined;
-for await (const frame of source.frames()) {
-  if (frame.index === 150) {
-    clipFrame = await encodeJpeg(frame.rgb, 1920, 1080, 80);
-    clipFrameQ95 = await encodeJpeg(frame.rgb, 1920, 1080, 95);
-    break;
-  }
-}
-source.close();
-const random = seededRandom(1);
-const noise = await encodeJpeg(Uint8Array.from({ length: 1920 * 1080 * 3 }, () => random() * 256), 1920, 1080, 80);
-
-function time(fn: () => void): number {
-  for (let i = 0; i < 10; i++) fn();
-  const start = performance.now();
-  for (let i = 0; i < RUNS; i++) fn();
-  return (performance.now() - start) / RUNS;
-}
+const frames = await sampleFrames1080p();
+const time = (fn: () => void) => meanMs(fn, RUNS);
 
 const rows: string[] = [];
-for (const [name, jpeg] of [
-  ["video.mp4 frame 150, q80", clipFrame!],
-  ["video.mp4 frame 150, q95", clipFrameQ95!],
-  ["noise, q80 (pathological)", noise],
-] as const) {
+for (const [name, jpeg] of frames) {
   const options = { datagramSize: 1400, fecPercent: DEFAULT_FEC_PERCENT };
   const layout = planLayout(jpeg.length, options);
   const info = { streamId: 1, frameNumber: 0, captureTimeUs: 0 };
