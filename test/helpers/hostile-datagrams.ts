@@ -15,7 +15,8 @@ export type HostileKind =
   | "wrapping frame numbers"
   | "corrupt JPEG in valid v2"
   | "corrupt JPEG in valid legacy"
-  | "huge claimed picture";
+  | "huge claimed picture"
+  | "frames that never complete";
 
 export const HOSTILE_KINDS: readonly HostileKind[] = [
   "random bytes",
@@ -28,6 +29,7 @@ export const HOSTILE_KINDS: readonly HostileKind[] = [
   "corrupt JPEG in valid v2",
   "corrupt JPEG in valid legacy",
   "huge claimed picture",
+  "frames that never complete",
 ];
 
 /** How often each kind is picked: single-datagram kinds often, whole-frame kinds (tens of datagrams each) seldom. */
@@ -42,6 +44,7 @@ const WEIGHTS: Record<HostileKind, number> = {
   "corrupt JPEG in valid v2": 4,
   "corrupt JPEG in valid legacy": 6,
   "huge claimed picture": 3,
+  "frames that never complete": 1,
 };
 
 export interface HostileDatagram {
@@ -85,6 +88,10 @@ export function* hostileDatagrams(seed: number, sampleJpeg: Uint8Array, maxSize 
   };
 
   let hugeFrames = 0;
+  // Large frames of which all but the last chunk arrive: what fills a receiver's memory, if anything can.
+  const bulky = new Uint8Array(6_000_000).fill(0x5a);
+  let bulkyFrames = 0;
+  bulky.set([0xff, 0xd8, 0xff]);
   for (;;) {
     const kind = pickKind();
     switch (kind) {
@@ -132,6 +139,12 @@ export function* hostileDatagrams(seed: number, sampleJpeg: Uint8Array, maxSize 
           for (const d of packetizeV2(sampleJpeg, { streamId: id, frameNumber: frame, captureTimeUs: n * 33_333 }, { datagramSize: 1400, fecPercent: 25 })) yield { kind, bytes: d };
         }
         if (random() < 0.5) yield { kind, bytes: endOfStreamDatagram(id, (start + 4) >>> 0, 0) };
+        break;
+      }
+      case "frames that never complete": {
+        const frame = { streamId: 0x5eed, frameNumber: 0x6000_0000 + bulkyFrames++, captureTimeUs: 0 };
+        const datagrams = packetizeV2(bulky, frame, { datagramSize: 60_000, fecPercent: 0 });
+        for (const d of datagrams.slice(0, -1)) yield { kind, bytes: d };
         break;
       }
       case "corrupt JPEG in valid v2":
