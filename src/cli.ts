@@ -5,6 +5,7 @@ import { describeReceiveSummary, parseReceiveOptions, receiveSpec, runReceive } 
 import { describeSendSummary, parseSendOptions, runSend, sendSpec } from "./commands/send.ts";
 import { describeRelaySummary, parseRelayOptions, relaySpec, runRelay } from "./commands/relay.ts";
 import { generateKeyHex } from "./commands/key-option.ts";
+import { EMBEDDED } from "./native/embedded.ts";
 
 const TOP_HELP = `udpvid ${packageJson.version}: stream a video file over UDP and watch it live.
 
@@ -35,7 +36,8 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case "--version":
       case "-v":
-        console.log(`udpvid ${packageJson.version}`);
+        // A compiled binary also names the commit it was built from and its platform.
+        console.log(EMBEDDED ? `udpvid ${EMBEDDED.version} (${EMBEDDED.commit}, ${EMBEDDED.target})` : `udpvid ${packageJson.version}`);
         return 0;
       case "--help":
       case "-h":

@@ -1,18 +1,24 @@
 import { createRequire } from "node:module";
 import { existsSync } from "node:fs";
+import { embeddedEntry, hasEmbedded } from "../native/native-parts.ts";
 
 export interface FfmpegCandidate {
-  source: "--ffmpeg" | "FFMPEG_BIN" | "ffmpeg-static" | "PATH";
-  path: string | undefined;
+  source: "--ffmpeg" | "FFMPEG_BIN" | "embedded" | "ffmpeg-static" | "PATH";
+  /** Finds the candidate's path, if it has one; only called when every earlier candidate is absent. */
+  locate: () => string | undefined;
 }
 
-/** Where to look for ffmpeg, in the documented order of precedence. */
+/**
+ * Where to look for ffmpeg, in the documented order of precedence. A
+ * compiled binary carries its own ffmpeg, after the user's explicit choices.
+ */
 export function ffmpegCandidates(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): FfmpegCandidate[] {
   return [
-    { source: "--ffmpeg", path: flag },
-    { source: "FFMPEG_BIN", path: env.FFMPEG_BIN || undefined },
-    { source: "ffmpeg-static", path: ffmpegStaticPath() },
-    { source: "PATH", path: Bun.which("ffmpeg") ?? undefined },
+    { source: "--ffmpeg", locate: () => flag },
+    { source: "FFMPEG_BIN", locate: () => env.FFMPEG_BIN || undefined },
+    ...(hasEmbedded("ffmpeg") ? [{ source: "embedded" as const, locate: () => embeddedEntry("ffmpeg") }] : []),
+    { source: "ffmpeg-static", locate: ffmpegStaticPath },
+    { source: "PATH", locate: () => Bun.which("ffmpeg") ?? undefined },
   ];
 }
 
@@ -30,6 +36,7 @@ function ffmpegStaticPath(): string | undefined {
 const MISSING: Record<FfmpegCandidate["source"], string> = {
   "--ffmpeg": "not given",
   FFMPEG_BIN: "not set",
+  embedded: "not in this build",
   "ffmpeg-static": "its binary is not installed",
   PATH: "no ffmpeg on PATH",
 };
@@ -43,12 +50,15 @@ export function resolveFfmpeg(flag: string | undefined, env: NodeJS.ProcessEnv =
   for (const candidate of ffmpegCandidates(flag, env)) {
     if (explicitFailed) {
       report.push(`${candidate.source}: not tried`);
-    } else if (!candidate.path) {
+      continue;
+    }
+    const path = candidate.locate();
+    if (!path) {
       report.push(`${candidate.source}: ${MISSING[candidate.source]}`);
-    } else if (runs(candidate.path)) {
-      return candidate.path;
+    } else if (runs(path)) {
+      return path;
     } else {
-      report.push(`${candidate.source}: ${candidate.path} does not run`);
+      report.push(`${candidate.source}: ${path} does not run`);
       // An explicit choice that fails is an error, not a reason to quietly use another ffmpeg.
       explicitFailed = candidate.source === "--ffmpeg" || candidate.source === "FFMPEG_BIN";
     }

@@ -69,7 +69,7 @@ export class FfmpegSource {
     private readonly log: { tail: string },
   ) {}
 
-  static async open(options: SourceOptions): Promise<FfmpegSource> {
+  static async open(options: SourceOptions, legacyVsync = false): Promise<FfmpegSource> {
     const scale = scaleFilter(options.width, options.height);
     const args = [
       options.ffmpeg,
@@ -81,7 +81,8 @@ export class FfmpegSource {
       options.input,
       ...(scale ? ["-vf", scale] : []),
       // Each decoded frame once: no duplicates or drops to force a constant rate (we pace ourselves).
-      "-fps_mode",
+      // ffmpeg before 5.1 (e.g. the static builds some packages ship) names this option -vsync.
+      legacyVsync ? "-vsync" : "-fps_mode",
       "passthrough",
       "-map",
       "0:v:0",
@@ -96,6 +97,7 @@ export class FfmpegSource {
     const info = await readHeader(child, log);
     if (!info) {
       const exitCode = await child.exited;
+      if (!legacyVsync && /Unrecognized option 'fps_mode'/.test(log.tail)) return FfmpegSource.open(options, true);
       // "-map 0:v:0" finds nothing: the file opened but holds no picture (audio only, say).
       if (/Stream map '0:v:0' matches no streams/.test(log.tail)) {
         throw new SourceError(`${options.input} has no video stream (audio only?): give a video file`);

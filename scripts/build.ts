@@ -1,0 +1,182 @@
+// Builds self-contained udpvid binaries: one per target, each carrying Bun,
+// sharp with libvips, a static ffmpeg and (where it can be had) the SDL window
+// addon, unpacked to a cache folder on first use (src/native/).
+//   bun run build [--target linux-x64 ...]
+// Writes dist/udpvid-<os>-<arch>[.exe] and dist/SHA256SUMS, and prints what each embeds.
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { parseArgs } from "node:util";
+import type { BunPlugin } from "bun";
+
+const ROOT = join(import.meta.dir, "..");
+const DIST = join(ROOT, "dist");
+const NATIVE = join(ROOT, "build", "native");
+
+interface Target {
+  name: string;
+  bun: Bun.Build.CompileTarget;
+  /** The platform as sharp and @ffmpeg-installer name it. */
+  platform: string;
+  ffmpegVersion: string;
+  exe: string;
+}
+
+// @ffmpeg-installer's packages carry static ffmpeg builds inside the npm package itself.
+const TARGETS: Target[] = [
+  { name: "linux-x64", bun: "bun-linux-x64", platform: "linux-x64", ffmpegVersion: "4.1.0", exe: "" },
+  { name: "linux-arm64", bun: "bun-linux-arm64", platform: "linux-arm64", ffmpegVersion: "4.1.4", exe: "" },
+  { name: "darwin-x64", bun: "bun-darwin-x64", platform: "darwin-x64", ffmpegVersion: "4.1.0", exe: "" },
+  { name: "darwin-arm64", bun: "bun-darwin-arm64", platform: "darwin-arm64", ffmpegVersion: "4.1.5", exe: "" },
+  { name: "windows-x64", bun: "bun-windows-x64", platform: "win32-x64", ffmpegVersion: "4.1.0", exe: ".exe" },
+];
+
+const { values } = parseArgs({ options: { target: { type: "string", multiple: true } } });
+const wanted = values.target ?? TARGETS.map((t) => t.name);
+for (const name of wanted) if (!TARGETS.some((t) => t.name === name)) throw new Error(`unknown target ${name} (known: ${TARGETS.map((t) => t.name).join(", ")})`);
+
+const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+const sharpPkg = JSON.parse(readFileSync(join(ROOT, "node_modules", "sharp", "package.json"), "utf8"));
+const commit = Bun.spawnSync(["git", "rev-parse", "--short", "HEAD"], { cwd: ROOT }).stdout.toString().trim() || "unknown";
+const hostTarget = `${process.platform === "win32" ? "windows" : process.platform}-${process.arch}`;
+
+/** Fetches one npm package's files (any platform's) into build/native/, once. */
+function fetchPackage(name: string, version: string): string {
+  const folder = join(NATIVE, `${name.replace("/", "+")}@${version}`);
+  if (existsSync(join(folder, "package.json"))) return folder;
+  mkdirSync(folder, { recursive: true });
+  // npm pack downloads the tarball from the registry and checks its integrity, whatever the host platform.
+  const packed = Bun.spawnSync(["npm", "pack", `${name}@${version}`, "--pack-destination", NATIVE, "--silent"], { cwd: ROOT, stderr: "pipe" });
+  if (packed.exitCode !== 0) throw new Error(`npm pack ${name}@${version} failed: ${packed.stderr.toString().trim().split("\n").at(-1)}`);
+  const tarball = join(NATIVE, packed.stdout.toString().trim().split("\n").at(-1)!);
+  const untar = Bun.spawnSync(["tar", "-xzf", tarball, "-C", folder, "--strip-components=1"], { stderr: "pipe" });
+  if (untar.exitCode !== 0) throw new Error(`cannot unpack ${tarball}: ${untar.stderr.toString().trim()}`);
+  return folder;
+}
+
+function filesUnder(folder: string, keep: (name: string) => boolean): string[] {
+  return readdirSync(folder, { recursive: true, encoding: "utf8" })
+    .map((entry) => join(folder, entry))
+    .filter((path) => statSync(path).isFile() && keep(path));
+}
+
+interface PartSource {
+  entry: string;
+  files: { source: string; name: string; executable: boolean }[];
+}
+
+function hashPart(part: PartSource): string {
+  const hash = createHash("sha256");
+  for (const file of part.files) hash.update(file.name).update(readFileSync(file.source));
+  return hash.digest("hex").slice(0, 16);
+}
+
+/** Gathers each native part for a target, or the reason it cannot be had here. */
+function nativeParts(target: Target): { parts: Record<string, PartSource>; missing: Record<string, string> } {
+  const parts: Record<string, PartSource> = {};
+  const missing: Record<string, string> = {};
+  const sharpName = `@img/sharp-${target.platform}`;
+  const libvipsName = `@img/sharp-libvips-${target.platform}`;
+  try {
+    const sharp = fetchPackage(sharpName, sharpPkg.optionalDependencies[sharpName]);
+    // Kept in the packages' own layout: the addon finds libvips through its rpath (…/../../sharp-libvips-*/lib),
+    // and on Windows its DLLs sit beside it.
+    const files = filesUnder(join(sharp, "lib"), () => true).map((source) => ({ source, name: `sharp-${target.platform}/${relative(sharp, source)}`, executable: false }));
+    if (sharpPkg.optionalDependencies[libvipsName]) {
+      const libvips = fetchPackage(libvipsName, sharpPkg.optionalDependencies[libvipsName]);
+      for (const source of filesUnder(join(libvips, "lib"), (p) => /libvips-cpp\./.test(p))) {
+        files.push({ source, name: `sharp-libvips-${target.platform}/${relative(libvips, source)}`, executable: false });
+      }
+    }
+    parts.sharp = { entry: `sharp-${target.platform}/lib/sharp-${target.platform}.node`, files };
+  } catch (error) {
+    missing.sharp = (error as Error).message;
+  }
+  try {
+    const ffmpeg = fetchPackage(`@ffmpeg-installer/${target.platform}`, target.ffmpegVersion);
+    const name = `ffmpeg${target.exe}`;
+    parts.ffmpeg = { entry: `ffmpeg/${name}`, files: [{ source: join(ffmpeg, name), name: `ffmpeg/${name}`, executable: true }] };
+  } catch (error) {
+    missing.ffmpeg = (error as Error).message;
+  }
+  const sdlAddon = join(ROOT, "node_modules", "@kmamal", "sdl", "dist", "sdl.node");
+  if (target.name === hostTarget && existsSync(sdlAddon)) {
+    parts.sdl = { entry: "sdl/sdl.node", files: [{ source: sdlAddon, name: "sdl/sdl.node", executable: false }] };
+  } else {
+    missing.sdl =
+      target.name === hostTarget
+        ? "the SDL addon is not built (run scripts/setup.sh)"
+        : "@kmamal/sdl publishes its prebuilt addons on GitHub only (unreachable here), and building it needs that platform's SDL2 and compiler; use --headless, or build on that platform";
+  }
+  return { parts, missing };
+}
+
+/** The replacement for src/native/embedded.ts: every file imported as an embedded file. */
+function embeddedModule(target: Target, parts: Record<string, PartSource>, missing: Record<string, string>): string {
+  const imports: string[] = [];
+  const partLiterals = Object.entries(parts).map(([name, part]) => {
+    const files = part.files.map((file) => {
+      const id = `file${imports.length}`;
+      imports.push(`import ${id} from ${JSON.stringify(file.source)} with { type: "file" };`);
+      return `{ path: ${id}, name: ${JSON.stringify(file.name)}, executable: ${file.executable} }`;
+    });
+    return `${name}: { hash: ${JSON.stringify(hashPart(part))}, entry: ${JSON.stringify(part.entry)}, files: [${files.join(", ")}] }`;
+  });
+  return [
+    ...imports,
+    `export const EMBEDDED = { target: ${JSON.stringify(target.name)}, version: ${JSON.stringify(pkg.version)}, commit: ${JSON.stringify(commit)},`,
+    `  parts: { ${partLiterals.join(",\n    ")} },`,
+    `  missing: ${JSON.stringify(missing)} };`,
+  ].join("\n");
+}
+
+/** Swaps in the target's embedded module, and points sharp's and SDL's addon loaders at the cache folder. */
+function nativesPlugin(embedded: string): BunPlugin {
+  const loader = JSON.stringify(join(ROOT, "src", "native", "native-parts.ts"));
+  return {
+    name: "udpvid-natives",
+    setup(build) {
+      build.onLoad({ filter: /[\\/]src[\\/]native[\\/]embedded\.ts$/ }, () => ({ contents: embedded, loader: "ts" }));
+      build.onLoad({ filter: /[\\/]node_modules[\\/]sharp[\\/]lib[\\/]sharp\.js$/ }, () => ({
+        contents: `module.exports = require(${loader}).loadEmbeddedAddon("sharp");`,
+        loader: "js",
+      }));
+      build.onLoad({ filter: /[\\/]node_modules[\\/]@kmamal[\\/]sdl[\\/]src[\\/]javascript[\\/]bindings\.js$/ }, () => ({
+        contents: `module.exports = require(${loader}).loadEmbeddedAddon("sdl");`,
+        loader: "js",
+      }));
+    },
+  };
+}
+
+mkdirSync(DIST, { recursive: true });
+const report: string[] = [];
+const sums: string[] = [];
+let failed = 0;
+for (const target of TARGETS.filter((t) => wanted.includes(t.name))) {
+  const outfile = join(DIST, `udpvid-${target.name}${target.exe}`);
+  const { parts, missing } = nativeParts(target);
+  const started = performance.now();
+  const result = await Bun.build({
+    entrypoints: [join(ROOT, "src", "cli.ts")],
+    compile: { target: target.bun, outfile, autoloadDotenv: false, autoloadBunfig: false },
+    minify: true,
+    plugins: [nativesPlugin(embeddedModule(target, parts, missing))],
+  }).catch((error: unknown) => ({ success: false as const, logs: [String(error)] }));
+  if (!result.success) {
+    failed++;
+    report.push(`| ${target.name} | FAILED | | ${result.logs.map(String).join(" ").slice(0, 300)} |`);
+    continue;
+  }
+  const bytes = readFileSync(outfile);
+  sums.push(`${createHash("sha256").update(bytes).digest("hex")}  ${relative(DIST, outfile)}`);
+  const missingText = Object.entries(missing).map(([name, why]) => `no ${name}: ${why}`).join("; ");
+  report.push(`| ${target.name} | ${(bytes.length / 2 ** 20).toFixed(1)} MiB | ${Object.keys(parts).join(", ")} | ${missingText || "—"} |`);
+  console.log(`built ${relative(ROOT, outfile)} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+writeFileSync(join(DIST, "SHA256SUMS"), sums.join("\n") + "\n");
+console.log(["", `udpvid ${pkg.version} (${commit})`, "", "| target | size | embeds | missing |", "|---|---|---|---|", ...report, ""].join("\n"));
+if (failed > 0) {
+  console.error(`${failed} target(s) failed to build`);
+  process.exit(1);
+}

@@ -1,0 +1,29 @@
+import { join } from "node:path";
+import { EMBEDDED, type NativePartName } from "./embedded.ts";
+import { extractPart } from "./native-cache.ts";
+
+/** True inside a compiled binary that carries `name`. */
+export function hasEmbedded(name: NativePartName): boolean {
+  return EMBEDDED?.parts[name] !== undefined;
+}
+
+/** Unpacks an embedded part (once per version and content) and returns the path of its entry file. */
+export function embeddedEntry(name: NativePartName): string {
+  const part = EMBEDDED?.parts[name];
+  if (!EMBEDDED || !part) {
+    const why = EMBEDDED?.missing[name] ?? "not a compiled build";
+    throw new Error(`this udpvid (${EMBEDDED?.target ?? "from source"}) carries no ${name}: ${why}`);
+  }
+  return join(extractPart(part, { version: EMBEDDED.version, partName: name }), part.entry);
+}
+
+/**
+ * Loads an embedded Node-API addon from the cache folder. The compiled
+ * binary's copies of sharp and @kmamal/sdl call this instead of requiring
+ * their addon from node_modules (scripts/build.ts swaps the loader in).
+ */
+export function loadEmbeddedAddon(name: "sharp" | "sdl"): unknown {
+  const module = { exports: {} as unknown };
+  process.dlopen(module, embeddedEntry(name));
+  return module.exports;
+}
