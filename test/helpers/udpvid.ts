@@ -17,7 +17,12 @@ export interface Running {
 
 /** Starts `udpvid ARGS` under the same Bun that runs the tests. */
 export function startUdpvid(args: string[], env: Record<string, string | undefined> = {}): Running {
-  const process_ = Bun.spawn([process.execPath, CLI, ...args], {
+  return startCommand([process.execPath, CLI, ...args], env);
+}
+
+/** Starts any command that behaves like udpvid (prints "Listening on ADDR:PORT" when it listens). */
+export function startCommand(command: string[], env: Record<string, string | undefined> = {}): Running {
+  const process_ = Bun.spawn(command, {
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",

@@ -1,0 +1,150 @@
+import { beforeAll, describe, expect, test } from "bun:test";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import packageJson from "../../package.json" with { type: "json" };
+import { decodeFrames, matchFrames, useSourceClip } from "../helpers/frames.ts";
+import { finish, lastJson, loadedLibraries, ROOT, startCommand, type Finished, type Running } from "../helpers/udpvid.ts";
+import { findWindows, pressKey, startXvfb } from "../helpers/xvfb.ts";
+
+// The proof that the binary carries everything: dist/udpvid-linux-x64, copied
+// alone into an empty folder, run in a mount namespace where /usr/bin/ffmpeg
+// is hidden, with a PATH that has no ffmpeg and no Bun, and no node_modules
+// anywhere above it.
+const WIDTH = 320;
+const HEIGHT = 180;
+const fixture = useSourceClip(2, WIDTH, HEIGHT);
+const BINARY = join(ROOT, "dist", "udpvid-linux-x64");
+let home = "";
+
+beforeAll(() => {
+  const build = Bun.spawnSync([process.execPath, join(ROOT, "scripts", "build.ts"), "--target", "linux-x64"], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+  if (build.exitCode !== 0) throw new Error(`build failed: ${build.stderr.toString()}${build.stdout.toString()}`);
+  home = join(fixture.dir, "home");
+  mkdirSync(home);
+  copyFileSync(BINARY, join(home, "udpvid"));
+  Bun.spawnSync(["chmod", "755", join(home, "udpvid")]);
+  copyFileSync(fixture.clip, join(home, "clip.mp4"));
+}, 180_000);
+
+interface IsolatedOptions {
+  env?: Record<string, string>;
+  /** Mount a read-only file system on the cache folder first. */
+  readOnlyCache?: boolean;
+  cache?: string;
+}
+
+/** Runs `./udpvid ARGS` (or a shell line, with `shell`) in the bare folder, ffmpeg hidden, a clean environment. */
+function isolatedCommand(args: string[], options: IsolatedOptions = {}, shell?: string): string[] {
+  const cache = options.cache ?? "cache";
+  const env = Object.entries({ HOME: home, XDG_CACHE_HOME: join(home, cache), TMPDIR: join(home, "tmp"), PATH: "/usr/bin:/bin", ...options.env })
+    .map(([key, value]) => `${key}='${value}'`)
+    .join(" ");
+  const mounts = [
+    "mount --bind /dev/null /usr/bin/ffmpeg",
+    `mkdir -p "${join(home, cache)}" "${join(home, "tmp")}"`,
+    ...(options.readOnlyCache ? [`mount -t tmpfs -o ro tmpfs "${join(home, cache)}"`] : []),
+  ].join(" && ");
+  const run = shell ?? `./udpvid ${args.map((a) => `'${a}'`).join(" ")}`;
+  return ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", `${mounts} && cd "${home}" && exec env -i ${env} sh -c "exec ${run.replace(/"/g, '\\"')}"`];
+}
+
+function startIsolated(args: string[], options?: IsolatedOptions): Running {
+  return startCommand(isolatedCommand(args, options));
+}
+
+async function runIsolated(args: string[], options?: IsolatedOptions, shell?: string): Promise<Finished> {
+  return finish(startCommand(isolatedCommand(args, options, shell)), 60_000);
+}
+
+describe("the linux-x64 binary on its own", () => {
+  test("nothing else is in reach: no ffmpeg, no Bun, no node_modules", async () => {
+    writeFileSync(
+      join(home, "probe.sh"),
+      'ffmpeg -version >/dev/null 2>&1; echo "ffmpeg=$?"\ncommand -v bun node; echo "bun=$?"\n' +
+        'd=$PWD; while [ "$d" != / ]; do [ -e "$d/node_modules" ] && echo "node_modules in $d"; d=$(dirname "$d"); done; echo done\n',
+    );
+    const probe = await runIsolated([], {}, "sh probe.sh");
+    expect(probe.stdout).toMatch(/^ffmpeg=12[67]$/m); // hidden: cannot run
+    expect(probe.stdout).toMatch(/^bun=(1|127)$/m); // neither bun nor node found
+    expect(probe.stdout).not.toMatch(/^\//m); // command -v printed no path
+    expect(probe.stdout).not.toContain("node_modules in");
+    expect(probe.stdout).toContain("done");
+  });
+
+  test("--version names the version, commit and target; --help works", async () => {
+    const version = await runIsolated(["--version"]);
+    expect(version.exitCode).toBe(0);
+    expect(version.stdout.trim()).toMatch(new RegExp(`^udpvid ${packageJson.version.replace(/\./g, "\\.")} \\([0-9a-f]{4,}, linux-x64\\)$`));
+    const help = await runIsolated(["send", "--help"]);
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toContain("Usage: udpvid send");
+  });
+
+  test("send → receive --headless --record delivers intact frames, with its own ffmpeg and libvips", async () => {
+    await using receiver = startIsolated(["receive", "--headless", "--port", "0", "--record", "out.mjpeg", "--idle-timeout", "1", "--json"], { cache: "cache-receive" });
+    const port = await receiver.listening;
+    const sent = await runIsolated(["send", "clip.mp4", "--to", `127.0.0.1:${port}`, "--json"]);
+    expect(sent.stderr).not.toContain("error");
+    expect(sent.exitCode).toBe(0);
+    expect(lastJson<{ frames: number }>(sent.stdout).frames).toBe(fixture.frames.length);
+    const received = await finish(receiver);
+    expect(received.exitCode).toBe(0);
+    const summary = lastJson<{ framesShown: number; framesCorrupt: number }>(received.stdout);
+    expect(summary.framesCorrupt).toBe(0);
+    const recorded = decodeFrames(join(home, "out.mjpeg"), WIDTH, HEIGHT, "mjpeg");
+    expect(recorded.length).toBeGreaterThanOrEqual(Math.floor(fixture.frames.length * 0.95));
+    for (const m of matchFrames(recorded, fixture.frames)) expect(m.psnr).toBeGreaterThan(30);
+    // receive --headless unpacked sharp only: neither ffmpeg nor SDL.
+    const parts = readdirSync(join(home, "cache-receive", "udpvid", packageJson.version));
+    expect(parts.map((p) => p.replace(/-.*/, ""))).toEqual(["sharp"]);
+  }, 60_000);
+
+  test("receive opens its window under Xvfb and quits on q", async () => {
+    await using x = await startXvfb();
+    await using receiver = startIsolated(["receive", "--port", "0", "--json"], { env: { DISPLAY: x.display } });
+    await receiver.listening;
+    let id: string | undefined;
+    for (let i = 0; i < 100 && !id; i++) {
+      id = findWindows(x.display, "Video Stream")[0];
+      if (!id) await Bun.sleep(100);
+    }
+    expect(id).toBeDefined();
+    const pid = Number(Bun.spawnSync(["pgrep", "-f", "-n", "^./udpvid receive"]).stdout.toString().trim());
+    expect(loadedLibraries(pid)).toMatch(/sdl\/sdl\.node/); // the addon from the cache folder, not node_modules
+    pressKey(x.display, id!, "q");
+    const result = await finish(receiver, 10_000);
+    expect(result.exitCode).toBe(0);
+    expect(lastJson(result.stdout)).toMatchObject({ quitBy: "key" });
+  }, 30_000);
+
+  test("concurrent first runs share one cache without corrupting it", async () => {
+    // Every command loads sharp, so each of these unpacks libvips into the same empty cache at once.
+    const runs = await Promise.all([1, 2, 3, 4].map(() => runIsolated(["keygen"], { cache: "cache-race" })));
+    for (const run of runs) {
+      expect(run.exitCode).toBe(0);
+      expect(run.stdout.trim()).toMatch(/^[0-9a-f]{64}$/);
+      expect(run.stderr).toBe("");
+    }
+    const [part] = readdirSync(join(home, "cache-race", "udpvid", packageJson.version));
+    const folder = join(home, "cache-race", "udpvid", packageJson.version, part!);
+    const files = readdirSync(folder, { recursive: true, encoding: "utf8" });
+    expect(files.filter((f) => f.endsWith(".tmp"))).toEqual([]);
+    expect(files).toContain(".complete");
+    // Byte-identical to the library in the npm package it came from.
+    const original = join(ROOT, "node_modules", "@img", "sharp-libvips-linux-x64", "lib", "libvips-cpp.so.8.17.3");
+    expect(sha256(join(folder, "sharp-libvips-linux-x64", "lib", "libvips-cpp.so.8.17.3"))).toBe(sha256(original));
+  }, 60_000);
+
+  test("a read-only cache folder falls back to a temporary one, with a warning", async () => {
+    const result = await runIsolated(["keygen"], { readOnlyCache: true, cache: "cache-ro" });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout.trim()).toMatch(/^[0-9a-f]{64}$/);
+    expect(result.stderr).toContain("could not use the cache folder");
+    expect(result.stderr).toContain("EROFS");
+  }, 30_000);
+});
+
+function sha256(path: string): string {
+  return createHash("sha256").update(readFileSync(path)).digest("hex");
+}
