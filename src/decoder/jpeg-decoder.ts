@@ -1,4 +1,5 @@
-import sharp from "sharp";
+import type Sharp from "sharp";
+import { loadSharp } from "../native/sharp.ts";
 import { readJpegSize } from "./jpeg-header.ts";
 
 export interface RgbaImage {
@@ -30,6 +31,7 @@ export async function decodeJpeg(jpeg: Uint8Array, maxPixels = DEFAULT_MAX_PIXEL
   if (size.width * size.height > maxPixels) {
     throw new OversizedFrameError(`JPEG claims ${size.width}x${size.height} pixels, over the ${maxPixels}-pixel limit (--max-pixels)`);
   }
+  const sharp = await loadSharp();
   try {
     const decoded = await toRgba(sharp(jpeg, { failOn: "warning", limitInputPixels: maxPixels }));
     // Colour JPEGs decode to sRGB already; converting every frame cost a third of the decode.
@@ -41,12 +43,13 @@ export async function decodeJpeg(jpeg: Uint8Array, maxPixels = DEFAULT_MAX_PIXEL
   }
 }
 
-function toRgba(image: sharp.Sharp) {
+function toRgba(image: Sharp.Sharp) {
   return image.ensureAlpha().raw().toBuffer({ resolveWithObject: true });
 }
 
 /** Runs one tiny encode/decode so libvips' first-use set-up does not land on the first real frame. */
 export async function warmUpDecoder(): Promise<void> {
+  const sharp = await loadSharp();
   const jpeg = await sharp({ create: { width: 16, height: 16, channels: 3, background: "#000" } }).jpeg().toBuffer();
   await decodeJpeg(jpeg);
 }

@@ -1,4 +1,4 @@
-import sharp from "sharp";
+import { loadSharp } from "../native/sharp.ts";
 
 export const DEFAULT_JPEG_QUALITY = 80;
 
@@ -9,6 +9,7 @@ export const DEFAULT_JPEG_QUALITY = 80;
  * sender runs out of. Standard tables are also what RTP/JPEG (RFC 2435) assumes.
  */
 export async function encodeJpeg(rgb: Uint8Array, width: number, height: number, quality = DEFAULT_JPEG_QUALITY): Promise<Uint8Array> {
+  const sharp = await loadSharp();
   return sharp(rgb, { raw: { width, height, channels: 3 } })
     .jpeg({ quality, chromaSubsampling: "4:2:0", optimiseCoding: false })
     .toBuffer();

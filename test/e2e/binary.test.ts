@@ -72,13 +72,16 @@ describe("the linux-x64 binary on its own", () => {
     expect(probe.stdout).toContain("done");
   });
 
-  test("--version names the version, commit and target; --help works", async () => {
+  test("--version names the version, commit and target; --help works; neither unpacks anything", async () => {
     const version = await runIsolated(["--version"]);
     expect(version.exitCode).toBe(0);
     expect(version.stdout.trim()).toMatch(new RegExp(`^udpvid ${packageJson.version.replace(/\./g, "\\.")} \\([0-9a-f]{4,}, linux-x64\\)$`));
     const help = await runIsolated(["send", "--help"]);
     expect(help.exitCode).toBe(0);
     expect(help.stdout).toContain("Usage: udpvid send");
+    const keygen = await runIsolated(["keygen"], { cache: "cache-none" });
+    expect(keygen.stdout.trim()).toMatch(/^[0-9a-f]{64}$/);
+    expect(readdirSync(join(home, "cache-none"))).toEqual([]);
   });
 
   test("send → receive --headless --record delivers intact frames, with its own ffmpeg and libvips", async () => {
@@ -119,15 +122,17 @@ describe("the linux-x64 binary on its own", () => {
   }, 30_000);
 
   test("concurrent first runs share one cache without corrupting it", async () => {
-    // Every command loads sharp, so each of these unpacks libvips into the same empty cache at once.
-    const runs = await Promise.all([1, 2, 3, 4].map(() => runIsolated(["keygen"], { cache: "cache-race" })));
+    // Four senders at once, each unpacking libvips and ffmpeg into the same empty cache.
+    const send = ["send", "clip.mp4", "--to", "127.0.0.1:9", "--fps", "120", "--json"];
+    const runs = await Promise.all([1, 2, 3, 4].map(() => runIsolated(send, { cache: "cache-race" })));
     for (const run of runs) {
       expect(run.exitCode).toBe(0);
-      expect(run.stdout.trim()).toMatch(/^[0-9a-f]{64}$/);
-      expect(run.stderr).toBe("");
+      expect(lastJson<{ frames: number }>(run.stdout).frames).toBeGreaterThan(0);
+      expect(run.stderr).not.toMatch(/Error|cannot|could not/);
     }
-    const [part] = readdirSync(join(home, "cache-race", "udpvid", packageJson.version));
-    const folder = join(home, "cache-race", "udpvid", packageJson.version, part!);
+    const parts = readdirSync(join(home, "cache-race", "udpvid", packageJson.version)).sort();
+    expect(parts.map((p) => p.replace(/-.*/, ""))).toEqual(["ffmpeg", "sharp"]);
+    const folder = join(home, "cache-race", "udpvid", packageJson.version, parts[1]!);
     const files = readdirSync(folder, { recursive: true, encoding: "utf8" });
     expect(files.filter((f) => f.endsWith(".tmp"))).toEqual([]);
     expect(files).toContain(".complete");
@@ -137,9 +142,9 @@ describe("the linux-x64 binary on its own", () => {
   }, 60_000);
 
   test("a read-only cache folder falls back to a temporary one, with a warning", async () => {
-    const result = await runIsolated(["keygen"], { readOnlyCache: true, cache: "cache-ro" });
+    const result = await runIsolated(["send", "clip.mp4", "--to", "127.0.0.1:9", "--fps", "120", "--json"], { readOnlyCache: true, cache: "cache-ro" });
     expect(result.exitCode).toBe(0);
-    expect(result.stdout.trim()).toMatch(/^[0-9a-f]{64}$/);
+    expect(lastJson<{ frames: number }>(result.stdout).frames).toBeGreaterThan(0);
     expect(result.stderr).toContain("could not use the cache folder");
     expect(result.stderr).toContain("EROFS");
   }, 30_000);
