@@ -32,6 +32,8 @@ interface IsolatedOptions {
   /** Mount a read-only file system on the cache folder first. */
   readOnlyCache?: boolean;
   cache?: string;
+  /** Hide the system's libSDL2, as on a machine without it. */
+  hideSdl?: boolean;
 }
 
 /** Runs `./udpvid ARGS` (or a shell line, with `shell`) in the bare folder, ffmpeg hidden, a clean environment. */
@@ -44,6 +46,7 @@ function isolatedCommand(args: string[], options: IsolatedOptions = {}, shell?: 
     "mount --bind /dev/null /usr/bin/ffmpeg",
     `mkdir -p "${join(home, cache)}" "${join(home, "tmp")}"`,
     ...(options.readOnlyCache ? [`mount -t tmpfs -o ro tmpfs "${join(home, cache)}"`] : []),
+    ...(options.hideSdl ? ["for f in /usr/lib/*/libSDL2-2.0.so.0.*; do mount --bind /dev/null $f; done"] : []),
   ].join(" && ");
   const run = shell ?? `./udpvid ${args.map((a) => `'${a}'`).join(" ")}`;
   return ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", `${mounts} && cd "${home}" && exec env -i ${env} sh -c "exec ${run.replace(/"/g, '\\"')}"`];
@@ -119,6 +122,17 @@ describe("the linux-x64 binary on its own", () => {
     const result = await finish(receiver, 10_000);
     expect(result.exitCode).toBe(0);
     expect(lastJson(result.stdout)).toMatchObject({ quitBy: "key" });
+  }, 30_000);
+
+  test("without the system's libSDL2, receive says which package to install or to use --headless", async () => {
+    await using x = await startXvfb();
+    const result = await runIsolated(["receive", "--port", "0"], { env: { DISPLAY: x.display }, hideSdl: true });
+    expect(result.exitCode).toBe(1);
+    const lines = result.stderr.trim().split("\n");
+    expect(lines.length).toBe(1);
+    expect(lines[0]).toContain("cannot load the SDL window library");
+    expect(lines[0]).toContain("apt-get install libsdl2-2.0-0");
+    expect(lines[0]).toContain("--headless");
   }, 30_000);
 
   test("concurrent first runs share one cache without corrupting it", async () => {
