@@ -25,7 +25,8 @@ export const sendSpec: CommandSpec = {
     width: { type: "string", value: "N", description: "scale to N pixels wide (height follows unless given)" },
     height: { type: "string", value: "N", description: "scale to N pixels high (width follows unless given)" },
     quality: { type: "string", value: "N", description: `JPEG quality 1-100 (default ${DEFAULT_JPEG_QUALITY})` },
-    fps: { type: "string", value: "N", description: "frames per second (default: the file's own rate)" },
+    fps: { type: "string", value: "N|max", description: "frames per second (default: the file's own rate); max = unpaced, as fast as it goes" },
+    "low-latency": { type: "boolean", description: "send each frame in one burst instead of spreading it (for links where bursts are safe)" },
     loop: { type: "boolean", description: "start again at the end of the file, until Ctrl-C" },
     mtu: { type: "string", value: "BYTES", description: `largest v2 datagram (default ${DEFAULT_V2_DATAGRAM_SIZE}: never fragmented)` },
     fec: { type: "string", value: "PERCENT", description: `v2 Reed–Solomon parity, % of data (default ${DEFAULT_FEC_PERCENT}; 0 = off)` },
@@ -46,7 +47,9 @@ export interface SendOptions {
   width?: number;
   height?: number;
   quality: number;
-  fps?: number;
+  /** Frames per second, or "max": unpaced, for measuring what the pipeline can do. */
+  fps?: number | "max";
+  lowLatency: boolean;
   loop: boolean;
   mtu: number;
   fecPercent: number;
@@ -70,7 +73,8 @@ export function parseSendOptions(argv: string[]): SendOptions | "help" {
     width: intOption(values, "width", 16, 16384),
     height: intOption(values, "height", 16, 16384),
     quality: intOption(values, "quality", 1, 100) ?? DEFAULT_JPEG_QUALITY,
-    fps: numberOption(values, "fps", 0.1, 1000),
+    fps: values.fps === "max" ? "max" : numberOption(values, "fps", 0.1, 1000),
+    lowLatency: values["low-latency"] === true,
     loop: values.loop === true,
     mtu: intOption(values, "mtu", V2_HEADER_SIZE + 64, MAX_UDP_PAYLOAD) ?? DEFAULT_V2_DATAGRAM_SIZE,
     fecPercent: intOption(values, "fec", 0, 100) ?? DEFAULT_FEC_PERCENT,
@@ -118,10 +122,11 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
   const destination = await resolveHost(target.host).catch((error) => Promise.reject(new Error(`--to: ${error.message}`)));
   const source = await FfmpegSource.open({ ffmpeg, input: options.file, width: options.width, height: options.height, loop: options.loop });
   const { width, height } = source.info;
-  const fps = options.fps ?? source.info.fps;
+  // Unpaced (--fps max): no clock, so no frame is ever late or skipped; each goes out as soon as it is encoded.
+  const fps = options.fps === "max" ? undefined : (options.fps ?? source.info.fps);
   const sender = await UdpSender.open(destination.address, target.port, destination.family);
   const info = options.json ? console.error : console.log;
-  info(`Streaming video to ${target.host}:${target.port} (${width}x${height}, ${round(fps)} fps, ${options.protocol})`);
+  info(`Streaming video to ${target.host}:${target.port} (${width}x${height}, ${fps === undefined ? "unpaced" : `${round(fps)} fps`}, ${options.protocol})`);
 
   const streamId = crypto.getRandomValues(new Uint32Array(1))[0]!;
   const status = new StatusLine();
@@ -130,6 +135,7 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
   let startMs = performance.now();
   let startUs = wallClockUs();
   let clock: FrameClock | undefined;
+  let started = false;
   let frames = 0;
   let skipped = 0;
   let payloadBytes = 0;
@@ -150,20 +156,26 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
     const encoded = orderedMap(source.frames(), async (frame) => encodeJpeg(frame.rgb, width, height, options.quality), 2);
     for await (const jpeg of encoded) {
       if (signal.aborted) break;
-      if (!clock) {
+      if (!started) {
+        started = true;
         startMs = performance.now();
         startUs = wallClockUs();
-        clock = new FrameClock(fps, startMs);
+        if (fps !== undefined) clock = new FrameClock(fps, startMs);
       }
-      const dueMs = clock.dueMs(frames);
-      await sleepUntil(dueMs);
       // Capture time is the frame's presentation instant on this sender's clock, as a camera would stamp it.
-      const captureTimeUs = startUs + Math.round((dueMs - startMs) * 1000);
-      if (performance.now() > dueMs + Math.max(clock.intervalMs, LATE_SLACK_MS)) {
-        // Well behind (CPU or --max-rate): sending this one late would only delay every later one.
-        skipped++;
-        frames++;
-        continue;
+      let captureTimeUs = wallClockUs();
+      let windowMs = 0;
+      if (clock) {
+        const dueMs = clock.dueMs(frames);
+        await sleepUntil(dueMs);
+        captureTimeUs = startUs + Math.round((dueMs - startMs) * 1000);
+        if (performance.now() > dueMs + Math.max(clock.intervalMs, LATE_SLACK_MS)) {
+          // Well behind (CPU or --max-rate): sending this one late would only delay every later one.
+          skipped++;
+          frames++;
+          continue;
+        }
+        if (!options.lowLatency) windowMs = Math.max(0, Math.min(clock.intervalMs * SPREAD_SHARE, clock.dueMs(frames + 1) - performance.now()));
       }
       const datagrams =
         options.protocol === "v2"
@@ -171,8 +183,9 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
           : packetizeLegacy(jpeg);
       payloadBytes += jpeg.length;
       for (const d of datagrams) wireBytes += d.length;
-      const windowMs = Math.max(0, Math.min(clock.intervalMs * SPREAD_SHARE, clock.dueMs(frames + 1) - performance.now()));
-      await paced.sendFrame(datagrams, windowMs);
+      // A burst (--low-latency, --fps max) goes straight to the socket, which waits for drain when its buffer is full.
+      if (windowMs === 0 && options.maxRateMbit === undefined) await sender.send(datagrams);
+      else await paced.sendFrame(datagrams, windowMs);
       frames++;
     }
     // The last frame is on screen for one interval: a 10 s file takes 10 s.

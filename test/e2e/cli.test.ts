@@ -199,6 +199,32 @@ describe("send options", () => {
     expect(summary.frames).toBeGreaterThan(30); // more than one pass over a 30-frame clip
   });
 
+  test("--fps max sends every frame unpaced, faster than real time, and skips none", async () => {
+    await using receiver = startUdpvid(["receive", "--headless", "--port", "0", "--idle-timeout", "1", "--json"]);
+    const port = await receiver.listening;
+    const sent = await runUdpvid(["send", clip, "--to", `127.0.0.1:${port}`, "--fps", "max", "--json"]);
+    const summary = lastJson<{ frames: number; framesSkipped: number; seconds: number }>(sent.stdout);
+    expect(summary.frames).toBe(30);
+    expect(summary.framesSkipped).toBe(0);
+    expect(summary.seconds).toBeLessThan(0.9); // the clip lasts 1 s; paced, it would take 1 s
+    expect(sent.stderr).toContain("unpaced");
+    const received = lastJson<{ framesReceived: number; framesCorrupt: number }>((await finish(receiver)).stdout);
+    expect(received.framesCorrupt).toBe(0);
+    expect(received.framesReceived).toBeGreaterThan(0);
+  });
+
+  test("--low-latency sends each frame in one burst, still in real time, and frames arrive whole", async () => {
+    await using receiver = startUdpvid(["receive", "--headless", "--port", "0", "--idle-timeout", "1", "--json"]);
+    const port = await receiver.listening;
+    const sent = await runUdpvid(["send", clip, "--to", `127.0.0.1:${port}`, "--low-latency", "--json"]);
+    const summary = lastJson<{ frames: number; seconds: number }>(sent.stdout);
+    expect(summary.frames).toBe(30);
+    expect(summary.seconds).toBeGreaterThan(0.99);
+    const received = lastJson<{ framesShown: number; framesCorrupt: number }>((await finish(receiver)).stdout);
+    expect(received.framesCorrupt).toBe(0);
+    expect(received.framesShown).toBeGreaterThanOrEqual(29);
+  });
+
   test("IPv6 loopback works end to end", async () => {
     await using receiver = startUdpvid(["receive", "--headless", "--bind", "::1", "--port", "0", "--idle-timeout", "1", "--json"]);
     const port = await receiver.listening;
