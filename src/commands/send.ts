@@ -153,7 +153,17 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
   }, 500);
 
   try {
-    const encoded = orderedMap(source.frames(), async (frame) => encodeJpeg(frame.rgb, width, height, options.quality), 2);
+    const encoded = orderedMap(
+      source.frames(),
+      async (frame) => {
+        try {
+          return await encodeJpeg(frame.rgb, width, height, options.quality);
+        } finally {
+          source.recycle(frame);
+        }
+      },
+      2,
+    );
     for await (const jpeg of encoded) {
       if (signal.aborted) break;
       if (!started) {

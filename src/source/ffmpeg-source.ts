@@ -1,4 +1,5 @@
 import { statSync } from "node:fs";
+import { FramePool } from "./frame-pool.ts";
 
 export interface VideoInfo {
   width: number;
@@ -63,11 +64,24 @@ export function parseFfmpegHeader(log: string): VideoInfo | undefined {
  * ffmpeg does the scaling, so only the size we send crosses the pipe.
  */
 export class FfmpegSource {
+  private readonly pool: FramePool;
+
   private constructor(
     readonly info: VideoInfo,
     private readonly process: Bun.Subprocess<"ignore", "pipe", "pipe">,
     private readonly log: { tail: string },
-  ) {}
+  ) {
+    this.pool = new FramePool(info.width * info.height * 3);
+  }
+
+  /** Gives a frame's buffer back once nothing reads it any more, so a later frame reuses it. */
+  recycle(frame: RawFrame): void {
+    this.pool.give(frame.rgb);
+  }
+
+  get poolStats() {
+    return this.pool.toJSON();
+  }
 
   static async open(options: SourceOptions, legacyVsync = false): Promise<FfmpegSource> {
     const scale = scaleFilter(options.width, options.height);
@@ -112,7 +126,7 @@ export class FfmpegSource {
   async *frames(): AsyncGenerator<RawFrame> {
     const frameSize = this.info.width * this.info.height * 3;
     const reader = this.process.stdout.getReader();
-    let frame = new Uint8Array(frameSize);
+    let frame = this.pool.take();
     let filled = 0;
     let index = 0;
     try {
@@ -126,7 +140,7 @@ export class FfmpegSource {
           offset += take;
           if (filled === frameSize) {
             yield { index: index++, rgb: frame };
-            frame = new Uint8Array(frameSize);
+            frame = this.pool.take();
             filled = 0;
           }
         }

@@ -54,3 +54,24 @@ test("a script that leaves the frame loop early still exits by itself (nothing l
   expect(child.signalCode).toBeNull(); // not killed by the timer
   expect(exitCode).toBe(0);
 });
+
+test("recycled frame buffers are reused, and every frame still carries its own picture", async () => {
+  const { FfmpegSource } = await import("../../src/source/ffmpeg-source.ts");
+  const { VIDEO } = await import("../helpers/udpvid.ts");
+  const digests = async (recycle: boolean) => {
+    const source = await FfmpegSource.open({ ffmpeg: "ffmpeg", input: VIDEO, width: 160 });
+    const seen: string[] = [];
+    for await (const frame of source.frames()) {
+      seen.push(new Bun.CryptoHasher("sha1").update(frame.rgb).digest("hex"));
+      if (recycle) source.recycle(frame);
+      if (seen.length === 40) break;
+    }
+    return { seen, pool: source.poolStats };
+  };
+  const fresh = await digests(false);
+  const reused = await digests(true);
+  expect(reused.seen).toEqual(fresh.seen);
+  expect(new Set(fresh.seen).size).toBeGreaterThan(30); // the clip moves: frames differ
+  expect(fresh.pool.allocated).toBe(40);
+  expect(reused.pool.allocated).toBeLessThanOrEqual(2);
+});
