@@ -5,7 +5,7 @@ import { MjpegRecorder } from "../recorder/mjpeg-recorder.ts";
 import { StreamAssembler, type AssembledFrame, type AssemblerEvent } from "../reassembler/stream-assembler.ts";
 import { resolveHost } from "../socket/address.ts";
 import { elapsedSinceCaptureUs } from "../protocol/v2.ts";
-import { UdpReceiver } from "../socket/udp-receiver.ts";
+import { RECEIVE_BUFFER_BYTES, UdpReceiver } from "../socket/udp-receiver.ts";
 import { RecentSamples } from "../util/percentiles.ts";
 import { formatBytes, round, StatusLine, wallClockUs } from "../util/terminal.ts";
 import { intOption, numberOption, parseCommand, portOption, stringOption, type CommandSpec } from "./command-line.ts";
@@ -73,6 +73,8 @@ const HOUSEKEEPING_MS = 50;
 
 export interface ReceiveSummary {
   port: number;
+  /** The kernel's socket receive buffer as granted (null where it cannot be read). */
+  receiveBufferBytes: number | null;
   seconds: number;
   datagramsReceived: number;
   datagramsRejected: number;
@@ -169,7 +171,7 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
   });
   onListening?.(receiver.port);
   const info = options.json ? console.error : console.log;
-  info(`Listening on ${options.bind}:${receiver.port}${options.headless ? " (headless)" : ""}`);
+  info(`Listening on ${options.bind}:${receiver.port}${options.headless ? " (headless)" : ""}${describeReceiveBuffer(receiver.receiveBufferBytes)}`);
 
   const startMs = performance.now();
   const status = new StatusLine();
@@ -207,6 +209,7 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
   const p = (q: number) => round(latency.percentile(q) ?? 0, 1);
   return {
     port: receiver.port,
+    receiveBufferBytes: receiver.receiveBufferBytes ?? null,
     seconds: round(seconds, 3),
     datagramsReceived: assembler.stats.datagramsReceived,
     datagramsRejected: assembler.stats.datagramsRejected,
@@ -232,6 +235,13 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
     recorded: recorder?.framesWritten ?? 0,
     quitBy: by,
   };
+}
+
+/** Names a receive buffer the kernel capped, with the setting that lifts the cap: bursts beyond it are lost. */
+function describeReceiveBuffer(granted: number | undefined): string {
+  if (granted === undefined || granted >= RECEIVE_BUFFER_BYTES / 2) return "";
+  const fix = process.platform === "linux" ? `; sysctl -w net.core.rmem_max=${RECEIVE_BUFFER_BYTES} allows ${formatBytes(RECEIVE_BUFFER_BYTES)}` : "";
+  return ` (receive buffer only ${formatBytes(granted)}${fix})`;
 }
 
 /** Says once, not per datagram, when key and stream do not match: otherwise nothing would show and nobody would know why. */

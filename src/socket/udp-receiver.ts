@@ -1,12 +1,20 @@
 import type { udp } from "bun";
+import { growSocketBuffer } from "./socket-buffer.ts";
 
 export type DatagramHandler = (datagram: Uint8Array, address: string, port: number) => void;
 
 export class BindError extends Error {}
 
+/** Eight 1080p frames at quality 80: a stall of a few frame times loses nothing. The kernel may grant less. */
+export const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
+
 /** The receiving edge: binds, hands every datagram to `onDatagram`, and turns bind failures into plain messages. */
 export class UdpReceiver {
-  private constructor(private readonly socket: udp.Socket<"uint8array">) {}
+  private constructor(
+    private readonly socket: udp.Socket<"uint8array">,
+    /** The kernel's receive buffer in bytes, as granted; undefined where it cannot be read. */
+    readonly receiveBufferBytes: number | undefined,
+  ) {}
 
   static async open(bind: string, port: number, onDatagram: DatagramHandler): Promise<UdpReceiver> {
     try {
@@ -20,7 +28,7 @@ export class UdpReceiver {
           error: () => {},
         },
       });
-      return new UdpReceiver(socket);
+      return new UdpReceiver(socket, growSocketBuffer(socketFd(socket), "receive", RECEIVE_BUFFER_BYTES));
     } catch (error) {
       const code = (error as { code?: string }).code;
       if (code === "EADDRINUSE") {
@@ -40,4 +48,9 @@ export class UdpReceiver {
   close(): void {
     this.socket.close();
   }
+}
+
+/** Bun exposes the descriptor but its types do not declare it. */
+export function socketFd(socket: udp.Socket<"uint8array">): number {
+  return (socket as unknown as { fd: number }).fd;
 }

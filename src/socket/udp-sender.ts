@@ -1,4 +1,6 @@
 import type { udp } from "bun";
+import { growSocketBuffer } from "./socket-buffer.ts";
+import { socketFd } from "./udp-receiver.ts";
 
 export interface UdpSenderStats {
   datagramsSent: number;
@@ -11,6 +13,8 @@ export interface UdpSenderStats {
 }
 
 const DRAIN_WAIT_MS = 20;
+/** Room for a whole 1080p frame sent as one burst (--low-latency), so it need not wait for drain. */
+const SEND_BUFFER_BYTES = 1024 * 1024;
 const ATTEMPTS = 3;
 
 /**
@@ -45,6 +49,7 @@ export class UdpSender {
         },
       },
     });
+    growSocketBuffer(socketFd(socket), "send", SEND_BUFFER_BYTES);
     sender = new UdpSender(socket, port, address);
     return sender;
   }
