@@ -20,9 +20,9 @@ test("no output section yet means no header yet", () => {
 
 test("scale filter keeps the aspect ratio for the side not given", () => {
   expect(scaleFilter(undefined, undefined)).toBeUndefined();
-  expect(scaleFilter(640, undefined)).toBe("scale=640:-1");
-  expect(scaleFilter(undefined, 360)).toBe("scale=-1:360");
-  expect(scaleFilter(640, 480)).toBe("scale=640:480");
+  expect(scaleFilter(640, undefined)).toBe("scale=640:-1:flags=area");
+  expect(scaleFilter(undefined, 360)).toBe("scale=-1:360:flags=area");
+  expect(scaleFilter(640, 480)).toBe("scale=640:480:flags=area");
 });
 
 test("leaving the frame loop early stops ffmpeg and returns promptly", async () => {
