@@ -305,10 +305,10 @@ say();
 say();
 say("## End-to-end latency over loopback, 30 fps, 10 s: capture timestamp → frame handed to the display (headless receiver)");
 say();
-say("The capture timestamp is the frame's presentation instant. A file's frames are encoded ahead of it (the pipeline runs ahead), so the latency measured covers send spread + network + reassembly + decode; a camera's would add the encode. The floor, as specified: encode + send spread (70% of the interval) + decode, each measured above in this run; with --low-latency the spread is 0.");
+say("The capture timestamp is the frame's presentation instant. A file's frames are encoded ahead of it (the pipeline runs ahead), so the latency measured covers send spread + network + reassembly + decode; a camera's would add the encode, so the ratio is taken on p99 + the median encode. The floor, as specified: encode + send spread (70% of the interval) + decode, each measured above in this run; with --low-latency the spread is 0.");
 say();
-say("| size | mode | p50 | p95 | p99 (ms) | floor (ms) | p99 ÷ floor | send time (s) |");
-say("|---|---|---|---|---|---|---|---|");
+say("| size | mode | p50 | p95 | p99 (ms) | p99 + encode, as from a camera (ms) | floor (ms) | (p99 + encode) ÷ floor | send time (s) |");
+say("|---|---|---|---|---|---|---|---|---|");
 for (const [w, h] of [SIZES[1], SIZES[2]] as const) {
   for (const lowLatency of [false, true]) {
     const receiver = Bun.spawn([process.execPath, CLI, "receive", "--headless", "--port", "0", "--idle-timeout", "2", "--json"], { stdout: "pipe", stderr: "pipe" });
@@ -329,7 +329,10 @@ for (const [w, h] of [SIZES[1], SIZES[2]] as const) {
     const c = codec.get(`${w}x${h} q80`)!;
     const floor = c.encodeMs + (lowLatency ? 0 : (1000 / 30) * 0.7) + c.decodeMs;
     const l = summary.latencyMs;
-    say(`| ${w}x${h} | ${lowLatency ? "--low-latency" : "paced (default)"} | ${l.p50} | ${l.p95} | ${l.p99} | ${f1(floor)} | ${(l.p99 / floor).toFixed(2)} | ${s.seconds.toFixed(3)} |`);
+    // The encode happened ahead of the capture stamp (a file is read ahead); a camera's frame would
+    // be encoded after it, so add it back before comparing with the floor, which counts it.
+    const camera = l.p99 + c.encodeMs;
+    say(`| ${w}x${h} | ${lowLatency ? "--low-latency" : "paced (default)"} | ${l.p50} | ${l.p95} | ${l.p99} | ${f1(camera)} | ${f1(floor)} | ${(camera / floor).toFixed(2)} | ${s.seconds.toFixed(3)} |`);
   }
 }
 say();
