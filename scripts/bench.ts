@@ -124,7 +124,11 @@ say("## Against the lab pair: 640x480 from the 720p source, unpaced");
 say();
 {
   const target = await sink();
-  const lab = await measure(["/usr/bin/python3", join(ROOT, "test", "peers", "lab_server.py"), noisy720long, "127.0.0.1", String(target.port), "--resize", "640x480", "--no-sleep"]);
+  const labCommand = ["/usr/bin/python3", join(ROOT, "test", "peers", "lab_server.py"), noisy720long, "127.0.0.1", String(target.port), "--resize", "640x480", "--no-sleep"];
+  // The issue's baseline runs on one core (about 96 fps at 12 ms CPU a frame); left alone, OpenCV's
+  // FFmpeg backend decodes on every core. Both are shown; the ratio is taken against the first.
+  const labOneCore = await measure(["taskset", "-c", "0", ...labCommand]);
+  const lab = await measure(labCommand);
   const v2 = await measure([process.execPath, CLI, "send", noisy720long, "--fps", "max", "--width", "640", "--height", "480", "--to", `127.0.0.1:${target.port}`, "--json"]);
   const legacy = await measure([process.execPath, CLI, "send", noisy720long, "--fps", "max", "--width", "640", "--height", "480", "--protocol", "legacy", "--to", `127.0.0.1:${target.port}`, "--json"]);
   target.close();
@@ -143,15 +147,16 @@ say();
   const decodeMs = decode.cpuMs / FRAMES;
   const scaleMs = (decodeScale.cpuMs - decode.cpuMs) / FRAMES;
   const ceiling = (cpus().length * 1000) / (decodeMs + Math.max(0, scaleMs) + encodeMs);
-  const labFps = FRAMES / lab.wallS;
-  say("| system | fps | CPU ms/frame | ÷ lab pair |");
+  const labFps = FRAMES / labOneCore.wallS;
+  say("| system | fps | CPU ms/frame | ÷ lab pair (one core) |");
   say("|---|---|---|---|");
-  say(`| the lab pair's logic (Python/OpenCV, no sleep) | ${f1(labFps)} | ${f1(lab.cpuMs / FRAMES)} | 1.00 |`);
+  say(`| the lab pair's logic (Python/OpenCV, no sleep), on one core (taskset -c 0) | ${f1(labFps)} | ${f1(labOneCore.cpuMs / FRAMES)} | 1.00 |`);
+  say(`| the lab pair's logic, free to use both cores | ${f1(FRAMES / lab.wallS)} | ${f1(lab.cpuMs / FRAMES)} | ${(FRAMES / lab.wallS / labFps).toFixed(2)} |`);
   say(`| udpvid v2 --fps max | ${f1(FRAMES / v2.wallS)} | ${f1(v2.cpuMs / FRAMES)} | ${(FRAMES / v2.wallS / labFps).toFixed(2)} |`);
   say(`| udpvid legacy --fps max | ${f1(FRAMES / legacy.wallS)} | ${f1(legacy.cpuMs / FRAMES)} | ${(FRAMES / legacy.wallS / labFps).toFixed(2)} |`);
   say(`| ceiling: ${cpus().length} cores ÷ (decode ${f1(decodeMs)} + scale to RGB ${f1(Math.max(0, scaleMs))} + encode ${f1(encodeMs)} ms CPU) | ${f1(ceiling)} | | ${(ceiling / labFps).toFixed(2)} |`);
   say();
-  say(`Target: udpvid ≥ 2× the lab pair. udpvid v2 reaches ${((FRAMES / v2.wallS / ceiling) * 100).toFixed(0)}% of the ceiling.`);
+  say(`Target: udpvid ≥ 2× the lab pair. udpvid v2 reaches ${((FRAMES / v2.wallS / ceiling) * 100).toFixed(0)}% of the ceiling, and ${(FRAMES / v2.wallS / (FRAMES / lab.wallS)).toFixed(2)}× the lab pair using both cores.`);
 }
 
 // 3. Receiver capacity ---------------------------------------------------------
@@ -307,8 +312,8 @@ say("## End-to-end latency over loopback, 30 fps, 10 s: capture timestamp → fr
 say();
 say("The capture timestamp is the frame's presentation instant. A file's frames are encoded ahead of it (the pipeline runs ahead), so the latency measured covers send spread + network + reassembly + decode; a camera's would add the encode, so the ratio is taken on p99 + the median encode. The floor, as specified: encode + send spread (70% of the interval) + decode, each measured above in this run; with --low-latency the spread is 0.");
 say();
-say("| size | mode | p50 | p95 | p99 (ms) | p99 + encode, as from a camera (ms) | floor (ms) | (p99 + encode) ÷ floor | send time (s) |");
-say("|---|---|---|---|---|---|---|---|---|");
+say("| size | mode | p50 | p95 | p99 (ms) | p99 + encode, as from a camera (ms) | floor (ms) | (p99 + encode) ÷ floor | receiver's decode p50 / p99 (ms) | send time (s) |");
+say("|---|---|---|---|---|---|---|---|---|---|");
 for (const [w, h] of [SIZES[1], SIZES[2]] as const) {
   for (const lowLatency of [false, true]) {
     const receiver = Bun.spawn([process.execPath, CLI, "receive", "--headless", "--port", "0", "--idle-timeout", "2", "--json"], { stdout: "pipe", stderr: "pipe" });
@@ -332,9 +337,11 @@ for (const [w, h] of [SIZES[1], SIZES[2]] as const) {
     // The encode happened ahead of the capture stamp (a file is read ahead); a camera's frame would
     // be encoded after it, so add it back before comparing with the floor, which counts it.
     const camera = l.p99 + c.encodeMs;
-    say(`| ${w}x${h} | ${lowLatency ? "--low-latency" : "paced (default)"} | ${l.p50} | ${l.p95} | ${l.p99} | ${f1(camera)} | ${f1(floor)} | ${(camera / floor).toFixed(2)} | ${s.seconds.toFixed(3)} |`);
+    say(`| ${w}x${h} | ${lowLatency ? "--low-latency" : "paced (default)"} | ${l.p50} | ${l.p95} | ${l.p99} | ${f1(camera)} | ${f1(floor)} | ${(camera / floor).toFixed(2)} | ${summary.decodeMs.p50} / ${summary.decodeMs.p99} | ${s.seconds.toFixed(3)} |`);
   }
 }
+say();
+say("The floor takes the median decode of a frame decoded alone; in the receiver, decoding shares the 2 cores with the sender's ffmpeg and encoder, and its p99 is what the latency's p99 follows.");
 say();
 say("Targets: p99 ≤ 1.5× the floor at 720p30 (paced), and ≤ 1.5× encode + decode with --low-latency. Real time: the 10 s clip takes 10.00 s ± 0.5% (send time).");
 

@@ -97,6 +97,8 @@ export interface ReceiveSummary {
   fps: number;
   mbps: number;
   latencyMs: { p50: number; p95: number; p99: number } | null;
+  /** How long decoding a frame took (its share of the latency). */
+  decodeMs: { p50: number; p95: number; p99: number } | null;
   streamEnded: boolean;
   recorded: number;
   quitBy: "key" | "window" | "signal" | "idle-timeout" | "end-of-stream";
@@ -108,6 +110,7 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
   const assembler = new StreamAssembler({ maxMemoryBytes: options.maxMemoryBytes, key: options.key, allowFrom });
   const recorder = options.record ? MjpegRecorder.open(options.record) : undefined;
   const latency = new RecentSamples();
+  const decodeTimes = new RecentSamples();
   let quit: (by: ReceiveSummary["quitBy"]) => void = () => {};
   const quitBy = new Promise<ReceiveSummary["quitBy"]>((resolve) => (quit = resolve));
   signal.addEventListener("abort", () => quit("signal"));
@@ -124,7 +127,12 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
   let lastShownMs = 0;
   let oversized = 0;
   const decoder = new LatestFrameDecoder<AssembledFrame, RgbaImage>(
-    (frame) => decodeJpeg(frame.jpeg, options.maxPixels),
+    async (frame) => {
+      const started = performance.now();
+      const image = await decodeJpeg(frame.jpeg, options.maxPixels);
+      decodeTimes.add(performance.now() - started);
+      return image;
+    },
     (frame, image) => {
       lastShownMs = performance.now();
       if (shown++ === 0) firstShownMs = lastShownMs;
@@ -206,7 +214,8 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
   display?.close();
 
   const seconds = (performance.now() - startMs) / 1000;
-  const p = (q: number) => round(latency.percentile(q) ?? 0, 1);
+  const percentiles = (samples: RecentSamples) =>
+    samples.count > 0 ? { p50: round(samples.percentile(50)!, 1), p95: round(samples.percentile(95)!, 1), p99: round(samples.percentile(99)!, 1) } : null;
   return {
     port: receiver.port,
     receiveBufferBytes: receiver.receiveBufferBytes ?? null,
@@ -230,7 +239,8 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
     // Over the time frames were being shown, not the time spent waiting for a stream.
     fps: shown > 1 ? round((shown - 1) / ((lastShownMs - firstShownMs) / 1000), 2) : 0,
     mbps: round((assembler.stats.bytesReceived * 8) / seconds / 1e6, 2),
-    latencyMs: latency.count > 0 ? { p50: p(50), p95: p(95), p99: p(99) } : null,
+    latencyMs: percentiles(latency),
+    decodeMs: percentiles(decodeTimes),
     streamEnded,
     recorded: recorder?.framesWritten ?? 0,
     quitBy: by,
@@ -287,6 +297,7 @@ export function describeReceiveSummary(s: ReceiveSummary): string {
     lines.push(`Rejected ${s.datagramsRejected} datagrams (${reasons})`);
   }
   if (s.latencyMs) lines.push(`Latency capture→display: p50 ${s.latencyMs.p50} ms, p95 ${s.latencyMs.p95} ms, p99 ${s.latencyMs.p99} ms`);
+  if (s.decodeMs) lines.push(`Decoding a frame: p50 ${s.decodeMs.p50} ms, p99 ${s.decodeMs.p99} ms`);
   if (s.recorded) lines.push(`Recorded ${s.recorded} frames`);
   return lines.join("\n");
 }

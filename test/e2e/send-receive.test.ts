@@ -24,8 +24,16 @@ describe.each(["v2", "legacy"] as const)("send → receive over loopback, %s pro
 
     const received = await finish(receiver);
     expect(received.exitCode).toBe(0);
-    const summary = lastJson<{ framesShown: number; framesCorrupt: number; recorded: number; datagramsRejected: number }>(received.stdout);
+    type Percentiles = { p50: number; p99: number } | null;
+    const summary = lastJson<{ framesShown: number; framesCorrupt: number; recorded: number; datagramsRejected: number; latencyMs: Percentiles; decodeMs: Percentiles }>(
+      received.stdout,
+    );
     expect(summary.framesCorrupt).toBe(0);
+    // Decoding is part of the latency; only v2 carries the capture time latency is measured from.
+    expect(summary.decodeMs!.p50).toBeGreaterThan(0);
+    expect(summary.decodeMs!.p99).toBeGreaterThanOrEqual(summary.decodeMs!.p50);
+    if (protocol === "v2") expect(summary.latencyMs!.p50).toBeGreaterThan(summary.decodeMs!.p50);
+    else expect(summary.latencyMs).toBeNull();
     expect(summary.datagramsRejected).toBe(0);
     expect(summary.recorded).toBe(summary.framesShown);
 
