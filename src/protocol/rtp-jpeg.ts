@@ -83,12 +83,19 @@ function isWide(table: Uint16Array): boolean {
 }
 
 export function serializeRtpJpeg(payload: RtpJpegPayload): Uint8Array {
+  const out = new Uint8Array(rtpJpegHeadersSize(payload) + payload.scan.length);
+  const at = writeRtpJpegHeaders(out, 0, payload);
+  out.set(payload.scan, at);
+  return out;
+}
+
+/** Writes the payload headers (not the scan data) at `offset`; returns where the scan data goes. */
+export function writeRtpJpegHeaders(out: Uint8Array, offset: number, payload: Omit<RtpJpegPayload, "scan">): number {
   checkRange("width", payload.width, 8, RTP_JPEG_MAX_DIMENSION);
   checkRange("height", payload.height, 8, RTP_JPEG_MAX_DIMENSION);
   if (payload.width % 8 || payload.height % 8) throw new RangeError(`RTP/JPEG needs a picture in whole 8-pixel blocks, not ${payload.width}x${payload.height}`);
   checkRange("fragment offset", payload.fragmentOffset, 0, 0xff_ffff);
-  const out = new Uint8Array(rtpJpegHeadersSize(payload) + payload.scan.length);
-  const view = new DataView(out.buffer);
+  const view = new DataView(out.buffer, out.byteOffset + offset);
   view.setUint8(OFFSET.typeSpecific, payload.typeSpecific);
   view.setUint8(OFFSET.fragmentOffset, payload.fragmentOffset >>> 16);
   view.setUint16(OFFSET.fragmentOffset + 1, payload.fragmentOffset & 0xffff);
@@ -112,16 +119,16 @@ export function serializeRtpJpeg(payload: RtpJpegPayload): Uint8Array {
     view.setUint16(at + 2, quantTablesLength(tables));
     at += RTP_JPEG_QTABLE_HEADER_SIZE;
     for (const table of tables) {
+      const wide = isWide(table);
       for (const value of table) {
-        if (isWide(table)) {
+        if (wide) {
           view.setUint16(at, value);
           at += 2;
-        } else out[at++] = value;
+        } else view.setUint8(at++, value);
       }
     }
   }
-  out.set(payload.scan, at);
-  return out;
+  return offset + at;
 }
 
 /** Parses an RTP/JPEG payload (the RTP packet's payload), checking every length before reading. */

@@ -5,6 +5,8 @@ import { deserializeV2 } from "../protocol/v2.ts";
 import { openV2 } from "../protocol/v2-seal.ts";
 import { LegacyReassembler } from "./legacy-reassembler.ts";
 import { V2Reassembler, type V2Event, type V2ReassemblerOptions } from "./v2-reassembler.ts";
+import { RtpJpegReassembler } from "./rtp-jpeg-reassembler.ts";
+import { deserializeRtp } from "../protocol/rtp.ts";
 
 export interface AssembledFrame {
   protocol: WireProtocol;
@@ -46,6 +48,7 @@ export function normalizeAddress(address: string): string {
 export class StreamAssembler {
   readonly legacy: LegacyReassembler;
   readonly v2: V2Reassembler;
+  readonly rtp: RtpJpegReassembler;
   readonly stats = {
     datagramsReceived: 0,
     bytesReceived: 0,
@@ -57,10 +60,11 @@ export class StreamAssembler {
   private readonly allowFrom: string | undefined;
 
   constructor(options: StreamAssemblerOptions) {
-    // Legacy holds one frame at most; v2 gets the rest of the cap.
+    // Legacy holds one frame at most, RTP/JPEG gets as much again; v2 gets the rest of the cap.
     const maxFrameBytes = maxFrameBytesFor(options.maxMemoryBytes);
     this.legacy = new LegacyReassembler({ maxFrameBytes });
-    this.v2 = new V2Reassembler({ maxBufferedBytes: options.maxMemoryBytes - maxFrameBytes, ...options.v2 });
+    this.rtp = new RtpJpegReassembler({ maxFrameBytes, maxBufferedBytes: maxFrameBytes });
+    this.v2 = new V2Reassembler({ maxBufferedBytes: options.maxMemoryBytes - 2 * maxFrameBytes, ...options.v2 });
     this.key = options.key;
     this.allowFrom = options.allowFrom === undefined ? undefined : normalizeAddress(options.allowFrom);
   }
@@ -81,6 +85,11 @@ export class StreamAssembler {
         }
         case "v2":
           return this.pushV2(datagram, nowMs);
+        case "rtp": {
+          if (this.key) throw new ProtocolError("not-sealed", "RTP/JPEG cannot be authenticated");
+          const frame = this.rtp.push(deserializeRtp(datagram), nowMs);
+          return frame ? [{ kind: "frame", frame: { protocol: "rtp", jpeg: frame.jpeg } }] : [];
+        }
         default:
           throw new ProtocolError(datagram.length === 0 ? "empty" : "unknown-protocol", "not a udpvid datagram");
       }
@@ -116,19 +125,19 @@ export class StreamAssembler {
 
   /** Frames completed by either reassembler. */
   get framesReceived(): number {
-    return this.legacy.stats.framesCompleted + this.v2.stats.framesCompleted;
+    return this.legacy.stats.framesCompleted + this.v2.stats.framesCompleted + this.rtp.stats.framesCompleted;
   }
 
   get framesDroppedIncomplete(): number {
-    return this.legacy.stats.framesDroppedIncomplete + this.legacy.stats.framesDroppedOversized + this.v2.stats.framesDroppedIncomplete;
+    return this.legacy.stats.framesDroppedIncomplete + this.legacy.stats.framesDroppedOversized + this.v2.stats.framesDroppedIncomplete + this.rtp.stats.framesDroppedIncomplete;
   }
 
   get bufferedBytes(): number {
-    return this.legacy.bufferedBytes + this.v2.bufferedBytes;
+    return this.legacy.bufferedBytes + this.v2.bufferedBytes + this.rtp.bufferedBytes;
   }
 
   toJSON() {
-    return { ...this.stats, legacy: this.legacy.toJSON(), v2: this.v2.toJSON() };
+    return { ...this.stats, legacy: this.legacy.toJSON(), v2: this.v2.toJSON(), rtp: this.rtp.toJSON() };
   }
 }
 

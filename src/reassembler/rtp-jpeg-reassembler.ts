@@ -1,0 +1,230 @@
+import { buildBaselineJpeg } from "../protocol/jpeg-baseline.ts";
+import { quantTablesForQ } from "../protocol/jpeg-tables.ts";
+import { ProtocolError } from "../protocol/protocol-error.ts";
+import { RTP_PAYLOAD_TYPE_JPEG, type RtpPacket } from "../protocol/rtp.ts";
+import { deserializeRtpJpeg, RTP_JPEG_Q_INBAND, type RtpJpegPayload } from "../protocol/rtp-jpeg.ts";
+
+export interface RtpJpegReassemblerOptions {
+  /** Cap on scan bytes held for frames being assembled. */
+  maxBufferedBytes: number;
+  /** Largest frame (scan bytes) accepted. */
+  maxFrameBytes: number;
+  /** Frames assembled at once; the oldest incomplete one is dropped for a newer. */
+  maxFramesInFlight: number;
+  /** Another SSRC takes over once the followed one has been silent this long. */
+  takeOverAfterMs: number;
+}
+
+export const DEFAULT_RTP_JPEG_OPTIONS: RtpJpegReassemblerOptions = {
+  maxBufferedBytes: 48 * 1024 * 1024,
+  maxFrameBytes: 16 * 1024 * 1024,
+  maxFramesInFlight: 4,
+  takeOverAfterMs: 1000,
+};
+
+export interface RtpJpegFrame {
+  jpeg: Uint8Array;
+  ssrc: number;
+  /** 90 kHz RTP timestamp. */
+  timestamp: number;
+}
+
+interface PendingFrame {
+  timestamp: number;
+  /** Fragments by offset. */
+  fragments: Map<number, Uint8Array>;
+  /** Scan bytes held. */
+  bytes: number;
+  /** What they cost against the memory cap, bookkeeping included. */
+  cost: number;
+  /** The scan's length, known once the marker packet arrives. */
+  length?: number;
+  /** From the packet at offset 0, which alone carries in-band tables. */
+  first?: RtpJpegPayload;
+}
+
+/** Map entry, view and object per fragment, charged so a flood of tiny fragments is bounded too. */
+const FRAGMENT_OVERHEAD_BYTES = 128;
+
+/** 32-bit RTP timestamps compared as serial numbers: a is after b. */
+function isAfter(a: number, b: number): boolean {
+  const difference = (a - b) >>> 0;
+  return difference !== 0 && difference < 0x8000_0000;
+}
+
+/**
+ * Rebuilds JPEG frames from RTP/JPEG packets (RFC 2435), from udpvid or any
+ * other sender. Pure: the caller passes the clock. Follows one SSRC at a
+ * time; uses sequence numbers for loss and reordering, fragment offsets for
+ * assembly, and returns loss as counts, never as a broken frame.
+ */
+export class RtpJpegReassembler {
+  readonly stats = {
+    packets: 0,
+    packetsLost: 0,
+    packetsReordered: 0,
+    packetsDuplicate: 0,
+    framesCompleted: 0,
+    framesDroppedIncomplete: 0,
+    /** Packets of frames older than one already shown. */
+    packetsLate: 0,
+    /** Packets from an SSRC other than the one followed. */
+    packetsOtherStream: 0,
+  };
+  private ssrc: number | undefined;
+  private lastHeardMs = 0;
+  private highestSequence = -1;
+  private newestShown: number | undefined;
+  private readonly pending = new Map<number, PendingFrame>();
+  private buffered = 0;
+  /** Tables last sent in-band for each Q 128–254: a sender may send them once. */
+  private readonly tablesByQ = new Map<number, Uint16Array[]>();
+  private readonly options: RtpJpegReassemblerOptions;
+
+  constructor(options: Partial<RtpJpegReassemblerOptions> = {}) {
+    this.options = { ...DEFAULT_RTP_JPEG_OPTIONS, ...options };
+  }
+
+  /** Takes one parsed RTP packet; returns the frame it completed, if any. Throws ProtocolError for a packet it refuses. */
+  push(packet: RtpPacket, nowMs: number): RtpJpegFrame | undefined {
+    if (packet.payloadType !== RTP_PAYLOAD_TYPE_JPEG) throw new ProtocolError("bad-flags", `RTP payload type ${packet.payloadType}, not JPEG (26)`);
+    const payload = deserializeRtpJpeg(packet.payload);
+    if (packet.ssrc !== this.ssrc) {
+      if (this.ssrc !== undefined && nowMs - this.lastHeardMs < this.options.takeOverAfterMs) {
+        this.stats.packetsOtherStream++;
+        return undefined;
+      }
+      this.follow(packet.ssrc);
+    }
+    this.lastHeardMs = nowMs;
+    this.stats.packets++;
+    this.countSequence(packet.sequence);
+
+    if (this.newestShown !== undefined && !isAfter(packet.timestamp, this.newestShown)) {
+      this.stats.packetsLate++;
+      return undefined;
+    }
+    const frame = this.frameFor(packet.timestamp);
+    if (!frame) return undefined;
+    if (frame.fragments.has(payload.fragmentOffset)) {
+      this.stats.packetsDuplicate++;
+      return undefined;
+    }
+    if (frame.bytes + payload.scan.length > this.options.maxFrameBytes) {
+      this.drop(frame);
+      throw new ProtocolError("bad-length", `RTP/JPEG frame over ${this.options.maxFrameBytes} bytes`);
+    }
+    const cost = payload.scan.length + FRAGMENT_OVERHEAD_BYTES;
+    while (this.buffered + cost > this.options.maxBufferedBytes && this.pending.size > 1) this.drop(this.oldestPending(frame));
+    if (this.buffered + cost > this.options.maxBufferedBytes) {
+      this.drop(frame);
+      throw new ProtocolError("bad-length", `RTP/JPEG frame does not fit the ${this.options.maxBufferedBytes}-byte assembly cap`);
+    }
+    frame.fragments.set(payload.fragmentOffset, payload.scan);
+    frame.bytes += payload.scan.length;
+    frame.cost += cost;
+    this.buffered += cost;
+    if (payload.fragmentOffset === 0) frame.first = payload;
+    if (packet.marker) frame.length = payload.fragmentOffset + payload.scan.length;
+    return this.complete(frame);
+  }
+
+  private follow(ssrc: number): void {
+    for (const frame of [...this.pending.values()]) this.drop(frame);
+    this.ssrc = ssrc;
+    this.highestSequence = -1;
+    this.newestShown = undefined;
+  }
+
+  private countSequence(sequence: number): void {
+    if (this.highestSequence < 0) {
+      this.highestSequence = sequence;
+      return;
+    }
+    const ahead = (sequence - this.highestSequence) & 0xffff;
+    if (ahead === 0) return;
+    if (ahead < 0x8000) {
+      this.stats.packetsLost += ahead - 1;
+      this.highestSequence = sequence;
+    } else {
+      // Behind the highest: a packet counted lost has arrived late.
+      this.stats.packetsReordered++;
+      if (this.stats.packetsLost > 0) this.stats.packetsLost--;
+    }
+  }
+
+  private frameFor(timestamp: number): PendingFrame | undefined {
+    let frame = this.pending.get(timestamp);
+    if (frame) return frame;
+    if (this.pending.size >= this.options.maxFramesInFlight) {
+      const oldest = this.oldestPending();
+      if (isAfter(oldest.timestamp, timestamp)) {
+        this.stats.packetsLate++;
+        return undefined;
+      }
+      this.drop(oldest);
+    }
+    frame = { timestamp, fragments: new Map(), bytes: 0, cost: 0 };
+    this.pending.set(timestamp, frame);
+    return frame;
+  }
+
+  private oldestPending(except?: PendingFrame): PendingFrame {
+    let oldest: PendingFrame | undefined;
+    for (const frame of this.pending.values()) if (frame !== except && (!oldest || isAfter(oldest.timestamp, frame.timestamp))) oldest = frame;
+    return oldest!;
+  }
+
+  private drop(frame: PendingFrame): void {
+    if (!this.pending.delete(frame.timestamp)) return;
+    this.buffered -= frame.cost;
+    this.stats.framesDroppedIncomplete++;
+  }
+
+  private complete(frame: PendingFrame): RtpJpegFrame | undefined {
+    if (frame.length === undefined || !frame.first || frame.bytes < frame.length) return undefined;
+    const scan = new Uint8Array(frame.length);
+    for (let offset = 0; offset < frame.length; ) {
+      const fragment = frame.fragments.get(offset);
+      // Overlapping or missing pieces (a hostile or broken sender): never a guessed frame.
+      if (!fragment || fragment.length === 0) return undefined;
+      scan.set(fragment, offset);
+      offset += fragment.length;
+    }
+    const first = frame.first;
+    const tables = this.tablesFor(first);
+    if (!tables) return undefined;
+    this.pending.delete(frame.timestamp);
+    this.buffered -= frame.cost;
+    // Older incomplete frames can only be shown out of order now: drop them.
+    for (const other of [...this.pending.values()]) if (isAfter(frame.timestamp, other.timestamp)) this.drop(other);
+    this.newestShown = frame.timestamp;
+    this.stats.framesCompleted++;
+    const jpeg = buildBaselineJpeg({
+      width: first.width,
+      height: first.height,
+      type: first.type as 0 | 1,
+      quantTables: tables,
+      restartInterval: first.restart?.interval ?? 0,
+      scan,
+    });
+    return { jpeg, ssrc: this.ssrc!, timestamp: frame.timestamp };
+  }
+
+  private tablesFor(first: RtpJpegPayload): Uint16Array[] | undefined {
+    if (first.q < RTP_JPEG_Q_INBAND) return quantTablesForQ(first.q);
+    if (first.quantTables && first.quantTables.length > 0) {
+      if (first.q < 255) this.tablesByQ.set(first.q, first.quantTables);
+      return first.quantTables;
+    }
+    return this.tablesByQ.get(first.q);
+  }
+
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+
+  toJSON() {
+    return { ...this.stats, ssrc: this.ssrc ?? null, framesInFlight: this.pending.size, bufferedBytes: this.buffered };
+  }
+}
