@@ -16,6 +16,8 @@ if [ "$mode" = test ]; then
   command -v Xvfb >/dev/null || missing+=(xvfb)
   command -v xdotool >/dev/null || missing+=(xdotool)
   /usr/bin/python3 -c 'import cv2' 2>/dev/null || missing+=(python3-opencv)
+  # GStreamer as an RTP/JPEG peer: gst-launch-1.0, and rtpjpegpay/jpegenc/udpsink from plugins-good.
+  gst-inspect-1.0 rtpjpegpay >/dev/null 2>&1 || missing+=(gstreamer1.0-tools gstreamer1.0-plugins-good)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

@@ -79,7 +79,7 @@ export interface ReceiveSummary {
   datagramsReceived: number;
   datagramsRejected: number;
   rejectedByReason: Record<string, number>;
-  /** v2 only (legacy datagrams carry no numbers to count loss by). */
+  /** v2 and RTP (legacy datagrams carry no numbers to count loss by). */
   datagramsLost: number;
   datagramsRecovered: number;
   datagramsDuplicated: number;
@@ -223,10 +223,10 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
     datagramsReceived: assembler.stats.datagramsReceived,
     datagramsRejected: assembler.stats.datagramsRejected,
     rejectedByReason: { ...assembler.stats.rejectedByReason },
-    datagramsLost: assembler.v2.chunksLost,
+    datagramsLost: assembler.v2.chunksLost + assembler.rtp.stats.packetsLost,
     datagramsRecovered: assembler.v2.stats.chunksRecovered,
-    datagramsDuplicated: assembler.v2.stats.chunksDuplicate,
-    datagramsReordered: assembler.v2.stats.chunksReordered,
+    datagramsDuplicated: assembler.v2.stats.chunksDuplicate + assembler.rtp.stats.packetsDuplicate,
+    datagramsReordered: assembler.v2.stats.chunksReordered + assembler.rtp.stats.packetsReordered,
     datagramsLate: assembler.v2.stats.chunksLate,
     bytesReceived: assembler.stats.bytesReceived,
     framesReceived: assembler.framesReceived,

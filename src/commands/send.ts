@@ -1,5 +1,10 @@
 import { encodeJpeg, DEFAULT_JPEG_QUALITY } from "../encoder/jpeg-encoder.ts";
 import { packetizeLegacy } from "../packetizer/legacy-packetizer.ts";
+import { packetizeRtpJpeg, RtpStream } from "../packetizer/rtp-jpeg-packetizer.ts";
+import { RTP_JPEG_CLOCK_HZ } from "../protocol/rtp.ts";
+import { RTP_JPEG_MAX_DIMENSION } from "../protocol/rtp-jpeg.ts";
+import { rtpJpegSdp } from "../protocol/sdp.ts";
+import { writeFileSync } from "node:fs";
 import { DEFAULT_FEC_PERCENT, DEFAULT_V2_DATAGRAM_SIZE, endOfStreamDatagram, packetizeV2 } from "../packetizer/v2-packetizer.ts";
 import { FrameClock } from "../pacer/frame-clock.ts";
 import { PacedSender } from "../pacer/paced-sender.ts";
@@ -21,7 +26,8 @@ export const sendSpec: CommandSpec = {
   positionals: 1,
   options: {
     to: { type: "string", value: "HOST:PORT", description: "where to send (default 127.0.0.1:9999)" },
-    protocol: { type: "string", value: "v2|legacy", description: "wire protocol (default v2; legacy = the lab's 1-byte marker)" },
+    protocol: { type: "string", value: "v2|legacy|rtp", description: "wire protocol (default v2; legacy = the lab's 1-byte marker; rtp = RTP/JPEG, RFC 2435, for ffplay, VLC, GStreamer)" },
+    sdp: { type: "string", value: "FILE", description: "with --protocol rtp: write the SDP file players open to receive the stream" },
     width: { type: "string", value: "N", description: "scale to N pixels wide (height follows unless given)" },
     height: { type: "string", value: "N", description: "scale to N pixels high (width follows unless given)" },
     quality: { type: "string", value: "N", description: `JPEG quality 1-100 (default ${DEFAULT_JPEG_QUALITY})` },
@@ -43,7 +49,8 @@ export const sendSpec: CommandSpec = {
 export interface SendOptions {
   file: string;
   to: string;
-  protocol: "v2" | "legacy";
+  protocol: "v2" | "legacy" | "rtp";
+  sdp?: string;
   width?: number;
   height?: number;
   quality: number;
@@ -63,13 +70,16 @@ export function parseSendOptions(argv: string[]): SendOptions | "help" {
   const { values, positionals } = parseCommand(sendSpec, argv);
   if (values.help) return "help";
   const to = hostPortOption(values, "to") ?? "127.0.0.1:9999";
-  const protocol = choiceOption(values, "protocol", ["v2", "legacy"] as const) ?? "v2";
+  const protocol = choiceOption(values, "protocol", ["v2", "legacy", "rtp"] as const) ?? "v2";
   const key = loadKey(stringOption(values, "key"), stringOption(values, "key-env"));
-  if (key && protocol === "legacy") throw new UsageError("the legacy protocol cannot be encrypted: drop --key or use --protocol v2");
+  if (key && protocol !== "v2") throw new UsageError(`the ${protocol} protocol cannot be encrypted: drop --key or use --protocol v2`);
+  const sdp = stringOption(values, "sdp");
+  if (sdp !== undefined && protocol !== "rtp") throw new UsageError("--sdp describes an RTP stream: add --protocol rtp");
   return {
     file: positionals[0] ?? "video.mp4",
     to,
     protocol,
+    sdp,
     width: intOption(values, "width", 16, 16384),
     height: intOption(values, "height", 16, 16384),
     quality: intOption(values, "quality", 1, 100) ?? DEFAULT_JPEG_QUALITY,
@@ -124,11 +134,20 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
   const { width, height } = source.info;
   // Unpaced (--fps max): no clock, so no frame is ever late or skipped; each goes out as soon as it is encoded.
   const fps = options.fps === "max" ? undefined : (options.fps ?? source.info.fps);
+  if (options.protocol === "rtp") checkRtpJpegSize(width, height, source);
   const sender = await UdpSender.open(destination.address, target.port, destination.family);
   const info = options.json ? console.error : console.log;
   info(`Streaming video to ${target.host}:${target.port} (${width}x${height}, ${fps === undefined ? "unpaced" : `${round(fps)} fps`}, ${options.protocol})`);
 
   const streamId = crypto.getRandomValues(new Uint32Array(1))[0]!;
+  const rtpStream = RtpStream.random();
+  // RTP timestamps start at a random point (RFC 3550) and advance at 90 kHz per the file's frame rate.
+  const rtpTimestampBase = crypto.getRandomValues(new Uint32Array(1))[0]!;
+  const rtpTicksPerFrame = RTP_JPEG_CLOCK_HZ / (fps ?? source.info.fps);
+  if (options.sdp) {
+    writeFileSync(options.sdp, rtpJpegSdp({ address: destination.address, family: destination.family, port: target.port, sessionId: rtpStream.ssrc, fps: fps ?? source.info.fps }));
+    info(`Wrote ${options.sdp}: play the stream with ffplay -protocol_whitelist file,udp,rtp ${options.sdp}`);
+  }
   const status = new StatusLine();
   // The clock starts when the first frame is ready, not when ffmpeg is launched:
   // otherwise start-up time makes the first frames late and they go out in a burst.
@@ -190,7 +209,9 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
       const datagrams =
         options.protocol === "v2"
           ? packetizeV2(jpeg, { streamId, frameNumber: frames, captureTimeUs }, { datagramSize: options.mtu, fecPercent: options.fecPercent, key: options.key })
-          : packetizeLegacy(jpeg);
+          : options.protocol === "rtp"
+            ? packetizeRtpJpeg(jpeg, (rtpTimestampBase + Math.round(frames * rtpTicksPerFrame)) >>> 0, rtpStream, options.mtu)
+            : packetizeLegacy(jpeg);
       payloadBytes += jpeg.length;
       for (const d of datagrams) wireBytes += d.length;
       // A burst (--low-latency, --fps max) goes straight to the socket, which waits for drain when its buffer is full.
@@ -246,6 +267,16 @@ export function describeSendSummary(s: SendSummary): string {
     (s.framesSkipped ? `; ${s.framesSkipped} frames skipped to keep up` : "") +
     (s.sendErrors ? `; ${s.sendErrors} datagrams could not be sent` : "") +
     (s.errorReports ? `; ${s.errorReports} errors reported back (last: ${s.lastError}): is anyone listening at ${s.to}?` : "")
+  );
+}
+
+/** RFC 2435 describes pictures in 8-pixel units up to 2040: say which sizes work instead of sending what players cannot show. */
+function checkRtpJpegSize(width: number, height: number, source: FfmpegSource): void {
+  if (width % 8 === 0 && height % 8 === 0 && width <= RTP_JPEG_MAX_DIMENSION && height <= RTP_JPEG_MAX_DIMENSION) return;
+  source.close();
+  const fit = (n: number) => Math.min(RTP_JPEG_MAX_DIMENSION, Math.max(8, Math.floor(n / 8) * 8));
+  throw new UsageError(
+    `RTP/JPEG carries pictures whose width and height are multiples of 8, at most ${RTP_JPEG_MAX_DIMENSION}; this one is ${width}x${height}: add --width ${fit(width)} --height ${fit(height)}`,
   );
 }
 
