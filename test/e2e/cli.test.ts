@@ -35,7 +35,7 @@ describe("entry point", () => {
     [["send", "--quality", "high"], "--quality must be a whole number"],
     [["send", "--fps", "0"], "--fps must be a number from 0.1 to 1000"],
     [["send", "--fps=-3"], "--fps must be a number"],
-    [["send", "--protocol", "rtp"], "--protocol must be one of v2, legacy"],
+    [["send", "--protocol", "srt"], "--protocol must be one of v2, legacy, rtp"],
     [["send", "--to", "nowhere"], '--to: "nowhere" is not HOST:PORT'],
     [["send", "--to", "127.0.0.1:70000"], "port must be a whole number from 1 to 65535"],
     [["send", "--mtu", "20"], "--mtu must be a whole number"],
