@@ -132,6 +132,21 @@ export function hostPortOption(values: ParsedCommand["values"], name: string): s
   return text;
 }
 
+/** HOST:PORT[,HOST:PORT...]: several destinations in one option, each checked. */
+export function hostPortListOption(values: ParsedCommand["values"], name: string): string[] | undefined {
+  const text = stringOption(values, name);
+  if (text === undefined) return undefined;
+  const items = text.split(",").map((item) => item.trim());
+  for (const item of items) {
+    try {
+      parseHostPort(item);
+    } catch (error) {
+      throw new UsageError(`--${name}: ${(error as Error).message}`);
+    }
+  }
+  return items;
+}
+
 /** A UDP port option; 0 (let the OS pick) is allowed for ports we listen on. */
 export function portOption(values: ParsedCommand["values"], name: string): number | undefined {
   const text = stringOption(values, name);

@@ -3,12 +3,12 @@ import { LatestFrameDecoder } from "../decoder/latest-frame-decoder.ts";
 import type { SdlWindowDisplay } from "../display/sdl-window.ts";
 import { MjpegRecorder } from "../recorder/mjpeg-recorder.ts";
 import { StreamAssembler, type AssembledFrame, type AssemblerEvent } from "../reassembler/stream-assembler.ts";
-import { resolveHost } from "../socket/address.ts";
+import { isMulticast, resolveHost } from "../socket/address.ts";
 import { elapsedSinceCaptureUs } from "../protocol/v2.ts";
 import { RECEIVE_BUFFER_BYTES, UdpReceiver } from "../socket/udp-receiver.ts";
 import { RecentSamples } from "../util/percentiles.ts";
 import { formatBytes, round, StatusLine, wallClockUs } from "../util/terminal.ts";
-import { intOption, numberOption, parseCommand, portOption, stringOption, type CommandSpec } from "./command-line.ts";
+import { intOption, numberOption, parseCommand, portOption, stringOption, UsageError, type CommandSpec } from "./command-line.ts";
 import { loadKey } from "./key-option.ts";
 
 /** Room for a 4K stream: 4 frames in flight of up to 4 MB each with parity, plus a legacy frame. */
@@ -17,11 +17,13 @@ const DEFAULT_MAX_MEMORY_MB = 64;
 export const receiveSpec: CommandSpec = {
   name: "receive",
   usage: "udpvid receive [options]",
-  summary: "Receive a udpvid stream (v2 or the lab's legacy protocol, told apart per datagram) and show it in a window.",
+  summary: "Receive a video stream (udpvid v2, the lab's legacy protocol or RTP/JPEG, told apart per datagram) and show it in a window.",
   positionals: 0,
   options: {
     port: { type: "string", value: "N", description: "UDP port to listen on (default 9999; 0 picks a free one)" },
     bind: { type: "string", value: "ADDR", description: "local address to listen on (default 0.0.0.0: all)" },
+    group: { type: "string", value: "ADDR", description: "join this multicast group (e.g. 239.1.2.3) and receive what is sent to it" },
+    interface: { type: "string", value: "ADDR", description: "with --group: the local interface address to join on (default: the OS picks)" },
     headless: { type: "boolean", description: "no window (SDL is not loaded); decode, count, record" },
     record: { type: "string", value: "FILE", description: "write every shown frame's JPEG to FILE as MJPEG (ffplay -f mjpeg FILE)" },
     "idle-timeout": { type: "string", value: "SECONDS", description: "exit once a stream has started and been silent this long, or has ended" },
@@ -41,6 +43,8 @@ export const receiveSpec: CommandSpec = {
 export interface ReceiveOptions {
   port: number;
   bind: string;
+  group?: string;
+  interface?: string;
   headless: boolean;
   record?: string;
   idleTimeoutSeconds?: number;
@@ -52,12 +56,19 @@ export interface ReceiveOptions {
 }
 
 
+function groupOptions(group: string | undefined, iface: string | undefined): { group?: string; interface?: string } {
+  if (iface !== undefined && group === undefined) throw new UsageError("--interface chooses where to join a multicast group: add --group");
+  if (group !== undefined && !isMulticast(group)) throw new UsageError(`--group must be a multicast address (224.0.0.0–239.255.255.255 or ff00::/8), got "${group}"`);
+  return { group, interface: iface };
+}
+
 export function parseReceiveOptions(argv: string[]): ReceiveOptions | "help" {
   const { values } = parseCommand(receiveSpec, argv);
   if (values.help) return "help";
   return {
     port: portOption(values, "port") ?? 9999,
     bind: stringOption(values, "bind") ?? "0.0.0.0",
+    ...groupOptions(stringOption(values, "group"), stringOption(values, "interface")),
     headless: values.headless === true,
     record: stringOption(values, "record"),
     idleTimeoutSeconds: numberOption(values, "idle-timeout", 0.01, 86400),
@@ -161,7 +172,7 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
     }
   };
   const warnings = new KeyWarnings(options.json ? console.error : console.warn);
-  const receiver = await UdpReceiver.open(options.bind, options.port, (datagram, address) => {
+  const receiver = await UdpReceiver.open(options.bind, options.port, { group: options.group, interface: options.interface }, (datagram, address) => {
     const now = performance.now();
     const rejectedBefore = assembler.stats.datagramsRejected;
     const events = assembler.push(datagram, now, address);

@@ -10,13 +10,14 @@ import { FrameClock } from "../pacer/frame-clock.ts";
 import { PacedSender } from "../pacer/paced-sender.ts";
 import { V2_HEADER_SIZE } from "../protocol/v2.ts";
 import { MAX_UDP_PAYLOAD } from "../protocol/protocol-error.ts";
-import { parseHostPort, resolveHost } from "../socket/address.ts";
+import { isMulticast, parseHostPort, resolveHost } from "../socket/address.ts";
 import { UdpSender } from "../socket/udp-sender.ts";
+import { FanOutSender } from "../socket/fan-out-sender.ts";
 import { checkInputFile, FfmpegSource } from "../source/ffmpeg-source.ts";
 import { resolveFfmpeg } from "../source/ffmpeg-path.ts";
 import { orderedMap } from "../util/ordered-map.ts";
 import { formatBytes, round, StatusLine, wallClockUs } from "../util/terminal.ts";
-import { choiceOption, hostPortOption, intOption, numberOption, parseCommand, stringOption, UsageError, type CommandSpec } from "./command-line.ts";
+import { choiceOption, hostPortListOption, intOption, numberOption, parseCommand, stringOption, UsageError, type CommandSpec } from "./command-line.ts";
 import { loadKey } from "./key-option.ts";
 
 export const sendSpec: CommandSpec = {
@@ -25,7 +26,8 @@ export const sendSpec: CommandSpec = {
   summary: "Stream a video file (default ./video.mp4) over UDP, one JPEG per frame, paced in real time.",
   positionals: 1,
   options: {
-    to: { type: "string", value: "HOST:PORT", description: "where to send (default 127.0.0.1:9999)" },
+    to: { type: "string", value: "HOST:PORT[,...]", description: "where to send (default 127.0.0.1:9999); several, comma-separated, each get the stream; a 239.x.x.x group for multicast" },
+    ttl: { type: "string", value: "N", description: "hops datagrams may travel (multicast default 1: this network only)" },
     protocol: { type: "string", value: "v2|legacy|rtp", description: "wire protocol (default v2; legacy = the lab's 1-byte marker; rtp = RTP/JPEG, RFC 2435, for ffplay, VLC, GStreamer)" },
     sdp: { type: "string", value: "FILE", description: "with --protocol rtp: write the SDP file players open to receive the stream" },
     width: { type: "string", value: "N", description: "scale to N pixels wide (height follows unless given)" },
@@ -48,7 +50,10 @@ export const sendSpec: CommandSpec = {
 
 export interface SendOptions {
   file: string;
+  /** The destinations as given, comma-separated. */
   to: string;
+  destinations: string[];
+  ttl?: number;
   protocol: "v2" | "legacy" | "rtp";
   sdp?: string;
   width?: number;
@@ -69,7 +74,7 @@ export interface SendOptions {
 export function parseSendOptions(argv: string[]): SendOptions | "help" {
   const { values, positionals } = parseCommand(sendSpec, argv);
   if (values.help) return "help";
-  const to = hostPortOption(values, "to") ?? "127.0.0.1:9999";
+  const destinations = hostPortListOption(values, "to") ?? ["127.0.0.1:9999"];
   const protocol = choiceOption(values, "protocol", ["v2", "legacy", "rtp"] as const) ?? "v2";
   const key = loadKey(stringOption(values, "key"), stringOption(values, "key-env"));
   if (key && protocol !== "v2") throw new UsageError(`the ${protocol} protocol cannot be encrypted: drop --key or use --protocol v2`);
@@ -77,7 +82,9 @@ export function parseSendOptions(argv: string[]): SendOptions | "help" {
   if (sdp !== undefined && protocol !== "rtp") throw new UsageError("--sdp describes an RTP stream: add --protocol rtp");
   return {
     file: positionals[0] ?? "video.mp4",
-    to,
+    to: destinations.join(","),
+    destinations,
+    ttl: intOption(values, "ttl", 1, 255),
     protocol,
     sdp,
     width: intOption(values, "width", 16, 16384),
@@ -128,16 +135,26 @@ export interface SendSummary {
 export async function runSend(options: SendOptions, signal: AbortSignal): Promise<SendSummary> {
   const ffmpeg = resolveFfmpeg(options.ffmpeg);
   checkInputFile(options.file);
-  const target = parseHostPort(options.to);
-  const destination = await resolveHost(target.host).catch((error) => Promise.reject(new Error(`--to: ${error.message}`)));
+  const targets = options.destinations.map((text) => parseHostPort(text));
+  const resolved = await Promise.all(targets.map((t) => resolveHost(t.host).catch((error) => Promise.reject(new Error(`--to: ${error.message}`)))));
+  const target = targets[0]!;
+  const destination = resolved[0]!;
   const source = await FfmpegSource.open({ ffmpeg, input: options.file, width: options.width, height: options.height, loop: options.loop });
   const { width, height } = source.info;
   // Unpaced (--fps max): no clock, so no frame is ever late or skipped; each goes out as soon as it is encoded.
   const fps = options.fps === "max" ? undefined : (options.fps ?? source.info.fps);
   if (options.protocol === "rtp") checkRtpJpegSize(width, height, source);
-  const sender = await UdpSender.open(destination.address, target.port, destination.family);
+  const sender = new FanOutSender(
+    await Promise.all(
+      resolved.map(async ({ address, family }, i) => {
+        const one = await UdpSender.open(address, targets[i]!.port, family);
+        if (options.ttl !== undefined || isMulticast(address)) one.setTtl(options.ttl ?? 1, isMulticast(address));
+        return one;
+      }),
+    ),
+  );
   const info = options.json ? console.error : console.log;
-  info(`Streaming video to ${target.host}:${target.port} (${width}x${height}, ${fps === undefined ? "unpaced" : `${round(fps)} fps`}, ${options.protocol})`);
+  info(`Streaming video to ${options.destinations.join(", ")} (${width}x${height}, ${fps === undefined ? "unpaced" : `${round(fps)} fps`}, ${options.protocol})`);
 
   const streamId = crypto.getRandomValues(new Uint32Array(1))[0]!;
   const rtpStream = RtpStream.random();
@@ -145,7 +162,7 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
   const rtpTimestampBase = crypto.getRandomValues(new Uint32Array(1))[0]!;
   const rtpTicksPerFrame = RTP_JPEG_CLOCK_HZ / (fps ?? source.info.fps);
   if (options.sdp) {
-    writeFileSync(options.sdp, rtpJpegSdp({ address: destination.address, family: destination.family, port: target.port, sessionId: rtpStream.ssrc, fps: fps ?? source.info.fps }));
+    writeFileSync(options.sdp, rtpJpegSdp({ address: destination.address, family: destination.family, port: target.port, sessionId: rtpStream.ssrc, fps: fps ?? source.info.fps, ttl: options.ttl }));
     info(`Wrote ${options.sdp}: play the stream with ffplay -protocol_whitelist file,udp,rtp ${options.sdp}`);
   }
   const status = new StatusLine();
@@ -239,7 +256,7 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
   }
   sender.close();
   return {
-    to: `${target.host}:${target.port}`,
+    to: options.to,
     protocol: options.protocol,
     width,
     height,

@@ -25,7 +25,7 @@ export class UdpRelay {
   static async open(impairment: Impairment, listen: { bind: string; port: number }, to: { address: string; port: number; family: 4 | 6 }) {
     const sender = await UdpSender.open(to.address, to.port, to.family);
     const relay = new UdpRelay(impairment, sender);
-    const receiver = await UdpReceiver.open(listen.bind, listen.port, (datagram) => relay.arrive(datagram)).catch((error) => {
+    const receiver = await UdpReceiver.open(listen.bind, listen.port, {}, (datagram) => relay.arrive(datagram)).catch((error) => {
       sender.close();
       throw error;
     });

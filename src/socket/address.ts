@@ -41,3 +41,13 @@ export async function resolveHost(host: string): Promise<{ address: string; fami
     throw new Error(`cannot resolve host "${host}": check the name, or give an IP address`);
   }
 }
+
+/** IPv4 224.0.0.0/4 or IPv6 ff00::/8: a group, not a host. */
+export function isMulticast(address: string): boolean {
+  const family = isIP(address);
+  if (family === 4) {
+    const first = Number(address.split(".")[0]);
+    return first >= 224 && first <= 239;
+  }
+  return family === 6 && address.toLowerCase().startsWith("ff");
+}

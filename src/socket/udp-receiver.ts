@@ -5,6 +5,16 @@ export type DatagramHandler = (datagram: Uint8Array, address: string, port: numb
 
 export class BindError extends Error {}
 
+export interface MulticastOptions {
+  /** A multicast group to join. */
+  group?: string;
+  /** The local interface address to join it on. */
+  interface?: string;
+}
+
+/** SO_REUSEPORT, as Bun's node:dgram passes it (undocumented in Bun.udpSocket's types). */
+const REUSE_PORT = 4;
+
 /** Eight 1080p frames at quality 80: a stall of a few frame times loses nothing. The kernel may grant less. */
 export const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 
@@ -16,11 +26,15 @@ export class UdpReceiver {
     readonly receiveBufferBytes: number | undefined,
   ) {}
 
-  static async open(bind: string, port: number, onDatagram: DatagramHandler): Promise<UdpReceiver> {
+  static async open(bind: string, port: number, multicast: MulticastOptions, onDatagram: DatagramHandler): Promise<UdpReceiver> {
+    let socket: udp.Socket<"uint8array">;
     try {
-      const socket = await Bun.udpSocket({
+      socket = await Bun.udpSocket({
         hostname: bind,
         port,
+        // Several receivers of one group on one machine share the port (each gets every datagram);
+        // a unicast port stays exclusive, so a second receiver is told the port is in use.
+        ...(multicast.group ? { flags: REUSE_PORT } : {}),
         binaryType: "uint8array",
         socket: {
           data: (_socket, datagram, remotePort, remoteAddress) => onDatagram(datagram, remoteAddress, remotePort),
@@ -28,7 +42,6 @@ export class UdpReceiver {
           error: () => {},
         },
       });
-      return new UdpReceiver(socket, growSocketBuffer(socketFd(socket), "receive", RECEIVE_BUFFER_BYTES));
     } catch (error) {
       const code = (error as { code?: string }).code;
       if (code === "EADDRINUSE") {
@@ -39,6 +52,11 @@ export class UdpReceiver {
       }
       throw error;
     }
+    if (multicast.group && !joinGroup(socket, multicast)) {
+      socket.close();
+      throw new BindError(`cannot join multicast group ${multicast.group}${multicast.interface ? ` on ${multicast.interface}` : ""}: check --interface`);
+    }
+    return new UdpReceiver(socket, growSocketBuffer(socketFd(socket), "receive", RECEIVE_BUFFER_BYTES));
   }
 
   get port(): number {
@@ -53,4 +71,12 @@ export class UdpReceiver {
 /** Bun exposes the descriptor but its types do not declare it. */
 export function socketFd(socket: udp.Socket<"uint8array">): number {
   return (socket as unknown as { fd: number }).fd;
+}
+
+function joinGroup(socket: udp.Socket<"uint8array">, multicast: MulticastOptions): boolean {
+  try {
+    return socket.addMembership(multicast.group!, multicast.interface);
+  } catch {
+    return false;
+  }
 }

@@ -71,6 +71,12 @@ export class UdpSender {
     }
   }
 
+  /** Hops the datagrams may travel: the multicast TTL for a group (the OS default is 1: this network only), else the unicast TTL. */
+  setTtl(ttl: number, multicast: boolean): void {
+    if (multicast) this.socket.setMulticastTTL(ttl);
+    else this.socket.setTTL(ttl);
+  }
+
   close(): void {
     this.socket.close();
     this.wakeDrainWaiters();

@@ -47,6 +47,6 @@ test.if(linux && rmemMax >= 2 * 1024 * 1024)("a receiver's grown buffer keeps a 
 });
 
 async function openCounting(onDatagram: () => void) {
-  const receiver = await UdpReceiver.open("127.0.0.1", 0, onDatagram);
+  const receiver = await UdpReceiver.open("127.0.0.1", 0, {}, onDatagram);
   return { receiver, [Symbol.asyncDispose]: async () => receiver.close() };
 }
