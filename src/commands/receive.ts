@@ -205,7 +205,9 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
       lastStatusMs = now;
       const seconds = (now - startMs) / 1000;
       const v2 = assembler.v2;
-      const lossPercent = (100 * v2.chunksLost) / Math.max(1, v2.stats.chunksExpected);
+      const rtp = assembler.rtp.stats;
+      const lost = v2.chunksLost + rtp.packetsLost;
+      const lossPercent = (100 * lost) / Math.max(1, v2.stats.chunksExpected + rtp.packets + rtp.packetsLost);
       status.update(
         `${streamEnded ? "stream ended" : streamStarted ? "receiving" : "waiting"}  shown ${shown}  ` +
           `recovered ${v2.stats.framesRecovered}  dropped ${assembler.framesDroppedIncomplete + decoder.stats.corrupt}  skipped ${decoder.stats.skipped}  ` +
