@@ -1,10 +1,10 @@
+import { writeFileSync } from "node:fs";
 import { encodeJpeg, DEFAULT_JPEG_QUALITY } from "../encoder/jpeg-encoder.ts";
 import { packetizeLegacy } from "../packetizer/legacy-packetizer.ts";
 import { packetizeRtpJpeg, RtpStream } from "../packetizer/rtp-jpeg-packetizer.ts";
 import { RTP_JPEG_CLOCK_HZ } from "../protocol/rtp.ts";
 import { RTP_JPEG_MAX_DIMENSION } from "../protocol/rtp-jpeg.ts";
 import { rtpJpegSdp } from "../protocol/sdp.ts";
-import { writeFileSync } from "node:fs";
 import { DEFAULT_FEC_PERCENT, DEFAULT_V2_DATAGRAM_SIZE, endOfStreamDatagram, packetizeV2 } from "../packetizer/v2-packetizer.ts";
 import { FrameClock } from "../pacer/frame-clock.ts";
 import { PacedSender } from "../pacer/paced-sender.ts";
@@ -162,7 +162,13 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
   const rtpTimestampBase = crypto.getRandomValues(new Uint32Array(1))[0]!;
   const rtpTicksPerFrame = RTP_JPEG_CLOCK_HZ / (fps ?? source.info.fps);
   if (options.sdp) {
-    writeFileSync(options.sdp, rtpJpegSdp({ address: destination.address, family: destination.family, port: target.port, sessionId: rtpStream.ssrc, fps: fps ?? source.info.fps, ttl: options.ttl }));
+    try {
+      writeFileSync(options.sdp, rtpJpegSdp({ address: destination.address, family: destination.family, port: target.port, sessionId: rtpStream.ssrc, fps: fps ?? source.info.fps, ttl: options.ttl }));
+    } catch (error) {
+      source.close();
+      sender.close();
+      throw new Error(`cannot write --sdp ${options.sdp}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
     info(`Wrote ${options.sdp}: play the stream with ffplay -protocol_whitelist file,udp,rtp ${options.sdp}`);
   }
   const status = new StatusLine();

@@ -93,3 +93,10 @@ test("--sdp without --protocol rtp, and --key with RTP, are usage errors", async
   expect(key.exitCode).toBe(2);
   expect(key.stderr).toContain("cannot be encrypted");
 });
+
+test("an SDP file that cannot be written is a one-line error, and nothing is left running", async () => {
+  const result = await runUdpvid(["send", fixture.clip, "--protocol", "rtp", "--width", "320", "--height", "176", "--sdp", "/nonexistent/dir/x.sdp", "--to", "127.0.0.1:9"], {}, 10_000);
+  expect(result.exitCode).toBe(1);
+  expect(result.stderr).toContain("cannot write --sdp /nonexistent/dir/x.sdp: ENOENT");
+  expect(result.stderr).not.toContain("    at ");
+});
