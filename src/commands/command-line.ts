@@ -7,6 +7,8 @@ export class UsageError extends Error {}
 export interface OptionSpec {
   type: "string" | "boolean";
   short?: string;
+  /** May be given more than once; the values come as a list. */
+  multiple?: boolean;
   /** Shown in --help as `--name VALUE`. */
   value?: string;
   description: string;
@@ -22,7 +24,7 @@ export interface CommandSpec {
 }
 
 export interface ParsedCommand {
-  values: Record<string, string | boolean | undefined>;
+  values: Record<string, string | boolean | string[] | undefined>;
   positionals: string[];
 }
 
@@ -30,7 +32,7 @@ export interface ParsedCommand {
 export function parseCommand(spec: CommandSpec, argv: string[]): ParsedCommand {
   const options: ParseArgsConfig["options"] = {};
   for (const [name, option] of Object.entries(spec.options)) {
-    options[name] = option.short ? { type: option.type, short: option.short } : { type: option.type };
+    options[name] = { type: option.type, ...(option.short ? { short: option.short } : {}), ...(option.multiple ? { multiple: true } : {}) };
   }
   let parsed;
   try {
@@ -118,6 +120,12 @@ export function choiceOption<T extends string>(values: ParsedCommand["values"], 
 export function stringOption(values: ParsedCommand["values"], name: string): string | undefined {
   const value = values[name];
   return typeof value === "string" ? value : undefined;
+}
+
+/** Every value of an option that may be repeated. */
+export function stringListOption(values: ParsedCommand["values"], name: string): string[] {
+  const value = values[name];
+  return Array.isArray(value) ? value : typeof value === "string" ? [value] : [];
 }
 
 /** A HOST:PORT option, checked (names are resolved later, when used). */

@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { encodeJpeg, DEFAULT_JPEG_QUALITY } from "../encoder/jpeg-encoder.ts";
 import { packetizeLegacy } from "../packetizer/legacy-packetizer.ts";
 import { packetizeRtpJpeg, RtpStream } from "../packetizer/rtp-jpeg-packetizer.ts";
@@ -17,19 +17,24 @@ import { checkInputFile, FfmpegSource } from "../source/ffmpeg-source.ts";
 import { resolveFfmpeg } from "../source/ffmpeg-path.ts";
 import { orderedMap } from "../util/ordered-map.ts";
 import { formatBytes, round, StatusLine, wallClockUs } from "../util/terminal.ts";
-import { choiceOption, hostPortListOption, intOption, numberOption, parseCommand, stringOption, UsageError, type CommandSpec } from "./command-line.ts";
+import { choiceOption, hostPortListOption, intOption, numberOption, parseCommand, stringListOption, stringOption, UsageError, type CommandSpec } from "./command-line.ts";
+import { chooseSource, SourceChoiceError, type SourceChoice } from "../source/source-choice.ts";
 import { loadKey } from "./key-option.ts";
 
 export const sendSpec: CommandSpec = {
   name: "send",
-  usage: "udpvid send [FILE] [options]",
-  summary: "Stream a video file (default ./video.mp4) over UDP, one JPEG per frame, paced in real time.",
+  usage: "udpvid send [FILE|URL] [options]",
+  summary: "Stream a video (default ./video.mp4; anything ffmpeg opens) over UDP, one JPEG per frame, paced in real time.",
   positionals: 1,
   options: {
     to: { type: "string", value: "HOST:PORT[,...]", description: "where to send (default 127.0.0.1:9999); several, comma-separated, each get the stream; a 239.x.x.x group for multicast" },
     ttl: { type: "string", value: "N", description: "hops datagrams may travel (multicast default 1: this network only)" },
     protocol: { type: "string", value: "v2|legacy|rtp", description: "wire protocol (default v2; legacy = the lab's 1-byte marker; rtp = RTP/JPEG, RFC 2435, for ffplay, VLC, GStreamer)" },
     sdp: { type: "string", value: "FILE", description: "with --protocol rtp: write the SDP file players open to receive the stream" },
+    "test-pattern": { type: "boolean", description: "stream a generated test pattern (1280x720, 30 fps) instead of a file" },
+    camera: { type: "boolean", description: "stream the default camera (v4l2 /dev/video0, avfoundation 0)" },
+    "input-format": { type: "string", value: "FMT", description: "ffmpeg's input format for the source (e.g. lavfi, v4l2, x11grab)" },
+    "input-option": { type: "string", value: "KEY=VALUE", multiple: true, description: "an ffmpeg input option for the source (repeatable), e.g. video_size=1280x720" },
     width: { type: "string", value: "N", description: "scale to N pixels wide (height follows unless given)" },
     height: { type: "string", value: "N", description: "scale to N pixels high (width follows unless given)" },
     quality: { type: "string", value: "N", description: `JPEG quality 1-100 (default ${DEFAULT_JPEG_QUALITY})` },
@@ -49,7 +54,9 @@ export const sendSpec: CommandSpec = {
 };
 
 export interface SendOptions {
+  /** The source's name as given (FILE, URL or device), for messages. */
   file: string;
+  source: SourceChoice;
   /** The destinations as given, comma-separated. */
   to: string;
   destinations: string[];
@@ -80,8 +87,24 @@ export function parseSendOptions(argv: string[]): SendOptions | "help" {
   if (key && protocol !== "v2") throw new UsageError(`the ${protocol} protocol cannot be encrypted: drop --key or use --protocol v2`);
   const sdp = stringOption(values, "sdp");
   if (sdp !== undefined && protocol !== "rtp") throw new UsageError("--sdp describes an RTP stream: add --protocol rtp");
+  let source: SourceChoice;
+  try {
+    source = chooseSource({
+      positional: positionals[0],
+      inputFormat: stringOption(values, "input-format"),
+      inputOptions: stringListOption(values, "input-option"),
+      camera: values.camera === true,
+      testPattern: values["test-pattern"] === true,
+      platform: process.platform,
+      defaultVideoExists: existsSync("video.mp4"),
+    });
+  } catch (error) {
+    if (error instanceof SourceChoiceError) throw new UsageError(error.message);
+    throw error;
+  }
   return {
-    file: positionals[0] ?? "video.mp4",
+    file: source.label,
+    source,
     to: destinations.join(","),
     destinations,
     ttl: intOption(values, "ttl", 1, 255),
@@ -134,15 +157,17 @@ export interface SendSummary {
 
 export async function runSend(options: SendOptions, signal: AbortSignal): Promise<SendSummary> {
   const ffmpeg = resolveFfmpeg(options.ffmpeg);
-  checkInputFile(options.file);
+  if (options.source.isFile) checkInputFile(options.source.input);
   const targets = options.destinations.map((text) => parseHostPort(text));
   const resolved = await Promise.all(targets.map((t) => resolveHost(t.host).catch((error) => Promise.reject(new Error(`--to: ${error.message}`)))));
   const target = targets[0]!;
   const destination = resolved[0]!;
-  const source = await FfmpegSource.open({ ffmpeg, input: options.file, width: options.width, height: options.height, loop: options.loop });
+  const { input, inputFormat, inputOptions, live } = options.source;
+  const source = await FfmpegSource.open({ ffmpeg, input, inputFormat, inputOptions, width: options.width, height: options.height, loop: options.loop });
   const { width, height } = source.info;
   // Unpaced (--fps max): no clock, so no frame is ever late or skipped; each goes out as soon as it is encoded.
-  const fps = options.fps === "max" ? undefined : (options.fps ?? source.info.fps);
+  // A live source (camera, network stream) already arrives in real time: pacing it again would only add lag.
+  const fps = options.fps === "max" || live ? undefined : (options.fps ?? source.info.fps);
   if (options.protocol === "rtp") checkRtpJpegSize(width, height, source);
   const sender = new FanOutSender(
     await Promise.all(
@@ -154,7 +179,7 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
     ),
   );
   const info = options.json ? console.error : console.log;
-  info(`Streaming video to ${options.destinations.join(", ")} (${width}x${height}, ${fps === undefined ? "unpaced" : `${round(fps)} fps`}, ${options.protocol})`);
+  info(`Streaming video to ${options.destinations.join(", ")} (${width}x${height}, ${live ? "live" : fps === undefined ? "unpaced" : `${round(fps)} fps`}, ${options.protocol})`);
 
   const streamId = crypto.getRandomValues(new Uint32Array(1))[0]!;
   const rtpStream = RtpStream.random();

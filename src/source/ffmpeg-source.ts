@@ -19,7 +19,12 @@ export interface RawFrame {
 
 export interface SourceOptions {
   ffmpeg: string;
+  /** A file, a URL, a device or a lavfi graph: anything ffmpeg opens. */
   input: string;
+  /** ffmpeg's -f for the input (e.g. lavfi, v4l2). */
+  inputFormat?: string;
+  /** Options for the input, passed as -KEY VALUE before -i. */
+  inputOptions?: [string, string][];
   width?: number;
   height?: number;
   loop?: boolean;
@@ -96,6 +101,8 @@ export class FfmpegSource {
       "-nostdin",
       "-nostats",
       ...(options.loop ? ["-stream_loop", "-1"] : []),
+      ...(options.inputOptions ?? []).flatMap(([key, value]) => [`-${key}`, value]),
+      ...(options.inputFormat ? ["-f", options.inputFormat] : []),
       "-i",
       options.input,
       ...(scale ? ["-vf", scale] : []),
