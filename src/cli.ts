@@ -4,12 +4,14 @@ import { formatHelp, UsageError, type CommandSpec } from "./commands/command-lin
 import { describeReceiveSummary, parseReceiveOptions, receiveSpec, runReceive } from "./commands/receive.ts";
 import { describeSendSummary, parseSendOptions, runSend, sendSpec } from "./commands/send.ts";
 import { describeRelaySummary, parseRelayOptions, relaySpec, runRelay } from "./commands/relay.ts";
+import { demoSpec, describeDemoSummary, parseDemoOptions, runDemo } from "./commands/demo.ts";
 import { generateKeyHex } from "./commands/key-option.ts";
 import { EMBEDDED } from "./native/embedded.ts";
 
 const TOP_HELP = `udpvid ${packageJson.version}: stream a video file over UDP and watch it live.
 
 Usage:
+  udpvid demo                     watch video.mp4 stream over loopback: the quickest look
   udpvid send [FILE] [options]    stream FILE (default ./video.mp4) to --to HOST:PORT
   udpvid receive [options]        show the stream arriving on --port in a window
   udpvid relay --listen PORT --to HOST:PORT [--loss P ...]
@@ -30,6 +32,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runSubcommand(SUBCOMMANDS.receive, rest);
       case "relay":
         return await runSubcommand(SUBCOMMANDS.relay, rest);
+      case "demo":
+        return await runSubcommand(SUBCOMMANDS.demo, rest);
       case "keygen":
         if (rest.length > 0) throw new UsageError(`keygen takes no arguments, got "${rest[0]}"`);
         console.log(generateKeyHex());
@@ -48,7 +52,7 @@ export async function main(argv: string[]): Promise<number> {
         console.error(TOP_HELP);
         return 2;
       default:
-        throw new UsageError(`unknown command "${command}" (expected send, receive, relay or keygen)`);
+        throw new UsageError(`unknown command "${command}" (expected demo, send, receive, relay or keygen)`);
     }
   } catch (error) {
     if (error instanceof UsageError) {
@@ -73,6 +77,7 @@ const SUBCOMMANDS = {
   send: { spec: sendSpec, parse: parseSendOptions, run: runSend, describe: describeSendSummary },
   receive: { spec: receiveSpec, parse: parseReceiveOptions, run: runReceive, describe: describeReceiveSummary },
   relay: { spec: relaySpec, parse: parseRelayOptions, run: runRelay, describe: describeRelaySummary },
+  demo: { spec: demoSpec, parse: parseDemoOptions, run: runDemo, describe: describeDemoSummary },
 } satisfies Record<string, Subcommand<any, any>>;
 
 async function runSubcommand<Options extends { json: boolean }, Summary>(command: Subcommand<Options, Summary>, argv: string[]): Promise<number> {
