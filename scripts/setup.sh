@@ -12,9 +12,13 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 missing=()
 command -v ffmpeg >/dev/null || missing+=(ffmpeg)
 [ -f /usr/include/SDL2/SDL.h ] || missing+=(libsdl2-dev)
+# The window's text (overlay, "Waiting for stream") is SVG drawn by sharp: it needs a font.
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 if [ "$mode" = test ]; then
   command -v Xvfb >/dev/null || missing+=(xvfb)
   command -v xdotool >/dev/null || missing+=(xdotool)
+  # A window manager for the fullscreen test: leaving fullscreen needs one.
+  command -v openbox >/dev/null || missing+=(openbox)
   /usr/bin/python3 -c 'import cv2' 2>/dev/null || missing+=(python3-opencv)
   # GStreamer as an RTP/JPEG peer: gst-launch-1.0, and rtpjpegpay/jpegenc/udpsink from plugins-good.
   gst-inspect-1.0 rtpjpegpay >/dev/null 2>&1 || missing+=(gstreamer1.0-tools gstreamer1.0-plugins-good)

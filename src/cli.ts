@@ -7,6 +7,7 @@ import { describeRelaySummary, parseRelayOptions, relaySpec, runRelay } from "./
 import { demoSpec, describeDemoSummary, parseDemoOptions, runDemo } from "./commands/demo.ts";
 import { generateKeyHex } from "./commands/key-option.ts";
 import { EMBEDDED } from "./native/embedded.ts";
+import { stderrColors as pc } from "./util/colors.ts";
 
 const TOP_HELP = `udpvid ${packageJson.version}: stream a video file over UDP and watch it live.
 
@@ -57,12 +58,17 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof UsageError) {
       const where = command !== undefined && command in SUBCOMMANDS ? ` ${command}` : "";
-      console.error(`udpvid${where}: ${error.message} (see udpvid${where} --help)`);
+      printError(`${pc.red(`udpvid${where}:`)} ${error.message} (see udpvid${where} --help)`);
       return 2;
     }
-    console.error(`udpvid: ${error instanceof Error ? error.message : String(error)}`);
+    printError(`${pc.red("udpvid:")} ${error instanceof Error ? error.message : String(error)}`);
     return 1;
   }
+}
+
+/** Written as is: Bun's console.error paints whole lines red when colours are forced, over ours. */
+function printError(line: string): void {
+  process.stderr.write(`${line}\n`);
 }
 
 /** What each subcommand provides: its spec for --help, how to read its options, run it and describe its summary. */

@@ -16,7 +16,7 @@ export const demoSpec: CommandSpec = {
     json: { type: "boolean", description: "print the summary as one JSON object on the last line" },
     help: { type: "boolean", short: "h", description: "show this help" },
   },
-  footer: "Keys in the window: q or Esc quits.",
+  footer: "Keys in the window: s stats overlay, f fullscreen, space freeze/go live, q or Esc quit. The window stays open on \"Stream ended\" until you quit it.",
 };
 
 export interface DemoOptions {
@@ -52,7 +52,9 @@ export async function runDemo(options: DemoOptions, signal: AbortSignal): Promis
   const receive = async (headless: boolean) => {
     let listening: (port: number) => void = () => {};
     const port = new Promise<number>((resolve) => (listening = resolve));
-    const receiveOptions = parseReceiveOptions(["--port", "0", "--idle-timeout", "2", ...(headless ? ["--headless"] : []), ...json]);
+    // Headless, the demo ends with the stream; a window stays on "Stream ended" until q.
+    // The sender's progress bar is the one live line on the terminal.
+    const receiveOptions = parseReceiveOptions(["--port", "0", "--quiet", ...(headless ? ["--headless", "--idle-timeout", "2"] : []), ...json]);
     if (receiveOptions === "help") throw new Error("unreachable");
     const done = runReceive(receiveOptions, stopReceiving.signal, listening);
     // A receiver that fails (no display) fails before it listens.

@@ -1,6 +1,8 @@
 import { DEFAULT_MAX_PIXELS, decodeJpeg, OversizedFrameError, warmUpDecoder, type RgbaImage } from "../decoder/jpeg-decoder.ts";
 import { LatestFrameDecoder } from "../decoder/latest-frame-decoder.ts";
 import type { SdlWindowDisplay } from "../display/sdl-window.ts";
+import { statusLine, type StreamReadout } from "../display/stream-readout.ts";
+import { Viewer } from "../display/viewer.ts";
 import { MjpegRecorder } from "../recorder/mjpeg-recorder.ts";
 import { StreamAssembler, type AssembledFrame, type AssemblerEvent } from "../reassembler/stream-assembler.ts";
 import { isMulticast, resolveHost } from "../socket/address.ts";
@@ -8,6 +10,8 @@ import { elapsedSinceCaptureUs } from "../protocol/v2.ts";
 import { RECEIVE_BUFFER_BYTES, UdpReceiver } from "../socket/udp-receiver.ts";
 import { RecentSamples } from "../util/percentiles.ts";
 import { formatBytes, round, StatusLine, wallClockUs } from "../util/terminal.ts";
+import { stderrColors } from "../util/colors.ts";
+import { RateWindow } from "../util/rate-window.ts";
 import { intOption, numberOption, parseCommand, portOption, stringOption, UsageError, type CommandSpec } from "./command-line.ts";
 import { loadKey } from "./key-option.ts";
 
@@ -33,10 +37,11 @@ export const receiveSpec: CommandSpec = {
     "max-memory": { type: "string", value: "MB", description: `cap on memory for frames being assembled (default ${DEFAULT_MAX_MEMORY_MB}: a 4K stream fits)` },
     "max-pixels": { type: "string", value: "N", description: `refuse frames larger than N pixels before decoding (default ${DEFAULT_MAX_PIXELS}: 8K)` },
     json: { type: "boolean", description: "print the summary as one JSON object on the last line" },
+    quiet: { type: "boolean", short: "q", description: "no live status line on the terminal: only the start line and the summary" },
     help: { type: "boolean", short: "h", description: "show this help" },
   },
   footer:
-    "Keys in the window: q or Esc quits.\n" +
+    "Keys in the window: s stats overlay, f fullscreen, space freeze/go live, q or Esc quit.\n" +
     "The legacy protocol has no integrity or authentication: any host can inject frames. With --key, only sealed v2 is accepted.",
 };
 
@@ -53,8 +58,8 @@ export interface ReceiveOptions {
   maxMemoryBytes: number;
   maxPixels: number;
   json: boolean;
+  quiet: boolean;
 }
-
 
 function groupOptions(group: string | undefined, iface: string | undefined): { group?: string; interface?: string } {
   if (iface !== undefined && group === undefined) throw new UsageError("--interface chooses where to join a multicast group: add --group");
@@ -77,10 +82,14 @@ export function parseReceiveOptions(argv: string[]): ReceiveOptions | "help" {
     maxMemoryBytes: (intOption(values, "max-memory", 4, 65536) ?? DEFAULT_MAX_MEMORY_MB) * 1024 * 1024,
     maxPixels: intOption(values, "max-pixels", 1, 2 ** 31) ?? DEFAULT_MAX_PIXELS,
     json: values.json === true,
+    quiet: values.quiet === true,
   };
 }
 
 const HOUSEKEEPING_MS = 50;
+const READOUT_MS = 500;
+/** Silence this long after a stream counts as its end: the legacy protocol and RTP have no end marker. */
+const ENDED_AFTER_SILENCE_MS = 3000;
 
 export interface ReceiveSummary {
   port: number;
@@ -122,14 +131,22 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
   const recorder = options.record ? MjpegRecorder.open(options.record) : undefined;
   const latency = new RecentSamples();
   const decodeTimes = new RecentSamples();
+  // Small windows for the live readout: the last couple of seconds.
+  const recentLatency = new RecentSamples(60);
+  const recentDecodeTimes = new RecentSamples(60);
+  let lastSize: { width: number; height: number } | undefined;
   let quit: (by: ReceiveSummary["quitBy"]) => void = () => {};
   const quitBy = new Promise<ReceiveSummary["quitBy"]>((resolve) => (quit = resolve));
   signal.addEventListener("abort", () => quit("signal"));
 
   let display: SdlWindowDisplay | undefined;
+  let viewer: Viewer | undefined;
   if (!options.headless) {
     const { SdlWindowDisplay } = await import("../display/sdl-window.ts");
-    display = await SdlWindowDisplay.open(() => quit("key"));
+    display = await SdlWindowDisplay.open(
+      (key) => (key === "quit" ? quit("key") : viewer?.key(key)),
+      () => viewer?.resized(),
+    );
   }
 
   await warmUpDecoder();
@@ -142,15 +159,20 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
       const started = performance.now();
       const image = await decodeJpeg(frame.jpeg, options.maxPixels);
       decodeTimes.add(performance.now() - started);
+      recentDecodeTimes.add(performance.now() - started);
       return image;
     },
     (frame, image) => {
       lastShownMs = performance.now();
       if (shown++ === 0) firstShownMs = lastShownMs;
       recorder?.write(frame.jpeg);
-      display?.show(image);
+      lastSize = image;
+      viewer?.showFrame(image);
       const elapsed = frame.captureTimeUs === undefined ? undefined : elapsedSinceCaptureUs(wallClockUs(), frame.captureTimeUs);
-      if (elapsed !== undefined) latency.add(elapsed / 1000);
+      if (elapsed !== undefined) {
+        latency.add(elapsed / 1000);
+        recentLatency.add(elapsed / 1000);
+      }
     },
     (_frame, error) => {
       if (error instanceof OversizedFrameError) oversized++;
@@ -192,29 +214,48 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
   const info = options.json ? console.error : console.log;
   info(`Listening on ${options.bind}:${receiver.port}${options.headless ? " (headless)" : ""}${describeReceiveBuffer(receiver.receiveBufferBytes)}`);
 
+  if (display) viewer = new Viewer(display, receiver.port);
+
   const startMs = performance.now();
-  const status = new StatusLine();
-  let lastStatusMs = startMs;
+  const status = new StatusLine(process.stderr.isTTY === true && !options.quiet);
+  const rates = new RateWindow<"shown" | "bytes" | "lost" | "expected">();
+  let lastReadoutMs = startMs;
+  const readout = (now: number): StreamReadout => {
+    const v2 = assembler.v2;
+    const rtp = assembler.rtp.stats;
+    const lost = v2.chunksLost + rtp.packetsLost;
+    const perSecond = rates.push(now, { shown, bytes: assembler.stats.bytesReceived, lost, expected: v2.stats.chunksExpected + rtp.packets + rtp.packetsLost });
+    const expected = rates.growth("expected");
+    const silent = streamStarted && now - lastDatagramMs > ENDED_AFTER_SILENCE_MS;
+    return {
+      port: receiver.port,
+      state: !streamStarted ? "waiting" : streamEnded || silent ? "ended" : "receiving",
+      frozen: viewer?.isFrozen ?? false,
+      fps: perSecond.shown,
+      mbps: (perSecond.bytes * 8) / 1e6,
+      lossPercent: expected > 0 ? (100 * rates.growth("lost")) / expected : undefined,
+      latencyMs: recentLatency.count ? recentLatency.percentile(50) : undefined,
+      decodeMs: recentDecodeTimes.count ? recentDecodeTimes.percentile(50) : undefined,
+      width: lastSize?.width,
+      height: lastSize?.height,
+      shown,
+      skipped: decoder.stats.skipped,
+      dropped: assembler.framesDroppedIncomplete + decoder.stats.corrupt,
+      recoveredFrames: v2.stats.framesRecovered,
+      rejected: assembler.stats.datagramsRejected,
+    };
+  };
   const housekeeping = setInterval(() => {
     const now = performance.now();
     handle(assembler.expire(now));
     if (streamStarted && options.idleTimeoutSeconds !== undefined && now - lastDatagramMs > options.idleTimeoutSeconds * 1000) {
       quit("idle-timeout");
     }
-    if (now - lastStatusMs >= 500) {
-      lastStatusMs = now;
-      const seconds = (now - startMs) / 1000;
-      const v2 = assembler.v2;
-      const rtp = assembler.rtp.stats;
-      const lost = v2.chunksLost + rtp.packetsLost;
-      const lossPercent = (100 * lost) / Math.max(1, v2.stats.chunksExpected + rtp.packets + rtp.packetsLost);
-      status.update(
-        `${streamEnded ? "stream ended" : streamStarted ? "receiving" : "waiting"}  shown ${shown}  ` +
-          `recovered ${v2.stats.framesRecovered}  dropped ${assembler.framesDroppedIncomplete + decoder.stats.corrupt}  skipped ${decoder.stats.skipped}  ` +
-          `loss ${round(lossPercent, 1)}%  rejected ${assembler.stats.datagramsRejected}  ` +
-          `${round((assembler.stats.bytesReceived * 8) / seconds / 1e6, 1)} Mbit/s` +
-          (latency.count ? `  latency p50 ${round(latency.percentile(50)!, 0)} ms` : ""),
-      );
+    if (now - lastReadoutMs >= READOUT_MS) {
+      lastReadoutMs = now;
+      const current = readout(now);
+      viewer?.update(current);
+      status.update(statusLine(current, stderrColors));
     }
   }, HOUSEKEEPING_MS);
 

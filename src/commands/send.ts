@@ -16,7 +16,8 @@ import { FanOutSender } from "../socket/fan-out-sender.ts";
 import { checkInputFile, FfmpegSource } from "../source/ffmpeg-source.ts";
 import { resolveFfmpeg } from "../source/ffmpeg-path.ts";
 import { orderedMap } from "../util/ordered-map.ts";
-import { formatBytes, round, StatusLine, wallClockUs } from "../util/terminal.ts";
+import { formatBytes, round, wallClockUs } from "../util/terminal.ts";
+import { SendProgress } from "../util/send-progress.ts";
 import { choiceOption, hostPortListOption, intOption, numberOption, parseCommand, stringListOption, stringOption, UsageError, type CommandSpec } from "./command-line.ts";
 import { chooseSource, SourceChoiceError, type SourceChoice } from "../source/source-choice.ts";
 import { loadKey } from "./key-option.ts";
@@ -48,6 +49,7 @@ export const sendSpec: CommandSpec = {
     key: { type: "string", value: "FILE", description: "pre-shared key: encrypt and authenticate every v2 datagram (AES-256-GCM)" },
     "key-env": { type: "string", value: "VAR", description: "the same key, from environment variable VAR" },
     json: { type: "boolean", description: "print the summary as one JSON object on the last line" },
+    quiet: { type: "boolean", short: "q", description: "no progress bar or status line on the terminal: only the start line and the summary" },
     help: { type: "boolean", short: "h", description: "show this help" },
   },
   footer: "The legacy protocol has no integrity or authentication: any host can inject frames. Use v2 with --key for that.",
@@ -76,6 +78,7 @@ export interface SendOptions {
   ffmpeg?: string;
   key?: Uint8Array;
   json: boolean;
+  quiet: boolean;
 }
 
 export function parseSendOptions(argv: string[]): SendOptions | "help" {
@@ -122,6 +125,7 @@ export function parseSendOptions(argv: string[]): SendOptions | "help" {
     ffmpeg: stringOption(values, "ffmpeg"),
     key,
     json: values.json === true,
+    quiet: values.quiet === true,
   };
 }
 
@@ -196,7 +200,8 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
     }
     info(`Wrote ${options.sdp}: play the stream with ffplay -protocol_whitelist file,udp,rtp ${options.sdp}`);
   }
-  const status = new StatusLine();
+  // A bar for a file of known length (not looping, not live); else one status line; nothing off a terminal or with --quiet.
+  const progress = new SendProgress(options.loop || live ? undefined : source.info.durationSeconds, process.stderr.isTTY === true && !options.quiet);
   // The clock starts when the first frame is ready, not when ffmpeg is launched:
   // otherwise start-up time makes the first frames late and they go out in a burst.
   let startMs = performance.now();
@@ -212,11 +217,13 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
   signal.addEventListener("abort", stop);
   const statusTimer = setInterval(() => {
     const seconds = (performance.now() - startMs) / 1000;
-    status.update(
-      `sent ${frames - skipped} frames  ${round((frames - skipped) / seconds, 1)} fps  ${round((sender.stats.bytesSent * 8) / seconds / 1e6, 1)} Mbit/s  ${formatBytes(sender.stats.bytesSent)}` +
-        (skipped ? `  ${skipped} skipped to keep up` : "") +
-        (sender.stats.sendErrors + sender.stats.errorReports ? `  ${sender.stats.sendErrors + sender.stats.errorReports} refused (nobody listening?)` : ""),
-    );
+    const refused = sender.stats.sendErrors + sender.stats.errorReports;
+    progress.update({
+      positionSeconds: frames / source.info.fps,
+      fps: (frames - skipped) / seconds,
+      mbps: (sender.stats.bytesSent * 8) / seconds / 1e6,
+      extra: `  ${formatBytes(sender.stats.bytesSent)}` + (skipped ? `  ${skipped} skipped to keep up` : "") + (refused ? `  ${refused} refused (nobody listening?)` : ""),
+    });
   }, 500);
 
   try {
@@ -272,7 +279,7 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
   } finally {
     signal.removeEventListener("abort", stop);
     clearInterval(statusTimer);
-    status.clear();
+    progress.stop();
     source.close();
   }
   const seconds = (performance.now() - startMs) / 1000;

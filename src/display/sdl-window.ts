@@ -1,7 +1,6 @@
 import type { RgbaImage } from "../decoder/jpeg-decoder.ts";
 import { letterbox } from "./letterbox.ts";
-
-export const WINDOW_TITLE = "Video Stream";
+import type { ViewerKey, WindowSurface } from "./viewer.ts";
 
 type Sdl = typeof import("@kmamal/sdl");
 type SdlWindow = ReturnType<Sdl["video"]["createWindow"]>;
@@ -11,33 +10,39 @@ export class DisplayUnavailableError extends Error {}
 /** SDL falls back to these when there is no display: a window there is invisible, so refuse it. */
 const HEADLESS_DRIVERS = new Set(["offscreen", "dummy", "evdev"]);
 
+/** SDL key names → what they do in the viewer. */
+const KEYS: Record<string, ViewerKey> = { q: "quit", escape: "quit", s: "overlay", f: "fullscreen", space: "freeze" };
+
 /**
- * The window: shows the newest frame letterboxed, and reports when the user
- * asks to quit (q, Esc, or closing it). SDL is imported here only, so that
- * headless runs never load it.
+ * The window, as a thin shell over SDL: draws a picture letterboxed, sets
+ * the title, goes fullscreen, and reports keys, resizes and closing. SDL
+ * is imported here only, so that headless runs never load it.
  */
-export class SdlWindowDisplay {
+export class SdlWindowDisplay implements WindowSurface {
   private last: RgbaImage | undefined;
   private closed = false;
+  private title = "";
 
   private constructor(
     private readonly window: SdlWindow,
-    onQuit: () => void,
+    onKey: (key: ViewerKey) => void,
+    onResize: () => void,
   ) {
-    const quit = () => {
-      if (this.closed) return;
-      this.closed = true;
-      onQuit();
-    };
     window.on("keyDown", (event) => {
-      if (event.key === "q" || event.key === "escape") quit();
+      const key = event.key === null ? undefined : KEYS[event.key];
+      if (key !== undefined && !this.closed) onKey(key);
     });
-    window.on("close", quit);
-    window.on("resize", () => this.redraw());
+    window.on("close", () => {
+      if (!this.closed) onKey("quit");
+    });
+    window.on("resize", () => {
+      this.redraw();
+      onResize();
+    });
     window.on("expose", () => this.redraw());
   }
 
-  static async open(onQuit: () => void, width = 960, height = 540): Promise<SdlWindowDisplay> {
+  static async open(onKey: (key: ViewerKey) => void, onResize: () => void, width = 960, height = 540): Promise<SdlWindowDisplay> {
     let sdl: Sdl;
     try {
       sdl = await import("@kmamal/sdl");
@@ -54,32 +59,42 @@ export class SdlWindowDisplay {
       // Software rendering without vsync: a vsync'd present blocks the JS thread (and so the socket)
       // for a whole refresh, and where the "accelerated" renderer is a software GL (VMs, Xvfb, remote X)
       // it measured 2x slower than SDL's plain software path.
-      const window = sdl.video.createWindow({ title: WINDOW_TITLE, width, height, resizable: true, accelerated: false, vsync: false });
-      const display = new SdlWindowDisplay(window, onQuit);
-      display.clear();
+      const window = sdl.video.createWindow({ title: "udpvid", width, height, resizable: true, accelerated: false, vsync: false });
+      const display = new SdlWindowDisplay(window, onKey, onResize);
+      // One black pixel stretched over the window: black until there is something to show.
+      window.render(1, 1, 4, "rgba32", Buffer.from([0, 0, 0, 255]));
       return display;
     } catch (error) {
       throw new DisplayUnavailableError(`cannot open a window (${firstLine(error)}); is there a display? Use --headless to run without one`);
     }
   }
 
-  show(image: RgbaImage): void {
+  get pixelWidth(): number {
+    return this.window.destroyed ? 0 : this.window.pixelWidth;
+  }
+
+  get pixelHeight(): number {
+    return this.window.destroyed ? 0 : this.window.pixelHeight;
+  }
+
+  draw(image: RgbaImage): void {
     this.last = image;
     this.redraw();
   }
 
   setTitle(title: string): void {
-    if (!this.closed && !this.window.destroyed) this.window.setTitle(title);
+    if (this.closed || this.window.destroyed || title === this.title) return;
+    this.title = title;
+    this.window.setTitle(title);
+  }
+
+  toggleFullscreen(): void {
+    if (!this.closed && !this.window.destroyed) this.window.setFullscreen(!this.window.fullscreen);
   }
 
   close(): void {
     this.closed = true;
     if (!this.window.destroyed) this.window.destroy();
-  }
-
-  private clear(): void {
-    // One black pixel stretched over the window: black until the first frame.
-    this.window.render(1, 1, 4, "rgba32", Buffer.from([0, 0, 0, 255]));
   }
 
   private redraw(): void {

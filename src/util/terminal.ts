@@ -1,3 +1,5 @@
+import { stripVTControlCharacters } from "node:util";
+
 /** A single status line that rewrites itself on a terminal, and stays silent when stderr is not one. */
 export class StatusLine {
   private readonly enabled: boolean;
@@ -10,7 +12,10 @@ export class StatusLine {
   update(text: string): void {
     if (!this.enabled) return;
     const width = process.stderr.columns || 100;
-    process.stderr.write(`\r\x1b[2K${text.slice(0, width - 1)}`);
+    // A line wider than the terminal wraps, and "\r" then rewrites only its last row: cut it (colours go with the cut).
+    const plain = stripVTControlCharacters(text);
+    const line = plain.length < width ? text : plain.slice(0, width - 1);
+    process.stderr.write(`\r\x1b[2K${line}`);
     this.shown = true;
   }
 

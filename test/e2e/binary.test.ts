@@ -5,7 +5,7 @@ import { join } from "node:path";
 import packageJson from "../../package.json" with { type: "json" };
 import { decodeFrames, matchFrames, useSourceClip } from "../helpers/frames.ts";
 import { finish, lastJson, loadedLibraries, ROOT, startCommand, type Finished, type Running } from "../helpers/udpvid.ts";
-import { findWindows, pressKey, startXvfb } from "../helpers/xvfb.ts";
+import { UDPVID_WINDOW, findWindows, pressKey, startXvfb } from "../helpers/xvfb.ts";
 
 // The proof that the binary carries everything: dist/udpvid-linux-x64, copied
 // alone into an empty folder, run in a mount namespace where /usr/bin/ffmpeg
@@ -112,7 +112,7 @@ describe("the linux-x64 binary on its own", () => {
     await receiver.listening;
     let id: string | undefined;
     for (let i = 0; i < 100 && !id; i++) {
-      id = findWindows(x.display, "Video Stream")[0];
+      id = findWindows(x.display, UDPVID_WINDOW)[0];
       if (!id) await Bun.sleep(100);
     }
     expect(id).toBeDefined();

@@ -1,8 +1,7 @@
 import { expect, test } from "bun:test";
 import type { DemoSummary } from "../../src/commands/demo.ts";
-import { WINDOW_TITLE } from "../../src/display/sdl-window.ts";
 import { finish, lastJson, runUdpvid, startUdpvid } from "../helpers/udpvid.ts";
-import { findWindows, pressKey, startXvfb } from "../helpers/xvfb.ts";
+import { UDPVID_WINDOW, findWindows, pressKey, startXvfb } from "../helpers/xvfb.ts";
 
 test("demo with no display falls back to headless and streams all of video.mp4 over loopback", async () => {
   const result = await runUdpvid(["demo", "--json"], { DISPLAY: undefined, WAYLAND_DISPLAY: undefined }, 40_000);
@@ -21,7 +20,7 @@ test("demo opens the receiver's window; q quits it and stops the sender", async 
   let windows: string[] = [];
   for (let waited = 0; windows.length === 0 && waited < 10_000; waited += 200) {
     await Bun.sleep(200);
-    windows = findWindows(x.display, WINDOW_TITLE);
+    windows = findWindows(x.display, UDPVID_WINDOW);
   }
   expect(windows).toHaveLength(1);
   await Bun.sleep(1500); // let frames flow

@@ -1,10 +1,11 @@
 import { expect, test } from "bun:test";
 import { join } from "node:path";
+import { renderMessageCard } from "../../src/display/text-image.ts";
 import { psnr, useSourceClip } from "../helpers/frames.ts";
-import { finish, lastJson, loadedLibraries, startUdpvid } from "../helpers/udpvid.ts";
-import { findWindows, pressKey, screenshot, startXvfb, windowGeometry } from "../helpers/xvfb.ts";
+import { finish, lastJson, loadedLibraries, startUdpvid, type Running } from "../helpers/udpvid.ts";
+import { UDPVID_WINDOW, findWindows, pressKey, screenshot, startXvfb, windowGeometry, windowTitle, type VirtualDisplay } from "../helpers/xvfb.ts";
 
-// A real window on a real (virtual) X server, a real screenshot and a real key press.
+// A real window on a real (virtual) X server, real screenshots and real key presses.
 const WIDTH = 960;
 const HEIGHT = 540; // the window's default size: frames are shown 1:1, so pixels compare directly
 const fixture = useSourceClip(4, WIDTH, HEIGHT);
@@ -19,45 +20,195 @@ async function waitFor<T>(probe: () => T | undefined, timeoutMs: number, what: s
   }
 }
 
-test('receive opens a "Video Stream" window that shows the stream, and q quits with exit code 0', async () => {
-  await using x = await startXvfb();
-  await using receiver = startUdpvid(["receive", "--port", "0", "--json"], { DISPLAY: x.display });
+/** A receiver with its window up: its port, window id and a screenshot of the window's area. */
+async function openReceiver(x: VirtualDisplay, extra: string[] = []) {
+  const receiver = startUdpvid(["receive", "--port", "0", "--json", ...extra], { DISPLAY: x.display });
   const port = await receiver.listening;
-  const windowId = await waitFor(() => findWindows(x.display, "Video Stream")[0], 10_000, "the window");
+  const id = await waitFor(() => findWindows(x.display, UDPVID_WINDOW)[0], 10_000, "the window");
+  const shoot = (name?: string) => screenshot(x.display, windowGeometry(x.display, id), name ? join(fixture.dir, name) : undefined);
+  const title = () => windowTitle(x.display, id);
+  return { receiver, port, id, shoot, title };
+}
+
+/** Waits until the window title matches: it is updated about twice a second. */
+const titleMatching = (title: () => string, pattern: RegExp) => waitFor(() => (pattern.test(title()) ? title() : undefined), 5000, `a title matching ${pattern}`);
+
+/** Packed RGB of a region of a packed RGB picture. */
+function crop(rgb: Uint8Array, width: number, x: number, y: number, w: number, h: number): Uint8Array {
+  const out = new Uint8Array(w * h * 3);
+  for (let row = 0; row < h; row++) out.set(rgb.subarray(((y + row) * width + x) * 3, ((y + row) * width + x + w) * 3), row * w * 3);
+  return out;
+}
+
+const rgbaToRgb = (rgba: Uint8Array) => Uint8Array.from({ length: (rgba.length / 4) * 3 }, (_, i) => rgba[Math.floor(i / 3) * 4 + (i % 3)]!);
+const bestMatch = (shot: Uint8Array) => Math.max(...fixture.frames.map((frame) => psnr(shot, frame)));
+
+async function quitWith(x: VirtualDisplay, running: Running, id: string, key = "q") {
+  pressKey(x.display, id, key);
+  const result = await finish(running, 10_000);
+  expect(result.exitCode).toBe(0);
+  return lastJson<{ quitBy: string; framesShown: number }>(result.stdout);
+}
+
+test("receive shows the stream in its window, the title carries live numbers, and q quits with exit code 0", async () => {
+  await using x = await startXvfb();
+  const { receiver, port, id, shoot, title } = await openReceiver(x);
+  await using _receiver = receiver;
   expect(loadedLibraries(receiver.process.pid)).toMatch(/libSDL2/); // the control for the headless check
 
   await using sender = startUdpvid(["send", fixture.clip, "--to", `127.0.0.1:${port}`]);
   await Bun.sleep(2000); // mid-stream
-  const geometry = windowGeometry(x.display, windowId);
-  expect(geometry.width).toBe(WIDTH);
-  expect(geometry.height).toBe(HEIGHT);
-  const shot = screenshot(x.display, geometry, join(fixture.dir, "window.png"));
-
+  const geometry = windowGeometry(x.display, id);
+  expect([geometry.width, geometry.height]).toEqual([WIDTH, HEIGHT]);
+  const shot = shoot("window.png");
   // The screenshot is some source frame, seen through JPEG at quality 80.
-  const scores = fixture.frames.map((frame) => psnr(shot, frame));
-  const best = Math.max(...scores);
-  expect(best).toBeGreaterThan(28);
-  const black = new Uint8Array(shot.length);
-  expect(psnr(shot, black)).toBeLessThan(15);
+  expect(bestMatch(shot)).toBeGreaterThan(28);
+  expect(psnr(shot, new Uint8Array(shot.length))).toBeLessThan(15);
+  const live = await titleMatching(title, /fps/);
+  const [, fps, mbps, loss, latency] = /^udpvid :(?:\d+) - ([\d.]+) fps, ([\d.]+) Mbit\/s, ([\d.]+)% loss, (\d+) ms$/.exec(live) ?? [];
+  expect(Number(fps)).toBeGreaterThan(20);
+  expect(Number(fps)).toBeLessThan(40);
+  expect(Number(mbps)).toBeGreaterThan(1);
+  expect(Number(loss)).toBe(0);
+  expect(Number(latency)).toBeGreaterThan(0);
 
-  pressKey(x.display, windowId, "q");
-  const result = await finish(receiver, 10_000);
-  expect(result.exitCode).toBe(0);
-  const summary = lastJson<{ quitBy: string; framesShown: number }>(result.stdout);
+  const summary = await quitWith(x, receiver, id);
   expect(summary.quitBy).toBe("key");
   expect(summary.framesShown).toBeGreaterThan(10);
   sender.kill();
 });
 
+test('before the first frame the window says "Waiting for stream on :PORT"; after the end, "Stream ended"', async () => {
+  await using x = await startXvfb();
+  const { receiver, port, id, shoot, title } = await openReceiver(x);
+  await using _receiver = receiver;
+  await titleMatching(title, new RegExp(`^udpvid - waiting for stream on :${port}$`));
+  await Bun.sleep(300);
+  // The window shows exactly the card udpvid draws for it.
+  const waitingCard = rgbaToRgb((await renderMessageCard(`Waiting for stream on :${port}`, `udpvid send FILE --to THIS-HOST:${port}`, WIDTH, HEIGHT)).rgba);
+  const waiting = shoot("waiting.png");
+  expect(psnr(waiting, waitingCard)).toBeGreaterThan(40);
+
+  // A 4 s clip: when it ends (v2 says so), the last frame gives way to the card.
+  await finish(startUdpvid(["send", fixture.clip, "--to", `127.0.0.1:${port}`]), 20_000);
+  await titleMatching(title, /stream ended$/);
+  await Bun.sleep(300);
+  const endedCard = rgbaToRgb((await renderMessageCard("Stream ended", `waiting for the next one on :${port}`, WIDTH, HEIGHT)).rgba);
+  const ended = shoot("ended.png");
+  expect(psnr(ended, endedCard)).toBeGreaterThan(40);
+  expect(psnr(ended, waitingCard)).toBeLessThan(35); // the control: the cards differ
+  expect(bestMatch(ended)).toBeLessThan(15);
+
+  const summary = await quitWith(x, receiver, id);
+  expect(summary.framesShown).toBeGreaterThan(100);
+}, 40_000);
+
+test("s draws the stats overlay into the picture and takes it away; space freezes the picture and goes live again", async () => {
+  await using x = await startXvfb();
+  const { receiver, port, id, shoot, title } = await openReceiver(x);
+  await using _receiver = receiver;
+  await using _sender = startUdpvid(["send", fixture.clip, "--loop", "--to", `127.0.0.1:${port}`]);
+  await titleMatching(title, /fps/);
+
+  // The overlay sits top left; the rest of the picture is still the stream.
+  const panel = { x: 10, y: 16, w: 300, h: 70 };
+  const topLeft = (shot: Uint8Array) => crop(shot, WIDTH, panel.x, panel.y, panel.w, panel.h);
+  const bottom = (shot: Uint8Array) => crop(shot, WIDTH, 0, 270, WIDTH, 270);
+  const bestFrame = (shot: Uint8Array) => fixture.frames.reduce((best, frame) => (psnr(bottom(shot), bottom(frame)) > psnr(bottom(shot), bottom(best)) ? frame : best));
+  const without = shoot();
+  expect(psnr(topLeft(without), topLeft(bestFrame(without)))).toBeGreaterThan(25);
+  pressKey(x.display, id, "s");
+  await Bun.sleep(1200);
+  const withOverlay = shoot("overlay.png");
+  const frame = bestFrame(withOverlay);
+  expect(psnr(bottom(withOverlay), bottom(frame))).toBeGreaterThan(28);
+  expect(psnr(topLeft(withOverlay), topLeft(frame))).toBeLessThan(18);
+  pressKey(x.display, id, "s");
+  await Bun.sleep(600);
+  const gone = shoot();
+  expect(psnr(topLeft(gone), topLeft(bestFrame(gone)))).toBeGreaterThan(25);
+
+  // Live, the picture moves between two looks 800 ms apart (the control); frozen, it does not.
+  const same = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0;
+  const a = shoot();
+  await Bun.sleep(800);
+  expect(same(a, shoot())).toBe(false);
+  pressKey(x.display, id, "space");
+  await titleMatching(title, /FROZEN/);
+  const held = shoot("frozen.png");
+  await Bun.sleep(800);
+  expect(same(held, shoot())).toBe(true);
+  pressKey(x.display, id, "space");
+  await titleMatching(title, /^udpvid :\d+ - \d/);
+  await Bun.sleep(300);
+  expect(same(held, shoot())).toBe(false);
+
+  const summary = await quitWith(x, receiver, id);
+  expect(summary.framesShown).toBeGreaterThan(60); // frames kept arriving while frozen
+}, 40_000);
+
+const mean = (rgb: Uint8Array) => rgb.reduce((sum, v) => sum + v, 0) / rgb.length;
+
+test("f toggles fullscreen, letterboxed on a screen of another shape, and f again goes back", async () => {
+  // Under a window manager, as on a desktop: leaving fullscreen needs one.
+  await using x = await startXvfb(1280, 800, { windowManager: true });
+  const { receiver, port, id } = await openReceiver(x);
+  await using _receiver = receiver;
+  await using _sender = startUdpvid(["send", fixture.clip, "--loop", "--to", `127.0.0.1:${port}`]);
+  await Bun.sleep(1000);
+  pressKey(x.display, id, "f");
+  const full = await waitFor(() => {
+    const g = windowGeometry(x.display, id);
+    return g.width === 1280 ? g : undefined;
+  }, 5000, "fullscreen");
+  expect(full).toMatchObject({ x: 0, y: 0, width: 1280, height: 800 });
+  await Bun.sleep(500);
+  // 16:9 on a 16:10 screen: 1280x720 with 40-pixel black bars above and below.
+  const screen = screenshot(x.display, full, join(fixture.dir, "fullscreen.png"));
+  expect(mean(crop(screen, 1280, 0, 0, 1280, 38))).toBeLessThan(2);
+  expect(mean(crop(screen, 1280, 0, 762, 1280, 38))).toBeLessThan(2);
+  expect(mean(crop(screen, 1280, 0, 42, 1280, 716))).toBeGreaterThan(40);
+  pressKey(x.display, id, "f");
+  const back = await waitFor(() => {
+    const g = windowGeometry(x.display, id);
+    return g.width === WIDTH ? g : undefined;
+  }, 5000, "leaving fullscreen");
+  expect(back.height).toBe(HEIGHT);
+  await quitWith(x, receiver, id);
+}, 40_000);
+
+test("a resized window letterboxes the picture and keeps its shape", async () => {
+  // No window manager here: the window is exactly where xdotool says, so the screenshot is exact.
+  await using x = await startXvfb();
+  const { receiver, port, id, shoot } = await openReceiver(x);
+  await using _receiver = receiver;
+  await using _sender = startUdpvid(["send", fixture.clip, "--loop", "--to", `127.0.0.1:${port}`]);
+  const xdotool = (...args: string[]) => Bun.spawnSync(["xdotool", ...args], { env: { ...process.env, DISPLAY: x.display } });
+  xdotool("windowmove", "--sync", id, "0", "0"); // room to grow on the 1280x800 screen
+  xdotool("windowsize", "--sync", id, "960", "700");
+  await waitFor(() => (windowGeometry(x.display, id).height === 700 ? true : undefined), 5000, "the resize");
+  await Bun.sleep(800);
+  // Taller than 16:9: 80-pixel bars above and below a 960x540 picture.
+  const tall = shoot("letterboxed.png");
+  expect(mean(crop(tall, 960, 0, 0, 960, 78))).toBeLessThan(2);
+  expect(mean(crop(tall, 960, 0, 622, 960, 78))).toBeLessThan(2);
+  expect(bestMatch(crop(tall, 960, 0, 80, 960, 540))).toBeGreaterThan(28);
+  // Wider than 16:9: bars left and right.
+  xdotool("windowsize", "--sync", id, "1200", "540");
+  await waitFor(() => (windowGeometry(x.display, id).width === 1200 ? true : undefined), 5000, "the second resize");
+  await Bun.sleep(800);
+  const wide = shoot();
+  expect(mean(crop(wide, 1200, 0, 0, 118, 540))).toBeLessThan(2);
+  expect(mean(crop(wide, 1200, 1082, 0, 118, 540))).toBeLessThan(2);
+  expect(bestMatch(crop(wide, 1200, 120, 0, 960, 540))).toBeGreaterThan(28);
+  await quitWith(x, receiver, id);
+}, 40_000);
+
 test("Esc quits too, before any stream has arrived", async () => {
   await using x = await startXvfb();
-  await using receiver = startUdpvid(["receive", "--port", "0", "--json"], { DISPLAY: x.display });
-  await receiver.listening;
-  const windowId = await waitFor(() => findWindows(x.display, "Video Stream")[0], 10_000, "the window");
-  pressKey(x.display, windowId, "Escape");
-  const result = await finish(receiver, 10_000);
-  expect(result.exitCode).toBe(0);
-  expect(lastJson<{ quitBy: string; framesShown: number }>(result.stdout)).toMatchObject({ quitBy: "key", framesShown: 0 });
+  const { receiver, id } = await openReceiver(x);
+  await using _receiver = receiver;
+  expect(await quitWith(x, receiver, id, "Escape")).toMatchObject({ quitBy: "key", framesShown: 0 });
 });
 
 test("without a display, receive says how to run headless instead of crashing", async () => {

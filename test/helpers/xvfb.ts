@@ -1,4 +1,6 @@
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 export interface VirtualDisplay {
   display: string;
@@ -7,19 +9,33 @@ export interface VirtualDisplay {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** Starts a private Xvfb server on a free display number and waits until it accepts clients. */
-export async function startXvfb(width = 1280, height = 800): Promise<VirtualDisplay> {
+/**
+ * Starts a private Xvfb server on a free display number and waits until it
+ * accepts clients. With `windowManager`, openbox manages its windows, as a
+ * desktop would: fullscreen and its way back need one.
+ */
+export async function startXvfb(width = 1280, height = 800, { windowManager = false } = {}): Promise<VirtualDisplay> {
   let number = 90 + Math.floor(Math.random() * 400);
   while (existsSync(`/tmp/.X11-unix/X${number}`) || existsSync(`/tmp/.X${number}-lock`)) number++;
   const display = `:${number}`;
   const server = Bun.spawn(["Xvfb", display, "-screen", "0", `${width}x${height}x24`, "-nolisten", "tcp"], { stdout: "ignore", stderr: "ignore" });
   for (let i = 0; i < 100 && !existsSync(`/tmp/.X11-unix/X${number}`); i++) await Bun.sleep(50);
   if (!existsSync(`/tmp/.X11-unix/X${number}`)) throw new Error(`Xvfb ${display} did not start`);
+  let manager: Bun.Subprocess | undefined;
+  if (windowManager) {
+    // openbox runs its --startup command once it manages the screen.
+    const dir = mkdtempSync(join(tmpdir(), "udpvid-wm-"));
+    const ready = join(dir, "ready");
+    manager = Bun.spawn(["openbox", "--startup", `touch ${ready}`], { env: { ...process.env, DISPLAY: display }, stdout: "ignore", stderr: "ignore" });
+    for (let i = 0; i < 100 && !existsSync(ready); i++) await Bun.sleep(50);
+    rmSync(dir, { recursive: true, force: true });
+  }
   return {
     display,
     width,
     height,
     [Symbol.asyncDispose]: async () => {
+      manager?.kill();
       server.kill();
       await server.exited;
     },
@@ -32,10 +48,17 @@ function run(args: string[], display: string): string {
   return result.stdout.toString();
 }
 
-/** Window ids whose title matches exactly, via xdotool. */
-export function findWindows(display: string, title: string): string[] {
-  const result = Bun.spawnSync(["xdotool", "search", "--name", `^${title}$`], { env: { ...process.env, DISPLAY: display }, stdout: "pipe" });
+/** Window ids whose title matches the regular expression, via xdotool. */
+export function findWindows(display: string, titlePattern: string): string[] {
+  const result = Bun.spawnSync(["xdotool", "search", "--name", titlePattern], { env: { ...process.env, DISPLAY: display }, stdout: "pipe" });
   return result.stdout.toString().split("\n").filter(Boolean);
+}
+
+/** udpvid's window titles all start so. */
+export const UDPVID_WINDOW = "^udpvid";
+
+export function windowTitle(display: string, id: string): string {
+  return run(["xdotool", "getwindowname", id], display).trim();
 }
 
 export function windowGeometry(display: string, id: string): { x: number; y: number; width: number; height: number } {

@@ -1,0 +1,69 @@
+import type { Colors } from "../util/colors.ts";
+
+/** What the receiver knows about the stream right now: the numbers behind the window title, the overlay and the status line. */
+export interface StreamReadout {
+  port: number;
+  state: "waiting" | "receiving" | "ended";
+  /** The picture is held by the user (space); frames still arrive and are counted. */
+  frozen: boolean;
+  /** Frames shown per second over the last couple of seconds. */
+  fps: number;
+  mbps: number;
+  /** Over the last couple of seconds; undefined when the stream carries no sequence numbers (legacy) or nothing arrived. */
+  lossPercent: number | undefined;
+  /** Capture to display, median of the last frames; undefined until known (v2 carries capture times). */
+  latencyMs: number | undefined;
+  decodeMs: number | undefined;
+  width: number | undefined;
+  height: number | undefined;
+  shown: number;
+  skipped: number;
+  dropped: number;
+  recoveredFrames: number;
+  rejected: number;
+}
+
+const one = (value: number) => value.toFixed(1);
+
+/**
+ * The window title: short enough for a title bar, updated about twice a
+ * second. ASCII only: X11 titles in a non-UTF-8 locale drop anything else.
+ */
+export function windowTitle(r: StreamReadout): string {
+  if (r.state === "waiting") return `udpvid - waiting for stream on :${r.port}`;
+  if (r.state === "ended") return `udpvid :${r.port} - stream ended`;
+  const parts = [`${one(r.fps)} fps`, `${one(r.mbps)} Mbit/s`];
+  if (r.lossPercent !== undefined) parts.push(`${one(r.lossPercent)}% loss`);
+  if (r.latencyMs !== undefined) parts.push(`${Math.round(r.latencyMs)} ms`);
+  return `udpvid :${r.port} - ${r.frozen ? "FROZEN, " : ""}${parts.join(", ")}`;
+}
+
+/** The lines of the `s` overlay, drawn into the picture. */
+export function overlayLines(r: StreamReadout): string[] {
+  const lines = [`${one(r.fps)} fps · ${one(r.mbps)} Mbit/s`];
+  const loss = r.lossPercent === undefined ? "loss n/a (legacy)" : `loss ${one(r.lossPercent)}%`;
+  lines.push(r.recoveredFrames ? `${loss} · ${r.recoveredFrames} frames rebuilt by FEC` : loss);
+  const timing = [r.latencyMs === undefined ? undefined : `latency ${Math.round(r.latencyMs)} ms`, r.decodeMs === undefined ? undefined : `decode ${one(r.decodeMs)} ms`];
+  if (timing.some(Boolean)) lines.push(timing.filter(Boolean).join(" · "));
+  const size = r.width && r.height ? `${r.width}×${r.height} · ` : "";
+  lines.push(`${size}shown ${r.shown} · skipped ${r.skipped} · dropped ${r.dropped}`);
+  if (r.rejected) lines.push(`rejected ${r.rejected} datagrams`);
+  if (r.frozen) lines.push("FROZEN: space goes live");
+  return lines;
+}
+
+/** The terminal's one live line. */
+export function statusLine(r: StreamReadout, c: Colors): string {
+  const state =
+    r.state === "waiting" ? c.yellow(`waiting on :${r.port}`) : r.state === "ended" ? c.dim("stream ended") : c.green(r.frozen ? "receiving (frozen)" : "receiving");
+  const parts = [state, `${one(r.fps)} fps`, `${one(r.mbps)} Mbit/s`];
+  if (r.lossPercent !== undefined) parts.push(r.lossPercent > 0 ? c.yellow(`loss ${one(r.lossPercent)}%`) : `loss ${one(r.lossPercent)}%`);
+  if (r.latencyMs !== undefined) parts.push(`latency ${Math.round(r.latencyMs)} ms`);
+  parts.push(`shown ${r.shown}`);
+  // Only what happened: a line that fits an 80-column terminal in the usual case.
+  if (r.recoveredFrames) parts.push(`recovered ${r.recoveredFrames}`);
+  if (r.dropped) parts.push(c.yellow(`dropped ${r.dropped}`));
+  if (r.skipped) parts.push(`skipped ${r.skipped}`);
+  if (r.rejected) parts.push(c.red(`rejected ${r.rejected}`));
+  return parts.join("  ");
+}

@@ -1,0 +1,178 @@
+import type { RgbaImage } from "../decoder/jpeg-decoder.ts";
+import { blendOver } from "./blend.ts";
+import { overlayLines, windowTitle, type StreamReadout } from "./stream-readout.ts";
+import { overlayFontSize, renderMessageCard, renderOverlayPanel } from "./text-image.ts";
+
+export type ViewerKey = "quit" | "overlay" | "fullscreen" | "freeze";
+
+/** What the viewer needs of a window: the SDL shell is one, a test's recorder another. */
+export interface WindowSurface {
+  readonly pixelWidth: number;
+  readonly pixelHeight: number;
+  /** Shows the picture letterboxed to the window. */
+  draw(image: RgbaImage): void;
+  setTitle(title: string): void;
+  toggleFullscreen(): void;
+}
+
+export type Renderers = {
+  card: typeof renderMessageCard;
+  panel: typeof renderOverlayPanel;
+};
+
+/**
+ * What the window shows, and when: a "Waiting for stream" card until the
+ * first frame, the newest frame (with the `s` stats overlay drawn into it),
+ * the held frame while frozen (space), and a "Stream ended" card once the
+ * stream is over. The title carries the live numbers. SDL-free: it draws
+ * through a WindowSurface.
+ */
+export class Viewer {
+  private frame: RgbaImage | undefined;
+  private frozen = false;
+  private overlay = false;
+  private panel: RgbaImage | undefined;
+  private panelBusy = false;
+  private scratch: RgbaImage | undefined;
+  private readout: StreamReadout;
+  /** The card on show (or being rendered), by what it says and its size. */
+  private cardKey: string | undefined;
+  private showingCard = false;
+
+  constructor(
+    private readonly surface: WindowSurface,
+    port: number,
+    private readonly renderers: Renderers = { card: renderMessageCard, panel: renderOverlayPanel },
+  ) {
+    this.readout = idleReadout(port);
+    this.refresh();
+  }
+
+  get isFrozen(): boolean {
+    return this.frozen;
+  }
+
+  get hasOverlay(): boolean {
+    return this.overlay;
+  }
+
+  /** A key the window passed on (quit is the caller's business). */
+  key(key: ViewerKey): void {
+    if (key === "overlay") {
+      this.overlay = !this.overlay;
+      if (this.overlay) void this.renderPanel();
+      else this.drawFrame();
+    } else if (key === "freeze") {
+      this.frozen = !this.frozen;
+      this.readout = { ...this.readout, frozen: this.frozen };
+      this.surface.setTitle(windowTitle(this.readout));
+      this.refresh();
+    } else if (key === "fullscreen") {
+      this.surface.toggleFullscreen();
+    }
+  }
+
+  /** A decoded frame: shown unless the picture is frozen. */
+  showFrame(image: RgbaImage): void {
+    if (this.frozen && this.frame) return;
+    this.frame = image;
+    if (this.readout.state !== "receiving") this.readout = { ...this.readout, state: "receiving" };
+    this.showingCard = false;
+    this.cardKey = undefined;
+    this.drawFrame();
+  }
+
+  /** The latest numbers, about twice a second: title, overlay, and the waiting / ended cards. */
+  update(readout: StreamReadout): void {
+    this.readout = { ...readout, frozen: this.frozen };
+    this.surface.setTitle(windowTitle(this.readout));
+    if (this.overlay) void this.renderPanel();
+    this.refresh();
+  }
+
+  /** The window changed size: cards are drawn at window size, so redraw them. */
+  resized(): void {
+    if (this.showingCard) this.refresh(true);
+  }
+
+  private refresh(force = false): void {
+    const state = this.readout.state;
+    if (state === "waiting" && !this.frame) {
+      this.showCard(`Waiting for stream on :${this.readout.port}`, `udpvid send FILE --to THIS-HOST:${this.readout.port}`, force);
+    } else if (state === "ended" && !this.frozen) {
+      this.showCard("Stream ended", `waiting for the next one on :${this.readout.port}`, force);
+    } else if (this.showingCard) {
+      this.showingCard = false;
+      this.cardKey = undefined;
+      this.drawFrame();
+    }
+  }
+
+  private showCard(headline: string, detail: string, force: boolean): void {
+    const width = this.surface.pixelWidth;
+    const height = this.surface.pixelHeight;
+    if (width <= 0 || height <= 0) return;
+    const key = `${headline}|${detail}|${width}x${height}`;
+    if (key === this.cardKey && !force) return;
+    this.cardKey = key;
+    this.showingCard = true;
+    void this.renderers.card(headline, detail, width, height).then(
+      (card) => {
+        // Only if nothing newer was asked for meanwhile.
+        if (this.cardKey === key && this.showingCard) this.surface.draw(card);
+      },
+      () => {},
+    );
+  }
+
+  private async renderPanel(): Promise<void> {
+    if (this.panelBusy) return; // the next update renders fresher numbers anyway
+    this.panelBusy = true;
+    try {
+      const width = this.frame?.width ?? this.surface.pixelWidth;
+      this.panel = await this.renderers.panel(overlayLines(this.readout), width);
+    } catch {
+      this.panel = undefined; // no fonts or no SVG support: the picture without the overlay
+    } finally {
+      this.panelBusy = false;
+    }
+    if (this.overlay) this.drawFrame();
+  }
+
+  private drawFrame(): void {
+    if (!this.frame || this.showingCard) return;
+    if (!this.overlay || !this.panel) {
+      this.surface.draw(this.frame);
+      return;
+    }
+    // The overlay goes on a copy: the frame itself stays clean for the next redraw.
+    const { width, height, rgba } = this.frame;
+    if (!this.scratch || this.scratch.width !== width || this.scratch.height !== height) {
+      this.scratch = { width, height, rgba: new Uint8Array(rgba.length) };
+    }
+    this.scratch.rgba.set(rgba);
+    const margin = Math.round(overlayFontSize(width) * 0.8);
+    blendOver(this.scratch, this.panel, margin, margin);
+    this.surface.draw(this.scratch);
+  }
+}
+
+function idleReadout(port: number): StreamReadout {
+  return {
+    port,
+    state: "waiting",
+    frozen: false,
+    fps: 0,
+    mbps: 0,
+    lossPercent: undefined,
+    latencyMs: undefined,
+    decodeMs: undefined,
+    width: undefined,
+    height: undefined,
+    shown: 0,
+    skipped: 0,
+    dropped: 0,
+    recoveredFrames: 0,
+    rejected: 0,
+  };
+}
