@@ -158,15 +158,16 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
     async (frame) => {
       const started = performance.now();
       const image = await decodeJpeg(frame.jpeg, options.maxPixels);
-      decodeTimes.add(performance.now() - started);
-      recentDecodeTimes.add(performance.now() - started);
+      const took = performance.now() - started;
+      decodeTimes.add(took);
+      recentDecodeTimes.add(took);
       return image;
     },
     (frame, image) => {
       lastShownMs = performance.now();
       if (shown++ === 0) firstShownMs = lastShownMs;
       recorder?.write(frame.jpeg);
-      lastSize = image;
+      lastSize = { width: image.width, height: image.height };
       viewer?.showFrame(image);
       const elapsed = frame.captureTimeUs === undefined ? undefined : elapsedSinceCaptureUs(wallClockUs(), frame.captureTimeUs);
       if (elapsed !== undefined) {

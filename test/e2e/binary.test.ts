@@ -3,9 +3,10 @@ import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } fro
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import packageJson from "../../package.json" with { type: "json" };
-import { decodeFrames, matchFrames, useSourceClip } from "../helpers/frames.ts";
+import { renderMessageCard } from "../../src/display/text-image.ts";
+import { decodeFrames, matchFrames, psnr, useSourceClip } from "../helpers/frames.ts";
 import { finish, lastJson, loadedLibraries, ROOT, startCommand, type Finished, type Running } from "../helpers/udpvid.ts";
-import { UDPVID_WINDOW, findWindows, pressKey, startXvfb } from "../helpers/xvfb.ts";
+import { UDPVID_WINDOW, findWindows, pressKey, screenshot, startXvfb, windowGeometry } from "../helpers/xvfb.ts";
 
 // The proof that the binary carries everything: dist/udpvid-linux-x64, copied
 // alone into an empty folder, run in a mount namespace where /usr/bin/ffmpeg
@@ -109,13 +110,19 @@ describe("the linux-x64 binary on its own", () => {
   test("receive opens its window under Xvfb and quits on q", async () => {
     await using x = await startXvfb();
     await using receiver = startIsolated(["receive", "--port", "0", "--json"], { env: { DISPLAY: x.display } });
-    await receiver.listening;
+    const port = await receiver.listening;
     let id: string | undefined;
     for (let i = 0; i < 100 && !id; i++) {
       id = findWindows(x.display, UDPVID_WINDOW)[0];
       if (!id) await Bun.sleep(100);
     }
     expect(id).toBeDefined();
+    // Its text is SVG drawn by the embedded sharp/libvips with the system's fonts: the same card the tests' sharp draws.
+    await Bun.sleep(1000);
+    const geometry = windowGeometry(x.display, id!);
+    const card = await renderMessageCard(`Waiting for stream on :${port}`, `udpvid send FILE --to THIS-HOST:${port}`, geometry.width, geometry.height);
+    const rgb = Uint8Array.from({ length: (card.rgba.length / 4) * 3 }, (_, i) => card.rgba[Math.floor(i / 3) * 4 + (i % 3)]!);
+    expect(psnr(screenshot(x.display, geometry), rgb)).toBeGreaterThan(40);
     const pid = Number(Bun.spawnSync(["pgrep", "-f", "-n", "^./udpvid receive"]).stdout.toString().trim());
     expect(loadedLibraries(pid)).toMatch(/sdl\/sdl\.node/); // the addon from the cache folder, not node_modules
     pressKey(x.display, id!, "q");
