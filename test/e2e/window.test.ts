@@ -103,6 +103,19 @@ test('before the first frame the window says "Waiting for stream on :PORT"; afte
   expect(summary.framesShown).toBeGreaterThan(100);
 }, 40_000);
 
+test("a legacy stream, which has no end marker, counts as ended after 3 s of silence", async () => {
+  await using x = await startXvfb();
+  const { receiver, port, id, title } = await openReceiver(x);
+  await using _receiver = receiver;
+  await finish(startUdpvid(["send", fixture.clip, "--protocol", "legacy", "--to", `127.0.0.1:${port}`]), 20_000);
+  const lastSent = performance.now();
+  expect(title()).toMatch(/fps/); // still "receiving" right after the last frame
+  await titleMatching(title, /stream ended$/);
+  expect(performance.now() - lastSent).toBeGreaterThan(2500);
+  const summary = await quitWith(x, receiver, id);
+  expect(summary.framesShown).toBeGreaterThan(100);
+}, 40_000);
+
 test("s draws the stats overlay into the picture and takes it away; space freezes the picture and goes live again", async () => {
   await using x = await startXvfb();
   const { receiver, port, id, shoot, title } = await openReceiver(x);
