@@ -1,5 +1,10 @@
 import type { RgbaImage } from "../decoder/jpeg-decoder.ts";
 
+/** round(x / 255) for 0 ≤ x ≤ 65535, without a division: the blend runs per pixel of the panel, per frame. */
+function div255(x: number): number {
+  return (x + 128 + ((x + 128) >> 8)) >> 8;
+}
+
 /**
  * Draws `top` over `bottom` at (x, y), "source over" with straight (not
  * premultiplied) alpha, in place. Parts of `top` outside `bottom` are
@@ -19,15 +24,16 @@ export function blendOver(bottom: RgbaImage, top: RgbaImage, x: number, y: numbe
     for (let column = left; column < right; column++, d += 4, s += 4) {
       const a = src[s + 3]!;
       if (a === 0) continue;
-      if (a === 255) {
-        dst[d] = src[s]!;
-        dst[d + 1] = src[s + 1]!;
-        dst[d + 2] = src[s + 2]!;
-        dst[d + 3] = 255;
+      const b = dst[d + 3]!;
+      if (b === 255) {
+        // Decoded frames are opaque: the common case, in integers.
+        const keep = 255 - a;
+        dst[d] = div255(src[s]! * a + dst[d]! * keep);
+        dst[d + 1] = div255(src[s + 1]! * a + dst[d + 1]! * keep);
+        dst[d + 2] = div255(src[s + 2]! * a + dst[d + 2]! * keep);
         continue;
       }
-      const b = dst[d + 3]!;
-      // Result alpha and colour per the Porter–Duff "over" operator, rounded.
+      // Otherwise the Porter–Duff "over" operator in full.
       const outA = a + (b * (255 - a)) / 255;
       for (let c = 0; c < 3; c++) {
         dst[d + c] = Math.round((src[s + c]! * a + (dst[d + c]! * b * (255 - a)) / 255) / outA);

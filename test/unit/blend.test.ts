@@ -33,3 +33,21 @@ test("the panel lands at (x, y) and is clipped at the picture's edges", () => {
   expect([...other.rgba.slice(0, 4)]).toEqual([9, 9, 9, 255]);
   expect(other.rgba[4]).toBe(0);
 });
+
+test("over an opaque picture the integer path matches the exact formula for every alpha", () => {
+  for (let a = 0; a <= 255; a++) {
+    for (const [top, under] of [[0, 255], [255, 0], [37, 201], [128, 128], [254, 1]] as const) {
+      const bottom = image(1, 1, [under, under, under, 255]);
+      blendOver(bottom, image(1, 1, [top, top, top, a]), 0, 0);
+      expect(bottom.rgba[0]).toBe(Math.round((top * a + under * (255 - a)) / 255));
+      expect(bottom.rgba[3]).toBe(255);
+    }
+  }
+});
+
+test("over a translucent picture alpha adds up as Porter–Duff says", () => {
+  const bottom = image(1, 1, [0, 0, 200, 128]);
+  blendOver(bottom, image(1, 1, [200, 0, 0, 128]), 0, 0);
+  // out alpha = 128 + 128 × 127/255 = 191.7; red = 200 × 128 / 191.7 = 133.5; blue = 200 × 128 × 127/255 / 191.7 = 66.5
+  expect([...bottom.rgba]).toEqual([134, 0, 66, 192]);
+});
