@@ -1,15 +1,12 @@
 // Reed–Solomon cost per 1080p frame: parity for a whole frame (send side) and
 // rebuilding lost chunks (receive side), at the default --fec, in one run.
 //   bun run bench:fec
-import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
-import { join } from "node:path";
+import { machineLine, saveResult } from "./bench/report.ts";
 import { DEFAULT_FEC_PERCENT, packetizeV2, planLayout } from "../src/packetizer/v2-packetizer.ts";
 import { deserializeV2 } from "../src/protocol/v2.ts";
 import { V2Reassembler } from "../src/reassembler/v2-reassembler.ts";
 import { meanMs, sampleFrames1080p } from "./bench/sample-frames.ts";
 
-const ROOT = join(import.meta.dir, "..");
 const RUNS = 200;
 
 const frames = await sampleFrames1080p();
@@ -42,11 +39,10 @@ for (const [name, jpeg] of frames) {
   );
 }
 
-const commit = Bun.spawnSync(["git", "rev-parse", "--short", "HEAD"], { cwd: ROOT }).stdout.toString().trim();
 const report = [
   `# Reed–Solomon FEC cost per 1080p frame (--fec ${DEFAULT_FEC_PERCENT}, 1400-byte datagrams), mean of ${RUNS} runs`,
   "",
-  `machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}; Bun ${Bun.version}; commit ${commit}; ${new Date().toISOString()}`,
+  machineLine(),
   "",
   "Encode is packetizing with FEC minus packetizing without; decode is reassembling with the worst repairable loss (m data chunks lost in every group) minus reassembling the data alone. Target: under 2 ms each.",
   "",
@@ -56,5 +52,4 @@ const report = [
   "",
 ].join("\n");
 console.log(report);
-mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
-writeFileSync(join(ROOT, "bench", "results", "fec.md"), report);
+saveResult("fec.md", report);

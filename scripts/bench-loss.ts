@@ -2,8 +2,9 @@
 // side by side through `udpvid relay`, on video.mp4 at 640x480, quality 80, 30 fps.
 //   bun run bench:loss [--seconds N] [--no-sweep]
 // Writes bench/results/loss.md and bench/results/loss.svg.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { machineLine, saveResult } from "./bench/report.ts";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import sharp from "sharp";
@@ -211,11 +212,10 @@ function label(kase: Case): string {
 }
 const pct = (n: number, d: number) => `${((100 * n) / d).toFixed(1)}%`;
 const num = (v: number | null, digits = 1) => (v === null ? "n/a" : v.toFixed(digits));
-const commit = Bun.spawnSync(["git", "rev-parse", "--short", "HEAD"], { cwd: ROOT }).stdout.toString().trim();
 const lines = [
   `# Frames kept under loss: ${WIDTH}x${HEIGHT}, JPEG quality 80 (ffmpeg -q:v ${FFMPEG_Q}), 30 fps, ${reference.length} frames, through \`udpvid relay\` (MTU 1500)`,
   "",
-  `machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}; Bun ${Bun.version}; ffmpeg ${ffmpegVersion()}; commit ${commit}; ${new Date().toISOString()}`,
+  machineLine(`ffmpeg ${ffmpegVersion()}`),
   "",
   `A frame is intact when its picture matches its source frame at ≥ ${INTACT_DB} dB PSNR; "corrupt shown" counts received frames that match no source frame; "skipped for CPU" counts frames the sender sent late-skipped or the receiver replaced by a newer one (sender, relay, receiver and ffmpeg share 2 cores). Overhead is wire bytes beyond the JPEGs (24-byte headers and parity; --fec is parity alone), for udpvid. Latency is capture → display (udpvid v2 only: the others carry no capture time).`,
   "",
@@ -232,8 +232,7 @@ if (sweep.length) {
 }
 const report = lines.join("\n") + "\n";
 console.log(report);
-mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
-writeFileSync(join(ROOT, "bench", "results", "loss.md"), report);
+saveResult("loss.md", report);
 const series = (kind: Case["kind"]) =>
   systems.map((system) => ({
     name: system,
@@ -241,8 +240,8 @@ const series = (kind: Case["kind"]) =>
       .filter((r) => r.system === system && (r.kase.kind === kind || r.kase.kind === "none"))
       .map((r) => ({ x: r.kase.percent, y: (100 * r.intact) / r.sourceFrames })),
   }));
-writeFileSync(
-  join(ROOT, "bench", "results", "loss.svg"),
+saveResult(
+  "loss.svg",
   lineChartSvg({
     title: `Frames intact at ${WIDTH}x${HEIGHT}, 30 fps, through udpvid relay`,
     panels: [

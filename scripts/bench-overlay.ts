@@ -3,9 +3,7 @@
 //   bun run bench:overlay
 // The overlay is composited into a copy of every frame (copy + blend of the
 // panel), and its panel is drawn from SVG by sharp twice a second.
-import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
-import { join } from "node:path";
+import { machineLine, saveResult } from "./bench/report.ts";
 import { decodeJpeg } from "../src/decoder/jpeg-decoder.ts";
 import { overlayLines, type StreamReadout } from "../src/display/stream-readout.ts";
 import { renderOverlayPanel } from "../src/display/text-image.ts";
@@ -14,7 +12,6 @@ import { encodeJpeg } from "../src/encoder/jpeg-encoder.ts";
 import { loadSharp } from "../src/native/sharp.ts";
 import { meanMs, sampleFrames1080p } from "./bench/sample-frames.ts";
 
-const ROOT = join(import.meta.dir, "..");
 const RUNS = 200;
 
 async function meanAsyncMs(fn: () => Promise<unknown>, runs: number): Promise<number> {
@@ -57,11 +54,10 @@ for (const [name, jpeg] of sizes) {
   );
 }
 
-const commit = Bun.spawnSync(["git", "rev-parse", "--short", "HEAD"], { cwd: ROOT }).stdout.toString().trim();
 const report = [
   `# The window's stats overlay (key s): cost per frame, mean of ${RUNS} runs`,
   "",
-  `machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}; Bun ${Bun.version}; commit ${commit}; ${new Date().toISOString()}`,
+  machineLine(),
   "",
   "A frame of video.mp4 at JPEG q80. Decode is what the receiver already spends per frame; the viewer columns are handing a decoded frame to the window (SDL's own upload excluded, the same either way); the ratio is the overlay's extra cost as a share of decoding. The panel is redrawn from SVG twice a second on libvips' threads, off the frame path.",
   "",
@@ -71,6 +67,5 @@ const report = [
   "",
 ].join("\n");
 console.log(report);
-mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
-writeFileSync(join(ROOT, "bench", "results", "overlay.md"), report);
+saveResult("overlay.md", report);
 process.exit(0);

@@ -2,14 +2,11 @@
 // the send side, authenticating and opening on the receive side, against the
 // same work without a key, in one run.
 //   bun run bench:seal
-import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
-import { join } from "node:path";
+import { machineLine, saveResult } from "./bench/report.ts";
 import { DEFAULT_FEC_PERCENT, packetizeV2 } from "../src/packetizer/v2-packetizer.ts";
 import { StreamAssembler } from "../src/reassembler/stream-assembler.ts";
 import { meanMs, sampleFrames1080p } from "./bench/sample-frames.ts";
 
-const ROOT = join(import.meta.dir, "..");
 const RUNS = 200;
 const KEY = crypto.getRandomValues(new Uint8Array(32));
 
@@ -39,11 +36,10 @@ for (const [name, jpeg] of await sampleFrames1080p()) {
   );
 }
 
-const commit = Bun.spawnSync(["git", "rev-parse", "--short", "HEAD"], { cwd: ROOT }).stdout.toString().trim();
 const report = [
   `# Cost of --key (AES-256-GCM per v2 datagram) per 1080p frame, --fec ${DEFAULT_FEC_PERCENT}, 1400-byte datagrams, mean of ${RUNS} runs`,
   "",
-  `machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}; Bun ${Bun.version}; commit ${commit}; ${new Date().toISOString()}`,
+  machineLine(),
   "",
   "Send is packetizing (with FEC); receive is assembling every datagram into the frame. Each cell: without key → with key (+ the cost of the key).",
   "",
@@ -53,5 +49,4 @@ const report = [
   "",
 ].join("\n");
 console.log(report);
-mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
-writeFileSync(join(ROOT, "bench", "results", "seal.md"), report);
+saveResult("seal.md", report);

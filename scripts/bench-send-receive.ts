@@ -2,8 +2,7 @@
 // loopback, for each protocol, on the bundled 720p clip, in one run:
 // wall time of the send, share of frames shown intact, CPU per frame.
 //   bun run bench:e2e [--runs N]
-import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { machineLine, saveResult } from "./bench/report.ts";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 
@@ -74,9 +73,8 @@ for (let run = 1; run <= runs; run++) {
   }
 }
 
-const commit = Bun.spawnSync(["git", "rev-parse", "--short", "HEAD"], { cwd: ROOT }).stdout.toString().trim();
 const header = `# udpvid send → receive --headless, loopback, video.mp4 (1280x720, 300 frames, JPEG q80)\n\n` +
-  `machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}; Bun ${Bun.version}; commit ${commit}; ${new Date().toISOString()}\n\n`;
+  `${machineLine()}\n\n`;
 const table = [
   "| protocol | run | send time (s) | frames sent | arrived complete | intact share | shown | skipped (newer frame waiting) | corrupt | sender CPU ms/frame | receiver CPU ms/frame | latency p50 / p95 / p99 (ms) |",
   "|---|---|---|---|---|---|---|---|---|---|---|---|",
@@ -96,7 +94,5 @@ const ratio = (() => {
 const latencyTarget = `latency target (720p30, loopback): p99 ≤ 48.3 ms; worst v2 p99 here: ${Math.max(...rows.flatMap((r) => (r.latency ? [r.latency.p99] : [])))} ms\n`;
 const report = header + table + "\n" + ratio + latencyTarget;
 console.log(report);
-mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
-const file = join(ROOT, "bench", "results", "send-receive.md");
-writeFileSync(file, report);
+const file = saveResult("send-receive.md", report);
 console.log(`written to ${file}`);

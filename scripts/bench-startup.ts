@@ -3,8 +3,9 @@
 // one, against running from source with Bun, side by side in one run.
 //   bun run build --target linux-x64 && bun run bench:startup [--runs 7]
 // Writes bench/results/startup.md.
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { machineLine, saveResult } from "./bench/report.ts";
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 
@@ -57,12 +58,11 @@ rmSync(work, { recursive: true, force: true });
 const sizes = readdirSync(join(ROOT, "dist"))
   .filter((f) => f.startsWith("udpvid-"))
   .map((f) => `| ${f} | ${(statSync(join(ROOT, "dist", f)).size / 2 ** 20).toFixed(1)} MiB |`);
-const commit = Bun.spawnSync(["git", "rev-parse", "--short", "HEAD"], { cwd: ROOT }).stdout.toString().trim();
 const source = rows[2]!;
 const report = [
   "# Start-up: `udpvid send video.mp4` to its first datagram",
   "",
-  `machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}; Bun ${Bun.version}; commit ${commit}; ${new Date().toISOString()}; ${runs} runs each, interleaved`,
+  `${machineLine()}; ${runs} runs each, interleaved`,
   "",
   "Targets: under 300 ms warm, under 1 s cold. The time covers process start, loading libvips, finding and starting ffmpeg, decoding and encoding the first frame.",
   "",
@@ -76,5 +76,4 @@ const report = [
   "",
 ].join("\n");
 console.log(report);
-mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
-writeFileSync(join(ROOT, "bench", "results", "startup.md"), report);
+saveResult("startup.md", report);

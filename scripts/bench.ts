@@ -6,7 +6,8 @@
 // and the ceiling the codecs allow; receiver capacity headless and under Xvfb;
 // end-to-end latency against its floor; send + receive at 1080p30 together;
 // cost against resolution and quality. Writes bench/results/bench.md.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { machineLine, saveResult } from "./bench/report.ts";
+import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -82,11 +83,10 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const f1 = (x: number) => x.toFixed(1);
 
 // ---------------------------------------------------------------------------
-const commit = Bun.spawnSync(["git", "rev-parse", "--short", "HEAD"], { cwd: ROOT }).stdout.toString().trim();
 const ffmpegVersion = Bun.spawnSync(["ffmpeg", "-version"]).stdout.toString().split("\n")[0]!.split(" ")[2];
 say(`# udpvid speed benchmark`);
 say();
-say(`machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}; Bun ${Bun.version}; ffmpeg ${ffmpegVersion}; commit ${commit}; ${new Date().toISOString()}`);
+say(machineLine(`ffmpeg ${ffmpegVersion}`));
 say();
 say(`Sources: video.mp4 with film grain (ffmpeg ${NOISE}), H.264 (x264 veryfast, crf 20), 30 fps: 1280x720 for 10 s (latency) and 20 s (${FRAMES} frames, against the lab pair), 1920x1080 for 20 s. JPEG quality 80 (ffmpeg: -q:v 6, the same bytes per frame). CPU includes child processes (ffmpeg).`);
 
@@ -374,6 +374,5 @@ say();
 }
 
 rmSync(work, { recursive: true, force: true });
-mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
-writeFileSync(join(ROOT, "bench", "results", "bench.md"), out.join("\n") + "\n");
+saveResult("bench.md", out.join("\n") + "\n");
 console.log("written to bench/results/bench.md");

@@ -3,8 +3,7 @@
 // `udpvid receive` over loopback, watching memory against the cap throughout.
 //   bun run fuzz [--seconds 60] [--socket-datagrams 100000] [--seed 1]
 // Writes bench/results/fuzz.md.
-import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { machineLine, saveResult } from "./bench/report.ts";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { CorruptFrameError, decodeJpeg, OversizedFrameError } from "../src/decoder/jpeg-decoder.ts";
@@ -101,11 +100,10 @@ receiver.kill("SIGINT");
 const summary = JSON.parse((await stdout).trim().split("\n").at(-1)!);
 const counted = summary.datagramsReceived === socketSent;
 
-const commit = Bun.spawnSync(["git", "rev-parse", "--short", "HEAD"], { cwd: ROOT }).stdout.toString().trim();
 const report = [
   "# Fuzz: hostile datagrams into the receiver",
   "",
-  `machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}; Bun ${Bun.version}; commit ${commit}; ${new Date().toISOString()}`,
+  machineLine(),
   "",
   `## In-process: ${sent.toLocaleString("en")} datagrams in ${inProcessSeconds.toFixed(0)} s (${Math.round(sent / inProcessSeconds).toLocaleString("en")}/s), seeds ${firstSeed}…`,
   "",
@@ -125,6 +123,5 @@ const report = [
   "",
 ].join("\n");
 console.log(report);
-mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
-writeFileSync(join(ROOT, "bench", "results", "fuzz.md"), report);
+saveResult("fuzz.md", report);
 if (!counted) process.exit(1);

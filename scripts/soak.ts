@@ -2,8 +2,8 @@
 // long time, sampling both processes' RSS, to show memory does not creep.
 //   bun run soak [--minutes 30] [--sample-seconds 10]
 // Writes bench/results/soak.md (the RSS curve, drift and error counts) and soak.svg.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { machineLine, saveResult } from "./bench/report.ts";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { lineChartSvg } from "./bench/svg-chart.ts";
@@ -63,12 +63,11 @@ const errors = {
 };
 const errorTotal = errors.receiverCorrupt + errors.receiverRejected + errors.senderSendErrors + errors.senderErrorReports;
 
-const commit = Bun.spawnSync(["git", "rev-parse", "--short", "HEAD"], { cwd: ROOT }).stdout.toString().trim();
 const byMinute = samples.filter((_, i) => i % Math.max(1, Math.round(60_000 / sampleMs)) === 0 || i === samples.length - 1);
 const report = [
   `# Soak: send --loop at 1280x720, 30 fps, into receive --headless over loopback, ${minutes} min`,
   "",
-  `machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}; Bun ${Bun.version}; commit ${commit}; ${new Date().toISOString()}`,
+  machineLine(),
   "",
   "Target: RSS drift under 10% (last tenth of the run against the second tenth), 0 errors.",
   "",
@@ -86,11 +85,10 @@ const report = [
   "",
 ].join("\n");
 console.log(report);
-mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
-writeFileSync(join(ROOT, "bench", "results", "soak.md"), report);
+saveResult("soak.md", report);
 const yMax = Math.ceil(Math.max(...samples.flatMap((x) => [x.receiver, x.sender])) / 50) * 50;
-writeFileSync(
-  join(ROOT, "bench", "results", "soak.svg"),
+saveResult(
+  "soak.svg",
   lineChartSvg({
     title: `RSS over a ${minutes}-minute soak at 720p30`,
     yLabel: "RSS (MiB)",
