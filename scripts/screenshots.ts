@@ -8,7 +8,7 @@ import { UDPVID_WINDOW, findWindows, pressKey, screenshot, startXvfb, windowGeom
 
 const DOCS = join(ROOT, "docs");
 
-await using x = await startXvfb();
+await using x = await startXvfb(1920, 1080); // room for video.mp4's 1280x720 at its own size
 await using receiver = startUdpvid(["receive", "--port", "0", "--json"], { DISPLAY: x.display });
 const port = await receiver.listening;
 let id: string | undefined;

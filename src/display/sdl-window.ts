@@ -22,12 +22,16 @@ export class SdlWindowDisplay implements WindowSurface {
   private last: RgbaImage | undefined;
   private closed = false;
   private title = "";
+  /** The size udpvid last gave the window; any other size is the user's choice, and stays. */
+  private sizeSet: { width: number; height: number };
 
   private constructor(
+    private readonly sdl: Sdl,
     private readonly window: SdlWindow,
     onKey: (key: ViewerKey) => void,
     onResize: () => void,
   ) {
+    this.sizeSet = { width: window.width, height: window.height };
     window.on("keyDown", (event) => {
       const key = event.key === null ? undefined : KEYS[event.key];
       if (key !== undefined && !this.closed) onKey(key);
@@ -60,7 +64,7 @@ export class SdlWindowDisplay implements WindowSurface {
       // for a whole refresh, and where the "accelerated" renderer is a software GL (VMs, Xvfb, remote X)
       // it measured 2x slower than SDL's plain software path.
       const window = sdl.video.createWindow({ title: "udpvid", width, height, resizable: true, accelerated: false, vsync: false });
-      const display = new SdlWindowDisplay(window, onKey, onResize);
+      const display = new SdlWindowDisplay(sdl, window, onKey, onResize);
       // One black pixel stretched over the window: black until there is something to show.
       window.render(1, 1, 4, "rgba32", Buffer.from([0, 0, 0, 255]));
       return display;
@@ -86,6 +90,35 @@ export class SdlWindowDisplay implements WindowSurface {
     if (this.closed || this.window.destroyed || title === this.title) return;
     this.title = title;
     this.window.setTitle(title);
+  }
+
+  /**
+   * Gives the window the picture's size, as a player does, shrunk to fit 90%
+   * of the screen: a 4:3 stream gets a 4:3 window instead of bars. Only while
+   * the window still has the size udpvid gave it.
+   */
+  fitTo(width: number, height: number): void {
+    const window = this.window;
+    if (this.closed || window.destroyed || window.fullscreen) return;
+    if (window.width !== this.sizeSet.width || window.height !== this.sizeSet.height) return;
+    // Window sizes are in screen units; on a high-DPI screen a unit is several pixels.
+    const pixelsPerUnit = window.pixelWidth / window.width || 1;
+    const usable = this.screenArea();
+    if (!usable) return;
+    const scale = Math.min(1 / pixelsPerUnit, (0.9 * usable.width) / width, (0.9 * usable.height) / height);
+    const fitted = { width: Math.max(160, Math.round(width * scale)), height: Math.max(90, Math.round(height * scale)) };
+    if (fitted.width === window.width && fitted.height === window.height) return;
+    this.sizeSet = fitted;
+    window.setSize(fitted.width, fitted.height);
+  }
+
+  /** The usable area of the screen the window is on (its centre's). */
+  private screenArea(): { width: number; height: number } | undefined {
+    const displays = this.sdl.video.displays;
+    const cx = this.window.x + this.window.width / 2;
+    const cy = this.window.y + this.window.height / 2;
+    const on = displays.find(({ geometry: g }) => cx >= g.x && cx < g.x + g.width && cy >= g.y && cy < g.y + g.height);
+    return (on ?? displays[0])?.usable;
   }
 
   toggleFullscreen(): void {

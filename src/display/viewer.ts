@@ -13,6 +13,8 @@ export interface WindowSurface {
   draw(image: RgbaImage): void;
   setTitle(title: string): void;
   toggleFullscreen(): void;
+  /** Sizes the window for a picture this big, unless the user has sized it (or it is fullscreen). */
+  fitTo(width: number, height: number): void;
 }
 
 export type Renderers = {
@@ -29,6 +31,8 @@ export type Renderers = {
  */
 export class Viewer {
   private frame: RgbaImage | undefined;
+  /** The picture size the window was last fitted to: a stream changing size gets fitted again. */
+  private fittedTo = "";
   private frozen = false;
   private overlay = false;
   private panel: RgbaImage | undefined;
@@ -76,6 +80,11 @@ export class Viewer {
   showFrame(image: RgbaImage): void {
     if (this.frozen && this.frame) return;
     this.frame = image;
+    const size = `${image.width}x${image.height}`;
+    if (size !== this.fittedTo) {
+      this.fittedTo = size;
+      this.surface.fitTo(image.width, image.height);
+    }
     if (this.readout.state !== "receiving") this.readout = { ...this.readout, state: "receiving" };
     this.showingCard = false;
     this.cardKey = undefined;

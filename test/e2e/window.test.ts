@@ -217,6 +217,30 @@ test("a resized window letterboxes the picture and keeps its shape", async () =>
   await quitWith(x, receiver, id);
 }, 40_000);
 
+test("the window takes the stream's shape on its first frame, shrunk to fit the screen, and keeps a size the user chose", async () => {
+  await using x = await startXvfb(1280, 800);
+  const { receiver, port, id } = await openReceiver(x);
+  await using _receiver = receiver;
+  const size = () => {
+    const g = windowGeometry(x.display, id);
+    return `${g.width}x${g.height}`;
+  };
+  const stream = (picture: string) =>
+    finish(startUdpvid(["send", `testsrc2=size=${picture}:rate=30:duration=1`, "--input-format", "lavfi", "--to", `127.0.0.1:${port}`]), 20_000);
+  // 4:3 gets a 4:3 window, not bars.
+  await stream("640x480");
+  expect(await waitFor(() => (size() === "640x480" ? size() : undefined), 5000, "a 640x480 window")).toBe("640x480");
+  // Larger than the screen: 90% of its 800 lines, same shape.
+  await stream("1920x1080");
+  expect(await waitFor(() => (size() === "1152x648" ? size() : undefined), 5000, "a 1152x648 window")).toBe("1152x648");
+  // Once the user sizes the window, it stays as they left it.
+  Bun.spawnSync(["xdotool", "windowsize", "--sync", id, "700", "500"], { env: { ...process.env, DISPLAY: x.display } });
+  await stream("640x480");
+  await Bun.sleep(500);
+  expect(size()).toBe("700x500");
+  await quitWith(x, receiver, id);
+}, 40_000);
+
 test("Esc quits too, before any stream has arrived", async () => {
   await using x = await startXvfb();
   const { receiver, id } = await openReceiver(x);

@@ -14,6 +14,7 @@ class RecordingSurface implements WindowSurface {
   drawn: RgbaImage[] = [];
   titles: string[] = [];
   fullscreenToggles = 0;
+  fits: string[] = [];
   draw(image: RgbaImage) {
     this.drawn.push({ ...image, rgba: image.rgba.slice() });
   }
@@ -22,6 +23,9 @@ class RecordingSurface implements WindowSurface {
   }
   toggleFullscreen() {
     this.fullscreenToggles++;
+  }
+  fitTo(width: number, height: number) {
+    this.fits.push(`${width}x${height}`);
   }
   get last() {
     return this.drawn.at(-1);
@@ -148,4 +152,14 @@ test("a resized window gets its card redrawn at the new size; f asks the window 
   expect(surface.last).toMatchObject({ width: 800, height: 600 });
   viewer.key("fullscreen");
   expect(surface.fullscreenToggles).toBe(1);
+});
+
+test("the window is fitted to the stream's picture once per picture size, not per frame", () => {
+  const surface = new RecordingSurface();
+  const viewer = new Viewer(surface, 5000, renderers);
+  viewer.showFrame(solid(16, 8, 1));
+  viewer.showFrame(solid(16, 8, 2));
+  viewer.showFrame(solid(12, 9, 3));
+  viewer.showFrame(solid(12, 9, 4));
+  expect(surface.fits).toEqual(["16x8", "12x9"]);
 });
