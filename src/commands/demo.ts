@@ -16,7 +16,7 @@ export const demoSpec: CommandSpec = {
     json: { type: "boolean", description: "print the summary as one JSON object on the last line" },
     help: { type: "boolean", short: "h", description: "show this help" },
   },
-  footer: "Keys in the window: s stats overlay, f fullscreen, space freeze/go live, q or Esc quit. The window stays open on \"Stream ended\" until you quit it.",
+  footer: "Keys in the window: s stats overlay, f (or double-click) fullscreen, space freeze/go live, q or Esc quit. The window stays open on \"Stream ended\" until you quit it.",
 };
 
 export interface DemoOptions {

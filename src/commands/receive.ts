@@ -41,7 +41,7 @@ export const receiveSpec: CommandSpec = {
     help: { type: "boolean", short: "h", description: "show this help" },
   },
   footer:
-    "Keys in the window: s stats overlay, f fullscreen, space freeze/go live, q or Esc quit.\n" +
+    "Keys in the window: s stats overlay, f (or double-click) fullscreen, space freeze/go live, q or Esc quit.\n" +
     "The legacy protocol has no integrity or authentication: any host can inject frames. With --key, only sealed v2 is accepted.",
 };
 

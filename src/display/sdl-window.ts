@@ -10,6 +10,9 @@ export class DisplayUnavailableError extends Error {}
 /** SDL falls back to these when there is no display: a window there is invisible, so refuse it. */
 const HEADLESS_DRIVERS = new Set(["offscreen", "dummy", "evdev"]);
 
+/** Two clicks this close together are a double-click (SDL 2's events here carry no click count). */
+const DOUBLE_CLICK_MS = 400;
+
 /** SDL key names → what they do in the viewer. */
 const KEYS: Record<string, ViewerKey> = { q: "quit", escape: "quit", s: "overlay", f: "fullscreen", space: "freeze" };
 
@@ -35,6 +38,18 @@ export class SdlWindowDisplay implements WindowSurface {
     window.on("keyDown", (event) => {
       const key = event.key === null ? undefined : KEYS[event.key];
       if (key !== undefined && !this.closed) onKey(key);
+    });
+    // Double-click toggles fullscreen, as in most players.
+    let lastClickMs = -Infinity;
+    window.on("mouseButtonDown", (event) => {
+      if (event.button !== 1 || this.closed) return;
+      const now = performance.now();
+      if (now - lastClickMs < DOUBLE_CLICK_MS) {
+        lastClickMs = -Infinity;
+        onKey("fullscreen");
+      } else {
+        lastClickMs = now;
+      }
     });
     window.on("close", () => {
       if (!this.closed) onKey("quit");

@@ -162,7 +162,7 @@ test("s draws the stats overlay into the picture and takes it away; space freeze
 
 const mean = (rgb: Uint8Array) => rgb.reduce((sum, v) => sum + v, 0) / rgb.length;
 
-test("f toggles fullscreen, letterboxed on a screen of another shape, and f again goes back", async () => {
+test("f toggles fullscreen, letterboxed on a screen of another shape, and f again goes back; so does a double-click", async () => {
   // Under a window manager, as on a desktop: leaving fullscreen needs one.
   await using x = await startXvfb(1280, 800, { windowManager: true });
   const { receiver, port, id } = await openReceiver(x);
@@ -187,6 +187,9 @@ test("f toggles fullscreen, letterboxed on a screen of another shape, and f agai
     return g.width === WIDTH ? g : undefined;
   }, 5000, "leaving fullscreen");
   expect(back.height).toBe(HEIGHT);
+  // A double-click does the same, as in most players.
+  Bun.spawnSync(["xdotool", "mousemove", "--window", id, "200", "200", "click", "--repeat", "2", "--delay", "80", "1"], { env: { ...process.env, DISPLAY: x.display } });
+  await waitFor(() => (windowGeometry(x.display, id).width === 1280 ? true : undefined), 5000, "fullscreen by double-click");
   await quitWith(x, receiver, id);
 }, 40_000);
 
