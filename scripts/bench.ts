@@ -193,13 +193,9 @@ async function offer(port: number, fps: number, seconds: number, lowLatencyBurst
   socket.close();
   return n;
 }
-async function receiverCapacity(headless: boolean): Promise<{ shown: number; offered: number; seconds: number; cpuMs: number }> {
-  await using x = headless ? undefined : await startXvfb(2000, 1200);
-  const receiver = Bun.spawn([process.execPath, CLI, "receive", "--port", "0", "--json", ...(headless ? ["--headless"] : [])], {
-    stdout: "pipe",
-    stderr: "pipe",
-    env: { ...process.env, ...(x ? { DISPLAY: x.display } : {}) },
-  });
+/** `udpvid receive --port 0 ARGS`, once it says where it listens. */
+async function startReceiver(args: string[], env: Record<string, string> = {}) {
+  const receiver = Bun.spawn([process.execPath, CLI, "receive", "--port", "0", ...args], { stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env } });
   let port = 0;
   const reader = receiver.stderr.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
@@ -210,6 +206,12 @@ async function receiverCapacity(headless: boolean): Promise<{ shown: number; off
     port = Number(/Listening on \S+:(\d+)/.exec(text)?.[1] ?? 0);
   }
   reader.releaseLock();
+  return { receiver, port };
+}
+
+async function receiverCapacity(headless: boolean): Promise<{ shown: number; offered: number; seconds: number; cpuMs: number }> {
+  await using x = headless ? undefined : await startXvfb(2000, 1200);
+  const { receiver, port } = await startReceiver(["--json", ...(headless ? ["--headless"] : [])], x ? { DISPLAY: x.display } : {});
   await Bun.sleep(500);
   const seconds = values.quick ? 3 : 6;
   const offered = await offer(port, 120, seconds);
@@ -316,17 +318,7 @@ say("| size | mode | p50 | p95 | p99 (ms) | p99 + encode, as from a camera (ms) 
 say("|---|---|---|---|---|---|---|---|---|---|");
 for (const [w, h] of [SIZES[1], SIZES[2]] as const) {
   for (const lowLatency of [false, true]) {
-    const receiver = Bun.spawn([process.execPath, CLI, "receive", "--headless", "--port", "0", "--idle-timeout", "2", "--json"], { stdout: "pipe", stderr: "pipe" });
-    const reader = receiver.stderr.pipeThrough(new TextDecoderStream()).getReader();
-    let text = "";
-    let port = 0;
-    while (!port) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`receiver died: ${text}`);
-      text += value;
-      port = Number(/Listening on \S+:(\d+)/.exec(text)?.[1] ?? 0);
-    }
-    reader.releaseLock();
+    const { receiver, port } = await startReceiver(["--headless", "--idle-timeout", "2", "--json"]);
     const source = w === 1280 ? noisy720 : noisy1080;
     const sent = await measure([process.execPath, CLI, "send", source, "--width", String(w), "--height", String(h), "--to", `127.0.0.1:${port}`, "--json", ...(lowLatency ? ["--low-latency"] : [])]);
     const summary = lastJson(await new Response(receiver.stdout).text());
@@ -350,17 +342,7 @@ say();
 say(`## send at 1920x1080, 30 fps, and receive --headless on the same 2 cores, ${SECONDS_BOTH} s`);
 say();
 {
-  const receiver = Bun.spawn([process.execPath, CLI, "receive", "--headless", "--port", "0", "--idle-timeout", "3", "--json"], { stdout: "pipe", stderr: "pipe" });
-  const reader = receiver.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  let port = 0;
-  while (!port) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`receiver died: ${text}`);
-    text += value;
-    port = Number(/Listening on \S+:(\d+)/.exec(text)?.[1] ?? 0);
-  }
-  reader.releaseLock();
+  const { receiver, port } = await startReceiver(["--headless", "--idle-timeout", "3", "--json"]);
   const sender = Bun.spawn([process.execPath, CLI, "send", noisy1080, "--loop", "--to", `127.0.0.1:${port}`, "--json"], { stdout: "pipe", stderr: "ignore" });
   await Bun.sleep(SECONDS_BOTH * 1000);
   sender.kill("SIGINT");
