@@ -228,6 +228,8 @@ for (const headless of [true, false]) {
   const r = await receiverCapacity(headless);
   say(`| ${headless ? "--headless (decode only)" : "window under Xvfb (decode + display)"} | ${f1(r.offered / r.seconds)} | ${f1(r.shown / r.seconds)} | ${f1(r.cpuMs / r.shown)} |`);
 }
+say();
+say("The window opens at the stream's size, shrunk to 90% of the screen: 1800x1013 for 1080p on this 2000x1200 virtual screen. Xvfb renders in software, so every pixel of a bigger window costs CPU; a GPU-composited desktop costs less.");
 
 // 4. Codec costs: scaling with resolution and quality (used for the latency floor too)
 say();
