@@ -39,7 +39,7 @@ const rows: string[] = [];
 for (const [name, jpeg] of sizes) {
   const frame = await decodeJpeg(jpeg);
   const surface: WindowSurface = { pixelWidth: frame.width, pixelHeight: frame.height, draw() {}, setTitle() {}, toggleFullscreen() {}, fitTo() {} };
-  const viewer = new Viewer(surface, 9999);
+  const viewer = new Viewer(surface, 9999, undefined);
   viewer.showFrame(frame);
   viewer.update({ ...readout, width: frame.width, height: frame.height });
   const decode = await meanAsyncMs(() => decodeJpeg(jpeg), RUNS / 4);

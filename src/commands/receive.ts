@@ -5,7 +5,8 @@ import { statusLine, type StreamReadout } from "../display/stream-readout.ts";
 import { Viewer } from "../display/viewer.ts";
 import { MjpegRecorder } from "../recorder/mjpeg-recorder.ts";
 import { StreamAssembler, type AssembledFrame, type AssemblerEvent } from "../reassembler/stream-assembler.ts";
-import { isMulticast, resolveHost } from "../socket/address.ts";
+import { networkInterfaces } from "node:os";
+import { isMulticast, reachableAddresses, resolveHost } from "../socket/address.ts";
 import { elapsedSinceCaptureUs } from "../protocol/v2.ts";
 import { RECEIVE_BUFFER_BYTES, UdpReceiver } from "../socket/udp-receiver.ts";
 import { RecentSamples } from "../util/percentiles.ts";
@@ -213,9 +214,15 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
   });
   onListening?.(receiver.port);
   const info = options.json ? console.error : console.log;
-  info(`Listening on ${options.bind}:${receiver.port}${options.headless ? " (headless)" : ""}${describeReceiveBuffer(receiver.receiveBufferBytes)}`);
+  // Where a sender on another machine should aim: the bind address is often 0.0.0.0, which says nothing.
+  const reachAt = options.group ? [options.group] : reachableAddresses(options.bind, networkInterfaces());
+  const sendTo = reachAt
+    .slice(0, 3)
+    .map((address) => `${address}:${receiver.port}`)
+    .join(" or ");
+  info(`Listening on ${options.bind}:${receiver.port}${options.headless ? " (headless)" : ""}; send to ${sendTo}${describeReceiveBuffer(receiver.receiveBufferBytes)}`);
 
-  if (display) viewer = new Viewer(display, receiver.port);
+  if (display) viewer = new Viewer(display, receiver.port, reachAt[0]);
 
   const startMs = performance.now();
   const status = new StatusLine(process.stderr.isTTY === true && !options.quiet);

@@ -43,9 +43,14 @@ export class Viewer {
   private cardKey: string | undefined;
   private showingCard = false;
 
+  /**
+   * `reachAt`: the address senders should use (shown on the waiting card);
+   * undefined shows a placeholder.
+   */
   constructor(
     private readonly surface: WindowSurface,
     port: number,
+    private readonly reachAt: string | undefined,
     private readonly renderers: Renderers = { card: renderMessageCard, panel: renderOverlayPanel },
   ) {
     this.readout = idleReadout(port);
@@ -107,7 +112,7 @@ export class Viewer {
   private refresh(force = false): void {
     const state = this.readout.state;
     if (state === "waiting" && !this.frame) {
-      this.showCard(`Waiting for stream on :${this.readout.port}`, `udpvid send FILE --to THIS-HOST:${this.readout.port}`, force);
+      this.showCard(`Waiting for stream on :${this.readout.port}`, `udpvid send FILE --to ${this.reachAt ?? "THIS-HOST"}:${this.readout.port}`, force);
     } else if (state === "ended" && !this.frozen) {
       this.showCard("Stream ended", `waiting for the next one on :${this.readout.port}`, force);
     } else if (this.showingCard) {

@@ -1,5 +1,6 @@
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
+import type { NetworkInterfaceInfo } from "node:os";
 
 export interface HostPort {
   host: string;
@@ -50,4 +51,20 @@ export function isMulticast(address: string): boolean {
     return first >= 224 && first <= 239;
   }
   return family === 6 && address.toLowerCase().startsWith("ff");
+}
+
+/**
+ * The addresses a sender on another machine can use to reach a receiver
+ * bound to `bind`: for a wildcard bind, this machine's non-loopback
+ * addresses (IPv4 first; IPv6 link-local ones need a zone and are left
+ * out), else the bound address itself. Loopback when there is nothing else.
+ */
+export function reachableAddresses(bind: string, interfaces: Record<string, NetworkInterfaceInfo[] | undefined>): string[] {
+  const wildcard = bind === "0.0.0.0" || bind === "::";
+  if (!wildcard) return [bind];
+  const all = Object.values(interfaces).flatMap((list) => list ?? []).filter((a) => !a.internal);
+  const v4 = all.filter((a) => a.family === "IPv4").map((a) => a.address);
+  const v6 = bind === "::" ? all.filter((a) => a.family === "IPv6" && !/^fe80:/i.test(a.address)).map((a) => `[${a.address}]`) : [];
+  const found = [...v4, ...v6];
+  return found.length > 0 ? found : [bind === "::" ? "[::1]" : "127.0.0.1"];
 }

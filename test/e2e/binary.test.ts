@@ -120,7 +120,8 @@ describe("the linux-x64 binary on its own", () => {
     // Its text is SVG drawn by the embedded sharp/libvips with the system's fonts: the same card the tests' sharp draws.
     await Bun.sleep(1000);
     const geometry = windowGeometry(x.display, id!);
-    const card = await renderMessageCard(`Waiting for stream on :${port}`, `udpvid send FILE --to THIS-HOST:${port}`, geometry.width, geometry.height);
+    const sendTo = /; send to (\S+?:\d+)/.exec(receiver.output())?.[1];
+    const card = await renderMessageCard(`Waiting for stream on :${port}`, `udpvid send FILE --to ${sendTo}`, geometry.width, geometry.height);
     const rgb = Uint8Array.from({ length: (card.rgba.length / 4) * 3 }, (_, i) => card.rgba[Math.floor(i / 3) * 4 + (i % 3)]!);
     expect(psnr(screenshot(x.display, geometry), rgb)).toBeGreaterThan(40);
     const pid = Number(Bun.spawnSync(["pgrep", "-f", "-n", "^./udpvid receive"]).stdout.toString().trim());

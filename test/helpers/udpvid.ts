@@ -11,6 +11,8 @@ export interface Running {
   stderr: Promise<string>;
   /** Resolves with the port from the "Listening on ADDR:PORT" line. */
   listening: Promise<number>;
+  /** All it has printed so far, stdout and stderr. */
+  output(): string;
   kill(): void;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -34,11 +36,14 @@ export function startCommand(command: string[], env: Record<string, string | und
     onListening = resolve;
     onFailed = reject;
   });
+  let printed = "";
   const collect = async (stream: ReadableStream<Uint8Array>) => {
     let text = "";
     const decoder = new TextDecoder();
     for await (const chunk of stream) {
-      text += decoder.decode(chunk, { stream: true });
+      const piece = decoder.decode(chunk, { stream: true });
+      text += piece;
+      printed += piece;
       const match = /Listening on \S+:(\d+)/.exec(text);
       if (match) onListening(Number(match[1]));
     }
@@ -52,7 +57,7 @@ export function startCommand(command: string[], env: Record<string, string | und
   const kill = () => {
     if (process_.exitCode === null) process_.kill();
   };
-  return { process: process_, stdout, stderr, listening, kill, [Symbol.asyncDispose]: async () => kill() };
+  return { process: process_, stdout, stderr, listening, output: () => printed, kill, [Symbol.asyncDispose]: async () => kill() };
 }
 
 export interface Finished {

@@ -1,5 +1,6 @@
-import { expect, test } from "bun:test";
-import { parseHostPort, resolveHost } from "../../src/socket/address.ts";
+import { describe, expect, test } from "bun:test";
+import type { NetworkInterfaceInfo } from "node:os";
+import { parseHostPort, reachableAddresses, resolveHost } from "../../src/socket/address.ts";
 
 test.each([
   ["127.0.0.1:9999", { host: "127.0.0.1", port: 9999 }],
@@ -19,4 +20,32 @@ test("names resolve to addresses, addresses pass through", async () => {
   expect(await resolveHost("::1")).toEqual({ address: "::1", family: 6 });
   expect((await resolveHost("localhost")).address).toMatch(/^(127\.0\.0\.1|::1)$/);
   await expect(resolveHost("no-such-host.invalid")).rejects.toThrow('cannot resolve host "no-such-host.invalid"');
+});
+
+describe("reachableAddresses", () => {
+  const interfaces = {
+    lo: [
+      { address: "127.0.0.1", netmask: "255.0.0.0", family: "IPv4", mac: "00:00:00:00:00:00", internal: true, cidr: "127.0.0.1/8" },
+      { address: "::1", netmask: "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", family: "IPv6", mac: "00:00:00:00:00:00", internal: true, cidr: "::1/128", scopeid: 0 },
+    ],
+    eth0: [
+      { address: "192.0.2.2", netmask: "255.255.255.0", family: "IPv4", mac: "02:fc:00:00:00:01", internal: false, cidr: "192.0.2.2/24" },
+      { address: "fd00::2", netmask: "ffff:ffff:ffff:ffff::", family: "IPv6", mac: "02:fc:00:00:00:01", internal: false, cidr: "fd00::2/64", scopeid: 0 },
+      { address: "fe80::fc:ff:fe00:1", netmask: "ffff:ffff:ffff:ffff::", family: "IPv6", mac: "02:fc:00:00:00:01", internal: false, cidr: "fe80::fc:ff:fe00:1/64", scopeid: 4 },
+    ],
+    wlan0: [{ address: "10.1.2.3", netmask: "255.0.0.0", family: "IPv4", mac: "02:fc:00:00:00:02", internal: false, cidr: "10.1.2.3/8" }],
+  } as const satisfies Record<string, NetworkInterfaceInfo[]>;
+
+  test("a wildcard IPv4 bind: this machine's IPv4 addresses other than loopback", () => {
+    expect(reachableAddresses("0.0.0.0", interfaces)).toEqual(["192.0.2.2", "10.1.2.3"]);
+  });
+  test("a wildcard IPv6 bind adds routable IPv6 addresses, bracketed, and leaves out link-local ones", () => {
+    expect(reachableAddresses("::", interfaces)).toEqual(["192.0.2.2", "10.1.2.3", "[fd00::2]"]);
+  });
+  test("a specific bind is the address itself", () => {
+    expect(reachableAddresses("10.1.2.3", interfaces)).toEqual(["10.1.2.3"]);
+  });
+  test("only loopback: loopback", () => {
+    expect(reachableAddresses("0.0.0.0", { lo: interfaces.lo })).toEqual(["127.0.0.1"]);
+  });
 });

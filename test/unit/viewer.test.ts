@@ -66,7 +66,7 @@ const settle = () => Bun.sleep(5);
 test('before any frame the window shows "Waiting for stream on :PORT", at window size', async () => {
   cards.length = 0;
   const surface = new RecordingSurface();
-  new Viewer(surface, 5000, renderers);
+  new Viewer(surface, 5000, "192.0.2.7", renderers);
   await settle();
   expect(cards).toEqual(["Waiting for stream on :5000 @320x180"]);
   expect(surface.last).toMatchObject({ width: 320, height: 180 });
@@ -74,7 +74,7 @@ test('before any frame the window shows "Waiting for stream on :PORT", at window
 
 test("frames replace the card; the title carries the live numbers", async () => {
   const surface = new RecordingSurface();
-  const viewer = new Viewer(surface, 5000, renderers);
+  const viewer = new Viewer(surface, 5000, "192.0.2.7", renderers);
   const frame = solid(16, 8, 100);
   viewer.showFrame(frame); // before the waiting card has even rendered: the card must not land on top later
   viewer.update(readout("receiving"));
@@ -85,7 +85,7 @@ test("frames replace the card; the title carries the live numbers", async () => 
 
 test("s draws the overlay into a copy of the frame; a second s takes it away", async () => {
   const surface = new RecordingSurface();
-  const viewer = new Viewer(surface, 5000, renderers);
+  const viewer = new Viewer(surface, 5000, "192.0.2.7", renderers);
   const frame = solid(64, 32, 100);
   viewer.showFrame(frame);
   viewer.update(readout("receiving"));
@@ -102,7 +102,7 @@ test("s draws the overlay into a copy of the frame; a second s takes it away", a
 
 test("space freezes the picture while frames keep coming, and a second press goes live", () => {
   const surface = new RecordingSurface();
-  const viewer = new Viewer(surface, 5000, renderers);
+  const viewer = new Viewer(surface, 5000, "192.0.2.7", renderers);
   viewer.showFrame(solid(16, 8, 1));
   viewer.key("freeze");
   expect(viewer.isFrozen).toBe(true);
@@ -119,7 +119,7 @@ test("space freezes the picture while frames keep coming, and a second press goe
 test('after the end of the stream the window shows "Stream ended", not the last frame, and a new stream takes over', async () => {
   cards.length = 0;
   const surface = new RecordingSurface();
-  const viewer = new Viewer(surface, 5000, renderers);
+  const viewer = new Viewer(surface, 5000, "192.0.2.7", renderers);
   viewer.showFrame(solid(16, 8, 1));
   viewer.update(readout("ended"));
   await settle();
@@ -132,7 +132,7 @@ test('after the end of the stream the window shows "Stream ended", not the last 
 
 test("a frozen picture stays up when the stream ends: the user asked to hold it", async () => {
   const surface = new RecordingSurface();
-  const viewer = new Viewer(surface, 5000, renderers);
+  const viewer = new Viewer(surface, 5000, "192.0.2.7", renderers);
   viewer.showFrame(solid(16, 8, 1));
   viewer.key("freeze");
   viewer.update(readout("ended"));
@@ -143,7 +143,7 @@ test("a frozen picture stays up when the stream ends: the user asked to hold it"
 test("a resized window gets its card redrawn at the new size; f asks the window for fullscreen", async () => {
   cards.length = 0;
   const surface = new RecordingSurface();
-  const viewer = new Viewer(surface, 5000, renderers);
+  const viewer = new Viewer(surface, 5000, "192.0.2.7", renderers);
   surface.pixelWidth = 800;
   surface.pixelHeight = 600;
   viewer.resized();
@@ -156,7 +156,7 @@ test("a resized window gets its card redrawn at the new size; f asks the window 
 
 test("the window is fitted to the stream's picture once per picture size, not per frame", () => {
   const surface = new RecordingSurface();
-  const viewer = new Viewer(surface, 5000, renderers);
+  const viewer = new Viewer(surface, 5000, "192.0.2.7", renderers);
   viewer.showFrame(solid(16, 8, 1));
   viewer.showFrame(solid(16, 8, 2));
   viewer.showFrame(solid(12, 9, 3));
