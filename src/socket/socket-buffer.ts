@@ -1,3 +1,4 @@
+import type { udp } from "bun";
 import { dlopen, FFIType, ptr } from "bun:ffi";
 
 /**
@@ -7,6 +8,11 @@ import { dlopen, FFIType, ptr } from "bun:ffi";
  * (GC, a busy core) loses datagrams that a few MiB would have kept.
  * Linux and macOS through libc's setsockopt; elsewhere it does nothing.
  */
+
+/** A Bun UDP socket's descriptor: Bun exposes it, but its types do not declare it. */
+export function socketFd(socket: udp.Socket<"uint8array">): number {
+  return (socket as unknown as { fd: number }).fd;
+}
 
 interface SocketConstants {
   library: string;

@@ -1,5 +1,5 @@
 import type { udp } from "bun";
-import { growSocketBuffer } from "./socket-buffer.ts";
+import { growSocketBuffer, socketFd } from "./socket-buffer.ts";
 
 export type DatagramHandler = (datagram: Uint8Array, address: string, port: number) => void;
 
@@ -66,11 +66,6 @@ export class UdpReceiver {
   close(): void {
     this.socket.close();
   }
-}
-
-/** Bun exposes the descriptor but its types do not declare it. */
-export function socketFd(socket: udp.Socket<"uint8array">): number {
-  return (socket as unknown as { fd: number }).fd;
 }
 
 function joinGroup(socket: udp.Socket<"uint8array">, multicast: MulticastOptions): boolean {

@@ -1,6 +1,5 @@
 import type { udp } from "bun";
-import { growSocketBuffer } from "./socket-buffer.ts";
-import { socketFd } from "./udp-receiver.ts";
+import { growSocketBuffer, socketFd } from "./socket-buffer.ts";
 
 export interface UdpSenderStats {
   datagramsSent: number;

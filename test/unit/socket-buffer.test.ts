@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { growSocketBuffer, socketBufferSize } from "../../src/socket/socket-buffer.ts";
-import { RECEIVE_BUFFER_BYTES, socketFd, UdpReceiver } from "../../src/socket/udp-receiver.ts";
+import { growSocketBuffer, socketBufferSize, socketFd } from "../../src/socket/socket-buffer.ts";
+import { RECEIVE_BUFFER_BYTES, UdpReceiver } from "../../src/socket/udp-receiver.ts";
 
 const linux = process.platform === "linux";
 /** The most Linux grants without privileges. */
