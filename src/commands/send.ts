@@ -59,8 +59,7 @@ export interface SendOptions {
   /** The source's name as given (FILE, URL or device), for messages. */
   file: string;
   source: SourceChoice;
-  /** The destinations as given, comma-separated. */
-  to: string;
+  /** The destinations as given, HOST:PORT each. */
   destinations: string[];
   ttl?: number;
   protocol: "v2" | "legacy" | "rtp";
@@ -108,7 +107,6 @@ export function parseSendOptions(argv: string[]): SendOptions | "help" {
   return {
     file: source.label,
     source,
-    to: destinations.join(","),
     destinations,
     ttl: intOption(values, "ttl", 1, 255),
     protocol,
@@ -294,7 +292,7 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
   }
   sender.close();
   return {
-    to: options.to,
+    to: options.destinations.join(","),
     protocol: options.protocol,
     width,
     height,
