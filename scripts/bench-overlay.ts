@@ -23,7 +23,7 @@ async function meanAsyncMs(fn: () => Promise<unknown>, runs: number): Promise<nu
 
 const readout: StreamReadout = {
   port: 9999, state: "receiving", frozen: false, fps: 29.9, mbps: 17.9, lossPercent: 0.4, latencyMs: 33, decodeMs: 7.2,
-  width: 1920, height: 1080, shown: 12345, skipped: 3, dropped: 1, recoveredFrames: 21, rejected: 0,
+  shown: 12345, skipped: 3, dropped: 1, recoveredFrames: 21, rejected: 0,
 };
 
 const sharp = await loadSharp();
@@ -41,14 +41,14 @@ for (const [name, jpeg] of sizes) {
   const surface: WindowSurface = { pixelWidth: frame.width, pixelHeight: frame.height, draw() {}, setTitle() {}, toggleFullscreen() {}, fitTo() {} };
   const viewer = new Viewer(surface, 9999, undefined);
   viewer.showFrame(frame);
-  viewer.update({ ...readout, width: frame.width, height: frame.height });
+  viewer.update(readout);
   const decode = await meanAsyncMs(() => decodeJpeg(jpeg), RUNS / 4);
   const plain = meanMs(() => viewer.showFrame(frame), RUNS);
   viewer.key("overlay");
   await Bun.sleep(500); // the panel renders in the background
   if (!viewer.hasOverlay) throw new Error("overlay did not turn on");
   const withOverlay = meanMs(() => viewer.showFrame(frame), RUNS);
-  const panel = await meanAsyncMs(() => renderOverlayPanel(overlayLines(readout), frame.width), RUNS / 4);
+  const panel = await meanAsyncMs(() => renderOverlayPanel(overlayLines(readout, frame), frame.width), RUNS / 4);
   rows.push(
     `| ${name} | ${decode.toFixed(2)} | ${plain.toFixed(3)} | ${withOverlay.toFixed(2)} | ${((withOverlay - plain) / decode).toFixed(2)} | ${panel.toFixed(2)} | ${((panel * 2) / 1000 * 100).toFixed(2)}% |`,
   );

@@ -135,7 +135,6 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
   // Small windows for the live readout: the last couple of seconds.
   const recentLatency = new RecentSamples(60);
   const recentDecodeTimes = new RecentSamples(60);
-  let lastSize: { width: number; height: number } | undefined;
   let quit: (by: ReceiveSummary["quitBy"]) => void = () => {};
   const quitBy = new Promise<ReceiveSummary["quitBy"]>((resolve) => (quit = resolve));
   signal.addEventListener("abort", () => quit("signal"));
@@ -168,7 +167,6 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
       lastShownMs = performance.now();
       if (shown++ === 0) firstShownMs = lastShownMs;
       recorder?.write(frame.jpeg);
-      lastSize = { width: image.width, height: image.height };
       viewer?.showFrame(image);
       const elapsed = frame.captureTimeUs === undefined ? undefined : elapsedSinceCaptureUs(wallClockUs(), frame.captureTimeUs);
       if (elapsed !== undefined) {
@@ -244,8 +242,6 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
       lossPercent: expected > 0 ? (100 * rates.growth("lost")) / expected : undefined,
       latencyMs: recentLatency.count ? recentLatency.percentile(50) : undefined,
       decodeMs: recentDecodeTimes.count ? recentDecodeTimes.percentile(50) : undefined,
-      width: lastSize?.width,
-      height: lastSize?.height,
       shown,
       skipped: decoder.stats.skipped,
       dropped: assembler.framesDroppedIncomplete + decoder.stats.corrupt,

@@ -14,8 +14,6 @@ export interface StreamReadout {
   /** Capture to display, median of the last frames; undefined until known (v2 carries capture times). */
   latencyMs: number | undefined;
   decodeMs: number | undefined;
-  width: number | undefined;
-  height: number | undefined;
   shown: number;
   skipped: number;
   dropped: number;
@@ -38,15 +36,15 @@ export function windowTitle(r: StreamReadout): string {
   return `udpvid :${r.port} - ${r.frozen ? "FROZEN, " : ""}${parts.join(", ")}`;
 }
 
-/** The lines of the `s` overlay, drawn into the picture. */
-export function overlayLines(r: StreamReadout): string[] {
+/** The lines of the `s` overlay, drawn into a picture of `size`. */
+export function overlayLines(r: StreamReadout, size?: { width: number; height: number }): string[] {
   const lines = [`${one(r.fps)} fps · ${one(r.mbps)} Mbit/s`];
   const loss = r.lossPercent === undefined ? "loss n/a (legacy)" : `loss ${one(r.lossPercent)}%`;
   lines.push(r.recoveredFrames ? `${loss} · ${r.recoveredFrames} frames rebuilt by FEC` : loss);
   const timing = [r.latencyMs === undefined ? undefined : `latency ${Math.round(r.latencyMs)} ms`, r.decodeMs === undefined ? undefined : `decode ${one(r.decodeMs)} ms`];
   if (timing.some(Boolean)) lines.push(timing.filter(Boolean).join(" · "));
-  const size = r.width && r.height ? `${r.width}×${r.height} · ` : "";
-  lines.push(`${size}shown ${r.shown} · skipped ${r.skipped} · dropped ${r.dropped}`);
+  const dimensions = size ? `${size.width}×${size.height} · ` : "";
+  lines.push(`${dimensions}shown ${r.shown} · skipped ${r.skipped} · dropped ${r.dropped}`);
   if (r.rejected) lines.push(`rejected ${r.rejected} datagrams`);
   if (r.frozen) lines.push("FROZEN: space goes live");
   return lines;

@@ -144,7 +144,7 @@ export class Viewer {
     this.panelBusy = true;
     try {
       const width = this.frame?.width ?? this.surface.pixelWidth;
-      this.panel = await this.renderers.panel(overlayLines(this.readout), width);
+      this.panel = await this.renderers.panel(overlayLines(this.readout, this.frame), width);
     } catch {
       this.panel = undefined; // no fonts or no SVG support: the picture without the overlay
     } finally {
@@ -181,8 +181,6 @@ function idleReadout(port: number): StreamReadout {
     lossPercent: undefined,
     latencyMs: undefined,
     decodeMs: undefined,
-    width: undefined,
-    height: undefined,
     shown: 0,
     skipped: 0,
     dropped: 0,

@@ -11,8 +11,6 @@ const base: StreamReadout = {
   lossPercent: 1.26,
   latencyMs: 41.6,
   decodeMs: 7.94,
-  width: 1280,
-  height: 720,
   shown: 1500,
   skipped: 3,
   dropped: 2,
@@ -29,13 +27,14 @@ test("the window title says the state, and the numbers once receiving", () => {
 });
 
 test("the overlay lists rates, loss with FEC rescues, timing and counts", () => {
-  expect(overlayLines(base)).toEqual([
+  const picture = { width: 1280, height: 720 };
+  expect(overlayLines(base, picture)).toEqual([
     "30.0 fps · 12.3 Mbit/s",
     "loss 1.3% · 17 frames rebuilt by FEC",
     "latency 42 ms · decode 7.9 ms",
     "1280×720 · shown 1500 · skipped 3 · dropped 2",
   ]);
-  const legacy = overlayLines({ ...base, lossPercent: undefined, latencyMs: undefined, recoveredFrames: 0, rejected: 4, frozen: true });
+  const legacy = overlayLines({ ...base, lossPercent: undefined, latencyMs: undefined, recoveredFrames: 0, rejected: 4, frozen: true }, picture);
   expect(legacy).toEqual([
     "30.0 fps · 12.3 Mbit/s",
     "loss n/a (legacy)",

@@ -51,8 +51,6 @@ const readout = (state: StreamReadout["state"], extra: Partial<StreamReadout> = 
   lossPercent: 0.5,
   latencyMs: 38.4,
   decodeMs: 8.1,
-  width: 16,
-  height: 8,
   shown: 100,
   skipped: 1,
   dropped: 0,
