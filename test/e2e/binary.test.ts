@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import packageJson from "../../package.json" with { type: "json" };
 import { renderMessageCard } from "../../src/display/text-image.ts";
-import { decodeFrames, matchFrames, psnr, useSourceClip } from "../helpers/frames.ts";
+import { decodeFrames, matchFrames, psnr, rgbaToRgb, useSourceClip } from "../helpers/frames.ts";
 import { finish, lastJson, loadedLibraries, ROOT, startCommand, type Finished, type Running } from "../helpers/udpvid.ts";
 import { UDPVID_WINDOW, findWindows, pressKey, screenshot, startXvfb, windowGeometry } from "../helpers/xvfb.ts";
 
@@ -122,8 +122,7 @@ describe("the linux-x64 binary on its own", () => {
     const geometry = windowGeometry(x.display, id!);
     const sendTo = /; send to (\S+?:\d+)/.exec(receiver.output())?.[1];
     const card = await renderMessageCard(`Waiting for stream on :${port}`, `udpvid send FILE --to ${sendTo}`, geometry.width, geometry.height);
-    const rgb = Uint8Array.from({ length: (card.rgba.length / 4) * 3 }, (_, i) => card.rgba[Math.floor(i / 3) * 4 + (i % 3)]!);
-    expect(psnr(screenshot(x.display, geometry), rgb)).toBeGreaterThan(40);
+    expect(psnr(screenshot(x.display, geometry), rgbaToRgb(card.rgba))).toBeGreaterThan(40);
     const pid = Number(Bun.spawnSync(["pgrep", "-f", "-n", "^./udpvid receive"]).stdout.toString().trim());
     expect(loadedLibraries(pid)).toMatch(/sdl\/sdl\.node/); // the addon from the cache folder, not node_modules
     pressKey(x.display, id!, "q");

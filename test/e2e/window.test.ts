@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
 import { join } from "node:path";
 import { renderMessageCard } from "../../src/display/text-image.ts";
-import { psnr, useSourceClip } from "../helpers/frames.ts";
+import { psnr, rgbaToRgb, useSourceClip } from "../helpers/frames.ts";
 import { finish, lastJson, loadedLibraries, startUdpvid, type Running } from "../helpers/udpvid.ts";
 import { UDPVID_WINDOW, findWindows, pressKey, screenshot, startXvfb, windowGeometry, windowTitle, type VirtualDisplay } from "../helpers/xvfb.ts";
 
@@ -40,7 +40,6 @@ function crop(rgb: Uint8Array, width: number, x: number, y: number, w: number, h
   return out;
 }
 
-const rgbaToRgb = (rgba: Uint8Array) => Uint8Array.from({ length: (rgba.length / 4) * 3 }, (_, i) => rgba[Math.floor(i / 3) * 4 + (i % 3)]!);
 const bestMatch = (shot: Uint8Array) => Math.max(...fixture.frames.map((frame) => psnr(shot, frame)));
 
 async function quitWith(x: VirtualDisplay, running: Running, id: string, key = "q") {

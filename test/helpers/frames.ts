@@ -97,3 +97,8 @@ export function useSourceClip(seconds: number, width: number, height: number): S
   afterAll(() => rmSync(fixture.dir, { recursive: true, force: true }));
   return fixture;
 }
+
+/** Packed RGBA (what udpvid draws) as packed RGB (what screenshots and decodeFrames give), for comparing the two. */
+export function rgbaToRgb(rgba: Uint8Array): Uint8Array {
+  return Uint8Array.from({ length: (rgba.length / 4) * 3 }, (_, i) => rgba[Math.floor(i / 3) * 4 + (i % 3)]!);
+}
