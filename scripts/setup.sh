@@ -8,6 +8,10 @@ set -euo pipefail
 mode=${1:-run}
 cd "$(dirname "$0")/.."
 say() { printf 'setup: %s\n' "$*" >&2; }
+# Where the time goes on a fresh machine: one "name Ns" entry per step that ran.
+spent=()
+phase_start=$SECONDS
+phase_done() { spent+=("$1 $((SECONDS - phase_start))s"); phase_start=$SECONDS; }
 
 missing=()
 command -v ffmpeg >/dev/null || missing+=(ffmpeg)
@@ -29,6 +33,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >/dev/null
     apt-get install -y -qq "${missing[@]}" >/dev/null
+    phase_done "Debian packages"
   else
     say "missing system packages: ${missing[*]}"
     say "install them first, e.g.: sudo apt-get install -y ${missing[*]}"
@@ -41,10 +46,12 @@ fi
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm packages"
   npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+  phase_done "npm packages"
 fi
 if ! node_modules/.bin/bun --version >/dev/null 2>&1; then
   say "unpacking Bun"
   node node_modules/bun/install.js >/dev/null
+  phase_done "Bun"
 fi
 
 sdl=node_modules/@kmamal/sdl
@@ -52,8 +59,18 @@ if [ ! -f "$sdl/dist/sdl.node" ]; then
   say "building the SDL window addon against the system's SDL2"
   nodedir=()
   [ -f /usr/include/node/node_api.h ] && nodedir=(--nodedir=/usr)
-  (cd "$sdl" && SDL_INC=/usr/include/SDL2 SDL_LIB="$(dirname "$(find /usr/lib -name 'libSDL2.so' -print -quit)")" \
+  # The host's own SDL2: with foreign multiarch packages installed (arm64 for
+  # cross-builds), a search of /usr/lib can find another architecture's first.
+  sdl_lib=$(pkg-config --variable=libdir sdl2 2>/dev/null || true)
+  [ -n "$sdl_lib" ] || sdl_lib=/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch)
+  [ -f "$sdl_lib/libSDL2.so" ] || { say "no libSDL2.so for this machine in $sdl_lib"; exit 1; }
+  (cd "$sdl" && SDL_INC=/usr/include/SDL2 SDL_LIB="$sdl_lib" \
     ../../.bin/node-gyp rebuild -j max "${nodedir[@]}" --loglevel=error >/dev/null \
     && mkdir -p dist && cp build/Release/sdl.node dist/sdl.node)
+  phase_done "SDL addon"
 fi
-say "ready"
+if [ ${#spent[@]} -gt 0 ]; then
+  say "ready ($(printf '%s, ' "${spent[@]}" | sed 's/, $//'))"
+else
+  say "ready"
+fi

@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { encodeJpeg, DEFAULT_JPEG_QUALITY } from "../encoder/jpeg-encoder.ts";
 import { packetizeLegacy } from "../packetizer/legacy-packetizer.ts";
 import { packetizeRtpJpeg, RtpStream } from "../packetizer/rtp-jpeg-packetizer.ts";
@@ -16,6 +16,7 @@ import { FanOutSender } from "../socket/fan-out-sender.ts";
 import { checkInputFile, FfmpegSource } from "../source/ffmpeg-source.ts";
 import { resolveFfmpeg } from "../source/ffmpeg-path.ts";
 import { orderedMap } from "../util/ordered-map.ts";
+import { writeFileAtomically } from "../util/atomic-file.ts";
 import { formatBytes, round, wallClockUs } from "../util/terminal.ts";
 import { SendProgress } from "../util/send-progress.ts";
 import { choiceOption, hostPortListOption, intOption, numberOption, parseCommand, stringListOption, stringOption, UsageError, type CommandSpec } from "./command-line.ts";
@@ -190,7 +191,7 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
   const rtpTicksPerFrame = RTP_JPEG_CLOCK_HZ / (fps ?? source.info.fps);
   if (options.sdp) {
     try {
-      writeFileSync(options.sdp, rtpJpegSdp({ address: destination.address, family: destination.family, port: target.port, sessionId: rtpStream.ssrc, fps: fps ?? source.info.fps, ttl: options.ttl }));
+      writeFileAtomically(options.sdp, rtpJpegSdp({ address: destination.address, family: destination.family, port: target.port, sessionId: rtpStream.ssrc, fps: fps ?? source.info.fps, ttl: options.ttl }));
     } catch (error) {
       source.close();
       sender.close();

@@ -1,5 +1,8 @@
 import { expect, test } from "bun:test";
 import { join } from "node:path";
+import type { ReceiveSummary } from "../../src/commands/receive.ts";
+import type { SendSummary } from "../../src/commands/send.ts";
+import { expectIncreasing, expectReceiverAccounted, expectSenderAccounted } from "../helpers/accounting.ts";
 import { decodeFrames, matchFrames, useSourceClip } from "../helpers/frames.ts";
 import { finish, lastJson, ROOT, runUdpvid, startUdpvid } from "../helpers/udpvid.ts";
 
@@ -14,7 +17,7 @@ const fixture = useSourceClip(2, WIDTH, HEIGHT);
 function expectMatchesSource(frames: Uint8Array[]) {
   const matches = matchFrames(frames, fixture.frames);
   for (const m of matches) expect(m.psnr).toBeGreaterThan(30);
-  for (let i = 1; i < matches.length; i++) expect(matches[i]!.sourceIndex).toBeGreaterThan(matches[i - 1]!.sourceIndex);
+  expectIncreasing(matches.map((m) => m.sourceIndex));
 }
 
 test("the lab's Python server → udpvid receive", async () => {
@@ -27,10 +30,10 @@ test("the lab's Python server → udpvid receive", async () => {
 
   const result = await finish(receiver);
   expect(result.exitCode).toBe(0);
-  const summary = lastJson<{ framesShown: number; framesCorrupt: number; datagramsRejected: number }>(result.stdout);
-  expect(summary.framesCorrupt).toBe(0);
+  const summary = lastJson<ReceiveSummary>(result.stdout);
   expect(summary.datagramsRejected).toBe(0);
-  expect(summary.framesShown).toBeGreaterThanOrEqual(Math.floor(fixture.frames.length * 0.95));
+  // The lab's server sends every frame, unpaced beyond its own sleep: each shown, or overtaken while decoding.
+  expectReceiverAccounted(summary, fixture.frames.length);
   const recorded = decodeFrames(record, WIDTH, HEIGHT, "mjpeg");
   expect(recorded.length).toBe(summary.framesShown);
   expectMatchesSource(recorded);
@@ -38,7 +41,7 @@ test("the lab's Python server → udpvid receive", async () => {
 
 test("udpvid send --protocol legacy → the lab's Python client", async () => {
   const out = join(fixture.dir, "to-lab.mjpeg");
-  const client = Bun.spawn([PYTHON, join(PEERS, "lab_client.py"), "0", out, "1"], { stdout: "pipe", stderr: "pipe" });
+  const client = Bun.spawn([PYTHON, join(PEERS, "lab_client.py"), "0", out, "2"], { stdout: "pipe", stderr: "pipe" });
   const reader = client.stdout.getReader();
   let text = "";
   while (!/Listening on [\d.]+:(\d+)/.test(text)) {
@@ -49,12 +52,14 @@ test("udpvid send --protocol legacy → the lab's Python client", async () => {
   const port = Number(/Listening on [\d.]+:(\d+)/.exec(text)![1]);
   const sent = await runUdpvid(["send", fixture.clip, "--to", `127.0.0.1:${port}`, "--protocol", "legacy", "--json"]);
   expect(sent.exitCode).toBe(0);
+  const frames = expectSenderAccounted(lastJson<SendSummary>(sent.stdout), fixture.frames.length);
   expect(await client.exited).toBe(0);
   for (let r = await reader.read(); !r.done; r = await reader.read()) text += new TextDecoder().decode(r.value);
   const counts = /decoded (\d+) failed (\d+)/.exec(text);
   expect(counts).not.toBeNull();
   expect(Number(counts![2])).toBe(0);
-  expect(Number(counts![1])).toBeGreaterThanOrEqual(Math.floor(fixture.frames.length * 0.95));
+  // The lab's client decodes every datagram it gets, skipping none: all that udpvid sent.
+  expect(Number(counts![1])).toBe(frames);
   const received = decodeFrames(out, WIDTH, HEIGHT, "mjpeg");
   expect(received.length).toBe(Number(counts![1]));
   expectMatchesSource(received);

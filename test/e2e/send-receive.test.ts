@@ -1,5 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
+import type { ReceiveSummary } from "../../src/commands/receive.ts";
+import type { SendSummary } from "../../src/commands/send.ts";
+import { expectEveryFrameAccounted, expectIncreasing } from "../helpers/accounting.ts";
 import { decodeFrames, matchFrames, useSourceClip } from "../helpers/frames.ts";
 import { finish, lastJson, loadedLibraries, runUdpvid, startUdpvid } from "../helpers/udpvid.ts";
 
@@ -18,17 +21,13 @@ describe.each(["v2", "legacy"] as const)("send → receive over loopback, %s pro
     expect(loadedLibraries(receiver.process.pid)).not.toMatch(/sdl\.node|libSDL2/);
     const sent = await runUdpvid(["send", fixture.clip, "--to", `127.0.0.1:${port}`, "--protocol", protocol, "--json"]);
     expect(sent.exitCode).toBe(0);
-    const sendSummary = lastJson<{ frames: number; sendErrors: number }>(sent.stdout);
-    expect(sendSummary.frames).toBe(fixture.frames.length);
+    const sendSummary = lastJson<SendSummary>(sent.stdout);
     expect(sendSummary.sendErrors).toBe(0);
 
     const received = await finish(receiver);
     expect(received.exitCode).toBe(0);
-    type Percentiles = { p50: number; p99: number } | null;
-    const summary = lastJson<{ framesShown: number; framesCorrupt: number; recorded: number; datagramsRejected: number; latencyMs: Percentiles; decodeMs: Percentiles }>(
-      received.stdout,
-    );
-    expect(summary.framesCorrupt).toBe(0);
+    const summary = lastJson<ReceiveSummary>(received.stdout);
+    expectEveryFrameAccounted(sendSummary, summary, fixture.frames.length);
     // Decoding is part of the latency; only v2 carries the capture time latency is measured from.
     expect(summary.decodeMs!.p50).toBeGreaterThan(0);
     expect(summary.decodeMs!.p99).toBeGreaterThanOrEqual(summary.decodeMs!.p50);
@@ -39,22 +38,20 @@ describe.each(["v2", "legacy"] as const)("send → receive over loopback, %s pro
 
     const recorded = decodeFrames(record, WIDTH, HEIGHT, "mjpeg");
     expect(recorded.length).toBe(summary.framesShown);
-    // Loopback with paced sending: (nearly) everything arrives.
-    expect(recorded.length).toBeGreaterThanOrEqual(Math.floor(fixture.frames.length * 0.95));
     const matches = matchFrames(recorded, fixture.frames);
     for (const m of matches) expect(m.psnr).toBeGreaterThan(30);
-    const indices = matches.map((m) => m.sourceIndex);
-    for (let i = 1; i < indices.length; i++) expect(indices[i]!).toBeGreaterThan(indices[i - 1]!);
+    expectIncreasing(matches.map((m) => m.sourceIndex));
   });
 });
 
 test("a v2 stream's end makes a receiver with --idle-timeout exit at once", async () => {
   await using receiver = startUdpvid(["receive", "--headless", "--port", "0", "--idle-timeout", "30", "--json"]);
   const port = await receiver.listening;
-  const started = performance.now();
   await runUdpvid(["send", fixture.clip, "--to", `127.0.0.1:${port}`, "--fps", "60"]);
-  const result = await finish(receiver, 10_000);
-  expect(performance.now() - started).toBeLessThan(10_000);
+  // Timed from the sender's end: well under the 30 s of silence that would also end it.
+  const ended = performance.now();
+  const result = await finish(receiver, 20_000);
+  expect(performance.now() - ended).toBeLessThan(15_000);
   expect(result.exitCode).toBe(0);
   const summary = lastJson<{ streamEnded: boolean; quitBy: string; framesShown: number }>(result.stdout);
   expect(summary.streamEnded).toBe(true);

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { expectEveryFrameAccounted, expectSenderAccounted, receivedCountsFromText, sentCountsFromText } from "../helpers/accounting.ts";
 import { useSourceClip } from "../helpers/frames.ts";
 import { CLI, finish, runUdpvid, startCommand, startUdpvid } from "../helpers/udpvid.ts";
 
@@ -14,6 +15,7 @@ function onTerminal(args: string[], env: Record<string, string | undefined> = {}
 }
 
 const COLOUR = /\x1b\[3\dm/;
+const FRAMES = 90; // 3 s at 30 fps
 const PROGRESS = /█+░*(?:\x1b\[39m)? \d+\.\d\/3\.0 s \| \d+\.\d fps \| \d+\.\d Mbit\/s \| ETA \d+s/;
 
 describe("send", () => {
@@ -22,7 +24,7 @@ describe("send", () => {
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toMatch(PROGRESS);
     expect(result.stdout).toMatch(COLOUR);
-    expect(result.stdout).toContain("Sent 90 frames");
+    expectSenderAccounted(sentCountsFromText(result.stdout), FRAMES);
   });
 
   test("NO_COLOR keeps the bar and drops the colours", async () => {
@@ -37,7 +39,7 @@ describe("send", () => {
     expect(result.stdout).not.toContain("ETA");
     expect(result.stdout).not.toContain("\r\x1b");
     expect(result.stdout).toContain("Streaming video to 127.0.0.1:9");
-    expect(result.stdout).toContain("Sent 90 frames");
+    expectSenderAccounted(sentCountsFromText(result.stdout), FRAMES);
   });
 
   test("off a terminal the output is plain lines: no bar, no carriage returns, no escape codes", async () => {
@@ -46,7 +48,7 @@ describe("send", () => {
     const all = result.stdout + result.stderr;
     expect(all).not.toMatch(/[\r\x1b]/);
     expect(result.stdout.trim().split("\n")[0]).toStartWith("Streaming video to 127.0.0.1:9");
-    expect(result.stdout).toContain("Sent 90 frames");
+    expectSenderAccounted(sentCountsFromText(result.stdout), FRAMES);
   });
 });
 
@@ -55,24 +57,24 @@ describe("receive", () => {
     await using receiver = onTerminal(["receive", "--headless", "--port", "0", "--idle-timeout", "1"]);
     const port = await receiver.listening;
     await Bun.sleep(700);
-    await finish(startUdpvid(["send", fixture.clip, "--to", `127.0.0.1:${port}`]), 20_000);
+    const sent = await finish(startUdpvid(["send", fixture.clip, "--to", `127.0.0.1:${port}`]), 20_000);
     const result = await finish(receiver, 10_000);
     expect(result.stdout).toContain(`\r\x1b[2K\x1b[33mwaiting on :${port}\x1b[39m  0.0 fps  0.0 Mbit/s  shown 0`);
     expect(result.stdout).toMatch(/\r\x1b\[2K\x1b\[32mreceiving\x1b\[39m {2}\d+\.\d fps {2}\d+\.\d Mbit\/s {2}loss 0\.0%/);
     // Rewritten in place: no status on lines of its own before the summary.
     const beforeSummary = result.stdout.slice(0, result.stdout.indexOf("Received "));
     expect(beforeSummary.split("\n").filter((line) => line.includes("fps"))).toHaveLength(1);
-    expect(result.stdout).toContain("Received 90 frames");
+    expectEveryFrameAccounted(sentCountsFromText(sent.stdout), receivedCountsFromText(result.stdout), FRAMES);
   }, 30_000);
 
   test("--quiet on a terminal: no status line", async () => {
     await using receiver = onTerminal(["receive", "--headless", "--port", "0", "--idle-timeout", "1", "--quiet"]);
     const port = await receiver.listening;
-    await finish(startUdpvid(["send", fixture.clip, "--to", `127.0.0.1:${port}`]), 20_000);
+    const sent = await finish(startUdpvid(["send", fixture.clip, "--to", `127.0.0.1:${port}`]), 20_000);
     const result = await finish(receiver, 10_000);
     expect(result.stdout).not.toContain("fps  ");
     expect(result.stdout).not.toContain("waiting on");
-    expect(result.stdout).toContain("Received 90 frames");
+    expectEveryFrameAccounted(sentCountsFromText(sent.stdout), receivedCountsFromText(result.stdout), FRAMES);
   }, 30_000);
 });
 

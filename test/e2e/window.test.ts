@@ -2,6 +2,9 @@ import { expect, test } from "bun:test";
 import { join } from "node:path";
 import { renderMessageCard } from "../../src/display/text-image.ts";
 import { psnr, rgbaToRgb, useSourceClip } from "../helpers/frames.ts";
+import type { ReceiveSummary } from "../../src/commands/receive.ts";
+import type { SendSummary } from "../../src/commands/send.ts";
+import { expectEveryFrameAccounted } from "../helpers/accounting.ts";
 import { finish, lastJson, loadedLibraries, startUdpvid, type Running } from "../helpers/udpvid.ts";
 import { UDPVID_WINDOW, findWindows, pressKey, screenshot, startXvfb, windowGeometry, windowTitle, type VirtualDisplay } from "../helpers/xvfb.ts";
 
@@ -24,14 +27,17 @@ async function waitFor<T>(probe: () => T | undefined, timeoutMs: number, what: s
 async function openReceiver(x: VirtualDisplay, extra: string[] = []) {
   const receiver = startUdpvid(["receive", "--port", "0", "--json", ...extra], { DISPLAY: x.display });
   const port = await receiver.listening;
-  const id = await waitFor(() => findWindows(x.display, UDPVID_WINDOW)[0], 10_000, "the window");
+  const id = await waitFor(() => findWindows(x.display, UDPVID_WINDOW)[0], 20_000, "the window");
   const shoot = (name?: string) => screenshot(x.display, windowGeometry(x.display, id), name ? join(fixture.dir, name) : undefined);
   const title = () => windowTitle(x.display, id);
   return { receiver, port, id, shoot, title };
 }
 
-/** Waits until the window title matches: it is updated about twice a second. */
-const titleMatching = (title: () => string, pattern: RegExp) => waitFor(() => (pattern.test(title()) ? title() : undefined), 5000, `a title matching ${pattern}`);
+/** Waits until the window title matches: it is updated about twice a second (the deadline is for a busy machine). */
+const titleMatching = (title: () => string, pattern: RegExp) => waitFor(() => (pattern.test(title()) ? title() : undefined), 15_000, `a title matching ${pattern}`);
+
+/** The title while frames arrive: "udpvid :PORT - 29.8 fps, …" with a rate above zero. */
+const RECEIVING = /^udpvid :\d+ - (?!0\.0 fps)[\d.]+ fps/;
 
 /** Packed RGB of a region of a packed RGB picture. */
 function crop(rgb: Uint8Array, width: number, x: number, y: number, w: number, h: number): Uint8Array {
@@ -46,7 +52,7 @@ async function quitWith(x: VirtualDisplay, running: Running, id: string, key = "
   pressKey(x.display, id, key);
   const result = await finish(running, 10_000);
   expect(result.exitCode).toBe(0);
-  return lastJson<{ quitBy: string; framesShown: number }>(result.stdout);
+  return lastJson<ReceiveSummary>(result.stdout);
 }
 
 test("receive shows the stream in its window, the title carries live numbers, and q quits with exit code 0", async () => {
@@ -56,16 +62,18 @@ test("receive shows the stream in its window, the title carries live numbers, an
   expect(loadedLibraries(receiver.process.pid)).toMatch(/libSDL2/); // the control for the headless check
 
   await using sender = startUdpvid(["send", fixture.clip, "--to", `127.0.0.1:${port}`]);
-  await Bun.sleep(2000); // mid-stream
+  await titleMatching(title, RECEIVING);
+  await Bun.sleep(500); // mid-stream
   const geometry = windowGeometry(x.display, id);
   expect([geometry.width, geometry.height]).toEqual([WIDTH, HEIGHT]);
   const shot = shoot("window.png");
   // The screenshot is some source frame, seen through JPEG at quality 80.
   expect(bestMatch(shot)).toBeGreaterThan(28);
   expect(psnr(shot, new Uint8Array(shot.length))).toBeLessThan(15);
-  const live = await titleMatching(title, /fps/);
+  const live = await titleMatching(title, RECEIVING);
   const [, fps, mbps, loss, latency] = /^udpvid :(?:\d+) - ([\d.]+) fps, ([\d.]+) Mbit\/s, ([\d.]+)% loss, (\d+) ms$/.exec(live) ?? [];
-  expect(Number(fps)).toBeGreaterThan(20);
+  // A 30 fps stream: a busy machine may skip some frames, but never shows more than arrive.
+  expect(Number(fps)).toBeGreaterThan(10);
   expect(Number(fps)).toBeLessThan(40);
   expect(Number(mbps)).toBeGreaterThan(1);
   expect(Number(loss)).toBe(0);
@@ -92,7 +100,7 @@ test('before the first frame the window says "Waiting for stream on :PORT"; afte
   expect(psnr(waiting, waitingCard)).toBeGreaterThan(40);
 
   // A 4 s clip: when it ends (v2 says so), the last frame gives way to the card.
-  await finish(startUdpvid(["send", fixture.clip, "--to", `127.0.0.1:${port}`]), 20_000);
+  const sent = lastJson<SendSummary>((await finish(startUdpvid(["send", fixture.clip, "--to", `127.0.0.1:${port}`, "--json"]), 30_000)).stdout);
   await titleMatching(title, /stream ended$/);
   await Bun.sleep(300);
   const endedCard = rgbaToRgb((await renderMessageCard("Stream ended", `waiting for the next one on :${port}`, WIDTH, HEIGHT)).rgba);
@@ -101,22 +109,21 @@ test('before the first frame the window says "Waiting for stream on :PORT"; afte
   expect(psnr(ended, waitingCard)).toBeLessThan(35); // the control: the cards differ
   expect(bestMatch(ended)).toBeLessThan(15);
 
-  const summary = await quitWith(x, receiver, id);
-  expect(summary.framesShown).toBeGreaterThan(100);
-}, 40_000);
+  expectEveryFrameAccounted(sent, await quitWith(x, receiver, id), fixture.frames.length);
+}, 60_000);
 
 test("a legacy stream, which has no end marker, counts as ended after 3 s of silence", async () => {
   await using x = await startXvfb();
   const { receiver, port, id, title } = await openReceiver(x);
   await using _receiver = receiver;
-  await finish(startUdpvid(["send", fixture.clip, "--protocol", "legacy", "--to", `127.0.0.1:${port}`]), 20_000);
+  const sent = lastJson<SendSummary>((await finish(startUdpvid(["send", fixture.clip, "--protocol", "legacy", "--to", `127.0.0.1:${port}`, "--json"]), 30_000)).stdout);
+  // Taken once the sender has exited, a little after its last datagram: the margin is for that on a busy machine.
   const lastSent = performance.now();
   expect(title()).toMatch(/fps/); // still "receiving" right after the last frame
   await titleMatching(title, /stream ended$/);
-  expect(performance.now() - lastSent).toBeGreaterThan(2500);
-  const summary = await quitWith(x, receiver, id);
-  expect(summary.framesShown).toBeGreaterThan(100);
-}, 40_000);
+  expect(performance.now() - lastSent).toBeGreaterThan(2000);
+  expectEveryFrameAccounted(sent, await quitWith(x, receiver, id), fixture.frames.length);
+}, 60_000);
 
 test("s draws the stats overlay into the picture and takes it away; space freezes the picture and goes live again", async () => {
   await using x = await startXvfb();
