@@ -7,6 +7,9 @@ import { splitMjpeg } from "../../src/recorder/mjpeg-split.ts";
 import { decodeFrames, psnr, useSourceClip } from "../helpers/frames.ts";
 import { hostileDatagrams } from "../helpers/hostile-datagrams.ts";
 import { finish, lastJson, rssMiB, runUdpvid, startUdpvid } from "../helpers/udpvid.ts";
+import type { ReceiveSummary } from "../../src/commands/receive.ts";
+import type { SendSummary } from "../../src/commands/send.ts";
+import { expectEveryFrameAccounted } from "../helpers/accounting.ts";
 
 // A real receiver process under attack and through faults; the stream it
 // must still show is part of video.mp4 at 320x180.
@@ -14,16 +17,12 @@ const WIDTH = 320;
 const HEIGHT = 180;
 const fixture = useSourceClip(2, WIDTH, HEIGHT);
 
-interface ReceiveJson {
-  framesShown: number;
-  framesReceived: number;
-  framesCorrupt: number;
-  framesOversized: number;
-  datagramsReceived: number;
-  datagramsRejected: number;
-  rejectedByReason: Record<string, number>;
-  recorded: number;
-  quitBy: string;
+/** Frames in a recording so far (it is appended to as frames are shown). */
+const recordedCount = (record: string) => (Bun.file(record).size > 0 ? splitMjpeg(readFileSync(record)).length : 0);
+
+/** Polls until `done()` holds or the deadline passes: waiting on evidence, not on a guess of how fast a busy machine is. */
+async function waitUntil(done: () => boolean, timeoutMs = 15_000): Promise<void> {
+  for (const deadline = performance.now() + timeoutMs; !done() && performance.now() < deadline; ) await Bun.sleep(50);
 }
 
 /**
@@ -31,6 +30,10 @@ interface ReceiveJson {
  * Every pair is compared: a recording may also hold frames of other senders.
  */
 function intactFrames(record: string, source: Uint8Array[]): number {
+  return intactFrameIndices(record, source).size;
+}
+
+function intactFrameIndices(record: string, source: Uint8Array[]): Set<number> {
   const matched = new Set<number>();
   for (const frame of decodeFrames(record, WIDTH, HEIGHT, "mjpeg")) {
     let best = -1;
@@ -41,7 +44,7 @@ function intactFrames(record: string, source: Uint8Array[]): number {
     });
     if (best >= 0) matched.add(best);
   }
-  return matched.size;
+  return matched;
 }
 
 test("a flood of 4000 hostile datagrams: the receiver keeps working, stays under its memory cap, counts every refusal, then plays a real stream", async () => {
@@ -87,7 +90,7 @@ test("a flood of 4000 hostile datagrams: the receiver keeps working, stays under
   receiver.process.kill("SIGINT");
   const result = await finish(receiver, 10_000);
   expect(result.exitCode).toBe(0);
-  const summary = lastJson<ReceiveJson>(result.stdout);
+  const summary = lastJson<ReceiveSummary>(result.stdout);
 
   const realDatagrams = lastJson<{ datagrams: number }>(streamed.stdout).datagrams;
   expect(summary.datagramsReceived).toBe(sent + realDatagrams + 3 /* end of stream */);
@@ -96,8 +99,10 @@ test("a flood of 4000 hostile datagrams: the receiver keeps working, stays under
   expect(summary.framesOversized).toBeGreaterThanOrEqual(3); // forged 60000x60000 headers reached the decoder and were refused unopened
   // Growth stays within the 16 MiB assembly cap, plus what the decoder and the JS heap use for the frames that did decode.
   expect(peak - baseline).toBeLessThan(16 + 48);
-  // And the real stream after the storm: (nearly) every frame shown, matching its source.
-  expect(intactFrames(record, fixture.frames)).toBeGreaterThanOrEqual(Math.floor(fixture.frames.length * 0.95));
+  // And the real stream after the storm: every frame it sent shown intact, or skipped for a newer one while decoding.
+  const intact = intactFrames(record, fixture.frames);
+  expect(intact).toBeGreaterThan(0);
+  expect(intact + summary.framesSkipped).toBeGreaterThanOrEqual(lastJson<SendSummary>(streamed.stdout).frames);
 }, 60_000);
 
 describe("refusing strangers", () => {
@@ -113,10 +118,11 @@ describe("refusing strangers", () => {
     const port = await receiver.listening;
     const sent = await runUdpvid(["send", fixture.clip, "--to", `127.0.0.1:${port}`, "--key-env", "UDPVID_TEST_KEY", "--json"], { UDPVID_TEST_KEY: "11".repeat(32) });
     expect(sent.exitCode).toBe(0);
-    const summary = lastJson<ReceiveJson>((await finish(receiver)).stdout);
+    const summary = lastJson<ReceiveSummary>((await finish(receiver)).stdout);
     expect(summary.datagramsRejected).toBe(0);
     expect(summary.quitBy).toBe("end-of-stream");
-    expect(intactFrames(record, fixture.frames)).toBeGreaterThanOrEqual(Math.floor(fixture.frames.length * 0.95));
+    expectEveryFrameAccounted(lastJson<SendSummary>(sent.stdout), summary, fixture.frames.length);
+    expect(intactFrames(record, fixture.frames)).toBe(summary.framesShown);
   });
 
   test("a receiver without the key says once that the stream is encrypted, and shows nothing", async () => {
@@ -126,7 +132,7 @@ describe("refusing strangers", () => {
     await Bun.sleep(300);
     receiver.process.kill("SIGINT");
     const result = await finish(receiver);
-    const summary = lastJson<ReceiveJson>(result.stdout);
+    const summary = lastJson<ReceiveSummary>(result.stdout);
     expect(summary.framesShown).toBe(0);
     expect(summary.rejectedByReason["sealed-no-key"]).toBe(summary.datagramsReceived);
     expect(result.stderr.match(/is encrypted; pass its key with --key FILE/g)?.length).toBe(1);
@@ -140,7 +146,7 @@ describe("refusing strangers", () => {
     await Bun.sleep(300);
     receiver.process.kill("SIGINT");
     const result = await finish(receiver);
-    const summary = lastJson<ReceiveJson>(result.stdout);
+    const summary = lastJson<ReceiveSummary>(result.stdout);
     expect(summary.framesShown).toBe(0);
     expect(summary.rejectedByReason["bad-auth"]).toBeGreaterThan(100);
     expect(summary.rejectedByReason["not-sealed"]).toBeGreaterThan(100);
@@ -154,7 +160,7 @@ describe("refusing strangers", () => {
     await runUdpvid(["send", fixture.clip, "--to", `127.0.0.1:${port}`, "--fps", "60"]);
     await Bun.sleep(300);
     receiver.process.kill("SIGINT");
-    const summary = lastJson<ReceiveJson>((await finish(receiver)).stdout);
+    const summary = lastJson<ReceiveSummary>((await finish(receiver)).stdout);
     expect(summary.framesShown).toBe(0);
     expect(summary.rejectedByReason.stranger).toBe(summary.datagramsReceived);
     expect(summary.datagramsReceived).toBeGreaterThan(100);
@@ -175,10 +181,13 @@ describe("restarts and faults", () => {
     const second = await runUdpvid(["send", clipB, "--to", `127.0.0.1:${port}`, "--json"]);
     expect(second.exitCode).toBe(0);
     receiver.process.kill("SIGINT");
-    const summary = lastJson<ReceiveJson>((await finish(receiver)).stdout);
+    const summary = lastJson<ReceiveSummary>((await finish(receiver)).stdout);
     expect(summary.framesCorrupt).toBe(0);
-    // Every frame of the new stream but possibly its first (one frame interval) was shown.
-    expect(intactFrames(record, framesB)).toBeGreaterThanOrEqual(framesB.length - 1);
+    // The new stream is followed from its first frames (the very first may fall in the switch-over),
+    // and every frame it sent is shown but for those a newer one overtook while decoding.
+    const shownB = intactFrameIndices(record, framesB);
+    expect(Math.min(...shownB)).toBeLessThanOrEqual(1);
+    expect(shownB.size + summary.framesSkipped).toBeGreaterThanOrEqual(lastJson<SendSummary>(second.stdout).frames - 1);
   }, 30_000);
 
   test("a receiver started mid-stream shows the next complete frame, and only complete frames", async () => {
@@ -188,12 +197,12 @@ describe("restarts and faults", () => {
     const record = join(fixture.dir, "mid-stream.mjpeg");
     await using receiver = startUdpvid(["receive", "--headless", "--port", String(port), "--record", record, "--idle-timeout", "2", "--json"]);
     await receiver.listening;
-    await Bun.sleep(1500);
+    await waitUntil(() => recordedCount(record) >= 30);
     sender.process.kill("SIGINT"); // ends with end-of-stream datagrams
-    const summary = lastJson<ReceiveJson>((await finish(receiver)).stdout);
+    const summary = lastJson<ReceiveSummary>((await finish(receiver)).stdout);
     expect(summary.quitBy).toBe("end-of-stream");
     expect(summary.framesCorrupt).toBe(0);
-    expect(summary.framesShown).toBeGreaterThanOrEqual(30); // ~1.5 s at 30 fps, shown from the first complete frame on
+    expect(summary.framesShown).toBeGreaterThanOrEqual(30); // shown from the first complete frame on
     const recorded = decodeFrames(record, WIDTH, HEIGHT, "mjpeg");
     expect(recorded.length).toBe(summary.framesShown);
     for (const frame of recorded) expect(Math.max(...fixture.frames.map((s) => psnr(frame, s)))).toBeGreaterThan(30);
@@ -207,29 +216,30 @@ describe("restarts and faults", () => {
     const firstRelay = startUdpvid(relayArgs(0));
     const relayPort = await firstRelay.listening;
     await using sender = startUdpvid(["send", fixture.clip, "--loop", "--to", `127.0.0.1:${relayPort}`, "--json"]);
-    await Bun.sleep(1500);
+    await waitUntil(() => recordedCount(record) >= 30);
     firstRelay.process.kill("SIGKILL");
     await firstRelay.process.exited;
     await Bun.sleep(300); // what was already in the receiver's decoder is written
     const before = Bun.file(record).size;
+    const framesBefore = recordedCount(record);
     await Bun.sleep(4700);
     expect(Bun.file(record).size).toBe(before); // nothing got through while the network was down
     expect(sender.process.exitCode).toBeNull();
     expect(receiver.process.exitCode).toBeNull();
     await using secondRelay = startUdpvid(relayArgs(relayPort));
     await secondRelay.listening;
-    await Bun.sleep(1500);
+    await waitUntil(() => recordedCount(record) >= framesBefore + 30);
     sender.process.kill("SIGINT");
     const sent = await finish(sender);
     expect(sent.exitCode).toBe(0);
     const sendSummary = lastJson<{ errorReports: number; sendErrors: number }>(sent.stdout);
     expect(sendSummary.errorReports + sendSummary.sendErrors).toBeGreaterThan(0); // it noticed, counted, and kept going
-    const summary = lastJson<ReceiveJson & { streamEnded: boolean }>((await finish(receiver)).stdout);
+    const summary = lastJson<ReceiveSummary>((await finish(receiver)).stdout);
     expect(summary.quitBy).toBe("end-of-stream");
     expect(summary.framesCorrupt).toBe(0);
-    // Frames flowed again once the network was back: about 1.5 s of them.
+    // Frames flowed again once the network was back.
     const recording = readFileSync(record);
     const framesAfter = [...splitMjpeg(recording)].length - [...splitMjpeg(recording.subarray(0, before))].length;
     expect(framesAfter).toBeGreaterThanOrEqual(30);
-  }, 40_000);
+  }, 60_000);
 });
