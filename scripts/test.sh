@@ -26,7 +26,8 @@ for arg in "$@"; do
 done
 if [ "$busy" -gt 0 ]; then
   for _ in $(seq "$busy"); do
-    sh -c 'while :; do :; done' &
+    # CPU-bound, and gone once this script is (even if it is killed outright).
+    sh -c 'parent=$1; i=0; while :; do i=$((i + 1)); [ "$i" -lt 50000 ] && continue; i=0; kill -0 "$parent" 2>/dev/null || exit 0; done' load $$ &
     load+=($!)
   done
   echo "test.sh: under load: busy processes ${load[*]} beside the suite"
