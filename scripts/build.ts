@@ -158,7 +158,7 @@ for (const target of TARGETS.filter((t) => wanted.includes(t.name))) {
   const { parts, missing } = nativeParts(target);
   const started = performance.now();
   const result = await Bun.build({
-    entrypoints: [join(ROOT, "src", "cli.ts")],
+    entrypoints: [join(ROOT, "src", "binary-entry.ts")],
     compile: { target: target.bun, outfile, autoloadDotenv: false, autoloadBunfig: false },
     minify: true,
     plugins: [nativesPlugin(embeddedModule(target, parts, missing))],

@@ -26,11 +26,20 @@ if [ "$mode" = test ]; then
   /usr/bin/python3 -c 'import cv2' 2>/dev/null || missing+=(python3-opencv)
   # GStreamer as an RTP/JPEG peer: gst-launch-1.0, and rtpjpegpay/jpegenc/udpsink from plugins-good.
   gst-inspect-1.0 rtpjpegpay >/dev/null 2>&1 || missing+=(gstreamer1.0-tools gstreamer1.0-plugins-good)
+  # The other platforms' binaries, run on this host: windows-x64 under wine (mingw builds a
+  # test-only DLL wine 8 lacks), linux-arm64 under qemu-user with Debian's arm64 C library.
+  command -v wine >/dev/null || missing+=(wine wine64)
+  command -v x86_64-w64-mingw32-gcc >/dev/null || missing+=(gcc-mingw-w64-x86-64)
+  command -v qemu-aarch64-static >/dev/null || missing+=(qemu-user-static)
+  [ -f /usr/lib/aarch64-linux-gnu/libstdc++.so.6 ] || missing+=(libc6:arm64 libstdc++6:arm64)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     say "installing Debian packages: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
+    if [[ " ${missing[*]}" == *:arm64* ]] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+      dpkg --add-architecture arm64
+    fi
     apt-get update -qq >/dev/null
     apt-get install -y -qq "${missing[@]}" >/dev/null
     phase_done "Debian packages"

@@ -109,8 +109,11 @@ function interruptSignal(): AbortSignal {
   return controller.signal;
 }
 
-if (import.meta.main) {
+/** Runs the command line as the program: its exit code, and nothing (the SDL addon, a stray timer) keeps a finished command alive. */
+export async function runProgram(): Promise<never> {
   process.exitCode = await main(process.argv.slice(2));
-  // The SDL addon and stray timers must not keep a finished command alive.
   process.exit(process.exitCode);
 }
+
+// From source (bun src/cli.ts). Compiled binaries start from src/binary-entry.ts instead.
+if (import.meta.main) await runProgram();

@@ -1,0 +1,76 @@
+import { beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import packageJson from "../../package.json" with { type: "json" };
+import type { ReceiveSummary } from "../../src/commands/receive.ts";
+import type { SendSummary } from "../../src/commands/send.ts";
+import { expectEveryFrameAccounted, expectIncreasing } from "../helpers/accounting.ts";
+import { arm64Command, buildTargets, DIST, prepareWine, type WineBox } from "../helpers/foreign-binaries.ts";
+import { decodeFrames, matchFrames, useSourceClip } from "../helpers/frames.ts";
+import { finish, lastJson, startCommand, type Finished } from "../helpers/udpvid.ts";
+
+// The binaries for other platforms that this host can run: windows-x64 under
+// Debian's wine and linux-arm64 under qemu-user. Each must really start: a
+// binary that prints nothing and exits 0 (as udpvid.exe once did) fails
+// every test here.
+const WIDTH = 320;
+const HEIGHT = 180;
+const fixture = useSourceClip(2, WIDTH, HEIGHT);
+const VERSION = packageJson.version.replace(/\./g, "\\.");
+
+const run = (command: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<Finished> => finish(startCommand(command, env), timeoutMs);
+
+/** A headless receive and a send of the 2 s clip, both through `command`: every frame accounted for, what is shown intact and in order. */
+async function expectStreams(command: (args: string[]) => string[], env: Record<string, string>, record: string): Promise<void> {
+  await using receiver = startCommand(command(["receive", "--headless", "--port", "0", "--record", record, "--idle-timeout", "5", "--json"]), env);
+  const port = await receiver.listening;
+  const sent = await run(command(["send", fixture.clip, "--to", `127.0.0.1:${port}`, "--json"]), env);
+  expect(sent.exitCode).toBe(0);
+  const received = await finish(receiver, 60_000);
+  expect(received.exitCode).toBe(0);
+  const summary = lastJson<ReceiveSummary>(received.stdout);
+  expectEveryFrameAccounted(lastJson<SendSummary>(sent.stdout), summary, fixture.frames.length);
+  const recorded = decodeFrames(record, WIDTH, HEIGHT, "mjpeg");
+  expect(recorded.length).toBe(summary.framesShown);
+  const matches = matchFrames(recorded, fixture.frames);
+  for (const m of matches) expect(m.psnr).toBeGreaterThan(30);
+  expectIncreasing(matches.map((m) => m.sourceIndex));
+}
+
+describe("windows-x64 under wine", () => {
+  let wine: WineBox;
+  beforeAll(() => {
+    buildTargets("windows-x64");
+    wine = prepareWine(join(fixture.dir, "windows"));
+  }, 600_000);
+
+  test("--version and --help print and exit 0", async () => {
+    const version = await run(wine.command(["--version"]), wine.env);
+    expect(version.exitCode).toBe(0);
+    expect(version.stdout.trim()).toMatch(new RegExp(`^udpvid ${VERSION} \\([0-9a-f]{4,}, windows-x64\\)$`));
+    const help = await run(wine.command(["send", "--help"]), wine.env);
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toContain("Usage: udpvid send");
+    const usage = await run(wine.command(["frobnicate"]), wine.env);
+    expect(usage.exitCode).toBe(2);
+    expect(usage.stderr).toContain('unknown command "frobnicate"');
+  }, 180_000);
+
+  test("send → receive --headless, both udpvid.exe with their own ffmpeg and sharp: frames arrive intact", async () => {
+    await expectStreams(wine.command, wine.env, join(wine.dir, "out.mjpeg"));
+  }, 300_000);
+});
+
+describe("linux-arm64 under qemu-user", () => {
+  const binary = join(DIST, "udpvid-linux-arm64");
+  beforeAll(() => buildTargets("linux-arm64"), 600_000);
+
+  test("--version prints and exits 0", async () => {
+    const version = await run(arm64Command(binary, ["--version"]));
+    expect(version.exitCode).toBe(0);
+    expect(version.stdout.trim()).toMatch(new RegExp(`^udpvid ${VERSION} \\([0-9a-f]{4,}, linux-arm64\\)$`));
+  }, 180_000);
+
+  test("send → receive --headless, both emulated: frames arrive intact", async () => {
+    await expectStreams((args) => arm64Command(binary, args), { XDG_CACHE_HOME: join(fixture.dir, "arm64-cache") }, join(fixture.dir, "arm64.mjpeg"));
+  }, 300_000);
+});
