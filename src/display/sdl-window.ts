@@ -1,4 +1,5 @@
 import type { RgbaImage } from "../decoder/jpeg-decoder.ts";
+import { EMBEDDED } from "../native/embedded.ts";
 import { letterbox } from "./letterbox.ts";
 import type { ViewerKey, WindowSurface } from "./viewer.ts";
 
@@ -9,6 +10,11 @@ export class DisplayUnavailableError extends Error {}
 
 /** SDL falls back to these when there is no display: a window there is invisible, so refuse it. */
 const HEADLESS_DRIVERS = new Set(["offscreen", "dummy", "evdev"]);
+
+/** One line for a binary that carries no window: the two ways to watch the stream without one. */
+const NO_WINDOW_IN_BINARY = (target: string) =>
+  `this udpvid (${target}) has no window; run receive --headless --record out.mjpeg and play it with ffplay -f mjpeg out.mjpeg, ` +
+  `or send with --protocol rtp --sdp stream.sdp and open stream.sdp in ffplay or VLC`;
 
 /** Two clicks this close together are a double-click (SDL 2's events here carry no click count). */
 const DOUBLE_CLICK_MS = 400;
@@ -62,6 +68,8 @@ export class SdlWindowDisplay implements WindowSurface {
   }
 
   static async open(onKey: (key: ViewerKey) => void, onResize: () => void, width = 960, height = 540): Promise<SdlWindowDisplay> {
+    // A binary built without the window addon: say so, and how to watch anyway, instead of failing to load it.
+    if (EMBEDDED && !EMBEDDED.parts.sdl) throw new DisplayUnavailableError(NO_WINDOW_IN_BINARY(EMBEDDED.target));
     let sdl: Sdl;
     try {
       sdl = await import("@kmamal/sdl");

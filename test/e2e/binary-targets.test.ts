@@ -19,6 +19,17 @@ const VERSION = packageJson.version.replace(/\./g, "\\.");
 
 const run = (command: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<Finished> => finish(startCommand(command, env), timeoutMs);
 
+/** `receive` with a window, in a binary that carries none: one line naming the ways to watch without one. */
+async function expectNoWindowMessage(command: string[], env: Record<string, string>, target: string): Promise<void> {
+  const result = await run(command, env);
+  expect(result.exitCode).toBe(1);
+  const lines = result.stderr.trim().split("\n").filter((line) => line.startsWith("udpvid"));
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toContain(`this udpvid (${target}) has no window`);
+  expect(lines[0]).toContain("--headless --record");
+  expect(lines[0]).toContain("--protocol rtp --sdp");
+}
+
 /** A headless receive and a send of the 2 s clip, both through `command`: every frame accounted for, what is shown intact and in order. */
 async function expectStreams(command: (args: string[]) => string[], env: Record<string, string>, record: string): Promise<void> {
   await using receiver = startCommand(command(["receive", "--headless", "--port", "0", "--record", record, "--idle-timeout", "5", "--json"]), env);
@@ -55,6 +66,10 @@ describe("windows-x64 under wine", () => {
     expect(usage.stderr).toContain('unknown command "frobnicate"');
   }, 180_000);
 
+  test("receive without --headless says in one line that this binary has no window, and how to watch anyway", async () => {
+    await expectNoWindowMessage(wine.command(["receive", "--port", "0"]), wine.env, "windows-x64");
+  }, 180_000);
+
   test("send → receive --headless, both udpvid.exe with their own ffmpeg and sharp: frames arrive intact", async () => {
     await expectStreams(wine.command, wine.env, join(wine.dir, "out.mjpeg"));
   }, 300_000);
@@ -68,6 +83,10 @@ describe("linux-arm64 under qemu-user", () => {
     const version = await run(arm64Command(binary, ["--version"]));
     expect(version.exitCode).toBe(0);
     expect(version.stdout.trim()).toMatch(new RegExp(`^udpvid ${VERSION} \\([0-9a-f]{4,}, linux-arm64\\)$`));
+  }, 180_000);
+
+  test("receive without --headless says in one line that this binary has no window, and how to watch anyway", async () => {
+    await expectNoWindowMessage(arm64Command(binary, ["receive", "--port", "0"]), {}, "linux-arm64");
   }, 180_000);
 
   test("send → receive --headless, both emulated: frames arrive intact", async () => {
