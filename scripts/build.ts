@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import type { BunPlugin } from "bun";
+import { buildSdlForLinux, canBuildSdl } from "./build-sdl.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const DIST = join(ROOT, "dist");
@@ -38,7 +39,6 @@ for (const name of wanted) if (!TARGETS.some((t) => t.name === name)) throw new 
 const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
 const sharpPkg = JSON.parse(readFileSync(join(ROOT, "node_modules", "sharp", "package.json"), "utf8"));
 const commit = Bun.spawnSync(["git", "rev-parse", "--short", "HEAD"], { cwd: ROOT }).stdout.toString().trim() || "unknown";
-const hostTarget = `${process.platform === "win32" ? "windows" : process.platform}-${process.arch}`;
 
 /** Fetches one npm package's files (any platform's) into build/native/, once. */
 function fetchPackage(name: string, version: string): string {
@@ -99,14 +99,16 @@ function nativeParts(target: Target): { parts: Record<string, PartSource>; missi
   } catch (error) {
     missing.ffmpeg = (error as Error).message;
   }
-  const sdlAddon = join(ROOT, "node_modules", "@kmamal", "sdl", "dist", "sdl.node");
-  if (target.name === hostTarget && existsSync(sdlAddon)) {
-    parts.sdl = { entry: "sdl/sdl.node", files: [{ source: sdlAddon, name: "sdl/sdl.node", executable: false }] };
+  if (canBuildSdl(target.name)) {
+    // SDL itself rides along beside the addon, which finds it through its $ORIGIN RUNPATH: no system SDL needed.
+    const sdl = buildSdlForLinux(target.name);
+    parts.sdl = {
+      entry: "sdl/sdl.node",
+      files: ["sdl.node", "libSDL2-2.0.so.0"].map((name) => ({ source: join(sdl, name), name: `sdl/${name}`, executable: false })),
+    };
   } else {
     missing.sdl =
-      target.name === hostTarget
-        ? "the SDL addon is not built (run scripts/setup.sh)"
-        : "@kmamal/sdl publishes its prebuilt addons on GitHub only (unreachable here), and building it needs that platform's SDL2 and compiler; use --headless, or build on that platform";
+      "@kmamal/sdl publishes its prebuilt addons on GitHub only (unreachable here), and this build does not yet cross-build SDL for this platform; use --headless, or build on that platform";
   }
   return { parts, missing };
 }
@@ -155,8 +157,18 @@ const sums: string[] = [];
 let failed = 0;
 for (const target of TARGETS.filter((t) => wanted.includes(t.name))) {
   const outfile = join(DIST, `udpvid-${target.name}${target.exe}`);
-  const { parts, missing } = nativeParts(target);
   const started = performance.now();
+  let natives: ReturnType<typeof nativeParts>;
+  try {
+    natives = nativeParts(target);
+  } catch (error) {
+    // A missing toolchain fails the target, with its reason: never a binary quietly built without its window.
+    failed++;
+    console.error(`${target.name}: ${(error as Error).message}`);
+    report.push(`| ${target.name} | FAILED | | ${(error as Error).message.split("\n")[0]!.slice(0, 300)} |`);
+    continue;
+  }
+  const { parts, missing } = natives;
   const result = await Bun.build({
     entrypoints: [join(ROOT, "src", "binary-entry.ts")],
     compile: { target: target.bun, outfile, autoloadDotenv: false, autoloadBunfig: false },

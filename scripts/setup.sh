@@ -32,10 +32,19 @@ if [ "$mode" = test ]; then
   command -v x86_64-w64-mingw32-gcc >/dev/null || missing+=(gcc-mingw-w64-x86-64)
   command -v qemu-aarch64-static >/dev/null || missing+=(qemu-user-static)
   [ -f /usr/lib/aarch64-linux-gnu/libstdc++.so.6 ] || missing+=(libc6:arm64 libstdc++6:arm64)
+  # The linux-x64 binary's own SDL is built from Debian's source package (scripts/build-sdl.ts).
+  command -v cmake >/dev/null || missing+=(cmake)
+  command -v dpkg-source >/dev/null || missing+=(dpkg-dev)
+  sources=/etc/apt/sources.list.d/debian.sources
+  if [ "$(id -u)" = 0 ] && [ -f "$sources" ] && ! grep -q '^Types:.*deb-src' "$sources"; then
+    say "enabling Debian's source packages (deb-src) in $sources"
+    sed -i 's/^Types: deb$/Types: deb deb-src/' "$sources"
+    refresh_sources=1 # apt-get update below reads the source indexes
+  fi
 fi
-if [ ${#missing[@]} -gt 0 ]; then
+if [ ${#missing[@]} -gt 0 ] || [ "${refresh_sources:-0}" = 1 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    say "installing Debian packages: ${missing[*]}"
+    say "installing Debian packages: ${missing[*]:-none (updating the package lists)}"
     export DEBIAN_FRONTEND=noninteractive
     if [[ " ${missing[*]}" == *:arm64* ]] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
       dpkg --add-architecture arm64
@@ -77,6 +86,12 @@ if [ ! -f "$sdl/dist/sdl.node" ]; then
     ../../.bin/node-gyp rebuild -j max "${nodedir[@]}" --loglevel=error >/dev/null \
     && mkdir -p dist && cp build/Release/sdl.node dist/sdl.node)
   phase_done "SDL addon"
+fi
+if [ "$mode" = test ]; then
+  # The binaries the suite runs: linux-x64 (its SDL is built once, into build/sdl/), and the two it runs under wine and qemu.
+  say "building the binaries the tests run"
+  node_modules/.bin/bun scripts/build.ts --target linux-x64 --target windows-x64 --target linux-arm64 >/dev/null
+  phase_done "binaries"
 fi
 if [ ${#spent[@]} -gt 0 ]; then
   say "ready ($(printf '%s, ' "${spent[@]}" | sed 's/, $//'))"
