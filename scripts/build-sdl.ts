@@ -113,6 +113,9 @@ export function buildSdlForLinux(target: string, log: (line: string) => void = c
   const library = join(out, "libSDL2-2.0.so.0");
   if (existsSync(addon) && existsSync(library)) return out;
 
+  // zig's caches (its libc++ and libc stubs, compiled once) live with the build, not in the user's home.
+  process.env.ZIG_GLOBAL_CACHE_DIR ??= join(WORK, "zig-cache");
+  process.env.ZIG_LOCAL_CACHE_DIR ??= join(WORK, "zig-cache");
   need("cmake", "SDL builds with CMake: apt-get install cmake");
   need("make", "CMake's generator here: apt-get install make");
   need("strip", "the built library is stripped: apt-get install binutils");
