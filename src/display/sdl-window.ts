@@ -1,5 +1,6 @@
 import type { RgbaImage } from "../decoder/jpeg-decoder.ts";
 import { EMBEDDED } from "../native/embedded.ts";
+import { withNativeStderrQuiet } from "./quiet-native-stderr.ts";
 import { letterbox } from "./letterbox.ts";
 import type { ViewerKey, WindowSurface } from "./viewer.ts";
 
@@ -72,7 +73,7 @@ export class SdlWindowDisplay implements WindowSurface {
     if (EMBEDDED && !EMBEDDED.parts.sdl) throw new DisplayUnavailableError(NO_WINDOW_IN_BINARY(EMBEDDED.target));
     let sdl: Sdl;
     try {
-      sdl = await import("@kmamal/sdl");
+      sdl = await withNativeStderrQuiet(() => import("@kmamal/sdl"));
     } catch (error) {
       throw new DisplayUnavailableError(
         `cannot load the SDL window library (${firstLine(error)}); install libsdl2 (apt-get install libsdl2-2.0-0) or use --headless`,

@@ -10,7 +10,7 @@ import { makeClip, tempDir } from "../helpers/frames.ts";
 import { finish, lastJson, runUdpvid, startUdpvid } from "../helpers/udpvid.ts";
 
 function expectOneLineError(result: { stderr: string }, text: string) {
-  const lines = result.stderr.trim().split("\n").filter((l) => !/^(SDL|error: XDG)/.test(l));
+  const lines = result.stderr.trim().split("\n");
   expect(lines.length).toBe(1);
   expect(lines[0]).toContain(text);
   expect(result.stderr).not.toContain("    at ");

@@ -265,4 +265,6 @@ test("without a display, receive says how to run headless instead of crashing", 
   expect(result.exitCode).toBe(1);
   expect(result.stderr).toContain("--headless");
   expect(result.stderr).not.toContain("    at ");
+  // udpvid's own line only: none of what SDL's C code prints while it loads ("SDL silent error", XDG_RUNTIME_DIR).
+  expect(result.stderr.trim().split("\n")).toEqual([expect.stringMatching(/^udpvid: no display to open a window on/)]);
 });
