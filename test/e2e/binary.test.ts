@@ -9,6 +9,8 @@ import type { SendSummary } from "../../src/commands/send.ts";
 import { expectEveryFrameAccounted, expectIncreasing } from "../helpers/accounting.ts";
 import { decodeFrames, matchFrames, psnr, rgbaToRgb, useSourceClip } from "../helpers/frames.ts";
 import { finish, lastJson, loadedLibraries, ROOT, startCommand, type Finished, type Running } from "../helpers/udpvid.ts";
+import { buildTargets } from "../helpers/foreign-binaries.ts";
+import { waitFor, waitUntil } from "../helpers/wait.ts";
 import { UDPVID_WINDOW, findWindows, pressKey, screenshot, startXvfb, windowGeometry, windowTitle } from "../helpers/xvfb.ts";
 
 // The proof that the binary carries everything: dist/udpvid-linux-x64, copied
@@ -22,8 +24,7 @@ const BINARY = join(ROOT, "dist", "udpvid-linux-x64");
 let home = "";
 
 beforeAll(() => {
-  const build = Bun.spawnSync([process.execPath, join(ROOT, "scripts", "build.ts"), "--target", "linux-x64"], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
-  if (build.exitCode !== 0) throw new Error(`build failed: ${build.stderr.toString()}${build.stdout.toString()}`);
+  buildTargets("linux-x64");
   home = join(fixture.dir, "home");
   mkdirSync(home);
   copyFileSync(BINARY, join(home, "udpvid"));
@@ -140,16 +141,12 @@ describe("the linux-x64 binary on its own", () => {
     await using receiver = startIsolated(["receive", "--port", "0", "--json"], { env: { DISPLAY: x.display }, hideSdl: true, cache: "cache-no-system-sdl" });
     const port = await receiver.listening;
     await using sender = startIsolated(["send", "clip.mp4", "--loop", "--to", `127.0.0.1:${port}`], { cache: "cache-no-system-sdl" });
-    let id: string | undefined;
-    for (let waited = 0; waited < 20_000; waited += 100) {
-      id = findWindows(x.display, UDPVID_WINDOW)[0];
-      if (id && /fps/.test(windowTitle(x.display, id))) break;
-      await Bun.sleep(100);
-    }
-    expect(windowTitle(x.display, id!)).toMatch(/^udpvid :\d+ - [\d.]+ fps/);
+    const id = await waitFor(() => findWindows(x.display, UDPVID_WINDOW)[0], 20_000, "the window");
+    await waitUntil(() => /fps/.test(windowTitle(x.display, id)), 20_000);
+    expect(windowTitle(x.display, id)).toMatch(/^udpvid :\d+ - [\d.]+ fps/);
     await Bun.sleep(500);
     // The window took the stream's 320x180 and shows one of its frames.
-    const geometry = windowGeometry(x.display, id!);
+    const geometry = windowGeometry(x.display, id);
     expect([geometry.width, geometry.height]).toEqual([WIDTH, HEIGHT]);
     const shot = screenshot(x.display, geometry);
     expect(Math.max(...fixture.frames.map((frame) => psnr(shot, frame)))).toBeGreaterThan(28);
@@ -158,7 +155,7 @@ describe("the linux-x64 binary on its own", () => {
     const maps = loadedLibraries(pid);
     expect(maps).toMatch(/cache-no-system-sdl\/udpvid\/[^/]+\/sdl-[0-9a-f]+\/sdl\/libSDL2-2\.0\.so\.0/);
     expect(maps).not.toMatch(/\/usr\/lib\/[^ ]*libSDL2/);
-    pressKey(x.display, id!, "q");
+    pressKey(x.display, id, "q");
     const result = await finish(receiver, 20_000);
     expect(result.exitCode).toBe(0);
     expect(lastJson(result.stdout)).toMatchObject({ quitBy: "key" });

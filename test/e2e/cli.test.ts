@@ -7,6 +7,7 @@ import type { SendSummary } from "../../src/commands/send.ts";
 import { deserializeV2 } from "../../src/protocol/v2.ts";
 import { expectEveryFrameAccounted, expectSenderAccounted } from "../helpers/accounting.ts";
 import { makeClip, tempDir } from "../helpers/frames.ts";
+import { waitUntil } from "../helpers/wait.ts";
 import { finish, lastJson, runUdpvid, startUdpvid } from "../helpers/udpvid.ts";
 
 function expectOneLineError(result: { stderr: string }, text: string) {
@@ -206,7 +207,7 @@ describe("send options", () => {
     });
     await using _socket = { [Symbol.asyncDispose]: async () => socket.close() };
     await using sender = startUdpvid(["send", clip, "--to", `127.0.0.1:${socket.port}`, "--fps", "60", "--loop", "--json"]);
-    for (let waited = 0; seen.size <= 30 && waited < 30_000; waited += 50) await Bun.sleep(50);
+    await waitUntil(() => seen.size > 30, 30_000);
     expect(seen.size).toBeGreaterThan(30);
     sender.process.kill("SIGINT");
     const result = await finish(sender, 10_000);

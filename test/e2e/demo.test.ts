@@ -2,6 +2,7 @@ import { expect, test } from "bun:test";
 import type { DemoSummary } from "../../src/commands/demo.ts";
 import { expectEveryFrameAccounted } from "../helpers/accounting.ts";
 import { finish, lastJson, runUdpvid, startUdpvid } from "../helpers/udpvid.ts";
+import { waitFor, waitUntil } from "../helpers/wait.ts";
 import { UDPVID_WINDOW, findWindows, pressKey, startXvfb, windowTitle } from "../helpers/xvfb.ts";
 
 const VIDEO_FRAMES = 300; // video.mp4: 10 s at 30 fps
@@ -18,18 +19,14 @@ test("demo with no display falls back to headless and streams all of video.mp4 o
 test("demo opens the receiver's window; q quits it and stops the sender", async () => {
   await using x = await startXvfb();
   await using demo = startUdpvid(["demo", "--json"], { DISPLAY: x.display });
-  let windows: string[] = [];
-  for (let waited = 0; windows.length === 0 && waited < 20_000; waited += 200) {
-    await Bun.sleep(200);
-    windows = findWindows(x.display, UDPVID_WINDOW);
-  }
-  expect(windows).toHaveLength(1);
+  const id = await waitFor(() => findWindows(x.display, UDPVID_WINDOW)[0], 20_000, "the window");
   // Frames are flowing once the title shows a frame rate above zero (it is refreshed twice a second).
   const flowing = /^udpvid :\d+ - (?!0\.0 fps)[\d.]+ fps/;
-  for (let waited = 0; !flowing.test(windowTitle(x.display, windows[0]!)) && waited < 20_000; waited += 200) await Bun.sleep(200);
-  expect(windowTitle(x.display, windows[0]!)).toMatch(flowing);
+  await waitUntil(() => flowing.test(windowTitle(x.display, id)), 20_000);
+  expect(windowTitle(x.display, id)).toMatch(flowing);
+  expect(findWindows(x.display, UDPVID_WINDOW)).toHaveLength(1);
   const pressed = performance.now();
-  pressKey(x.display, windows[0]!, "q");
+  pressKey(x.display, id, "q");
   const result = await finish(demo, 20_000);
   // Not a speed test: it must not run on to the clip's end (about 10 s away) or hang.
   expect(performance.now() - pressed).toBeLessThan(15_000);

@@ -10,6 +10,7 @@ import { finish, lastJson, rssMiB, runUdpvid, startUdpvid } from "../helpers/udp
 import type { ReceiveSummary } from "../../src/commands/receive.ts";
 import type { SendSummary } from "../../src/commands/send.ts";
 import { expectEveryFrameAccounted } from "../helpers/accounting.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 // A real receiver process under attack and through faults; the stream it
 // must still show is part of video.mp4 at 320x180.
@@ -19,11 +20,6 @@ const fixture = useSourceClip(2, WIDTH, HEIGHT);
 
 /** Frames in a recording so far (it is appended to as frames are shown). */
 const recordedCount = (record: string) => (Bun.file(record).size > 0 ? splitMjpeg(readFileSync(record)).length : 0);
-
-/** Polls until `done()` holds or the deadline passes: waiting on evidence, not on a guess of how fast a busy machine is. */
-async function waitUntil(done: () => boolean, timeoutMs = 15_000): Promise<void> {
-  for (const deadline = performance.now() + timeoutMs; !done() && performance.now() < deadline; ) await Bun.sleep(50);
-}
 
 /**
  * Distinct source frames that some frame of `record` matches (PSNR > 30 dB).
@@ -197,7 +193,7 @@ describe("restarts and faults", () => {
     const record = join(fixture.dir, "mid-stream.mjpeg");
     await using receiver = startUdpvid(["receive", "--headless", "--port", String(port), "--record", record, "--idle-timeout", "2", "--json"]);
     await receiver.listening;
-    await waitUntil(() => recordedCount(record) >= 30);
+    await waitUntil(() => recordedCount(record) >= 30, 15_000);
     sender.process.kill("SIGINT"); // ends with end-of-stream datagrams
     const summary = lastJson<ReceiveSummary>((await finish(receiver)).stdout);
     expect(summary.quitBy).toBe("end-of-stream");
@@ -216,7 +212,7 @@ describe("restarts and faults", () => {
     const firstRelay = startUdpvid(relayArgs(0));
     const relayPort = await firstRelay.listening;
     await using sender = startUdpvid(["send", fixture.clip, "--loop", "--to", `127.0.0.1:${relayPort}`, "--json"]);
-    await waitUntil(() => recordedCount(record) >= 30);
+    await waitUntil(() => recordedCount(record) >= 30, 15_000);
     firstRelay.process.kill("SIGKILL");
     await firstRelay.process.exited;
     await Bun.sleep(300); // what was already in the receiver's decoder is written
@@ -228,7 +224,7 @@ describe("restarts and faults", () => {
     expect(receiver.process.exitCode).toBeNull();
     await using secondRelay = startUdpvid(relayArgs(relayPort));
     await secondRelay.listening;
-    await waitUntil(() => recordedCount(record) >= framesBefore + 30);
+    await waitUntil(() => recordedCount(record) >= framesBefore + 30, 15_000);
     sender.process.kill("SIGINT");
     const sent = await finish(sender);
     expect(sent.exitCode).toBe(0);

@@ -5,6 +5,7 @@ import { decodeFrames, matchFrames, psnr, useSourceClip } from "../helpers/frame
 import { finish, lastJson, runUdpvid, startCommand, startUdpvid } from "../helpers/udpvid.ts";
 import type { ReceiveSummary } from "../../src/commands/receive.ts";
 import { expectIncreasing, expectReceiverAccounted } from "../helpers/accounting.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 // RTP/JPEG (RFC 2435) against real programs from Debian: ffmpeg and GStreamer.
 // RTP/JPEG needs sizes in multiples of 8: 2 s of video.mp4 at 320x176.
@@ -18,7 +19,7 @@ test("ffmpeg receives udpvid's RTP/JPEG stream through the SDP file udpvid write
   const port = 20000 + Math.floor(Math.random() * 20000);
   // Looping, so ffmpeg (started once the SDP exists) sees 30 whole frames whenever it joins.
   await using sender = startUdpvid(["send", fixture.clip, "--protocol", "rtp", "--width", String(WIDTH), "--height", String(HEIGHT), "--loop", "--to", `127.0.0.1:${port}`, "--sdp", sdp]);
-  for (let waited = 0; !existsSync(sdp) && waited < 20_000; waited += 50) await Bun.sleep(50);
+  await waitUntil(() => existsSync(sdp), 20_000);
   expect(readFileSync(sdp, "utf8")).toContain("a=rtpmap:26 JPEG/90000");
   const ffmpeg = startCommand(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-protocol_whitelist", "file,udp,rtp", "-i", sdp, "-frames:v", "30", "-c", "copy", "-f", "mjpeg", "-y", out]);
   const result = await finish(ffmpeg, 20_000);

@@ -6,22 +6,13 @@ import type { ReceiveSummary } from "../../src/commands/receive.ts";
 import type { SendSummary } from "../../src/commands/send.ts";
 import { expectEveryFrameAccounted } from "../helpers/accounting.ts";
 import { finish, lastJson, loadedLibraries, startUdpvid, type Running } from "../helpers/udpvid.ts";
+import { waitFor } from "../helpers/wait.ts";
 import { UDPVID_WINDOW, findWindows, pressKey, screenshot, startXvfb, windowGeometry, windowTitle, type VirtualDisplay } from "../helpers/xvfb.ts";
 
 // A real window on a real (virtual) X server, real screenshots and real key presses.
 const WIDTH = 960;
 const HEIGHT = 540; // the window's default size: frames are shown 1:1, so pixels compare directly
 const fixture = useSourceClip(4, WIDTH, HEIGHT);
-
-async function waitFor<T>(probe: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(100);
-  }
-}
 
 /** A receiver with its window up: its port, window id and a screenshot of the window's area. */
 async function openReceiver(x: VirtualDisplay, extra: string[] = []) {
