@@ -186,7 +186,16 @@ for (const target of TARGETS.filter((t) => wanted.includes(t.name))) {
   report.push(`| ${target.name} | ${(bytes.length / 2 ** 20).toFixed(1)} MiB | ${Object.keys(parts).join(", ")} | ${missingText || "—"} |`);
   console.log(`built ${relative(ROOT, outfile)} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
-writeFileSync(join(DIST, "SHA256SUMS"), sums.join("\n") + "\n");
+// A build of some targets keeps the sums of the others' binaries still in dist/.
+const sumsFile = join(DIST, "SHA256SUMS");
+const rebuilt = new Set(sums.map((line) => line.split("  ")[1]));
+const kept = existsSync(sumsFile)
+  ? readFileSync(sumsFile, "utf8").split("\n").filter((line) => {
+      const file = line.split("  ")[1];
+      return file !== undefined && !rebuilt.has(file) && existsSync(join(DIST, file));
+    })
+  : [];
+writeFileSync(sumsFile, [...kept, ...sums].sort((a, b) => a.split("  ")[1]!.localeCompare(b.split("  ")[1]!)).join("\n") + "\n");
 console.log(["", `udpvid ${pkg.version} (${commit})`, "", "| target | size | embeds | missing |", "|---|---|---|---|", ...report, ""].join("\n"));
 if (failed > 0) {
   console.error(`${failed} target(s) failed to build`);

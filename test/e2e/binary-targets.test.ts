@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import packageJson from "../../package.json" with { type: "json" };
 import type { ReceiveSummary } from "../../src/commands/receive.ts";
@@ -88,6 +89,15 @@ describe("linux-arm64 under qemu-user", () => {
   test("receive without --headless says in one line that this binary has no window, and how to watch anyway", async () => {
     await expectNoWindowMessage(arm64Command(binary, ["receive", "--port", "0"]), {}, "linux-arm64");
   }, 180_000);
+
+  test("dist/SHA256SUMS keeps the sums of targets built earlier (windows-x64 above) and they check out", () => {
+    const sums = readFileSync(join(DIST, "SHA256SUMS"), "utf8");
+    expect(sums).toMatch(/^[0-9a-f]{64} {2}udpvid-windows-x64\.exe$/m);
+    expect(sums).toMatch(/^[0-9a-f]{64} {2}udpvid-linux-arm64$/m);
+    const check = Bun.spawnSync(["sha256sum", "--check", "SHA256SUMS"], { cwd: DIST, stdout: "pipe", stderr: "pipe" });
+    expect(check.exitCode).toBe(0);
+    expect(check.stdout.toString()).toContain("udpvid-windows-x64.exe: OK");
+  });
 
   test("send → receive --headless, both emulated: frames arrive intact", async () => {
     await expectStreams((args) => arm64Command(binary, args), { XDG_CACHE_HOME: join(fixture.dir, "arm64-cache") }, join(fixture.dir, "arm64.mjpeg"));

@@ -62,13 +62,17 @@ export interface Match {
   runnerUp: number;
 }
 
-/** For each received frame, the source frame it matches best (searching forward from the previous match). */
+/**
+ * For each received frame, the source frame it matches best, searching forward
+ * from the previous match to the end: a sender that fell behind on a busy or
+ * emulated machine may have skipped any number of frames in between.
+ */
 export function matchFrames(received: Uint8Array[], source: Uint8Array[]): Match[] {
   const matches: Match[] = [];
   let from = 0;
   for (const frame of received) {
     let best: Match = { sourceIndex: -1, psnr: -Infinity, runnerUp: -Infinity };
-    for (let i = from; i < Math.min(source.length, from + 30); i++) {
+    for (let i = from; i < source.length; i++) {
       const value = psnr(frame, source[i]!);
       if (value > best.psnr) best = { sourceIndex: i, psnr: value, runnerUp: best.psnr };
       else if (value > best.runnerUp) best.runnerUp = value;
