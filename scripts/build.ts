@@ -188,14 +188,13 @@ for (const target of TARGETS.filter((t) => wanted.includes(t.name))) {
 }
 // A build of some targets keeps the sums of the others' binaries still in dist/.
 const sumsFile = join(DIST, "SHA256SUMS");
-const rebuilt = new Set(sums.map((line) => line.split("  ")[1]));
-const kept = existsSync(sumsFile)
-  ? readFileSync(sumsFile, "utf8").split("\n").filter((line) => {
-      const file = line.split("  ")[1];
-      return file !== undefined && !rebuilt.has(file) && existsSync(join(DIST, file));
-    })
-  : [];
-writeFileSync(sumsFile, [...kept, ...sums].sort((a, b) => a.split("  ")[1]!.localeCompare(b.split("  ")[1]!)).join("\n") + "\n");
+const sumByFile = new Map<string, string>();
+const previous = existsSync(sumsFile) ? readFileSync(sumsFile, "utf8").split("\n") : [];
+for (const line of [...previous, ...sums]) {
+  const file = line.split("  ")[1];
+  if (file && existsSync(join(DIST, file))) sumByFile.set(file, line);
+}
+writeFileSync(sumsFile, [...sumByFile.keys()].sort().map((file) => sumByFile.get(file)).join("\n") + "\n");
 console.log(["", `udpvid ${pkg.version} (${commit})`, "", "| target | size | embeds | missing |", "|---|---|---|---|", ...report, ""].join("\n"));
 if (failed > 0) {
   console.error(`${failed} target(s) failed to build`);

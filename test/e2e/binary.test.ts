@@ -61,6 +61,11 @@ function startIsolated(args: string[], options?: IsolatedOptions): Running {
   return startCommand(isolatedCommand(args, options));
 }
 
+/** The newest `./udpvid receive` started in the bare folder (inside its mount namespace, so not the Running's own pid). */
+function isolatedReceiverPid(): number {
+  return Number(Bun.spawnSync(["pgrep", "-f", "-n", "^./udpvid receive"]).stdout.toString().trim());
+}
+
 async function runIsolated(args: string[], options?: IsolatedOptions, shell?: string): Promise<Finished> {
   return finish(startCommand(isolatedCommand(args, options, shell)), 60_000);
 }
@@ -128,7 +133,7 @@ describe("the linux-x64 binary on its own", () => {
     const sendTo = /; send to (\S+?:\d+)/.exec(receiver.output())?.[1];
     const card = await renderMessageCard(`Waiting for stream on :${port}`, `udpvid send FILE --to ${sendTo}`, geometry.width, geometry.height);
     expect(psnr(screenshot(x.display, geometry), rgbaToRgb(card.rgba))).toBeGreaterThan(40);
-    const pid = Number(Bun.spawnSync(["pgrep", "-f", "-n", "^./udpvid receive"]).stdout.toString().trim());
+    const pid = isolatedReceiverPid();
     expect(loadedLibraries(pid)).toMatch(/sdl\/sdl\.node/); // the addon from the cache folder, not node_modules
     pressKey(x.display, id!, "q");
     const result = await finish(receiver, 10_000);
@@ -151,7 +156,7 @@ describe("the linux-x64 binary on its own", () => {
     const shot = screenshot(x.display, geometry);
     expect(Math.max(...fixture.frames.map((frame) => psnr(shot, frame)))).toBeGreaterThan(28);
     // SDL came from the cache folder, beside the addon, not from the system.
-    const pid = Number(Bun.spawnSync(["pgrep", "-f", "-n", "^./udpvid receive"]).stdout.toString().trim());
+    const pid = isolatedReceiverPid();
     const maps = loadedLibraries(pid);
     expect(maps).toMatch(/cache-no-system-sdl\/udpvid\/[^/]+\/sdl-[0-9a-f]+\/sdl\/libSDL2-2\.0\.so\.0/);
     expect(maps).not.toMatch(/\/usr\/lib\/[^ ]*libSDL2/);
