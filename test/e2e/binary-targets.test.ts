@@ -7,12 +7,13 @@ import type { SendSummary } from "../../src/commands/send.ts";
 import { expectEveryFrameAccounted, expectIncreasing } from "../helpers/accounting.ts";
 import { arm64Command, buildTargets, DIST, prepareWine, type WineBox } from "../helpers/foreign-binaries.ts";
 import { decodeFrames, matchFrames, useSourceClip } from "../helpers/frames.ts";
-import { finish, lastJson, startCommand, type Finished } from "../helpers/udpvid.ts";
+import { finish, lastJson, loadedLibraries, startCommand, type Finished } from "../helpers/udpvid.ts";
+import { expectWindowShowsStream, newestPid, withoutSystemSdl } from "../helpers/window-proof.ts";
 
 // The binaries for other platforms that this host can run: windows-x64 under
-// Debian's wine and linux-arm64 under qemu-user. Each must really start: a
-// binary that prints nothing and exits 0 (as udpvid.exe once did) fails
-// every test here.
+// Debian's wine and linux-arm64 under qemu-user. Each must really start, and
+// show its window with no system SDL: a binary that prints nothing and exits 0
+// (as udpvid.exe once did) fails every test here.
 const WIDTH = 320;
 const HEIGHT = 180;
 const fixture = useSourceClip(2, WIDTH, HEIGHT);
@@ -21,8 +22,8 @@ const VERSION = packageJson.version.replace(/\./g, "\\.");
 const run = (command: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<Finished> => finish(startCommand(command, env), timeoutMs);
 
 /** `receive` with a window, in a binary that carries none: one line naming the ways to watch without one. */
-async function expectNoWindowMessage(command: string[], env: Record<string, string>, target: string): Promise<void> {
-  const result = await run(command, env);
+async function expectNoWindowMessage(command: string[], target: string): Promise<void> {
+  const result = await run(command);
   expect(result.exitCode).toBe(1);
   const lines = result.stderr.trim().split("\n").filter((line) => line.startsWith("udpvid"));
   expect(lines).toHaveLength(1);
@@ -51,7 +52,7 @@ async function expectStreams(command: (args: string[]) => string[], env: Record<
 describe("windows-x64 under wine", () => {
   let wine: WineBox;
   beforeAll(() => {
-    buildTargets("windows-x64");
+    buildTargets(["windows-x64"]);
     wine = prepareWine(join(fixture.dir, "windows"));
   }, 600_000);
 
@@ -67,9 +68,18 @@ describe("windows-x64 under wine", () => {
     expect(usage.stderr).toContain('unknown command "frobnicate"');
   }, 180_000);
 
-  test("receive without --headless says in one line that this binary has no window, and how to watch anyway", async () => {
-    await expectNoWindowMessage(wine.command(["receive", "--port", "0"]), wine.env, "windows-x64");
-  }, 180_000);
+  test("receive opens its window (SDL2.dll and the addon from the binary), shows the stream and quits on q", async () => {
+    await expectWindowShowsStream({
+      receiver: (args) => withoutSystemSdl(wine.command(args)),
+      env: wine.env,
+      clip: fixture,
+      width: WIDTH,
+      height: HEIGHT,
+      timeoutMs: 90_000,
+      // wine maps the DLLs it loads from their files: SDL2.dll beside sdl.node in udpvid's cache folder
+      whileShowing: () => expect(loadedLibraries(newestPid("udpvid\\.exe receive"))).toMatch(/sdl-[0-9a-f]+\/sdl\/SDL2\.dll/i),
+    });
+  }, 240_000);
 
   test("send → receive --headless, both udpvid.exe with their own ffmpeg and sharp: frames arrive intact", async () => {
     await expectStreams(wine.command, wine.env, join(wine.dir, "out.mjpeg"));
@@ -78,7 +88,7 @@ describe("windows-x64 under wine", () => {
 
 describe("linux-arm64 under qemu-user", () => {
   const binary = join(DIST, "udpvid-linux-arm64");
-  beforeAll(() => buildTargets("linux-arm64"), 600_000);
+  beforeAll(() => buildTargets(["linux-arm64"]), 600_000);
 
   test("--version prints and exits 0", async () => {
     const version = await run(arm64Command(binary, ["--version"]));
@@ -86,9 +96,18 @@ describe("linux-arm64 under qemu-user", () => {
     expect(version.stdout.trim()).toMatch(new RegExp(`^udpvid ${VERSION} \\([0-9a-f]{4,}, linux-arm64\\)$`));
   }, 180_000);
 
-  test("receive without --headless says in one line that this binary has no window, and how to watch anyway", async () => {
-    await expectNoWindowMessage(arm64Command(binary, ["receive", "--port", "0"]), {}, "linux-arm64");
-  }, 180_000);
+  test("with no system libSDL2, receive opens its window, shows the stream and quits on q", async () => {
+    await expectWindowShowsStream({
+      receiver: (args) => withoutSystemSdl(arm64Command(binary, args)),
+      env: { XDG_CACHE_HOME: join(fixture.dir, "arm64-window-cache") },
+      clip: fixture,
+      width: WIDTH,
+      height: HEIGHT,
+      timeoutMs: 90_000,
+      // qemu maps the guest's libraries from their files: libSDL2 from the cache folder, beside the addon
+      whileShowing: () => expect(loadedLibraries(newestPid("qemu-aarch64-static .*udpvid-linux-arm64 receive"))).toMatch(/arm64-window-cache\/udpvid\/[^/]+\/sdl-[0-9a-f]+\/sdl\/libSDL2-2\.0\.so\.0/),
+    });
+  }, 240_000);
 
   test("dist/SHA256SUMS keeps the sums of targets built earlier (windows-x64 above) and they check out", () => {
     const sums = readFileSync(join(DIST, "SHA256SUMS"), "utf8");
@@ -102,4 +121,50 @@ describe("linux-arm64 under qemu-user", () => {
   test("send → receive --headless, both emulated: frames arrive intact", async () => {
     await expectStreams((args) => arm64Command(binary, args), { XDG_CACHE_HOME: join(fixture.dir, "arm64-cache") }, join(fixture.dir, "arm64.mjpeg"));
   }, 300_000);
+});
+
+describe("a binary built --headless (a server build)", () => {
+  const outdir = () => join(fixture.dir, "headless-dist");
+  beforeAll(() => {
+    buildTargets(["linux-x64"]);
+    buildTargets(["linux-x64"], ["--headless", "--outdir", outdir()]);
+  }, 600_000);
+
+  test("receive without --headless says in one line that this binary has no window, and how to watch anyway", async () => {
+    await expectNoWindowMessage([join(outdir(), "udpvid-linux-x64"), "receive", "--port", "0"], "linux-x64");
+  }, 60_000);
+
+  test("it embeds no SDL and is smaller than the build with a window", () => {
+    const headless = Bun.file(join(outdir(), "udpvid-linux-x64")).size;
+    const full = Bun.file(join(DIST, "udpvid-linux-x64")).size;
+    expect(full - headless).toBeGreaterThan(2 * 2 ** 20);
+    expect(readFileSync(join(outdir(), "SHA256SUMS"), "utf8").trim().split("\n")).toHaveLength(1);
+  });
+});
+
+describe("what the Linux binaries need from the system", () => {
+  /** The highest version of `prefix` (GLIBC_, GLIBCXX_) among an ELF file's needed symbol versions. */
+  const highest = (file: string, prefix: string): string => {
+    const text = Bun.spawnSync(["readelf", "-V", "--wide", file]).stdout.toString();
+    const versions = [...text.matchAll(new RegExp(`\\b${prefix}_([0-9.]+)`, "g"))].map((m) => m[1]!.split(".").map(Number));
+    versions.sort((a, b) => a[0]! - b[0]! || (a[1] ?? 0) - (b[1] ?? 0) || (a[2] ?? 0) - (b[2] ?? 0));
+    return versions.length ? versions.at(-1)!.join(".") : "none";
+  };
+  const asNumber = (version: string) => version.split(".").reduce((sum, part, i) => sum + Number(part) / 1000 ** i, 0);
+  const readme = readFileSync(join(import.meta.dir, "..", "..", "README.md"), "utf8");
+
+  test.each(["linux-x64", "linux-arm64"])("%s: Bun and the window need glibc 2.17 and no libstdc++; sharp's libvips sets the floor the README states", (target) => {
+    buildTargets([target]);
+    expect(highest(join(DIST, `udpvid-${target}`), "GLIBC")).toBe("2.17");
+    for (const file of ["sdl.node", "libSDL2-2.0.so.0"]) {
+      const path = join(import.meta.dir, "..", "..", "build", "sdl", target, file);
+      expect(asNumber(highest(path, "GLIBC"))).toBeLessThanOrEqual(asNumber("2.17"));
+      expect(highest(path, "GLIBCXX")).toBe("none");
+    }
+    const libvips = new Bun.Glob(`build/native/@img+sharp-libvips-${target}@*/lib/libvips-cpp.so.*`).scanSync({ cwd: join(import.meta.dir, "..", ".."), absolute: true }).next().value as string;
+    const glibc = highest(libvips, "GLIBC");
+    const glibcxx = highest(libvips, "GLIBCXX");
+    expect(readme).toContain(`glibc ≥ ${glibc} and libstdc++ from GCC ≥ 6 (\`libstdc++.so.6\`, GLIBCXX_${glibcxx})`);
+    expect(readme).toContain("Bun itself and the window need only glibc 2.17");
+  }, 600_000);
 });

@@ -10,8 +10,8 @@ import { expectEveryFrameAccounted, expectIncreasing } from "../helpers/accounti
 import { decodeFrames, matchFrames, psnr, rgbaToRgb, useSourceClip } from "../helpers/frames.ts";
 import { finish, lastJson, loadedLibraries, ROOT, startCommand, type Finished, type Running } from "../helpers/udpvid.ts";
 import { buildTargets } from "../helpers/foreign-binaries.ts";
-import { waitFor, waitUntil } from "../helpers/wait.ts";
-import { UDPVID_WINDOW, findWindows, pressKey, screenshot, startXvfb, windowGeometry, windowTitle } from "../helpers/xvfb.ts";
+import { expectWindowShowsStream } from "../helpers/window-proof.ts";
+import { UDPVID_WINDOW, findWindows, pressKey, screenshot, startXvfb, windowGeometry } from "../helpers/xvfb.ts";
 
 // The proof that the binary carries everything: dist/udpvid-linux-x64, copied
 // alone into an empty folder, run in a mount namespace where /usr/bin/ffmpeg
@@ -24,7 +24,7 @@ const BINARY = join(ROOT, "dist", "udpvid-linux-x64");
 let home = "";
 
 beforeAll(() => {
-  buildTargets("linux-x64");
+  buildTargets(["linux-x64"]);
   home = join(fixture.dir, "home");
   mkdirSync(home);
   copyFileSync(BINARY, join(home, "udpvid"));
@@ -142,29 +142,21 @@ describe("the linux-x64 binary on its own", () => {
   }, 30_000);
 
   test("with every system libSDL2 hidden, receive still opens its window, shows the stream and quits on q", async () => {
-    await using x = await startXvfb();
-    await using receiver = startIsolated(["receive", "--port", "0", "--json"], { env: { DISPLAY: x.display }, hideSdl: true, cache: "cache-no-system-sdl" });
-    const port = await receiver.listening;
-    await using sender = startIsolated(["send", "clip.mp4", "--loop", "--to", `127.0.0.1:${port}`], { cache: "cache-no-system-sdl" });
-    const id = await waitFor(() => findWindows(x.display, UDPVID_WINDOW)[0], 20_000, "the window");
-    await waitUntil(() => /fps/.test(windowTitle(x.display, id)), 20_000);
-    expect(windowTitle(x.display, id)).toMatch(/^udpvid :\d+ - [\d.]+ fps/);
-    await Bun.sleep(500);
-    // The window took the stream's 320x180 and shows one of its frames.
-    const geometry = windowGeometry(x.display, id);
-    expect([geometry.width, geometry.height]).toEqual([WIDTH, HEIGHT]);
-    const shot = screenshot(x.display, geometry);
-    expect(Math.max(...fixture.frames.map((frame) => psnr(shot, frame)))).toBeGreaterThan(28);
-    // SDL came from the cache folder, beside the addon, not from the system.
-    const pid = isolatedReceiverPid();
-    const maps = loadedLibraries(pid);
-    expect(maps).toMatch(/cache-no-system-sdl\/udpvid\/[^/]+\/sdl-[0-9a-f]+\/sdl\/libSDL2-2\.0\.so\.0/);
-    expect(maps).not.toMatch(/\/usr\/lib\/[^ ]*libSDL2/);
-    pressKey(x.display, id, "q");
-    const result = await finish(receiver, 20_000);
-    expect(result.exitCode).toBe(0);
-    expect(lastJson(result.stdout)).toMatchObject({ quitBy: "key" });
-    sender.kill();
+    const options = (display: string) => ({ env: { DISPLAY: display }, hideSdl: true, cache: "cache-no-system-sdl" });
+    await expectWindowShowsStream({
+      receiver: (args, display) => isolatedCommand(args, options(display)),
+      sender: (args) => isolatedCommand(args.map((arg) => (arg === fixture.clip ? "clip.mp4" : arg)), options("")),
+      clip: fixture,
+      width: WIDTH,
+      height: HEIGHT,
+      timeoutMs: 20_000,
+      whileShowing: () => {
+        // SDL came from the cache folder, beside the addon, not from the system.
+        const maps = loadedLibraries(isolatedReceiverPid());
+        expect(maps).toMatch(/cache-no-system-sdl\/udpvid\/[^/]+\/sdl-[0-9a-f]+\/sdl\/libSDL2-2\.0\.so\.0/);
+        expect(maps).not.toMatch(/\/usr\/lib\/[^ ]*libSDL2/);
+      },
+    });
   }, 60_000);
 
   test("concurrent first runs share one cache without corrupting it", async () => {

@@ -7,10 +7,10 @@ import { ROOT } from "./udpvid.ts";
 
 export const DIST = join(ROOT, "dist");
 
-/** Builds the given targets with scripts/build.ts; throws with its output if the build fails. */
-export function buildTargets(...targets: string[]): void {
+/** Builds the given targets with scripts/build.ts (and its `options`); throws with its output if the build fails. */
+export function buildTargets(targets: string[], options: string[] = []): void {
   const args = targets.flatMap((t) => ["--target", t]);
-  const build = Bun.spawnSync([process.execPath, join(ROOT, "scripts", "build.ts"), ...args], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+  const build = Bun.spawnSync([process.execPath, join(ROOT, "scripts", "build.ts"), ...args, ...options], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
   if (build.exitCode !== 0) throw new Error(`build failed: ${build.stderr.toString()}${build.stdout.toString()}`);
 }
 
