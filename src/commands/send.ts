@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { encodeJpeg, DEFAULT_JPEG_QUALITY } from "../encoder/jpeg-encoder.ts";
+import { loadSharp } from "../native/sharp.ts";
 import { packetizeLegacy } from "../packetizer/legacy-packetizer.ts";
 import { packetizeRtpJpeg, RtpStream } from "../packetizer/rtp-jpeg-packetizer.ts";
 import { RTP_JPEG_CLOCK_HZ } from "../protocol/rtp.ts";
@@ -166,7 +167,9 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
   const target = targets[0]!;
   const destination = resolved[0]!;
   const { input, inputFormat, inputOptions, live } = options.source;
-  const source = await FfmpegSource.open({ ffmpeg, input, inputFormat, inputOptions, width: options.width, height: options.height, loop: options.loop });
+  const opening = FfmpegSource.open({ ffmpeg: ffmpeg.path, legacyVsync: ffmpeg.legacyVsync, input, inputFormat, inputOptions, width: options.width, height: options.height, loop: options.loop });
+  // libvips loads (and, in a binary, unpacks) while ffmpeg starts, instead of after its first frame.
+  const [source] = await Promise.all([opening, loadSharp()]);
   const { width, height } = source.info;
   // Unpaced (--fps max): no clock, so no frame is ever late or skipped; each goes out as soon as it is encoded.
   // A live source (camera, network stream) already arrives in real time: pacing it again would only add lag.

@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import { existsSync } from "node:fs";
+import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { embeddedEntry, hasEmbedded } from "../native/native-parts.ts";
 
 export interface FfmpegCandidate {
@@ -43,8 +43,24 @@ const MISSING: Record<FfmpegCandidate["source"], string> = {
 
 export class FfmpegNotFoundError extends Error {}
 
-/** The first candidate that runs `ffmpeg -version`; otherwise one error naming all four places. */
-export function resolveFfmpeg(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+export interface FoundFfmpeg {
+  path: string;
+  source: FfmpegCandidate["source"];
+  /**
+   * True when the ffmpeg is known to predate 5.1, which renamed -vsync to
+   * -fps_mode: the builds udpvid's binaries embed are 4.1.x. Others are
+   * tried with -fps_mode first (FfmpegSource falls back on its error).
+   */
+  legacyVsync: boolean;
+}
+
+/**
+ * The first candidate that is an executable file; otherwise one error naming
+ * all four places. It is not run here: `ffmpeg -version` cost a quarter of a
+ * second of start-up (a distribution's ffmpeg loads ~200 shared libraries),
+ * and the real run reports a broken ffmpeg just as clearly.
+ */
+export function resolveFfmpeg(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): FoundFfmpeg {
   const report: string[] = [];
   let explicitFailed = false;
   for (const candidate of ffmpegCandidates(flag, env)) {
@@ -53,25 +69,25 @@ export function resolveFfmpeg(flag: string | undefined, env: NodeJS.ProcessEnv =
       continue;
     }
     const path = candidate.locate();
-    if (!path) {
-      report.push(`${candidate.source}: ${MISSING[candidate.source]}`);
-    } else if (runs(path)) {
-      return path;
-    } else {
-      report.push(`${candidate.source}: ${path} does not run`);
-      // An explicit choice that fails is an error, not a reason to quietly use another ffmpeg.
-      explicitFailed = candidate.source === "--ffmpeg" || candidate.source === "FFMPEG_BIN";
-    }
+    const problem = path === undefined ? MISSING[candidate.source] : notExecutable(path);
+    if (problem === undefined) return { path: path!, source: candidate.source, legacyVsync: candidate.source === "embedded" };
+    report.push(`${candidate.source}: ${problem}`);
+    // An explicit choice that fails is an error, not a reason to quietly use another ffmpeg.
+    explicitFailed = path !== undefined && (candidate.source === "--ffmpeg" || candidate.source === "FFMPEG_BIN");
   }
   throw new FfmpegNotFoundError(
     `no working ffmpeg (${report.join("; ")}); install ffmpeg (e.g. apt-get install ffmpeg) or point --ffmpeg or FFMPEG_BIN at one`,
   );
 }
 
-function runs(path: string): boolean {
+/** Why `path` cannot be run, or undefined if it is an executable file. */
+function notExecutable(path: string): string | undefined {
   try {
-    return Bun.spawnSync([path, "-version"], { stdout: "ignore", stderr: "ignore" }).exitCode === 0;
-  } catch {
-    return false;
+    if (!statSync(path).isFile()) return `${path} is not a file`;
+    accessSync(path, constants.X_OK);
+    return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === "ENOENT" ? `${path} does not exist` : code === "EACCES" ? `${path} is not executable` : `${path} cannot be used (${code})`;
   }
 }

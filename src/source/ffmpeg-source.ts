@@ -28,6 +28,8 @@ export interface SourceOptions {
   width?: number;
   height?: number;
   loop?: boolean;
+  /** This ffmpeg is known to predate -fps_mode (5.1): use -vsync from the start. */
+  legacyVsync?: boolean;
 }
 
 export class SourceError extends Error {}
@@ -93,7 +95,7 @@ export class FfmpegSource {
     return this.pool.toJSON();
   }
 
-  static async open(options: SourceOptions, legacyVsync = false): Promise<FfmpegSource> {
+  static async open(options: SourceOptions, legacyVsync = options.legacyVsync ?? false): Promise<FfmpegSource> {
     const scale = scaleFilter(options.width, options.height);
     const args = [
       options.ffmpeg,
@@ -118,7 +120,13 @@ export class FfmpegSource {
       "rgb24",
       "pipe:1",
     ];
-    const child = Bun.spawn(args, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    let child: Bun.Subprocess<"ignore", "pipe", "pipe">;
+    try {
+      child = Bun.spawn(args, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    } catch (error) {
+      // Found, but the system cannot run it (another platform's binary, a broken file).
+      throw new SourceError(`ffmpeg (${options.ffmpeg}) does not run: ${(error as Error).message}`);
+    }
     const log = { tail: "" };
     const info = await readHeader(child, log);
     if (!info) {

@@ -8,7 +8,7 @@ import { deserializeV2 } from "../../src/protocol/v2.ts";
 import { expectEveryFrameAccounted, expectSenderAccounted } from "../helpers/accounting.ts";
 import { makeClip, tempDir } from "../helpers/frames.ts";
 import { waitUntil } from "../helpers/wait.ts";
-import { finish, lastJson, runUdpvid, startUdpvid } from "../helpers/udpvid.ts";
+import { finish, lastJson, runUdpvid, startUdpvid, VIDEO } from "../helpers/udpvid.ts";
 
 function expectOneLineError(result: { stderr: string }, text: string) {
   const lines = result.stderr.trim().split("\n");
@@ -136,7 +136,20 @@ describe("send: bad input gets a clear message", () => {
   test("FFMPEG_BIN is used when --ffmpeg is not given", async () => {
     const result = await runUdpvid(["send", "--to", "127.0.0.1:9"], { FFMPEG_BIN: "/nonexistent/ffmpeg-from-env" });
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain("FFMPEG_BIN: /nonexistent/ffmpeg-from-env does not run");
+    expect(result.stderr).toContain("FFMPEG_BIN: /nonexistent/ffmpeg-from-env does not exist");
+  });
+
+  test("an ffmpeg that is a file but not a program: a not-executable one is named, one that cannot run fails with one clear line", async () => {
+    const notExecutable = join(dir, "ffmpeg-no-x");
+    writeFileSync(notExecutable, "#!/bin/sh\n");
+    const refused = await runUdpvid(["send", VIDEO, "--to", "127.0.0.1:9", "--ffmpeg", notExecutable]);
+    expect(refused.exitCode).toBe(1);
+    expectOneLineError(refused, `--ffmpeg: ${notExecutable} is not executable`);
+    const garbage = join(dir, "ffmpeg-garbage");
+    writeFileSync(garbage, new Uint8Array(64).fill(0x7f), { mode: 0o755 });
+    const broken = await runUdpvid(["send", VIDEO, "--to", "127.0.0.1:9", "--ffmpeg", garbage]);
+    expect(broken.exitCode).toBe(1);
+    expectOneLineError(broken, `ffmpeg (${garbage}) does not run`);
   });
 
   test("nobody listening: the sender keeps going, counts refused datagrams, exits 0", async () => {
