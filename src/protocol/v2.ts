@@ -1,3 +1,4 @@
+import { ahead32, isNewer32 } from "./serial-number.ts";
 import { hex, MAX_UDP_PAYLOAD, ProtocolError } from "./protocol-error.ts";
 import { MAX_SHARDS } from "../fec/reed-solomon.ts";
 
@@ -200,14 +201,11 @@ function checkLayout(layout: V2FrameLayout): void {
   }
 }
 
-/** True when frame number `a` comes after `b`, across the 2^32 wrap (RFC 1982 style). */
-export function isNewerFrame(a: number, b: number): boolean {
-  const distance = (a - b) >>> 0;
-  return distance !== 0 && distance < 0x8000_0000;
-}
+/** True when frame number `a` comes after `b`, across the 2^32 wrap. */
+export const isNewerFrame = isNewer32;
 
 /** Microseconds from capture time `thenUs` (mod 2^32) to `nowUs`; undefined when it looks negative (clocks apart). */
 export function elapsedSinceCaptureUs(nowUs: number, thenUs: number): number | undefined {
-  const elapsed = (nowUs - thenUs) >>> 0;
+  const elapsed = ahead32(nowUs, thenUs);
   return elapsed < 0x8000_0000 ? elapsed : undefined;
 }

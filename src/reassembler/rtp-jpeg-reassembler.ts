@@ -1,3 +1,4 @@
+import { ahead16, isNewer16, isNewer32 } from "../protocol/serial-number.ts";
 import { buildBaselineJpeg } from "../protocol/jpeg-baseline.ts";
 import { quantTablesForQ } from "../protocol/jpeg-tables.ts";
 import { ProtocolError } from "../protocol/protocol-error.ts";
@@ -47,10 +48,7 @@ interface PendingFrame {
 const FRAGMENT_OVERHEAD_BYTES = 128;
 
 /** 32-bit RTP timestamps compared as serial numbers: a is after b. */
-function isAfter(a: number, b: number): boolean {
-  const difference = (a - b) >>> 0;
-  return difference !== 0 && difference < 0x8000_0000;
-}
+const isAfter = isNewer32;
 
 /**
  * Rebuilds JPEG frames from RTP/JPEG packets (RFC 2435), from udpvid or any
@@ -141,9 +139,9 @@ export class RtpJpegReassembler {
       this.highestSequence = sequence;
       return;
     }
-    const ahead = (sequence - this.highestSequence) & 0xffff;
-    if (ahead === 0) return;
-    if (ahead < 0x8000) {
+    if (sequence === this.highestSequence) return;
+    if (isNewer16(sequence, this.highestSequence)) {
+      const ahead = ahead16(sequence, this.highestSequence);
       this.stats.packetsLost += ahead - 1;
       this.highestSequence = sequence;
     } else {

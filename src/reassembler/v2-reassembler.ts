@@ -1,6 +1,9 @@
-import { padShard, reedSolomonFor } from "../fec/reed-solomon.ts";
 import { sendPosition } from "../packetizer/send-order.ts";
-import { chunkPayloadSize, groupDataChunks, isNewerFrame, type V2FrameLayout, type V2Packet } from "../protocol/v2.ts";
+import { isNewer32 as isNewerFrame } from "../protocol/serial-number.ts";
+import type { V2FrameLayout, V2Packet } from "../protocol/v2.ts";
+import { rebuildMissingData } from "./v2-fec-recovery.ts";
+import { chunkCount, FrameArrivals, sameLayout } from "./v2-frame-arrivals.ts";
+import { StreamFollower } from "./v2-stream-follower.ts";
 
 export interface V2ReassemblerOptions {
   /** Frames collected at once; a new frame beyond this evicts the oldest. */
@@ -29,8 +32,6 @@ export const DEFAULT_V2_REASSEMBLER_OPTIONS: V2ReassemblerOptions = {
 
 /** Per-chunk bookkeeping charged against the memory cap on top of its payload, so a flood of tiny chunks is bounded too. */
 export const CHUNK_OVERHEAD_BYTES = 128;
-/** Stream ids that were taken over are remembered so their stray (or replayed) datagrams never take over again. */
-const RETIRED_STREAMS = 64;
 
 export interface CompletedFrame {
   streamId: number;
@@ -45,21 +46,6 @@ export type V2Event =
   | { kind: "frame"; frame: CompletedFrame }
   | { kind: "end"; streamId: number }
   | { kind: "new-stream"; streamId: number };
-
-interface PendingFrame {
-  frameNumber: number;
-  captureTimeUs: number;
-  layout: V2FrameLayout;
-  data: (Uint8Array | undefined)[];
-  parity: (Uint8Array | undefined)[];
-  /** Chunks (data and parity) received per FEC group. */
-  groupReceived: Uint16Array;
-  groupsReady: number;
-  dataReceived: number;
-  bytes: number;
-  firstSeenMs: number;
-  lastArrivalMs: number;
-}
 
 /** What is remembered of a frame after it was handed on: which chunks came, to tell late chunks from duplicates. */
 interface DeliveredFrame {
@@ -79,19 +65,16 @@ const STRAGGLER_WAIT_MS = 50;
  * the clock. A frame is handed out only when all its data is there (received
  * or recovered), and only if it is newer than the last one handed out.
  * Loss, recovery, duplication and reordering are returned as counts.
+ * Which stream to follow is StreamFollower's call; each frame's arrivals are
+ * a FrameArrivals; FEC recovery is rebuildMissingData. This class keeps the
+ * frames in flight within their memory caps and keeps the counts.
  */
 export class V2Reassembler {
-  private streamId: number | undefined;
-  private streamEnded = false;
-  private lastActivityMs = -Infinity;
+  private readonly follower: StreamFollower;
   private lastDelivered: number | undefined;
   private newestFrame: number | undefined;
   private lastPosition = { frame: 0, position: -1 };
-  private readonly pending = new Map<number, PendingFrame>();
-  private readonly retiredStreams: number[] = [];
-  /** Mean capture-time gap between consecutive frames of this stream (EWMA), once two have been seen. */
-  private frameIntervalMs: number | undefined;
-  private lastCapture: { frameNumber: number; captureTimeUs: number } | undefined;
+  private readonly pending = new Map<number, FrameArrivals>();
   private readonly delivered: DeliveredFrame[] = [];
   private buffered = 0;
 
@@ -116,39 +99,36 @@ export class V2Reassembler {
     framesDroppedIncomplete: 0,
     /** Frame numbers skipped entirely: not one chunk of them arrived. */
     framesMissing: 0,
-    streams: 0,
   };
 
   private readonly options: V2ReassemblerOptions;
 
   constructor(options: Partial<V2ReassemblerOptions> = {}) {
     this.options = { ...DEFAULT_V2_REASSEMBLER_OPTIONS, ...options };
+    this.follower = new StreamFollower(this.options.streamSwitchAfterMs);
   }
 
   /** Feeds one parsed datagram; returns what it completed or signalled (usually nothing, at most a few events). */
   push(packet: V2Packet, nowMs: number): V2Event[] {
     const events: V2Event[] = [];
-    if (packet.streamId !== this.streamId) {
-      const live = this.streamId !== undefined && !this.streamEnded && nowMs - this.lastActivityMs < this.silenceBeforeSwitchMs;
-      // Stray end datagrams of an old stream must not start a "new" one, nor may a stream that was over.
-      if (live || packet.endOfStream || this.retiredStreams.includes(packet.streamId)) {
-        this.stats.chunksForeignStream++;
-        return events;
-      }
-      this.startStream(packet.streamId);
+    const verdict = this.follower.judge(packet.streamId, packet.endOfStream, nowMs);
+    if (verdict === "foreign") {
+      this.stats.chunksForeignStream++;
+      return events;
+    }
+    if (verdict === "new") {
+      this.startStream();
       events.push({ kind: "new-stream", streamId: packet.streamId });
     }
-    this.lastActivityMs = nowMs;
 
     if (packet.endOfStream) {
-      if (this.streamEnded) return events;
-      this.streamEnded = true;
+      if (!this.follower.end()) return events;
       this.recoverReadyFramesBefore(undefined, events);
       this.dropPendingWhere(() => true);
       events.push({ kind: "end", streamId: packet.streamId });
       return events;
     }
-    if (this.streamEnded) {
+    if (this.follower.hasEnded) {
       this.stats.chunksLate++;
       this.stats.chunksStale++;
       return events;
@@ -164,12 +144,10 @@ export class V2Reassembler {
    */
   expire(nowMs: number): V2Event[] {
     const events: V2Event[] = [];
-    const settled = [...this.pending.values()].filter(
-      (p) => p.groupsReady === p.layout.groups && nowMs - p.lastArrivalMs >= STRAGGLER_WAIT_MS,
-    );
+    const settled = [...this.pending.values()].filter((p) => p.recoverable && nowMs - p.lastArrivalMs >= STRAGGLER_WAIT_MS);
     if (settled.length > 0) {
       const newest = settled.reduce((a, b) => (isNewerFrame(b.frameNumber, a.frameNumber) ? b : a));
-      events.push({ kind: "frame", frame: this.finish(newest, this.streamId!) });
+      events.push({ kind: "frame", frame: this.finish(newest) });
     }
     this.dropPendingWhere((p) => nowMs - p.firstSeenMs > this.options.frameDeadlineMs);
     return events;
@@ -184,13 +162,12 @@ export class V2Reassembler {
   }
 
   get currentStreamId(): number | undefined {
-    return this.streamId;
+    return this.follower.current;
   }
 
   /** How long the current stream must be silent before another may take over. */
   get silenceBeforeSwitchMs(): number {
-    const { min, max } = this.options.streamSwitchAfterMs;
-    return this.frameIntervalMs === undefined ? max : Math.min(max, Math.max(min, 3 * this.frameIntervalMs));
+    return this.follower.silenceBeforeSwitchMs;
   }
 
   /**
@@ -206,12 +183,12 @@ export class V2Reassembler {
   /** Chunks announced but never seen, over frames that are no longer being collected. */
   get chunksLost(): number {
     let stillExpected = 0;
-    for (const p of this.pending.values()) stillExpected += chunkCount(p.layout) - sum(p.groupReceived);
+    for (const p of this.pending.values()) stillExpected += p.missing;
     return Math.max(0, this.stats.chunksExpected - this.stats.chunksReceived - stillExpected);
   }
 
   toJSON() {
-    return { ...this.stats, chunksLost: this.chunksLost, framesInFlight: this.pending.size, bufferedBytes: this.buffered };
+    return { ...this.stats, streams: this.follower.streams, chunksLost: this.chunksLost, framesInFlight: this.pending.size, bufferedBytes: this.buffered };
   }
 
   private collect(packet: V2Packet, nowMs: number, events: V2Event[]): void {
@@ -228,8 +205,7 @@ export class V2Reassembler {
       this.stats.chunksInconsistent++;
       return;
     }
-    const slots = frame ? (packet.parity ? frame.parity : frame.data) : undefined;
-    if (slots?.[packet.chunkIndex]) {
+    if (frame?.has(packet)) {
       this.stats.chunksDuplicate++;
       return;
     }
@@ -247,96 +223,47 @@ export class V2Reassembler {
       return;
     }
 
-    (packet.parity ? frame.parity : frame.data)[packet.chunkIndex] = packet.payload;
-    if (!packet.parity) frame.dataReceived++;
-    frame.bytes += cost;
-    frame.lastArrivalMs = nowMs;
+    frame.add(packet, cost, nowMs);
     this.buffered += cost;
     this.stats.chunksReceived++;
-    const group = packet.chunkIndex % frame.layout.groups;
-    if (++frame.groupReceived[group]! === groupDataChunks(frame.layout, group)) frame.groupsReady++;
-
-    const complete = frame.dataReceived === frame.layout.dataChunks;
     // Decode only for data that is really missing: wait for the chunk sent last (or a newer frame).
-    const recoverable = frame.groupsReady === frame.layout.groups && position === chunkCount(frame.layout) - 1;
-    if (complete || recoverable) events.push({ kind: "frame", frame: this.finish(frame, packet.streamId) });
+    const sentLast = position === chunkCount(frame.layout) - 1;
+    if (frame.complete || (frame.recoverable && sentLast)) events.push({ kind: "frame", frame: this.finish(frame) });
   }
 
   /** Hands on the newest frame older than `frameNumber` (any, if undefined) that FEC can complete. */
   private recoverReadyFramesBefore(frameNumber: number | undefined, events: V2Event[]): void {
-    let newest: PendingFrame | undefined;
+    let newest: FrameArrivals | undefined;
     for (const p of this.pending.values()) {
-      if (p.groupsReady < p.layout.groups) continue;
+      if (!p.recoverable) continue;
       if (frameNumber !== undefined && !isNewerFrame(frameNumber, p.frameNumber)) continue;
       if (!newest || isNewerFrame(p.frameNumber, newest.frameNumber)) newest = p;
     }
-    if (newest && this.streamId !== undefined) events.push({ kind: "frame", frame: this.finish(newest, this.streamId) });
+    if (newest) events.push({ kind: "frame", frame: this.finish(newest) });
   }
 
-  private finish(frame: PendingFrame, streamId: number): CompletedFrame {
+  private finish(frame: FrameArrivals): CompletedFrame {
     this.removePending(frame);
     // What arrived, recorded before FEC fills in the rest: a rebuilt chunk that turns up later is late, not a duplicate.
-    this.rememberDelivered(frame);
-    const recovered = frame.dataReceived < frame.layout.dataChunks;
-    if (recovered) this.recoverData(frame);
-    const jpeg = new Uint8Array(frame.layout.frameLength);
-    let offset = 0;
-    for (const chunk of frame.data) {
-      const take = Math.min(chunk!.length, jpeg.length - offset); // a recovered last chunk carries padding
-      jpeg.set(chunk!.subarray(0, take), offset);
-      offset += take;
-    }
+    this.delivered.push({ frameNumber: frame.frameNumber, seen: frame.seenPositions(), layout: frame.layout });
+    if (this.delivered.length > REMEMBERED_DELIVERED) this.delivered.shift();
+    const recovered = !frame.complete;
+    if (recovered) this.stats.chunksRecovered += rebuildMissingData(frame);
+    const jpeg = frame.assemble();
     this.lastDelivered = frame.frameNumber;
-    this.noteInterval(frame);
+    this.follower.noteFrame(frame.frameNumber, frame.captureTimeUs);
     this.stats.framesCompleted++;
     if (recovered) this.stats.framesRecovered++;
     // Anything older can no longer be shown: it would go backwards in time.
     this.dropPendingWhere((p) => !isNewerFrame(p.frameNumber, frame.frameNumber));
-    return { streamId, frameNumber: frame.frameNumber, captureTimeUs: frame.captureTimeUs, jpeg, recovered };
+    return { streamId: this.follower.current!, frameNumber: frame.frameNumber, captureTimeUs: frame.captureTimeUs, jpeg, recovered };
   }
 
-  /** Rebuilds each group's missing data chunks from any k of its chunks. */
-  private recoverData(frame: PendingFrame): void {
-    const { layout } = frame;
-    const size = chunkPayloadSize(layout);
-    for (let g = 0; g < layout.groups; g++) {
-      const members: number[] = [];
-      for (let i = g; i < layout.dataChunks; i += layout.groups) members.push(i);
-      if (members.every((i) => frame.data[i])) continue;
-      const shards: (Uint8Array | undefined)[] = members.map((i) => frame.data[i] && padShard(frame.data[i]!, size));
-      for (let row = 0; row < layout.parityPerGroup; row++) shards.push(frame.parity[row * layout.groups + g]);
-      const data = reedSolomonFor(members.length, layout.parityPerGroup).reconstruct(shards);
-      members.forEach((i, r) => {
-        if (frame.data[i]) return;
-        frame.data[i] = data[r]!;
-        this.stats.chunksRecovered++;
-      });
-    }
-  }
-
-  private startFrame(packet: V2Packet, nowMs: number): PendingFrame {
+  private startFrame(packet: V2Packet, nowMs: number): FrameArrivals {
     while (this.pending.size >= this.options.maxFramesInFlight) this.dropOldestPending();
-    const layout: V2FrameLayout = {
-      dataChunks: packet.dataChunks,
-      groups: packet.groups,
-      parityPerGroup: packet.parityPerGroup,
-      frameLength: packet.frameLength,
-    };
-    const frame: PendingFrame = {
-      frameNumber: packet.frameNumber,
-      captureTimeUs: packet.captureTimeUs,
-      layout,
-      data: new Array(layout.dataChunks),
-      parity: new Array(layout.groups * layout.parityPerGroup),
-      groupReceived: new Uint16Array(layout.groups),
-      groupsReady: 0,
-      dataReceived: 0,
-      bytes: 0,
-      firstSeenMs: nowMs,
-      lastArrivalMs: nowMs,
-    };
+    const frame = new FrameArrivals(packet.frameNumber, packet.captureTimeUs, packet, nowMs);
     this.pending.set(packet.frameNumber, frame);
-    this.stats.chunksExpected += chunkCount(layout);
+    this.stats.chunksExpected += chunkCount(frame.layout);
     if (this.newestFrame === undefined || isNewerFrame(packet.frameNumber, this.newestFrame)) {
       if (this.newestFrame !== undefined) this.stats.framesMissing += Math.min(1_000_000, ((packet.frameNumber - this.newestFrame) >>> 0) - 1);
       this.newestFrame = packet.frameNumber;
@@ -366,45 +293,17 @@ export class V2Reassembler {
     }
   }
 
-  private rememberDelivered(frame: PendingFrame): void {
-    const { layout } = frame;
-    const parityCount = layout.groups * layout.parityPerGroup;
-    const seen = new Uint8Array(layout.dataChunks + parityCount);
-    frame.data.forEach((chunk, i) => chunk && (seen[sendPosition(layout.dataChunks, parityCount, false, i)] = 1));
-    frame.parity.forEach((chunk, p) => chunk && (seen[sendPosition(layout.dataChunks, parityCount, true, p)] = 1));
-    this.delivered.push({ frameNumber: frame.frameNumber, seen, layout });
-    if (this.delivered.length > REMEMBERED_DELIVERED) this.delivered.shift();
-  }
-
-  private noteInterval(frame: PendingFrame): void {
-    const previous = this.lastCapture;
-    this.lastCapture = { frameNumber: frame.frameNumber, captureTimeUs: frame.captureTimeUs };
-    if (!previous) return;
-    const frames = (frame.frameNumber - previous.frameNumber) >>> 0;
-    const gapMs = ((frame.captureTimeUs - previous.captureTimeUs) >>> 0) / 1000 / frames;
-    if (!(gapMs > 0 && gapMs < 10_000)) return; // clocks apart or a wrapped counter: no estimate from this pair
-    this.frameIntervalMs = this.frameIntervalMs === undefined ? gapMs : 0.8 * this.frameIntervalMs + 0.2 * gapMs;
-  }
-
-  private startStream(streamId: number): void {
+  /** A new stream is followed: nothing of the old one is pending or remembered. */
+  private startStream(): void {
     this.dropPendingWhere(() => true);
-    if (this.streamId !== undefined) {
-      this.retiredStreams.push(this.streamId);
-      if (this.retiredStreams.length > RETIRED_STREAMS) this.retiredStreams.shift();
-    }
-    this.frameIntervalMs = undefined;
-    this.lastCapture = undefined;
-    this.streamId = streamId;
-    this.streamEnded = false;
     this.lastDelivered = undefined;
     this.newestFrame = undefined;
     this.lastPosition = { frame: 0, position: -1 };
     this.delivered.length = 0;
-    this.stats.streams++;
   }
 
-  private dropOldestPending(keep?: PendingFrame): void {
-    let oldest: PendingFrame | undefined;
+  private dropOldestPending(keep?: FrameArrivals): void {
+    let oldest: FrameArrivals | undefined;
     for (const p of this.pending.values()) {
       if (p === keep) continue;
       if (!oldest || isNewerFrame(oldest.frameNumber, p.frameNumber)) oldest = p;
@@ -414,7 +313,7 @@ export class V2Reassembler {
     this.stats.framesDroppedIncomplete++;
   }
 
-  private dropPendingWhere(predicate: (p: PendingFrame) => boolean): void {
+  private dropPendingWhere(predicate: (p: FrameArrivals) => boolean): void {
     for (const p of [...this.pending.values()]) {
       if (!predicate(p)) continue;
       this.removePending(p);
@@ -422,22 +321,8 @@ export class V2Reassembler {
     }
   }
 
-  private removePending(frame: PendingFrame): void {
+  private removePending(frame: FrameArrivals): void {
     this.pending.delete(frame.frameNumber);
     this.buffered -= frame.bytes;
   }
-}
-
-function chunkCount(layout: V2FrameLayout): number {
-  return layout.dataChunks + layout.groups * layout.parityPerGroup;
-}
-
-function sameLayout(a: V2FrameLayout, b: V2FrameLayout): boolean {
-  return a.dataChunks === b.dataChunks && a.groups === b.groups && a.parityPerGroup === b.parityPerGroup && a.frameLength === b.frameLength;
-}
-
-function sum(values: Uint16Array): number {
-  let total = 0;
-  for (const v of values) total += v;
-  return total;
 }

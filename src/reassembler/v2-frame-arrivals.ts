@@ -1,0 +1,93 @@
+import { sendPosition } from "../packetizer/send-order.ts";
+import { groupDataChunks, type V2FrameLayout, type V2Packet } from "../protocol/v2.ts";
+
+export function chunkCount(layout: V2FrameLayout): number {
+  return layout.dataChunks + layout.groups * layout.parityPerGroup;
+}
+
+export function sameLayout(a: V2FrameLayout, b: V2FrameLayout): boolean {
+  return a.dataChunks === b.dataChunks && a.groups === b.groups && a.parityPerGroup === b.parityPerGroup && a.frameLength === b.frameLength;
+}
+
+/**
+ * One frame being collected: which of its data and parity chunks have come,
+ * how many per FEC group, and the bytes they hold. It knows when the frame is
+ * complete, and when every group has enough chunks for FEC to finish it.
+ */
+export class FrameArrivals {
+  readonly layout: V2FrameLayout;
+  readonly data: (Uint8Array | undefined)[];
+  readonly parity: (Uint8Array | undefined)[];
+  /** Chunks (data and parity) received per FEC group. */
+  private readonly groupReceived: Uint16Array;
+  private groupsReady = 0;
+  dataReceived = 0;
+  /** Bytes charged against the reassembler's memory cap. */
+  bytes = 0;
+  lastArrivalMs: number;
+
+  constructor(
+    readonly frameNumber: number,
+    readonly captureTimeUs: number,
+    packet: V2FrameLayout,
+    readonly firstSeenMs: number,
+  ) {
+    this.layout = { dataChunks: packet.dataChunks, groups: packet.groups, parityPerGroup: packet.parityPerGroup, frameLength: packet.frameLength };
+    this.data = new Array(this.layout.dataChunks);
+    this.parity = new Array(this.layout.groups * this.layout.parityPerGroup);
+    this.groupReceived = new Uint16Array(this.layout.groups);
+    this.lastArrivalMs = firstSeenMs;
+  }
+
+  has(packet: V2Packet): boolean {
+    return (packet.parity ? this.parity : this.data)[packet.chunkIndex] !== undefined;
+  }
+
+  /** Stores a chunk not seen before, charged `cost` bytes. */
+  add(packet: V2Packet, cost: number, nowMs: number): void {
+    (packet.parity ? this.parity : this.data)[packet.chunkIndex] = packet.payload;
+    if (!packet.parity) this.dataReceived++;
+    this.bytes += cost;
+    this.lastArrivalMs = nowMs;
+    const group = packet.chunkIndex % this.layout.groups;
+    if (++this.groupReceived[group]! === groupDataChunks(this.layout, group)) this.groupsReady++;
+  }
+
+  get complete(): boolean {
+    return this.dataReceived === this.layout.dataChunks;
+  }
+
+  /** Every FEC group has as many chunks as it has data chunks: parity can fill in the rest. */
+  get recoverable(): boolean {
+    return this.groupsReady === this.layout.groups;
+  }
+
+  /** Chunks announced but not (yet) arrived. */
+  get missing(): number {
+    let received = 0;
+    for (const count of this.groupReceived) received += count;
+    return chunkCount(this.layout) - received;
+  }
+
+  /** Which send positions arrived, recorded before FEC fills in the rest. */
+  seenPositions(): Uint8Array {
+    const { layout } = this;
+    const parityCount = layout.groups * layout.parityPerGroup;
+    const seen = new Uint8Array(layout.dataChunks + parityCount);
+    this.data.forEach((chunk, i) => chunk && (seen[sendPosition(layout.dataChunks, parityCount, false, i)] = 1));
+    this.parity.forEach((chunk, p) => chunk && (seen[sendPosition(layout.dataChunks, parityCount, true, p)] = 1));
+    return seen;
+  }
+
+  /** The frame's bytes, once every data chunk is there (received or rebuilt). */
+  assemble(): Uint8Array {
+    const jpeg = new Uint8Array(this.layout.frameLength);
+    let offset = 0;
+    for (const chunk of this.data) {
+      const take = Math.min(chunk!.length, jpeg.length - offset); // a rebuilt last chunk carries padding
+      jpeg.set(chunk!.subarray(0, take), offset);
+      offset += take;
+    }
+    return jpeg;
+  }
+}
