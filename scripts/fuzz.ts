@@ -63,7 +63,7 @@ for (let seed = firstSeed; performance.now() - started < seconds * 1000; seed++)
 }
 const inProcessSeconds = (performance.now() - started) / 1000;
 if (peakBuffered > CAP_MIB * 2 ** 20) throw new Error(`buffered ${peakBuffered} bytes, over the ${CAP_MIB} MiB cap`);
-const reasons = assembler.stats.rejectedByReason;
+const reasons = assembler.stats().rejectedByReason;
 
 // 2. Over a real socket into a receiver process, paced so the kernel drops nothing and every datagram is counted.
 const receiver = Bun.spawn([process.execPath, CLI, "receive", "--headless", "--port", "0", "--max-memory", String(CAP_MIB), "--json"], { stdout: "pipe", stderr: "pipe" });
@@ -111,7 +111,7 @@ const report = [
   "|---|---|",
   ...[...kinds].sort((a, b) => b[1] - a[1]).map(([kind, count]) => `| ${kind} | ${count.toLocaleString("en")} |`),
   "",
-  `Rejected ${assembler.stats.datagramsRejected.toLocaleString("en")}: ${Object.entries(reasons).map(([r, c]) => `${r} ${c}`).join(", ")}.`,
+  `Rejected ${assembler.stats().datagramsRejected.toLocaleString("en")}: ${Object.entries(reasons).map(([r, c]) => `${r} ${c}`).join(", ")}.`,
   `Frames assembled and decoded: ${decodes.decoded}; refused by the strict decoder: ${decodes.corrupt} corrupt, ${decodes.oversized} over --max-pixels (refused from the header, unopened).`,
   `Assembly memory: peak ${(peakBuffered / 2 ** 20).toFixed(2)} MiB against a ${CAP_MIB} MiB cap. Process RSS ${rssStart.toFixed(0)} → peak ${rssPeak.toFixed(0)} MiB.`,
   "",

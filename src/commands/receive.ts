@@ -1,18 +1,14 @@
-import { DEFAULT_MAX_PIXELS, decodeJpeg, OversizedFrameError, warmUpDecoder, type RgbaImage } from "../decoder/jpeg-decoder.ts";
-import { LatestFrameDecoder } from "../decoder/latest-frame-decoder.ts";
+import { DEFAULT_MAX_PIXELS, warmUpDecoder } from "../decoder/jpeg-decoder.ts";
 import type { SdlWindowDisplay } from "../display/sdl-window.ts";
-import { statusLine, type StreamReadout } from "../display/stream-readout.ts";
+import { statusLine } from "../display/stream-readout.ts";
 import { Viewer } from "../display/viewer.ts";
 import { MjpegRecorder } from "../recorder/mjpeg-recorder.ts";
-import { StreamAssembler, type AssembledFrame, type AssemblerEvent } from "../reassembler/stream-assembler.ts";
+import { ReceiveSession, type ReceiveCounts } from "../session/receive-session.ts";
 import { networkInterfaces } from "node:os";
 import { isMulticast, reachableAddresses, resolveHost } from "../socket/address.ts";
-import { elapsedSinceCaptureUs } from "../protocol/v2.ts";
 import { RECEIVE_BUFFER_BYTES, UdpReceiver } from "../socket/udp-receiver.ts";
-import { RecentSamples } from "../util/percentiles.ts";
 import { formatBytes, round, StatusLine, wallClockUs } from "../util/terminal.ts";
 import { stderrColors } from "../util/colors.ts";
-import { RateWindow } from "../util/rate-window.ts";
 import { intOption, numberOption, parseCommand, portOption, stringOption, UsageError, type CommandSpec } from "./command-line.ts";
 import { loadKey } from "./key-option.ts";
 
@@ -89,52 +85,27 @@ export function parseReceiveOptions(argv: string[]): ReceiveOptions | "help" {
 
 const HOUSEKEEPING_MS = 50;
 const READOUT_MS = 500;
-/** Silence this long after a stream counts as its end: the legacy protocol and RTP have no end marker. */
-const ENDED_AFTER_SILENCE_MS = 3000;
 
-export interface ReceiveSummary {
+export interface ReceiveSummary extends ReceiveCounts {
   port: number;
   /** The kernel's socket receive buffer as granted (null where it cannot be read). */
   receiveBufferBytes: number | null;
   seconds: number;
-  datagramsReceived: number;
-  datagramsRejected: number;
-  rejectedByReason: Record<string, number>;
-  /** v2 and RTP (legacy datagrams carry no numbers to count loss by). */
-  datagramsLost: number;
-  datagramsRecovered: number;
-  datagramsDuplicated: number;
-  datagramsReordered: number;
-  datagramsLate: number;
-  bytesReceived: number;
-  framesReceived: number;
-  framesRecovered: number;
-  framesShown: number;
-  framesSkipped: number;
-  framesDroppedIncomplete: number;
-  framesCorrupt: number;
-  /** Of the corrupt: refused unopened because the header claimed more than --max-pixels. */
-  framesOversized: number;
-  fps: number;
   mbps: number;
-  latencyMs: { p50: number; p95: number; p99: number } | null;
-  /** How long decoding a frame took (its share of the latency). */
-  decodeMs: { p50: number; p95: number; p99: number } | null;
-  streamEnded: boolean;
   recorded: number;
   quitBy: "key" | "window" | "signal" | "idle-timeout" | "end-of-stream";
 }
 
-/** Resolves with a summary when the user quits, the stream ends (with --idle-timeout) or goes idle. */
+const realClock = { nowMs: () => performance.now(), wallClockUs };
+
+/**
+ * The receive command: a ReceiveSession fed from a UDP socket, shown in a
+ * window (unless headless) and recorded (with --record); resolves with a
+ * summary when the user quits, the stream ends (with --idle-timeout) or goes idle.
+ */
 export async function runReceive(options: ReceiveOptions, signal: AbortSignal, onListening?: (port: number) => void): Promise<ReceiveSummary> {
   const allowFrom = options.from === undefined ? undefined : (await resolveHost(options.from).catch((error) => Promise.reject(new Error(`--from: ${error.message}`)))).address;
-  const assembler = new StreamAssembler({ maxMemoryBytes: options.maxMemoryBytes, key: options.key, allowFrom });
   const recorder = options.record ? MjpegRecorder.open(options.record) : undefined;
-  const latency = new RecentSamples();
-  const decodeTimes = new RecentSamples();
-  // Small windows for the live readout: the last couple of seconds.
-  const recentLatency = new RecentSamples(60);
-  const recentDecodeTimes = new RecentSamples(60);
   let quit: (by: ReceiveSummary["quitBy"]) => void = () => {};
   const quitBy = new Promise<ReceiveSummary["quitBy"]>((resolve) => (quit = resolve));
   signal.addEventListener("abort", () => quit("signal"));
@@ -150,61 +121,22 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
   }
 
   await warmUpDecoder();
-  let shown = 0;
-  let firstShownMs = 0;
-  let lastShownMs = 0;
-  let oversized = 0;
-  const decoder = new LatestFrameDecoder<AssembledFrame, RgbaImage>(
-    async (frame) => {
-      const started = performance.now();
-      const image = await decodeJpeg(frame.jpeg, options.maxPixels);
-      const took = performance.now() - started;
-      decodeTimes.add(took);
-      recentDecodeTimes.add(took);
-      return image;
-    },
-    (frame, image) => {
-      lastShownMs = performance.now();
-      if (shown++ === 0) firstShownMs = lastShownMs;
-      recorder?.write(frame.jpeg);
-      viewer?.showFrame(image);
-      const elapsed = frame.captureTimeUs === undefined ? undefined : elapsedSinceCaptureUs(wallClockUs(), frame.captureTimeUs);
-      if (elapsed !== undefined) {
-        latency.add(elapsed / 1000);
-        recentLatency.add(elapsed / 1000);
-      }
-    },
-    (_frame, error) => {
-      if (error instanceof OversizedFrameError) oversized++;
-    },
-  );
-
-  let streamStarted = false;
-  let streamEnded = false;
-  let lastDatagramMs = 0;
-  const handle = (events: AssemblerEvent[]) => {
-    for (const event of events) {
-      if (event.kind === "frame") {
-        streamEnded = false;
-        decoder.offer(event.frame);
-      } else {
-        streamEnded = true;
+  const session = new ReceiveSession(
+    { maxMemoryBytes: options.maxMemoryBytes, key: options.key, allowFrom, maxPixels: options.maxPixels },
+    {
+      show: (frame, image) => {
+        recorder?.write(frame.jpeg);
+        viewer?.showFrame(image);
+      },
+      ended: () => {
         if (options.idleTimeoutSeconds !== undefined) quit("end-of-stream");
-      }
-    }
-  };
+      },
+    },
+    realClock,
+  );
   const warnings = new KeyWarnings(options.json ? console.error : console.warn);
   const receiver = await UdpReceiver.open(options.bind, options.port, { group: options.group, interface: options.interface }, (datagram, address) => {
-    const now = performance.now();
-    const rejectedBefore = assembler.stats.datagramsRejected;
-    const events = assembler.push(datagram, now, address);
-    if (assembler.stats.datagramsRejected === rejectedBefore) {
-      streamStarted = true;
-      lastDatagramMs = now;
-    } else {
-      warnings.check(assembler.stats.rejectedByReason, address);
-    }
-    handle(events);
+    if (!session.receive(datagram, address, performance.now())) warnings.check(session.rejectedByReason, address);
   }).catch((error) => {
     display?.close();
     recorder?.close();
@@ -224,40 +156,15 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
 
   const startMs = performance.now();
   const status = new StatusLine(process.stderr.isTTY === true && !options.quiet);
-  const rates = new RateWindow<"shown" | "bytes" | "lost" | "expected">();
   let lastReadoutMs = startMs;
-  const readout = (now: number): StreamReadout => {
-    const v2 = assembler.v2;
-    const rtp = assembler.rtp.stats;
-    const lost = v2.chunksLost + rtp.packetsLost;
-    const perSecond = rates.push(now, { shown, bytes: assembler.stats.bytesReceived, lost, expected: v2.stats.chunksExpected + rtp.packets + rtp.packetsLost });
-    const expected = rates.growth("expected");
-    const silent = streamStarted && now - lastDatagramMs > ENDED_AFTER_SILENCE_MS;
-    return {
-      port: receiver.port,
-      state: !streamStarted ? "waiting" : streamEnded || silent ? "ended" : "receiving",
-      frozen: viewer?.isFrozen ?? false,
-      fps: perSecond.shown,
-      mbps: (perSecond.bytes * 8) / 1e6,
-      lossPercent: expected > 0 ? (100 * rates.growth("lost")) / expected : undefined,
-      latencyMs: recentLatency.count ? recentLatency.percentile(50) : undefined,
-      decodeMs: recentDecodeTimes.count ? recentDecodeTimes.percentile(50) : undefined,
-      shown,
-      skipped: decoder.stats.skipped,
-      dropped: assembler.framesDroppedIncomplete + decoder.stats.corrupt,
-      recoveredFrames: v2.stats.framesRecovered,
-      rejected: assembler.stats.datagramsRejected,
-    };
-  };
   const housekeeping = setInterval(() => {
     const now = performance.now();
-    handle(assembler.expire(now));
-    if (streamStarted && options.idleTimeoutSeconds !== undefined && now - lastDatagramMs > options.idleTimeoutSeconds * 1000) {
-      quit("idle-timeout");
-    }
+    session.tick(now);
+    const silentMs = session.silentForMs(now);
+    if (silentMs !== undefined && options.idleTimeoutSeconds !== undefined && silentMs > options.idleTimeoutSeconds * 1000) quit("idle-timeout");
     if (now - lastReadoutMs >= READOUT_MS) {
       lastReadoutMs = now;
-      const current = readout(now);
+      const current = session.readout(now, receiver.port, viewer?.isFrozen ?? false);
       viewer?.update(current);
       status.update(statusLine(current, stderrColors));
     }
@@ -267,39 +174,18 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
   clearInterval(housekeeping);
   status.clear();
   receiver.close();
-  await decoder.idle();
+  await session.idle();
   recorder?.close();
   display?.close();
 
   const seconds = (performance.now() - startMs) / 1000;
-  const percentiles = (samples: RecentSamples) =>
-    samples.count > 0 ? { p50: round(samples.percentile(50)!, 1), p95: round(samples.percentile(95)!, 1), p99: round(samples.percentile(99)!, 1) } : null;
+  const counts = session.counts();
   return {
     port: receiver.port,
     receiveBufferBytes: receiver.receiveBufferBytes ?? null,
     seconds: round(seconds, 3),
-    datagramsReceived: assembler.stats.datagramsReceived,
-    datagramsRejected: assembler.stats.datagramsRejected,
-    rejectedByReason: { ...assembler.stats.rejectedByReason },
-    datagramsLost: assembler.v2.chunksLost + assembler.rtp.stats.packetsLost,
-    datagramsRecovered: assembler.v2.stats.chunksRecovered,
-    datagramsDuplicated: assembler.v2.stats.chunksDuplicate + assembler.rtp.stats.packetsDuplicate,
-    datagramsReordered: assembler.v2.stats.chunksReordered + assembler.rtp.stats.packetsReordered,
-    datagramsLate: assembler.v2.stats.chunksLate,
-    bytesReceived: assembler.stats.bytesReceived,
-    framesReceived: assembler.framesReceived,
-    framesRecovered: assembler.v2.stats.framesRecovered,
-    framesShown: shown,
-    framesSkipped: decoder.stats.skipped,
-    framesDroppedIncomplete: assembler.framesDroppedIncomplete,
-    framesCorrupt: decoder.stats.corrupt,
-    framesOversized: oversized,
-    // Over the time frames were being shown, not the time spent waiting for a stream.
-    fps: shown > 1 ? round((shown - 1) / ((lastShownMs - firstShownMs) / 1000), 2) : 0,
-    mbps: round((assembler.stats.bytesReceived * 8) / seconds / 1e6, 2),
-    latencyMs: percentiles(latency),
-    decodeMs: percentiles(decodeTimes),
-    streamEnded,
+    ...counts,
+    mbps: round((counts.bytesReceived * 8) / seconds / 1e6, 2),
     recorded: recorder?.framesWritten ?? 0,
     quitBy: by,
   };
@@ -317,7 +203,7 @@ class KeyWarnings {
   private said = new Set<string>();
   constructor(private readonly print: (line: string) => void) {}
 
-  check(rejected: Partial<Record<string, number>>, address: string): void {
+  check(rejected: Readonly<Record<string, number | undefined>>, address: string): void {
     if (rejected["sealed-no-key"] && this.once("sealed-no-key")) {
       this.print(`udpvid receive: the stream from ${address} is encrypted; pass its key with --key FILE or --key-env VAR`);
     }

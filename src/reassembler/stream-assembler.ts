@@ -1,33 +1,30 @@
 import { classifyDatagram, type WireProtocol } from "../protocol/classify.ts";
-import { deserializeLegacy } from "../protocol/legacy.ts";
 import { ProtocolError, type ProtocolErrorCode } from "../protocol/protocol-error.ts";
-import { deserializeV2 } from "../protocol/v2.ts";
-import { openV2 } from "../protocol/v2-seal.ts";
-import { LegacyReassembler } from "./legacy-reassembler.ts";
-import { V2Reassembler, type V2Event, type V2ReassemblerOptions } from "./v2-reassembler.ts";
-import { RtpJpegReassembler } from "./rtp-jpeg-reassembler.ts";
-import { deserializeRtp } from "../protocol/rtp.ts";
+import { LegacyDatagrams } from "./legacy-datagrams.ts";
+import { addCounts, NO_COUNTS, type AssemblerEvent, type Reassembler, type ReassemblyCounts } from "./reassembler.ts";
+import { RtpJpegDatagrams } from "./rtp-jpeg-datagrams.ts";
+import { RefusedAfterUse, V2Datagrams } from "./v2-datagrams.ts";
+import type { V2ReassemblerOptions } from "./v2-reassembler.ts";
 
-export interface AssembledFrame {
-  protocol: WireProtocol;
-  jpeg: Uint8Array;
-  /** v2 only: the sender's frame number and capture time (µs mod 2^32). */
-  frameNumber?: number;
-  captureTimeUs?: number;
-  /** v2 only: FEC filled in lost chunks. */
-  recovered?: boolean;
-}
-
-export type AssemblerEvent = { kind: "frame"; frame: AssembledFrame } | { kind: "end" };
+export type { AssembledFrame, AssemblerEvent } from "./reassembler.ts";
 
 export interface StreamAssemblerOptions {
-  /** Cap on all bytes held for frames being assembled, both protocols together. */
+  /** Cap on all bytes held for frames being assembled, all protocols together. */
   maxMemoryBytes: number;
   v2?: Partial<V2ReassemblerOptions>;
   /** Pre-shared AES-256 key: only sealed v2 datagrams that authenticate under it are accepted. */
   key?: Uint8Array;
   /** Only datagrams from this source address are accepted. */
   allowFrom?: string;
+}
+
+/** Everything the receiver counts of the datagrams it was given, whatever their protocol. */
+export interface AssemblyStats extends ReassemblyCounts {
+  datagramsReceived: number;
+  bytesReceived: number;
+  datagramsRejected: number;
+  rejectedByReason: Partial<Record<ProtocolErrorCode, number>>;
+  bufferedBytes: number;
 }
 
 /** Largest frame either protocol may assemble (v2's 24-bit length field allows 16 MiB), and at most a quarter of the memory cap. */
@@ -41,115 +38,77 @@ export function normalizeAddress(address: string): string {
 }
 
 /**
- * Takes raw datagrams of either protocol, datagram by datagram, and turns
- * them into whole frames. Pure: no sockets, the caller passes the clock.
- * Every datagram that is refused is counted by reason.
+ * Takes raw datagrams of any protocol, datagram by datagram, and turns them
+ * into whole frames through that protocol's Reassembler. Pure: no sockets,
+ * the caller passes the clock. Every datagram that is refused is counted by
+ * reason.
  */
 export class StreamAssembler {
-  readonly legacy: LegacyReassembler;
-  readonly v2: V2Reassembler;
-  readonly rtp: RtpJpegReassembler;
-  readonly stats = {
+  private readonly byProtocol: Record<WireProtocol, Reassembler>;
+  private readonly received = {
     datagramsReceived: 0,
     bytesReceived: 0,
     datagramsRejected: 0,
     rejectedByReason: {} as Partial<Record<ProtocolErrorCode, number>>,
   };
-
   private readonly key: Uint8Array | undefined;
   private readonly allowFrom: string | undefined;
 
   constructor(options: StreamAssemblerOptions) {
     // Legacy holds one frame at most, RTP/JPEG gets as much again; v2 gets the rest of the cap.
     const maxFrameBytes = maxFrameBytesFor(options.maxMemoryBytes);
-    this.legacy = new LegacyReassembler({ maxFrameBytes });
-    this.rtp = new RtpJpegReassembler({ maxFrameBytes, maxBufferedBytes: maxFrameBytes });
-    this.v2 = new V2Reassembler({ maxBufferedBytes: options.maxMemoryBytes - 2 * maxFrameBytes, ...options.v2 });
+    this.byProtocol = {
+      legacy: new LegacyDatagrams(maxFrameBytes),
+      rtp: new RtpJpegDatagrams(maxFrameBytes),
+      v2: new V2Datagrams({ maxBufferedBytes: options.maxMemoryBytes - 2 * maxFrameBytes, ...options.v2 }, options.key),
+    };
     this.key = options.key;
     this.allowFrom = options.allowFrom === undefined ? undefined : normalizeAddress(options.allowFrom);
   }
 
   /** Feeds one datagram (from `source`, when known); returns the frames it completed and the end of stream, if it signalled one. */
   push(datagram: Uint8Array, nowMs: number, source?: string): AssemblerEvent[] {
-    this.stats.datagramsReceived++;
-    this.stats.bytesReceived += datagram.length;
+    this.received.datagramsReceived++;
+    this.received.bytesReceived += datagram.length;
     try {
       if (this.allowFrom !== undefined && (source === undefined || normalizeAddress(source) !== this.allowFrom)) {
         throw new ProtocolError("stranger", `datagram from ${source}, not from ${this.allowFrom}`);
       }
-      switch (classifyDatagram(datagram)) {
-        case "legacy": {
-          if (this.key) throw new ProtocolError("not-sealed", "the legacy protocol cannot be authenticated");
-          const jpeg = this.legacy.push(deserializeLegacy(datagram));
-          return jpeg ? [{ kind: "frame", frame: { protocol: "legacy", jpeg } }] : [];
-        }
-        case "v2":
-          return this.pushV2(datagram, nowMs);
-        case "rtp": {
-          if (this.key) throw new ProtocolError("not-sealed", "RTP/JPEG cannot be authenticated");
-          const frame = this.rtp.push(deserializeRtp(datagram), nowMs);
-          return frame ? [{ kind: "frame", frame: { protocol: "rtp", jpeg: frame.jpeg } }] : [];
-        }
-        default:
-          throw new ProtocolError(datagram.length === 0 ? "empty" : "unknown-protocol", "not a udpvid datagram");
-      }
+      const protocol = classifyDatagram(datagram);
+      if (protocol === undefined) throw new ProtocolError(datagram.length === 0 ? "empty" : "unknown-protocol", "not a udpvid datagram");
+      if (this.key && protocol !== "v2") throw new ProtocolError("not-sealed", `${protocol === "rtp" ? "RTP/JPEG" : "the legacy protocol"} cannot be authenticated`);
+      return this.byProtocol[protocol].push(datagram, nowMs);
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
       this.reject(error.code);
-      return [];
+      return error instanceof RefusedAfterUse ? error.events : [];
     }
-  }
-
-  private pushV2(datagram: Uint8Array, nowMs: number): AssemblerEvent[] {
-    const packet = deserializeV2(datagram);
-    if (!this.key) {
-      if (packet.sealed) throw new ProtocolError("sealed-no-key", "the stream is encrypted and this receiver has no key");
-      return fromV2(this.v2.push(packet, nowMs));
-    }
-    if (!packet.sealed) throw new ProtocolError("not-sealed", "a plain datagram at a receiver that requires a key");
-    const staleBefore = this.v2.staleChunks;
-    const events = fromV2(this.v2.push(openV2(datagram, packet, this.key), nowMs));
-    // With a key, anything authentic but already used is refused as a possible replay.
-    if (this.v2.staleChunks > staleBefore) this.reject("stale");
-    return events;
-  }
-
-  private reject(code: ProtocolErrorCode): void {
-    this.stats.datagramsRejected++;
-    this.stats.rejectedByReason[code] = (this.stats.rejectedByReason[code] ?? 0) + 1;
   }
 
   expire(nowMs: number): AssemblerEvent[] {
-    return fromV2(this.v2.expire(nowMs));
+    return Object.values(this.byProtocol).flatMap((reassembler) => reassembler.expire(nowMs));
   }
 
-  /** Frames completed by either reassembler. */
-  get framesReceived(): number {
-    return this.legacy.stats.framesCompleted + this.v2.stats.framesCompleted + this.rtp.stats.framesCompleted;
+  /** The counts of every protocol, added up, with what was received and refused. */
+  stats(): AssemblyStats {
+    const counts = Object.values(this.byProtocol).reduce((sum, r) => addCounts(sum, r.counts()), NO_COUNTS);
+    return { ...this.received, rejectedByReason: { ...this.received.rejectedByReason }, ...counts, bufferedBytes: this.bufferedBytes };
   }
 
-  get framesDroppedIncomplete(): number {
-    return this.legacy.stats.framesDroppedIncomplete + this.legacy.stats.framesDroppedOversized + this.v2.stats.framesDroppedIncomplete + this.rtp.stats.framesDroppedIncomplete;
+  get datagramsRejected(): number {
+    return this.received.datagramsRejected;
   }
 
   get bufferedBytes(): number {
-    return this.legacy.bufferedBytes + this.v2.bufferedBytes + this.rtp.bufferedBytes;
+    return Object.values(this.byProtocol).reduce((sum, r) => sum + r.bufferedBytes, 0);
+  }
+
+  private reject(code: ProtocolErrorCode): void {
+    this.received.datagramsRejected++;
+    this.received.rejectedByReason[code] = (this.received.rejectedByReason[code] ?? 0) + 1;
   }
 
   toJSON() {
-    return { ...this.stats, legacy: this.legacy.toJSON(), v2: this.v2.toJSON(), rtp: this.rtp.toJSON() };
+    return { ...this.received, legacy: this.byProtocol.legacy.toJSON(), v2: this.byProtocol.v2.toJSON(), rtp: this.byProtocol.rtp.toJSON() };
   }
-}
-
-function fromV2(events: V2Event[]): AssemblerEvent[] {
-  const out: AssemblerEvent[] = [];
-  for (const event of events) {
-    if (event.kind === "frame") {
-      const { jpeg, frameNumber, captureTimeUs, recovered } = event.frame;
-      out.push({ kind: "frame", frame: { protocol: "v2", jpeg, frameNumber, captureTimeUs, recovered } });
-    } else if (event.kind === "end") {
-      out.push({ kind: "end" });
-    }
-  }
-  return out;
 }

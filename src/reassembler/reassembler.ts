@@ -1,0 +1,67 @@
+import type { WireProtocol } from "../protocol/classify.ts";
+
+export interface AssembledFrame {
+  protocol: WireProtocol;
+  jpeg: Uint8Array;
+  /** v2 only: the sender's frame number and capture time (µs mod 2^32). */
+  frameNumber?: number;
+  captureTimeUs?: number;
+  /** v2 only: FEC filled in lost chunks. */
+  recovered?: boolean;
+}
+
+export type AssemblerEvent = { kind: "frame"; frame: AssembledFrame } | { kind: "end" };
+
+/**
+ * What every protocol's reassembler counts, in the same terms. Datagram
+ * counts are 0 where a protocol carries no numbers to count by (legacy).
+ */
+export interface ReassemblyCounts {
+  /** Datagrams the stream's numbering says were sent (received, lost or still due). */
+  datagramsExpected: number;
+  datagramsLost: number;
+  /** Rebuilt by FEC. */
+  datagramsRecovered: number;
+  datagramsDuplicated: number;
+  datagramsReordered: number;
+  /** Arrived after their frame was handed on or given up. */
+  datagramsLate: number;
+  framesCompleted: number;
+  /** Completed with FEC's help. */
+  framesRecovered: number;
+  /** Given up: incomplete past their deadline or overtaken, or over a size limit. */
+  framesDroppedIncomplete: number;
+}
+
+export const NO_COUNTS: ReassemblyCounts = {
+  datagramsExpected: 0,
+  datagramsLost: 0,
+  datagramsRecovered: 0,
+  datagramsDuplicated: 0,
+  datagramsReordered: 0,
+  datagramsLate: 0,
+  framesCompleted: 0,
+  framesRecovered: 0,
+  framesDroppedIncomplete: 0,
+};
+
+export function addCounts(a: ReassemblyCounts, b: ReassemblyCounts): ReassemblyCounts {
+  const sum = { ...a };
+  for (const key of Object.keys(sum) as (keyof ReassemblyCounts)[]) sum[key] += b[key];
+  return sum;
+}
+
+/**
+ * One protocol's way from datagrams to frames. Pure: the caller passes the
+ * clock. A datagram it refuses throws a ProtocolError (counted by the caller).
+ */
+export interface Reassembler {
+  /** One datagram already classified as this reassembler's protocol. */
+  push(datagram: Uint8Array, nowMs: number): AssemblerEvent[];
+  /** Call on a timer: frames that waited long enough are finished or given up. */
+  expire(nowMs: number): AssemblerEvent[];
+  counts(): ReassemblyCounts;
+  readonly bufferedBytes: number;
+  /** Every protocol-specific count, for --json and debugging. */
+  toJSON(): object;
+}

@@ -1,0 +1,212 @@
+import { decodeJpeg, OversizedFrameError, type RgbaImage } from "../decoder/jpeg-decoder.ts";
+import { LatestFrameDecoder } from "../decoder/latest-frame-decoder.ts";
+import type { StreamReadout } from "../display/stream-readout.ts";
+import { elapsedSinceCaptureUs } from "../protocol/v2.ts";
+import { StreamAssembler, type AssembledFrame, type AssemblerEvent, type StreamAssemblerOptions } from "../reassembler/stream-assembler.ts";
+import { RecentSamples } from "../util/percentiles.ts";
+import { RateWindow } from "../util/rate-window.ts";
+import { round } from "../util/terminal.ts";
+
+/** Silence this long after a stream counts as its end: the legacy protocol and RTP have no end marker. */
+export const ENDED_AFTER_SILENCE_MS = 3000;
+
+export interface ReceiveClock {
+  /** Monotonic milliseconds. */
+  nowMs(): number;
+  /** Wall-clock microseconds, the sender's capture times' clock. */
+  wallClockUs(): number;
+}
+
+export interface ReceiveSessionOptions extends StreamAssemblerOptions {
+  maxPixels: number;
+  /** Decodes a frame; by default sharp/libvips with the --max-pixels check. */
+  decode?: (jpeg: Uint8Array, maxPixels: number) => Promise<RgbaImage>;
+}
+
+/** What a session hands on: each frame it shows, and the end of a stream. */
+export interface ReceiveSessionHandlers {
+  show(frame: AssembledFrame, image: RgbaImage): void;
+  ended(): void;
+}
+
+/** The counts a receive run ends with (the command adds the socket's and the exit's facts). */
+export interface ReceiveCounts {
+  datagramsReceived: number;
+  datagramsRejected: number;
+  rejectedByReason: Record<string, number>;
+  /** v2 and RTP (legacy datagrams carry no numbers to count loss by). */
+  datagramsLost: number;
+  datagramsRecovered: number;
+  datagramsDuplicated: number;
+  datagramsReordered: number;
+  datagramsLate: number;
+  bytesReceived: number;
+  framesReceived: number;
+  framesRecovered: number;
+  framesShown: number;
+  framesSkipped: number;
+  framesDroppedIncomplete: number;
+  framesCorrupt: number;
+  /** Of the corrupt: refused unopened because the header claimed more than --max-pixels. */
+  framesOversized: number;
+  fps: number;
+  latencyMs: { p50: number; p95: number; p99: number } | null;
+  /** How long decoding a frame took (its share of the latency). */
+  decodeMs: { p50: number; p95: number; p99: number } | null;
+  streamEnded: boolean;
+}
+
+/**
+ * One receiver's state, socket-free: datagrams in (with the time they came),
+ * frames assembled and decoded (the newest first, skipping what a newer one
+ * overtook), shown through the handlers, and every count behind the status
+ * line, the window's readout and the summary. The command around it owns the
+ * socket, the window, the recorder and the timers.
+ */
+export class ReceiveSession {
+  private readonly assembler: StreamAssembler;
+  private readonly decoder: LatestFrameDecoder<AssembledFrame, RgbaImage>;
+  private readonly latency = new RecentSamples();
+  private readonly decodeTimes = new RecentSamples();
+  // Small windows for the live readout: the last couple of seconds.
+  private readonly recentLatency = new RecentSamples(60);
+  private readonly recentDecodeTimes = new RecentSamples(60);
+  private readonly rates = new RateWindow<"shown" | "bytes" | "lost" | "expected">();
+  private shown = 0;
+  private firstShownMs = 0;
+  private lastShownMs = 0;
+  private oversized = 0;
+  private streamStarted = false;
+  private streamEnded = false;
+  private lastDatagramMs = 0;
+
+  constructor(
+    options: ReceiveSessionOptions,
+    private readonly handlers: ReceiveSessionHandlers,
+    private readonly clock: ReceiveClock,
+  ) {
+    this.assembler = new StreamAssembler(options);
+    const decode = options.decode ?? decodeJpeg;
+    this.decoder = new LatestFrameDecoder<AssembledFrame, RgbaImage>(
+      async (frame) => {
+        const started = this.clock.nowMs();
+        const image = await decode(frame.jpeg, options.maxPixels);
+        const took = this.clock.nowMs() - started;
+        this.decodeTimes.add(took);
+        this.recentDecodeTimes.add(took);
+        return image;
+      },
+      (frame, image) => this.show(frame, image),
+      (_frame, error) => {
+        if (error instanceof OversizedFrameError) this.oversized++;
+      },
+    );
+  }
+
+  /** One datagram from `source`, arrived at `nowMs`. Returns false if it was refused (counted by reason in stats()). */
+  receive(datagram: Uint8Array, source: string, nowMs: number): boolean {
+    const rejectedBefore = this.assembler.datagramsRejected;
+    const events = this.assembler.push(datagram, nowMs, source);
+    const accepted = this.assembler.datagramsRejected === rejectedBefore;
+    if (accepted) {
+      this.streamStarted = true;
+      this.lastDatagramMs = nowMs;
+    }
+    this.handle(events);
+    return accepted;
+  }
+
+  /** Call on a timer: frames that waited long enough are finished or given up. */
+  tick(nowMs: number): void {
+    this.handle(this.assembler.expire(nowMs));
+  }
+
+  /** A stream started and has been silent this long (for --idle-timeout). */
+  silentForMs(nowMs: number): number | undefined {
+    return this.streamStarted ? nowMs - this.lastDatagramMs : undefined;
+  }
+
+  /** Resolves once the frame being decoded (if any) is shown. */
+  idle(): Promise<void> {
+    return this.decoder.idle();
+  }
+
+  get rejectedByReason(): Readonly<Record<string, number | undefined>> {
+    return this.assembler.stats().rejectedByReason;
+  }
+
+  /** The numbers behind the window title, the overlay and the status line, over the last couple of seconds. */
+  readout(nowMs: number, port: number, frozen: boolean): StreamReadout {
+    const s = this.assembler.stats();
+    const perSecond = this.rates.push(nowMs, { shown: this.shown, bytes: s.bytesReceived, lost: s.datagramsLost, expected: s.datagramsExpected });
+    const expected = this.rates.growth("expected");
+    const silent = this.streamStarted && nowMs - this.lastDatagramMs > ENDED_AFTER_SILENCE_MS;
+    return {
+      port,
+      state: !this.streamStarted ? "waiting" : this.streamEnded || silent ? "ended" : "receiving",
+      frozen,
+      fps: perSecond.shown,
+      mbps: (perSecond.bytes * 8) / 1e6,
+      lossPercent: expected > 0 ? (100 * this.rates.growth("lost")) / expected : undefined,
+      latencyMs: this.recentLatency.count ? this.recentLatency.percentile(50) : undefined,
+      decodeMs: this.recentDecodeTimes.count ? this.recentDecodeTimes.percentile(50) : undefined,
+      shown: this.shown,
+      skipped: this.decoder.stats.skipped,
+      dropped: s.framesDroppedIncomplete + this.decoder.stats.corrupt,
+      recoveredFrames: s.framesRecovered,
+      rejected: s.datagramsRejected,
+    };
+  }
+
+  counts(): ReceiveCounts {
+    const s = this.assembler.stats();
+    const percentiles = (samples: RecentSamples) =>
+      samples.count > 0 ? { p50: round(samples.percentile(50)!, 1), p95: round(samples.percentile(95)!, 1), p99: round(samples.percentile(99)!, 1) } : null;
+    return {
+      datagramsReceived: s.datagramsReceived,
+      datagramsRejected: s.datagramsRejected,
+      rejectedByReason: { ...(s.rejectedByReason as Record<string, number>) },
+      datagramsLost: s.datagramsLost,
+      datagramsRecovered: s.datagramsRecovered,
+      datagramsDuplicated: s.datagramsDuplicated,
+      datagramsReordered: s.datagramsReordered,
+      datagramsLate: s.datagramsLate,
+      bytesReceived: s.bytesReceived,
+      framesReceived: s.framesCompleted,
+      framesRecovered: s.framesRecovered,
+      framesShown: this.shown,
+      framesSkipped: this.decoder.stats.skipped,
+      framesDroppedIncomplete: s.framesDroppedIncomplete,
+      framesCorrupt: this.decoder.stats.corrupt,
+      framesOversized: this.oversized,
+      // Over the time frames were being shown, not the time spent waiting for a stream.
+      fps: this.shown > 1 ? round((this.shown - 1) / ((this.lastShownMs - this.firstShownMs) / 1000), 2) : 0,
+      latencyMs: percentiles(this.latency),
+      decodeMs: percentiles(this.decodeTimes),
+      streamEnded: this.streamEnded,
+    };
+  }
+
+  private handle(events: AssemblerEvent[]): void {
+    for (const event of events) {
+      if (event.kind === "frame") {
+        this.streamEnded = false;
+        this.decoder.offer(event.frame);
+      } else {
+        this.streamEnded = true;
+        this.handlers.ended();
+      }
+    }
+  }
+
+  private show(frame: AssembledFrame, image: RgbaImage): void {
+    this.lastShownMs = this.clock.nowMs();
+    if (this.shown++ === 0) this.firstShownMs = this.lastShownMs;
+    this.handlers.show(frame, image);
+    const elapsed = frame.captureTimeUs === undefined ? undefined : elapsedSinceCaptureUs(this.clock.wallClockUs(), frame.captureTimeUs);
+    if (elapsed !== undefined) {
+      this.latency.add(elapsed / 1000);
+      this.recentLatency.add(elapsed / 1000);
+    }
+  }
+}

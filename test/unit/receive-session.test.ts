@@ -1,0 +1,122 @@
+import { describe, expect, test } from "bun:test";
+import type { RgbaImage } from "../../src/decoder/jpeg-decoder.ts";
+import { endOfStreamDatagram, packetizeV2 } from "../../src/packetizer/v2-packetizer.ts";
+import type { AssembledFrame } from "../../src/reassembler/stream-assembler.ts";
+import { ENDED_AFTER_SILENCE_MS, ReceiveSession } from "../../src/session/receive-session.ts";
+
+// The receiver's state without a socket or a window: datagrams in with a fake
+// clock, a stand-in decoder that reads the frame's first byte as its picture.
+
+const jpegLike = (length: number, seed: number) => {
+  const bytes = Uint8Array.from({ length }, (_, i) => (seed + i) % 0xfe);
+  bytes.set([0xff, 0xd8, 0xff], 0);
+  bytes.set([0xff, 0xd9], length - 2);
+  bytes[3] = seed;
+  return bytes;
+};
+
+function harness(options: { corruptSeeds?: number[] } = {}) {
+  let now = 0;
+  const shown: number[] = [];
+  let ended = 0;
+  const session = new ReceiveSession(
+    {
+      maxMemoryBytes: 8 << 20,
+      maxPixels: 1 << 20,
+      decode: async (jpeg) => {
+        if (options.corruptSeeds?.includes(jpeg[3]!)) throw new Error("corrupt");
+        return { width: 1, height: 1, rgba: Uint8Array.of(jpeg[3]!, 0, 0, 255) } satisfies RgbaImage;
+      },
+    },
+    { show: (_frame: AssembledFrame, image: RgbaImage) => shown.push(image.rgba[0]!), ended: () => ended++ },
+    { nowMs: () => now, wallClockUs: () => now * 1000 },
+  );
+  const frame = (n: number, streamId = 7) =>
+    packetizeV2(jpegLike(3000, n), { streamId, frameNumber: n, captureTimeUs: n * 33_000 }, { datagramSize: 500, fecPercent: 0 });
+  return {
+    session,
+    shown,
+    ended: () => ended,
+    at: (ms: number) => (now = ms),
+    feed: (datagrams: Uint8Array[], source = "10.0.0.1") => datagrams.map((d) => session.receive(d, source, now)),
+    frame,
+  };
+}
+
+describe("ReceiveSession", () => {
+  test("frames are assembled, decoded one at a time and shown; the counts add up", async () => {
+    const h = harness();
+    for (let n = 0; n < 5; n++) {
+      h.at(n * 33);
+      h.feed(h.frame(n));
+      await h.session.idle();
+    }
+    expect(h.shown).toEqual([0, 1, 2, 3, 4]);
+    const counts = h.session.counts();
+    expect(counts).toMatchObject({ framesReceived: 5, framesShown: 5, framesSkipped: 0, framesCorrupt: 0, datagramsLost: 0, datagramsRejected: 0 });
+    expect(counts.latencyMs).not.toBeNull(); // v2 carries capture times
+  });
+
+  test("a frame that arrives while another decodes replaces the one waiting: skipped, not shown late", async () => {
+    const h = harness();
+    h.feed([...h.frame(0), ...h.frame(1), ...h.frame(2)]); // 0 decodes, 1 waits, 2 replaces it
+    await h.session.idle();
+    expect(h.shown).toEqual([0, 2]);
+    expect(h.session.counts()).toMatchObject({ framesReceived: 3, framesShown: 2, framesSkipped: 1 });
+  });
+
+  test("a frame that fails to decode is counted corrupt and never shown", async () => {
+    const h = harness({ corruptSeeds: [1] });
+    for (const n of [0, 1, 2]) {
+      h.feed(h.frame(n));
+      await h.session.idle();
+    }
+    expect(h.shown).toEqual([0, 2]);
+    expect(h.session.counts().framesCorrupt).toBe(1);
+  });
+
+  test("garbage is refused and counted by reason; receive() says so", () => {
+    const h = harness();
+    expect(h.feed([Uint8Array.of(0x47, 1, 2)])).toEqual([false]);
+    expect(h.feed(h.frame(0)).every(Boolean)).toBe(true);
+    expect(h.session.counts()).toMatchObject({ datagramsRejected: 1, rejectedByReason: { "unknown-protocol": 1 } });
+  });
+
+  test("the readout goes waiting → receiving → ended (end marker, or silence for protocols without one)", async () => {
+    const h = harness();
+    expect(h.session.readout(0, 9999, false).state).toBe("waiting");
+    h.feed(h.frame(0));
+    await h.session.idle();
+    h.at(500);
+    const live = h.session.readout(500, 9999, false);
+    expect(live.state).toBe("receiving");
+    expect(live.shown).toBe(1);
+    h.at(500 + ENDED_AFTER_SILENCE_MS + 1);
+    expect(h.session.readout(500 + ENDED_AFTER_SILENCE_MS + 1, 9999, false).state).toBe("ended");
+    expect(h.session.silentForMs(500 + ENDED_AFTER_SILENCE_MS + 1)).toBe(500 + ENDED_AFTER_SILENCE_MS + 1); // the last datagram came at 0
+
+    const g = harness();
+    g.feed(g.frame(0));
+    g.feed([endOfStreamDatagram(7, 1, 0)]);
+    expect(g.ended()).toBe(1);
+    expect(g.session.readout(1, 9999, false).state).toBe("ended");
+    expect(g.session.counts().streamEnded).toBe(true);
+  });
+
+  test("loss shows in the readout and the counts", async () => {
+    const h = harness();
+    h.session.readout(0, 9999, false); // the readout's rates start from here
+    h.feed(h.frame(0));
+    const second = h.frame(1);
+    h.at(100);
+    h.feed(second.slice(0, -1)); // its last datagram lost
+    h.at(2000);
+    h.session.tick(2000); // past the frame deadline: given up
+    h.feed(h.frame(2));
+    await h.session.idle();
+    const counts = h.session.counts();
+    expect(counts.framesDroppedIncomplete).toBe(1);
+    expect(counts.datagramsLost).toBe(1);
+    expect(h.session.readout(2000, 9999, false).lossPercent).toBeGreaterThan(0);
+  });
+});
