@@ -1,13 +1,9 @@
 import { existsSync } from "node:fs";
 import { encodeJpeg, DEFAULT_JPEG_QUALITY } from "../encoder/jpeg-encoder.ts";
 import { loadSharp } from "../native/sharp.ts";
-import { packetizeLegacy } from "../packetizer/legacy-packetizer.ts";
-import { packetizeRtpJpeg, RtpStream } from "../packetizer/rtp-jpeg-packetizer.ts";
-import { RTP_JPEG_CLOCK_HZ } from "../protocol/rtp.ts";
-import { RTP_JPEG_MAX_DIMENSION } from "../protocol/rtp-jpeg.ts";
+import { RtpJpegWireFormat, wireFormatFor } from "../packetizer/wire-format.ts";
 import { rtpJpegSdp } from "../protocol/sdp.ts";
-import { DEFAULT_FEC_PERCENT, DEFAULT_V2_DATAGRAM_SIZE, endOfStreamDatagram, packetizeV2 } from "../packetizer/v2-packetizer.ts";
-import { FrameClock } from "../pacer/frame-clock.ts";
+import { DEFAULT_FEC_PERCENT, DEFAULT_V2_DATAGRAM_SIZE } from "../packetizer/v2-packetizer.ts";
 import { PacedSender } from "../pacer/paced-sender.ts";
 import { V2_HEADER_SIZE } from "../protocol/v2.ts";
 import { MAX_UDP_PAYLOAD } from "../protocol/protocol-error.ts";
@@ -16,6 +12,7 @@ import { UdpSender } from "../socket/udp-sender.ts";
 import { FanOutSender } from "../socket/fan-out-sender.ts";
 import { checkInputFile, FfmpegSource } from "../source/ffmpeg-source.ts";
 import { resolveFfmpeg } from "../source/ffmpeg-path.ts";
+import { SendSession, type SendCounts } from "../session/send-session.ts";
 import { orderedMap } from "../util/ordered-map.ts";
 import { writeFileAtomically } from "../util/atomic-file.ts";
 import { formatBytes, round, wallClockUs } from "../util/terminal.ts";
@@ -129,27 +126,15 @@ export function parseSendOptions(argv: string[]): SendOptions | "help" {
   };
 }
 
-/** Share of each frame interval over which its datagrams are spread: most of it, with slack for timer jitter. */
-const SPREAD_SHARE = 0.7;
+/** The end datagram goes out a few times: losing the only copy would leave receivers waiting for a timeout. */
 const END_REPEATS = 3;
-/** A frame later than this (or one interval, if longer) is skipped: a hiccup is absorbed, a sustained overload is not. */
-const LATE_SLACK_MS = 50;
 
-export interface SendSummary {
+export interface SendSummary extends SendCounts {
   to: string;
-  protocol: string;
   width: number;
   height: number;
-  frames: number;
-  /** Frames not sent because the sender had fallen more than a frame interval behind (CPU or --max-rate). */
-  framesSkipped: number;
   datagrams: number;
   bytes: number;
-  /** JPEG bytes of the frames sent. */
-  payloadBytes: number;
-  /** Headers and parity beyond the JPEGs, as a percentage of them (whether or not the OS took every datagram). */
-  overheadPercent: number;
-  fecPercent: number;
   seconds: number;
   fps: number;
   mbps: number;
@@ -174,7 +159,12 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
   // Unpaced (--fps max): no clock, so no frame is ever late or skipped; each goes out as soon as it is encoded.
   // A live source (camera, network stream) already arrives in real time: pacing it again would only add lag.
   const fps = options.fps === "max" || live ? undefined : (options.fps ?? source.info.fps);
-  if (options.protocol === "rtp") checkRtpJpegSize(width, height, source);
+  const wire = wireFormatFor({ protocol: options.protocol, datagramSize: options.mtu, fecPercent: options.fecPercent, key: options.key, fps: fps ?? source.info.fps });
+  const refusal = wire.refusePicture(width, height);
+  if (refusal) {
+    source.close();
+    throw new UsageError(refusal);
+  }
   const sender = new FanOutSender(
     await Promise.all(
       resolved.map(async ({ address, family }, i) => {
@@ -187,14 +177,9 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
   const info = options.json ? console.error : console.log;
   info(`Streaming video to ${options.destinations.join(", ")} (${width}x${height}, ${live ? "live" : fps === undefined ? "unpaced" : `${round(fps)} fps`}, ${options.protocol})`);
 
-  const streamId = crypto.getRandomValues(new Uint32Array(1))[0]!;
-  const rtpStream = RtpStream.random();
-  // RTP timestamps start at a random point (RFC 3550) and advance at 90 kHz per the file's frame rate.
-  const rtpTimestampBase = crypto.getRandomValues(new Uint32Array(1))[0]!;
-  const rtpTicksPerFrame = RTP_JPEG_CLOCK_HZ / (fps ?? source.info.fps);
-  if (options.sdp) {
+  if (options.sdp && wire instanceof RtpJpegWireFormat) {
     try {
-      writeFileAtomically(options.sdp, rtpJpegSdp({ address: destination.address, family: destination.family, port: target.port, sessionId: rtpStream.ssrc, fps: fps ?? source.info.fps, ttl: options.ttl }));
+      writeFileAtomically(options.sdp, rtpJpegSdp({ address: destination.address, family: destination.family, port: target.port, sessionId: wire.stream.ssrc, fps: fps ?? source.info.fps, ttl: options.ttl }));
     } catch (error) {
       source.close();
       sender.close();
@@ -202,29 +187,21 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
     }
     info(`Wrote ${options.sdp}: play the stream with ffplay -protocol_whitelist file,udp,rtp ${options.sdp}`);
   }
+  const session = new SendSession({ fps, lowLatency: options.lowLatency, wire });
   // A bar for a file of known length (not looping, not live); else one status line; nothing off a terminal or with --quiet.
   const progress = new SendProgress(options.loop || live ? undefined : source.info.durationSeconds, process.stderr.isTTY === true && !options.quiet);
-  // The clock starts when the first frame is ready, not when ffmpeg is launched:
-  // otherwise start-up time makes the first frames late and they go out in a burst.
-  let startMs = performance.now();
-  let startUs = wallClockUs();
-  let clock: FrameClock | undefined;
-  let started = false;
-  let frames = 0;
-  let skipped = 0;
-  let payloadBytes = 0;
-  let wireBytes = 0;
   const paced = new PacedSender(sender, options.maxRateMbit === undefined ? undefined : (options.maxRateMbit * 1e6) / 8 / 1000);
   const stop = () => source.close();
   signal.addEventListener("abort", stop);
   const statusTimer = setInterval(() => {
-    const seconds = (performance.now() - startMs) / 1000;
+    const seconds = session.elapsedSeconds(performance.now());
+    const { frames, framesSkipped } = session.counts();
     const refused = sender.stats.sendErrors + sender.stats.errorReports;
     progress.update({
-      positionSeconds: frames / source.info.fps,
-      fps: (frames - skipped) / seconds,
-      mbps: (sender.stats.bytesSent * 8) / seconds / 1e6,
-      extra: `  ${formatBytes(sender.stats.bytesSent)}` + (skipped ? `  ${skipped} skipped to keep up` : "") + (refused ? `  ${refused} refused (nobody listening?)` : ""),
+      positionSeconds: session.position / source.info.fps,
+      fps: seconds > 0 ? frames / seconds : 0,
+      mbps: seconds > 0 ? (sender.stats.bytesSent * 8) / seconds / 1e6 : 0,
+      extra: `  ${formatBytes(sender.stats.bytesSent)}` + (framesSkipped ? `  ${framesSkipped} skipped to keep up` : "") + (refused ? `  ${refused} refused (nobody listening?)` : ""),
     });
   }, 500);
 
@@ -242,73 +219,41 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
     );
     for await (const jpeg of encoded) {
       if (signal.aborted) break;
-      if (!started) {
-        started = true;
-        startMs = performance.now();
-        startUs = wallClockUs();
-        if (fps !== undefined) clock = new FrameClock(fps, startMs);
-      }
-      // Capture time is the frame's presentation instant on this sender's clock, as a camera would stamp it.
-      let captureTimeUs = wallClockUs();
-      let windowMs = 0;
-      if (clock) {
-        const dueMs = clock.dueMs(frames);
-        await sleepUntil(dueMs);
-        captureTimeUs = startUs + Math.round((dueMs - startMs) * 1000);
-        if (performance.now() > dueMs + Math.max(clock.intervalMs, LATE_SLACK_MS)) {
-          // Well behind (CPU or --max-rate): sending this one late would only delay every later one.
-          skipped++;
-          frames++;
-          continue;
-        }
-        if (!options.lowLatency) windowMs = Math.max(0, Math.min(clock.intervalMs * SPREAD_SHARE, clock.dueMs(frames + 1) - performance.now()));
-      }
-      const datagrams =
-        options.protocol === "v2"
-          ? packetizeV2(jpeg, { streamId, frameNumber: frames, captureTimeUs }, { datagramSize: options.mtu, fecPercent: options.fecPercent, key: options.key })
-          : options.protocol === "rtp"
-            ? packetizeRtpJpeg(jpeg, (rtpTimestampBase + Math.round(frames * rtpTicksPerFrame)) >>> 0, rtpStream, options.mtu)
-            : packetizeLegacy(jpeg);
-      payloadBytes += jpeg.length;
-      for (const d of datagrams) wireBytes += d.length;
+      const dueMs = session.nextDueMs(performance.now(), wallClockUs());
+      if (dueMs !== undefined) await sleepUntil(dueMs);
+      const decision = session.frame(jpeg, performance.now(), wallClockUs());
+      if (decision.kind === "skip") continue;
       // A burst (--low-latency, --fps max) goes straight to the socket, which waits for drain when its buffer is full.
-      if (windowMs === 0 && options.maxRateMbit === undefined) await sender.send(datagrams);
-      else await paced.sendFrame(datagrams, windowMs);
-      frames++;
+      if (decision.windowMs === 0 && options.maxRateMbit === undefined) await sender.send(decision.datagrams);
+      else await paced.sendFrame(decision.datagrams, decision.windowMs);
     }
-    // The last frame is on screen for one interval: a 10 s file takes 10 s.
-    if (clock && !signal.aborted) await sleepUntil(clock.dueMs(frames));
+    const endMs = session.endDueMs();
+    if (endMs !== undefined && !signal.aborted) await sleepUntil(endMs);
   } finally {
     signal.removeEventListener("abort", stop);
     clearInterval(statusTimer);
     progress.stop();
     source.close();
   }
-  const seconds = (performance.now() - startMs) / 1000;
+  const seconds = session.elapsedSeconds(performance.now());
   // Taken before the end datagrams: a receiver that quits on the first one makes the rest bounce.
   const { bytesSent, datagramsSent, sendErrors, errorReports, lastError } = { ...sender.stats };
-  if (options.protocol === "v2") {
-    const end = endOfStreamDatagram(streamId, frames, wallClockUs(), options.key);
-    for (let i = 0; i < END_REPEATS; i++) {
-      await sender.send([end]);
-      await Bun.sleep(5);
-    }
+  const end = session.endOfStream(wallClockUs());
+  for (let i = 0; end.length > 0 && i < END_REPEATS; i++) {
+    await sender.send(end);
+    await Bun.sleep(5);
   }
   sender.close();
+  const counts = session.counts();
   return {
     to: options.destinations.join(","),
-    protocol: options.protocol,
     width,
     height,
-    frames: frames - skipped,
-    framesSkipped: skipped,
+    ...counts,
     datagrams: datagramsSent,
     bytes: bytesSent,
-    payloadBytes,
-    overheadPercent: payloadBytes > 0 ? round((100 * (wireBytes - payloadBytes)) / payloadBytes, 1) : 0,
-    fecPercent: options.protocol === "v2" ? options.fecPercent : 0,
     seconds: round(seconds, 3),
-    fps: round((frames - skipped) / seconds, 2),
+    fps: round(counts.frames / seconds, 2),
     mbps: round((bytesSent * 8) / seconds / 1e6, 2),
     sendErrors,
     errorReports,
@@ -324,16 +269,6 @@ export function describeSendSummary(s: SendSummary): string {
     (s.framesSkipped ? `; ${s.framesSkipped} frames skipped to keep up` : "") +
     (s.sendErrors ? `; ${s.sendErrors} datagrams could not be sent` : "") +
     (s.errorReports ? `; ${s.errorReports} errors reported back (last: ${s.lastError}): is anyone listening at ${s.to}?` : "")
-  );
-}
-
-/** RFC 2435 describes pictures in 8-pixel units up to 2040: say which sizes work instead of sending what players cannot show. */
-function checkRtpJpegSize(width: number, height: number, source: FfmpegSource): void {
-  if (width % 8 === 0 && height % 8 === 0 && width <= RTP_JPEG_MAX_DIMENSION && height <= RTP_JPEG_MAX_DIMENSION) return;
-  source.close();
-  const fit = (n: number) => Math.min(RTP_JPEG_MAX_DIMENSION, Math.max(8, Math.floor(n / 8) * 8));
-  throw new UsageError(
-    `RTP/JPEG carries pictures whose width and height are multiples of 8, at most ${RTP_JPEG_MAX_DIMENSION}; this one is ${width}x${height}: add --width ${fit(width)} --height ${fit(height)}`,
   );
 }
 

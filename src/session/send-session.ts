@@ -1,0 +1,120 @@
+import { FrameClock } from "../pacer/frame-clock.ts";
+import type { WireFormat } from "../packetizer/wire-format.ts";
+import { round } from "../util/terminal.ts";
+
+/** Share of each frame interval over which its datagrams are spread: most of it, with slack for timer jitter. */
+const SPREAD_SHARE = 0.7;
+/** A frame later than this (or one interval, if longer) is skipped: a hiccup is absorbed, a sustained overload is not. */
+export const LATE_SLACK_MS = 50;
+
+export interface SendSessionOptions {
+  /** Frames per second to pace at; undefined sends each frame as soon as it is encoded (--fps max, live sources). */
+  fps: number | undefined;
+  /** Send each frame in one burst instead of spreading it over its interval. */
+  lowLatency: boolean;
+  wire: WireFormat;
+}
+
+export type FrameDecision =
+  /** Too far behind: sending it would only delay every later frame. */
+  | { kind: "skip" }
+  /** Its datagrams, to be spread over `windowMs` (0: at once). */
+  | { kind: "send"; datagrams: Uint8Array[]; windowMs: number };
+
+export interface SendCounts {
+  protocol: string;
+  /** Frames sent. */
+  frames: number;
+  /** Frames not sent because the sender had fallen more than a frame interval behind (CPU or --max-rate). */
+  framesSkipped: number;
+  /** JPEG bytes of the frames sent. */
+  payloadBytes: number;
+  /** Headers and parity beyond the JPEGs, as a percentage of them (whether or not the OS took every datagram). */
+  overheadPercent: number;
+  fecPercent: number;
+}
+
+/**
+ * One sender's state, socket-free and given the time: when each frame is
+ * due, whether a late one is skipped, how long its datagrams may be spread
+ * over, what capture time it carries, and the counts. The clock starts when
+ * the first frame is ready, not when the source was opened: otherwise
+ * start-up time would make the first frames late and they would go out in a burst.
+ */
+export class SendSession {
+  private clock: FrameClock | undefined;
+  private startMs = 0;
+  private startUs = 0;
+  private started = false;
+  /** Frames taken from the source so far, sent or skipped: the next frame's index. */
+  private index = 0;
+  private skipped = 0;
+  private payloadBytes = 0;
+  private wireBytes = 0;
+
+  constructor(private readonly options: SendSessionOptions) {}
+
+  /** When the next frame is due (undefined when unpaced). The first call starts the stream's clock. */
+  nextDueMs(nowMs: number, nowUs: number): number | undefined {
+    if (!this.started) {
+      this.started = true;
+      this.startMs = nowMs;
+      this.startUs = nowUs;
+      if (this.options.fps !== undefined) this.clock = new FrameClock(this.options.fps, nowMs);
+    }
+    return this.clock?.dueMs(this.index);
+  }
+
+  /** The next frame, encoded, at `nowMs` (once its due time has come): skip it, or send its datagrams. */
+  frame(jpeg: Uint8Array, nowMs: number, nowUs: number): FrameDecision {
+    const dueMs = this.nextDueMs(nowMs, nowUs);
+    const index = this.index++;
+    // Capture time is the frame's presentation instant on this sender's clock, as a camera would stamp it.
+    let captureTimeUs = nowUs;
+    let windowMs = 0;
+    if (this.clock && dueMs !== undefined) {
+      captureTimeUs = this.startUs + Math.round((dueMs - this.startMs) * 1000);
+      if (nowMs > dueMs + Math.max(this.clock.intervalMs, LATE_SLACK_MS)) {
+        this.skipped++;
+        return { kind: "skip" };
+      }
+      if (!this.options.lowLatency) windowMs = Math.max(0, Math.min(this.clock.intervalMs * SPREAD_SHARE, this.clock.dueMs(index + 1) - nowMs));
+    }
+    const datagrams = this.options.wire.packetize(jpeg, index, captureTimeUs);
+    this.payloadBytes += jpeg.length;
+    for (const d of datagrams) this.wireBytes += d.length;
+    return { kind: "send", datagrams, windowMs };
+  }
+
+  /** When the last frame's interval on screen ends: a 10 s file takes 10 s. Undefined when unpaced. */
+  endDueMs(): number | undefined {
+    return this.clock?.dueMs(this.index);
+  }
+
+  /** The datagrams that tell receivers the stream is over. */
+  endOfStream(nowUs: number): Uint8Array[] {
+    return this.options.wire.endOfStream(this.index, nowUs);
+  }
+
+  /** Seconds since the first frame was ready. */
+  elapsedSeconds(nowMs: number): number {
+    return this.started ? (nowMs - this.startMs) / 1000 : 0;
+  }
+
+  /** Frames taken from the source, sent or skipped: how far into the source the stream is. */
+  get position(): number {
+    return this.index;
+  }
+
+  counts(): SendCounts {
+    const { payloadBytes, wireBytes } = this;
+    return {
+      protocol: this.options.wire.protocol,
+      frames: this.index - this.skipped,
+      framesSkipped: this.skipped,
+      payloadBytes,
+      overheadPercent: payloadBytes > 0 ? round((100 * (wireBytes - payloadBytes)) / payloadBytes, 1) : 0,
+      fecPercent: this.options.wire.fecPercent,
+    };
+  }
+}

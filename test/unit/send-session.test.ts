@@ -1,0 +1,117 @@
+import { describe, expect, test } from "bun:test";
+import { encodeJpeg } from "../../src/encoder/jpeg-encoder.ts";
+import { deserializeLegacy } from "../../src/protocol/legacy.ts";
+import { deserializeRtp } from "../../src/protocol/rtp.ts";
+import { deserializeV2 } from "../../src/protocol/v2.ts";
+import { LegacyWireFormat, RtpJpegWireFormat, V2WireFormat, wireFormatFor, type WireFormat } from "../../src/packetizer/wire-format.ts";
+import { LATE_SLACK_MS, SendSession, type FrameDecision } from "../../src/session/send-session.ts";
+
+const jpeg = (length: number) => Uint8Array.from({ length }, (_, i) => (i * 13) & 0xff);
+
+/** A wire format that records what it was asked for: one 10-byte datagram per frame. */
+function recordingWire(): WireFormat & { calls: { index: number; captureTimeUs: number }[] } {
+  const calls: { index: number; captureTimeUs: number }[] = [];
+  return {
+    protocol: "v2",
+    fecPercent: 25,
+    calls,
+    packetize: (_jpeg, index, captureTimeUs) => (calls.push({ index, captureTimeUs }), [new Uint8Array(10)]),
+    endOfStream: (frames) => [Uint8Array.of(frames)],
+    refusePicture: () => undefined,
+  };
+}
+
+describe("SendSession: pacing decisions, given the time", () => {
+  test("frame i is due at start + i/fps, from when the first frame was ready; capture times follow the schedule", () => {
+    const wire = recordingWire();
+    const session = new SendSession({ fps: 25, lowLatency: false, wire });
+    expect(session.nextDueMs(1000, 5_000_000)).toBe(1000); // the clock starts here
+    for (let i = 0; i < 5; i++) {
+      const due = session.nextDueMs(9999, 0)!;
+      expect(due).toBe(1000 + i * 40);
+      expect(session.frame(jpeg(100), due + 1, 0).kind).toBe("send");
+    }
+    expect(wire.calls.map((c) => c.index)).toEqual([0, 1, 2, 3, 4]);
+    expect(wire.calls.map((c) => c.captureTimeUs)).toEqual([0, 1, 2, 3, 4].map((i) => 5_000_000 + i * 40_000));
+    expect(session.endDueMs()).toBe(1000 + 5 * 40); // the last frame keeps its interval on screen
+  });
+
+  test("each frame's datagrams are spread over most of its interval, or sent at once with lowLatency", () => {
+    const spread = new SendSession({ fps: 10, lowLatency: false, wire: recordingWire() });
+    spread.nextDueMs(0, 0);
+    expect((spread.frame(jpeg(10), 0, 0) as Extract<FrameDecision, { kind: "send" }>).windowMs).toBeCloseTo(70); // 0.7 × 100 ms
+    // Late by 80 ms: only the 20 ms left before the next frame is due.
+    expect((spread.frame(jpeg(10), 180, 0) as Extract<FrameDecision, { kind: "send" }>).windowMs).toBeCloseTo(20);
+    const burst = new SendSession({ fps: 10, lowLatency: true, wire: recordingWire() });
+    burst.nextDueMs(0, 0);
+    expect((burst.frame(jpeg(10), 0, 0) as Extract<FrameDecision, { kind: "send" }>).windowMs).toBe(0);
+  });
+
+  test("a frame more than an interval (or 50 ms) late is skipped and counted; later frames keep their schedule", () => {
+    const wire = recordingWire();
+    const session = new SendSession({ fps: 30, lowLatency: false, wire });
+    session.nextDueMs(0, 0);
+    expect(session.frame(jpeg(10), 0, 0).kind).toBe("send");
+    const due1 = session.nextDueMs(0, 0)!;
+    expect(session.frame(jpeg(10), due1 + LATE_SLACK_MS + 1, 0).kind).toBe("skip");
+    const due2 = session.nextDueMs(0, 0)!;
+    expect(due2).toBeCloseTo(2000 / 30);
+    expect(session.frame(jpeg(10), due2, 0).kind).toBe("send");
+    expect(session.counts()).toMatchObject({ frames: 2, framesSkipped: 1 });
+    expect(wire.calls.map((c) => c.index)).toEqual([0, 2]); // the skipped index is not reused
+  });
+
+  test("unpaced: nothing is due, nothing is skipped, capture time is now", () => {
+    const wire = recordingWire();
+    const session = new SendSession({ fps: undefined, lowLatency: false, wire });
+    expect(session.nextDueMs(0, 0)).toBeUndefined();
+    for (let i = 0; i < 3; i++) expect(session.frame(jpeg(10), 10_000 * i, 777 + i).kind).toBe("send");
+    expect(wire.calls.map((c) => c.captureTimeUs)).toEqual([777, 778, 779]);
+    expect(session.endDueMs()).toBeUndefined();
+  });
+
+  test("counts: payload, overhead of headers and parity, the end-of-stream signal after all frames", () => {
+    const session = new SendSession({ fps: undefined, lowLatency: false, wire: recordingWire() });
+    session.frame(jpeg(40), 0, 0);
+    session.frame(jpeg(60), 0, 0);
+    expect(session.counts()).toEqual({ protocol: "v2", frames: 2, framesSkipped: 0, payloadBytes: 100, overheadPercent: -80, fecPercent: 25 });
+    expect([...session.endOfStream(0)[0]!]).toEqual([2]);
+  });
+});
+
+describe("WireFormat: one per protocol", () => {
+  const options = { datagramSize: 1200, fecPercent: 25, fps: 30 };
+
+  test("v2: numbered chunks of one stream id, parity, and an end marker", () => {
+    const wire = wireFormatFor({ protocol: "v2", ...options });
+    expect(wire).toBeInstanceOf(V2WireFormat);
+    const packets = wire.packetize(jpeg(5000), 7, 123).map(deserializeV2);
+    expect(new Set(packets.map((p) => p.streamId))).toEqual(new Set([(wire as V2WireFormat).streamId]));
+    expect(packets.every((p) => p.frameNumber === 7 && p.captureTimeUs === 123)).toBe(true);
+    expect(packets.some((p) => p.parity)).toBe(true);
+    const [end] = wire.endOfStream(8, 0).map(deserializeV2);
+    expect(end!.endOfStream).toBe(true);
+    expect(wire.refusePicture(1281, 721)).toBeUndefined();
+  });
+
+  test("RTP/JPEG: 90 kHz timestamps per frame index, no end signal, pictures in 8-pixel units only", async () => {
+    const wire = wireFormatFor({ protocol: "rtp", ...options }) as RtpJpegWireFormat;
+    expect(wire).toBeInstanceOf(RtpJpegWireFormat);
+    const picture = await encodeJpeg(new Uint8Array(16 * 16 * 3).fill(200), 16, 16);
+    const t0 = deserializeRtp(wire.packetize(picture, 0)[0]!).timestamp;
+    const t3 = deserializeRtp(wire.packetize(picture, 3)[0]!).timestamp;
+    expect((t3 - t0) >>> 0).toBe(9000); // 3 frames at 30 fps
+    expect(wire.endOfStream()).toEqual([]);
+    expect(wire.refusePicture(1280, 720)).toBeUndefined();
+    expect(wire.refusePicture(1282, 720)).toContain("--width 1280 --height 720");
+  });
+
+  test("legacy: the lab's marker chunks, the last one marked", () => {
+    const wire = wireFormatFor({ protocol: "legacy", ...options });
+    expect(wire).toBeInstanceOf(LegacyWireFormat);
+    const chunks = wire.packetize(jpeg(70_000), 0, 0).map(deserializeLegacy);
+    expect(chunks.at(-1)!.last).toBe(true);
+    expect(chunks.slice(0, -1).every((c) => !c.last)).toBe(true);
+    expect(wire.endOfStream(1, 0)).toEqual([]);
+  });
+});
