@@ -2,8 +2,9 @@ import { existsSync } from "node:fs";
 import { DisplayUnavailableError } from "../display/sdl-window.ts";
 import { formatBytes } from "../util/terminal.ts";
 import { parseCommand, type CommandSpec } from "./command-line.ts";
-import { describeReceiveSummary, parseReceiveOptions, runReceive, type ReceiveSummary } from "./receive.ts";
-import { describeSendSummary, parseSendOptions, runSend, type SendSummary } from "./send.ts";
+import { chooseSource } from "../source/source-choice.ts";
+import { defaultReceiveOptions, describeReceiveSummary, runReceive, type ReceiveSummary } from "./receive.ts";
+import { defaultSendOptions, describeSendSummary, runSend, type SendSummary } from "./send.ts";
 
 export const demoSpec: CommandSpec = {
   name: "demo",
@@ -42,8 +43,14 @@ export function parseDemoOptions(argv: string[]): DemoOptions | "help" {
 /** The main job in one command: a receiver on a free loopback port, and a sender streaming to it. */
 export async function runDemo(options: DemoOptions, signal: AbortSignal): Promise<DemoSummary> {
   const testPattern = options.testPattern || !existsSync("video.mp4");
-  const sourceArgs = testPattern ? ["--test-pattern", "--input-option", "t=10"] : ["video.mp4"];
-  const json = options.json ? ["--json"] : [];
+  const source = chooseSource({
+    positional: testPattern ? undefined : "video.mp4",
+    testPattern,
+    inputOptions: testPattern ? ["t=10"] : [],
+    camera: false,
+    platform: process.platform,
+    defaultVideoExists: !testPattern,
+  });
   const note = options.json ? console.error : console.log;
   if (testPattern && !options.testPattern) note("demo: no ./video.mp4 here, streaming a test pattern");
 
@@ -54,8 +61,7 @@ export async function runDemo(options: DemoOptions, signal: AbortSignal): Promis
     const port = new Promise<number>((resolve) => (listening = resolve));
     // Headless, the demo ends with the stream; a window stays on "Stream ended" until q.
     // The sender's progress bar is the one live line on the terminal.
-    const receiveOptions = parseReceiveOptions(["--port", "0", "--quiet", ...(headless ? ["--headless", "--idle-timeout", "2"] : []), ...json]);
-    if (receiveOptions === "help") throw new Error("unreachable");
+    const receiveOptions = { ...defaultReceiveOptions(), port: 0, quiet: true, headless, idleTimeoutSeconds: headless ? 2 : undefined, json: options.json };
     const done = runReceive(receiveOptions, stopReceiving.signal, listening);
     // A receiver that fails (no display) fails before it listens.
     return { port: await Promise.race([port, done.then(() => Promise.reject(new Error("the receiver stopped before listening")))]), done };
@@ -75,9 +81,7 @@ export async function runDemo(options: DemoOptions, signal: AbortSignal): Promis
   const stopSending = new AbortController();
   signal.addEventListener("abort", () => stopSending.abort(), { once: true });
   void receiver.done.then(() => stopSending.abort(), () => stopSending.abort());
-  const sendOptions = parseSendOptions([...sourceArgs, "--to", `127.0.0.1:${receiver.port}`, ...json]);
-  if (sendOptions === "help") throw new Error("unreachable");
-  const send = await runSend(sendOptions, stopSending.signal);
+  const send = await runSend({ ...defaultSendOptions(source, `127.0.0.1:${receiver.port}`), json: options.json }, stopSending.signal);
   const receiveSummary = await receiver.done;
   return { source: testPattern ? "test pattern" : "video.mp4", headless, send, receive: receiveSummary };
 }

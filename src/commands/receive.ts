@@ -64,20 +64,34 @@ function groupOptions(group: string | undefined, iface: string | undefined): { g
   return { group, interface: iface };
 }
 
+/** The options a plain `udpvid receive` runs with: the one place receive's defaults live. */
+export function defaultReceiveOptions(): ReceiveOptions {
+  return {
+    port: 9999,
+    bind: "0.0.0.0",
+    headless: false,
+    maxMemoryBytes: DEFAULT_MAX_MEMORY_MB * 1024 * 1024,
+    maxPixels: DEFAULT_MAX_PIXELS,
+    json: false,
+    quiet: false,
+  };
+}
+
 export function parseReceiveOptions(argv: string[]): ReceiveOptions | "help" {
   const { values } = parseCommand(receiveSpec, argv);
   if (values.help) return "help";
+  const defaults = defaultReceiveOptions();
   return {
-    port: portOption(values, "port") ?? 9999,
-    bind: stringOption(values, "bind") ?? "0.0.0.0",
+    port: portOption(values, "port") ?? defaults.port,
+    bind: stringOption(values, "bind") ?? defaults.bind,
     ...groupOptions(stringOption(values, "group"), stringOption(values, "interface")),
     headless: values.headless === true,
     record: stringOption(values, "record"),
     idleTimeoutSeconds: numberOption(values, "idle-timeout", 0.01, 86400),
     from: stringOption(values, "from"),
     key: loadKey(stringOption(values, "key"), stringOption(values, "key-env")),
-    maxMemoryBytes: (intOption(values, "max-memory", 4, 65536) ?? DEFAULT_MAX_MEMORY_MB) * 1024 * 1024,
-    maxPixels: intOption(values, "max-pixels", 1, 2 ** 31) ?? DEFAULT_MAX_PIXELS,
+    maxMemoryBytes: (intOption(values, "max-memory", 4, 65536) ?? defaults.maxMemoryBytes / 1024 / 1024) * 1024 * 1024,
+    maxPixels: intOption(values, "max-pixels", 1, 2 ** 31) ?? defaults.maxPixels,
     json: values.json === true,
     quiet: values.quiet === true,
   };

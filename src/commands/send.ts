@@ -79,6 +79,23 @@ export interface SendOptions {
   quiet: boolean;
 }
 
+/** The options a plain `udpvid send SOURCE --to DESTINATION` runs with: the one place send's defaults live. */
+export function defaultSendOptions(source: SourceChoice, destination: string): SendOptions {
+  return {
+    file: source.label,
+    source,
+    destinations: [destination],
+    protocol: "v2",
+    quality: DEFAULT_JPEG_QUALITY,
+    lowLatency: false,
+    loop: false,
+    mtu: DEFAULT_V2_DATAGRAM_SIZE,
+    fecPercent: DEFAULT_FEC_PERCENT,
+    json: false,
+    quiet: false,
+  };
+}
+
 export function parseSendOptions(argv: string[]): SendOptions | "help" {
   const { values, positionals } = parseCommand(sendSpec, argv);
   if (values.help) return "help";
@@ -103,21 +120,21 @@ export function parseSendOptions(argv: string[]): SendOptions | "help" {
     if (error instanceof SourceChoiceError) throw new UsageError(error.message);
     throw error;
   }
+  const defaults = defaultSendOptions(source, destinations[0]!);
   return {
-    file: source.label,
-    source,
+    ...defaults,
     destinations,
     ttl: intOption(values, "ttl", 1, 255),
     protocol,
     sdp,
     width: intOption(values, "width", 16, 16384),
     height: intOption(values, "height", 16, 16384),
-    quality: intOption(values, "quality", 1, 100) ?? DEFAULT_JPEG_QUALITY,
+    quality: intOption(values, "quality", 1, 100) ?? defaults.quality,
     fps: values.fps === "max" ? "max" : numberOption(values, "fps", 0.1, 1000),
     lowLatency: values["low-latency"] === true,
     loop: values.loop === true,
-    mtu: intOption(values, "mtu", V2_HEADER_SIZE + 64, MAX_UDP_PAYLOAD) ?? DEFAULT_V2_DATAGRAM_SIZE,
-    fecPercent: intOption(values, "fec", 0, 100) ?? DEFAULT_FEC_PERCENT,
+    mtu: intOption(values, "mtu", V2_HEADER_SIZE + 64, MAX_UDP_PAYLOAD) ?? defaults.mtu,
+    fecPercent: intOption(values, "fec", 0, 100) ?? defaults.fecPercent,
     maxRateMbit: numberOption(values, "max-rate", 0.01, 100_000),
     ffmpeg: stringOption(values, "ffmpeg"),
     key,
