@@ -11,6 +11,7 @@ import sharp from "sharp";
 import { FfmpegSource } from "../src/source/ffmpeg-source.ts";
 import { splitMjpeg } from "../src/recorder/mjpeg-split.ts";
 import { lineChartSvg } from "./bench/svg-chart.ts";
+import { summaryOf } from "./lib/udpvid-summary.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const CLI = join(ROOT, "src", "cli.ts");
@@ -114,12 +115,6 @@ function spawn(args: string[]) {
   return Bun.spawn(args, { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
 }
 
-async function lastJson(process: Bun.Subprocess<"ignore", "pipe", "pipe">): Promise<any> {
-  const text = await new Response(process.stdout).text();
-  await process.exited;
-  const line = text.trim().split("\n").at(-1);
-  return line ? JSON.parse(line) : {};
-}
 
 async function runCase(system: System, kase: Case, seed: number, fec?: number): Promise<Row> {
   const receiverPort = await freePort();
@@ -145,11 +140,11 @@ async function runCase(system: System, kase: Case, seed: number, fec?: number): 
   } else {
     const protocol = system === "udpvid v2" ? "v2" : "legacy";
     const fecArgs = fec === undefined ? [] : ["--fec", String(fec)];
-    sent = await lastJson(spawn([process.execPath, CLI, "send", clip, "--to", `127.0.0.1:${relayPort}`, "--width", String(WIDTH), "--height", String(HEIGHT), "--quality", "80", "--protocol", protocol, "--json", ...fecArgs]));
+    sent = await summaryOf<any>(spawn([process.execPath, CLI, "send", clip, "--to", `127.0.0.1:${relayPort}`, "--width", String(WIDTH), "--height", String(HEIGHT), "--quality", "80", "--protocol", protocol, "--json", ...fecArgs]));
   }
-  const received = system === "ffmpeg RTP/JPEG" ? (await receiver.exited, {}) : await lastJson(receiver);
+  const received = system === "ffmpeg RTP/JPEG" ? (await receiver.exited, {}) : await summaryOf<any>(receiver);
   relay.kill("SIGINT");
-  const relayed = await lastJson(relay);
+  const relayed = await summaryOf<any>(relay);
   const { intact, corrupt } = await evaluate(record);
   return {
     system,

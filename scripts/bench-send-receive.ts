@@ -5,6 +5,7 @@
 import { machineLine, saveResult } from "./bench/report.ts";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { summaryOf } from "./lib/udpvid-summary.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const CLI = join(ROOT, "src", "cli.ts");
@@ -33,10 +34,6 @@ function cpuMs(process: Bun.Subprocess): number {
   return Number(usage.cpuTime.user + usage.cpuTime.system) / 1000;
 }
 
-async function lastJsonLine(stream: ReadableStream<Uint8Array>): Promise<any> {
-  const text = await new Response(stream).text();
-  return JSON.parse(text.trim().split("\n").at(-1)!);
-}
 
 async function once(protocol: "v2" | "legacy", run: number, port: number): Promise<Row> {
   const receiver = Bun.spawn([process.execPath, CLI, "receive", "--headless", "--port", String(port), "--idle-timeout", "2", "--json"], {
@@ -48,7 +45,7 @@ async function once(protocol: "v2" | "legacy", run: number, port: number): Promi
     stdout: "pipe",
     stderr: "ignore",
   });
-  const [sent, received] = await Promise.all([lastJsonLine(sender.stdout), lastJsonLine(receiver.stdout)]);
+  const [sent, received] = await Promise.all([summaryOf<any>(sender), summaryOf<any>(receiver)]);
   await Promise.all([sender.exited, receiver.exited]);
   return {
     protocol,

@@ -18,6 +18,7 @@ import { StreamAssembler } from "../src/reassembler/stream-assembler.ts";
 import { FfmpegSource, scaleFilter } from "../src/source/ffmpeg-source.ts";
 import { wallClockUs } from "../src/util/terminal.ts";
 import { startXvfb } from "../test/helpers/xvfb.ts";
+import { readSummary } from "./lib/udpvid-summary.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const CLI = join(ROOT, "src", "cli.ts");
@@ -78,7 +79,6 @@ async function measure(command: string[], env: Record<string, string> = {}): Pro
   return { wallS: (performance.now() - started) / 1000, cpuMs: Number(usage.cpuTime.user + usage.cpuTime.system) / 1000, stdout };
 }
 
-const lastJson = (text: string) => JSON.parse(text.trim().split("\n").at(-1)!);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const f1 = (x: number) => x.toFixed(1);
 
@@ -217,7 +217,7 @@ async function receiverCapacity(headless: boolean): Promise<{ shown: number; off
   const offered = await offer(port, 120, seconds);
   await Bun.sleep(300);
   receiver.kill("SIGINT");
-  const summary = lastJson(await new Response(receiver.stdout).text());
+  const summary = readSummary<any>(await new Response(receiver.stdout).text());
   await receiver.exited;
   const usage = receiver.resourceUsage()!;
   return { shown: summary.framesShown, offered, seconds, cpuMs: Number(usage.cpuTime.user + usage.cpuTime.system) / 1000 };
@@ -323,8 +323,8 @@ for (const [w, h] of [SIZES[1], SIZES[2]] as const) {
     const { receiver, port } = await startReceiver(["--headless", "--idle-timeout", "2", "--json"]);
     const source = w === 1280 ? noisy720 : noisy1080;
     const sent = await measure([process.execPath, CLI, "send", source, "--width", String(w), "--height", String(h), "--to", `127.0.0.1:${port}`, "--json", ...(lowLatency ? ["--low-latency"] : [])]);
-    const summary = lastJson(await new Response(receiver.stdout).text());
-    const s = lastJson(sent.stdout);
+    const summary = readSummary<any>(await new Response(receiver.stdout).text());
+    const s = readSummary<any>(sent.stdout);
     const c = codec.get(`${w}x${h} q80`)!;
     const floor = c.encodeMs + (lowLatency ? 0 : (1000 / 30) * 0.7) + c.decodeMs;
     const l = summary.latencyMs;
@@ -348,8 +348,8 @@ say();
   const sender = Bun.spawn([process.execPath, CLI, "send", noisy1080, "--loop", "--to", `127.0.0.1:${port}`, "--json"], { stdout: "pipe", stderr: "ignore" });
   await Bun.sleep(SECONDS_BOTH * 1000);
   sender.kill("SIGINT");
-  const s = lastJson(await new Response(sender.stdout).text());
-  const r = lastJson(await new Response(receiver.stdout).text());
+  const s = readSummary<any>(await new Response(sender.stdout).text());
+  const r = readSummary<any>(await new Response(receiver.stdout).text());
   say("| frames sent | skipped by the sender (late) | received | shown | skipped by the receiver (a newer frame was waiting) | corrupt | latency p99 (ms) |");
   say("|---|---|---|---|---|---|---|");
   say(`| ${s.frames} | ${s.framesSkipped} | ${r.framesReceived} | ${r.framesShown} | ${r.framesSkipped} | ${r.framesCorrupt} | ${r.latencyMs?.p99} |`);

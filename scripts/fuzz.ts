@@ -10,6 +10,7 @@ import { CorruptFrameError, decodeJpeg, OversizedFrameError } from "../src/decod
 import { encodeJpeg } from "../src/encoder/jpeg-encoder.ts";
 import { StreamAssembler } from "../src/reassembler/stream-assembler.ts";
 import { hostileDatagrams, type HostileKind } from "../test/helpers/hostile-datagrams.ts";
+import { readSummary } from "./lib/udpvid-summary.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const CLI = join(ROOT, "src", "cli.ts");
@@ -97,7 +98,7 @@ socket.close();
 await Bun.sleep(500);
 receiverPeak = Math.max(receiverPeak, processRss());
 receiver.kill("SIGINT");
-const summary = JSON.parse((await stdout).trim().split("\n").at(-1)!);
+const summary = readSummary<any>(await stdout);
 const counted = summary.datagramsReceived === socketSent;
 
 const report = [

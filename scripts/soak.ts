@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { lineChartSvg } from "./bench/svg-chart.ts";
+import { summaryOf } from "./lib/udpvid-summary.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const CLI = join(ROOT, "src", "cli.ts");
@@ -20,16 +21,11 @@ function rssMiB(pid: number): number {
   return match ? Number(match[1]) / 1024 : NaN;
 }
 
-async function lastJson(stream: ReadableStream<Uint8Array>): Promise<any> {
-  const text = await new Response(stream).text();
-  return JSON.parse(text.trim().split("\n").at(-1)!);
-}
-
 const receiver = Bun.spawn([process.execPath, CLI, "receive", "--headless", "--port", String(port), "--idle-timeout", "3", "--json"], { stdout: "pipe", stderr: "inherit" });
 await Bun.sleep(1000);
 const sender = Bun.spawn([process.execPath, CLI, "send", join(ROOT, "video.mp4"), "--loop", "--to", `127.0.0.1:${port}`, "--json"], { stdout: "pipe", stderr: "inherit" });
-const received = lastJson(receiver.stdout);
-const sent = lastJson(sender.stdout);
+const received = summaryOf<any>(receiver);
+const sent = summaryOf<any>(sender);
 
 const samples: { minute: number; receiver: number; sender: number }[] = [];
 const start = performance.now();

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { readSummary } from "../../scripts/lib/udpvid-summary.ts";
 
 export const ROOT = join(import.meta.dir, "..", "..");
 export const CLI = join(ROOT, "src", "cli.ts");
@@ -78,10 +79,7 @@ export async function runUdpvid(args: string[], env: Record<string, string | und
 }
 
 /** The JSON summary printed as the last line of stdout with --json. */
-export function lastJson<T = Record<string, unknown>>(stdout: string): T {
-  const lines = stdout.trim().split("\n");
-  return JSON.parse(lines.at(-1)!) as T;
-}
+export const lastJson = readSummary;
 
 /** The shared objects a running process has mapped (Linux /proc). */
 export function loadedLibraries(pid: number): string {
