@@ -5,6 +5,7 @@
 import { machineLine, saveResult } from "./bench/report.ts";
 import { DEFAULT_FEC_PERCENT, packetizeV2 } from "../src/packetizer/v2-packetizer.ts";
 import { StreamAssembler } from "../src/reassembler/stream-assembler.ts";
+import { newStreamKey } from "../src/protocol/v2-seal.ts";
 import { meanMs, sampleFrames1080p } from "./bench/sample-frames.ts";
 
 const RUNS = 200;
@@ -14,7 +15,7 @@ const rows: string[] = [];
 for (const [name, jpeg] of await sampleFrames1080p()) {
   const info = { streamId: 1, frameNumber: 0, captureTimeUs: 0 };
   const plainOptions = { datagramSize: 1400, fecPercent: DEFAULT_FEC_PERCENT };
-  const sealedOptions = { ...plainOptions, key: KEY };
+  const sealedOptions = { ...plainOptions, key: newStreamKey(KEY) };
   const sendPlain = meanMs(() => packetizeV2(jpeg, info, plainOptions), RUNS);
   const sendSealed = meanMs(() => packetizeV2(jpeg, info, sealedOptions), RUNS);
   const receive = (datagrams: Uint8Array[], key?: Uint8Array) => () => {

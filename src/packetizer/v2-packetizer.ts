@@ -4,12 +4,12 @@ import {
   groupDataChunks,
   V2_HEADER_SIZE,
   V2_MAX_FRAME_LENGTH,
-  V2_TAG_SIZE,
+  V2_SEAL_OVERHEAD,
   writeV2Header,
   type V2FrameLayout,
   type V2Packet,
 } from "../protocol/v2.ts";
-import { sealV2 } from "../protocol/v2-seal.ts";
+import { sealV2, type StreamKey } from "../protocol/v2-seal.ts";
 import { sendPosition } from "./send-order.ts";
 
 export interface V2FrameInfo {
@@ -23,8 +23,8 @@ export interface V2PacketizerOptions {
   datagramSize: number;
   /** Parity chunks as a percentage of each group's data chunks; 0 turns FEC off. */
   fecPercent: number;
-  /** Pre-shared AES-256 key: every datagram is sealed (encrypted and authenticated) with it. */
-  key?: Uint8Array;
+  /** This run's stream key (from the pre-shared key, newStreamKey): every datagram is sealed (encrypted and authenticated) with it. */
+  key?: StreamKey;
 }
 
 /** Default datagram size: under a 1500-byte Ethernet MTU with room for IP/UDP and tunnels, so nothing fragments. */
@@ -44,7 +44,7 @@ export const DEFAULT_V2_OPTIONS: V2PacketizerOptions = { datagramSize: DEFAULT_V
 
 /** Chooses how a frame of `frameLength` bytes is cut into chunks and FEC groups. Pure. */
 export function planLayout(frameLength: number, options: V2PacketizerOptions): V2FrameLayout {
-  const maxPayload = options.datagramSize - V2_HEADER_SIZE - (options.key ? V2_TAG_SIZE : 0);
+  const maxPayload = options.datagramSize - V2_HEADER_SIZE - (options.key ? V2_SEAL_OVERHEAD : 0);
   if (maxPayload < 1) throw new RangeError(`datagram size ${options.datagramSize} leaves no room after the ${V2_HEADER_SIZE}-byte header`);
   if (frameLength < 1) throw new RangeError("cannot packetize an empty frame");
   if (frameLength > V2_MAX_FRAME_LENGTH) throw new RangeError(`a ${frameLength}-byte frame exceeds the ${V2_MAX_FRAME_LENGTH}-byte limit`);
@@ -111,7 +111,7 @@ function computeParity(layout: V2FrameLayout, dataPayload: (i: number) => Uint8A
  * it because UDP may drop it: send this one datagram again, never a new one
  * (a sealed one made twice with another capture time would reuse its nonce).
  */
-export function endOfStreamDatagram(streamId: number, frameNumber: number, captureTimeUs: number, key?: Uint8Array): Uint8Array {
+export function endOfStreamDatagram(streamId: number, frameNumber: number, captureTimeUs: number, key?: StreamKey): Uint8Array {
   const datagram = new Uint8Array(V2_HEADER_SIZE);
   const header: Omit<V2Packet, "payload" | "sealed"> = {
     streamId,

@@ -2,6 +2,7 @@ import { RTP_JPEG_CLOCK_HZ } from "../protocol/rtp.ts";
 import { RTP_JPEG_MAX_DIMENSION } from "../protocol/rtp-jpeg.ts";
 import { packetizeLegacy } from "./legacy-packetizer.ts";
 import { packetizeRtpJpeg, RtpStream } from "./rtp-jpeg-packetizer.ts";
+import { newStreamKey, type StreamKey } from "../protocol/v2-seal.ts";
 import { endOfStreamDatagram, packetizeV2 } from "./v2-packetizer.ts";
 
 export type WireProtocolName = "v2" | "legacy" | "rtp";
@@ -28,7 +29,7 @@ export interface WireFormatOptions {
   datagramSize: number;
   /** v2: parity percentage. */
   fecPercent: number;
-  /** v2: pre-shared key to seal every datagram with. */
+  /** v2: the pre-shared key; each run seals under a key derived from it. */
   key?: Uint8Array;
   /** RTP: frames per second, for the 90 kHz timestamps. */
   fps: number;
@@ -38,20 +39,24 @@ export interface WireFormatOptions {
 export class V2WireFormat implements WireFormat {
   readonly protocol = "v2";
   readonly streamId = crypto.getRandomValues(new Uint32Array(1))[0]!;
+  /** With a pre-shared key, this run's own key under it (a random salt per run: see v2-seal.ts). */
+  private readonly streamKey: StreamKey | undefined;
 
-  constructor(private readonly options: Pick<WireFormatOptions, "datagramSize" | "fecPercent" | "key">) {}
+  constructor(private readonly options: Pick<WireFormatOptions, "datagramSize" | "fecPercent" | "key">) {
+    this.streamKey = options.key ? newStreamKey(options.key) : undefined;
+  }
 
   get fecPercent(): number {
     return this.options.fecPercent;
   }
 
   packetize(jpeg: Uint8Array, index: number, captureTimeUs: number): Uint8Array[] {
-    const { datagramSize, fecPercent, key } = this.options;
-    return packetizeV2(jpeg, { streamId: this.streamId, frameNumber: index, captureTimeUs }, { datagramSize, fecPercent, key });
+    const { datagramSize, fecPercent } = this.options;
+    return packetizeV2(jpeg, { streamId: this.streamId, frameNumber: index, captureTimeUs }, { datagramSize, fecPercent, key: this.streamKey });
   }
 
   endOfStream(frames: number, nowUs: number): Uint8Array[] {
-    return [endOfStreamDatagram(this.streamId, frames, nowUs, this.options.key)];
+    return [endOfStreamDatagram(this.streamId, frames, nowUs, this.streamKey)];
   }
 
   refusePicture(): undefined {

@@ -1,16 +1,23 @@
-import { createCipheriv, createDecipheriv } from "node:crypto";
+import { createCipheriv, createDecipheriv, hkdfSync } from "node:crypto";
 import { ProtocolError } from "./protocol-error.ts";
-import { V2_FLAG_SEALED, V2_HEADER_SIZE, V2_TAG_SIZE, type V2Packet } from "./v2.ts";
+import { V2_FLAG_SEALED, V2_HEADER_SIZE, V2_SALT_SIZE, V2_TAG_SIZE, type V2Packet } from "./v2.ts";
 
 /*
- * A sealed v2 datagram: the plain v2 header with the SEALED flag set, sent
- * in clear as AES-256-GCM associated data (so every header field is
- * authenticated), then the payload encrypted, then the 16-byte tag.
+ * A sealed v2 datagram: the plain v2 header with the SEALED flag set, then
+ * the stream's 16-byte salt, both sent in clear as AES-256-GCM associated
+ * data (so every header field is authenticated), then the payload
+ * encrypted, then the 16-byte tag.
  *
- *    0                       24                      24 + n          40 + n
- *   +-----------------------+-----------------------+---------------+
- *   | v2 header, SEALED set |  ciphertext, n bytes  |  GCM tag (16) |
- *   +-----------------------+-----------------------+---------------+
+ *    0                       24                      40                      40 + n          56 + n
+ *   +-----------------------+-----------------------+-----------------------+---------------+
+ *   | v2 header, SEALED set |  stream salt (16)     |  ciphertext, n bytes  |  GCM tag (16) |
+ *   +-----------------------+-----------------------+-----------------------+---------------+
+ *
+ * Each run seals under its own key, derived from the pre-shared key:
+ *   stream key = HKDF-SHA256(ikm = pre-shared key, salt = stream salt,
+ *                            info = "udpvid v2 stream key", 32 bytes)
+ * with a salt of 128 random bits chosen per run. Every datagram carries it,
+ * so a receiver that joins mid-stream can derive the key from any of them.
  *
  * The 96-bit nonce is never sent: both ends build it from the header.
  *
@@ -21,13 +28,36 @@ import { V2_FLAG_SEALED, V2_HEADER_SIZE, V2_TAG_SIZE, type V2Packet } from "./v2
  *
  *   kind  0 data chunk, 1 parity chunk, 2 end of stream.
  *
- * A sender never repeats (stream id, frame number, chunk index, kind) with
- * different bytes: frame numbers only grow within a run, and the repeated
- * end-of-stream datagram is sent byte-identical.
+ * Within a run a sender never repeats (stream id, frame number, chunk index,
+ * kind) with different bytes: frame numbers only grow, and the repeated
+ * end-of-stream datagram is sent byte-identical. Two runs never share a key
+ * unless they draw the same 128-bit salt, so two runs that happen to draw the
+ * same 32-bit stream id still never share a keystream.
  */
 export const KEY_BYTES = 32;
 const NONCE_BYTES = 12;
 const KIND = { data: 0, parity: 1, end: 2 } as const;
+const STREAM_KEY_INFO = "udpvid v2 stream key";
+/** Salts (streams) whose keys a receiver keeps derived: a few streams taking turns on one port. */
+const REMEMBERED_STREAM_KEYS = 8;
+
+/** The key one run seals with, and the salt that names it. */
+export interface StreamKey {
+  salt: Uint8Array;
+  key: Uint8Array;
+}
+
+/** The stream key for `salt` under the pre-shared key. */
+export function deriveStreamKey(preShared: Uint8Array, salt: Uint8Array): StreamKey {
+  checkKey(preShared);
+  if (salt.length !== V2_SALT_SIZE) throw new RangeError(`a stream salt is ${V2_SALT_SIZE} bytes, got ${salt.length}`);
+  return { salt: Uint8Array.from(salt), key: new Uint8Array(hkdfSync("sha256", preShared, salt, STREAM_KEY_INFO, KEY_BYTES)) };
+}
+
+/** A fresh stream key for one sender run: a random 128-bit salt. */
+export function newStreamKey(preShared: Uint8Array): StreamKey {
+  return deriveStreamKey(preShared, crypto.getRandomValues(new Uint8Array(V2_SALT_SIZE)));
+}
 
 function nonceFor(packet: Pick<V2Packet, "streamId" | "frameNumber" | "chunkIndex" | "parity" | "endOfStream">): Uint8Array {
   const nonce = new Uint8Array(NONCE_BYTES);
@@ -45,41 +75,74 @@ function checkKey(key: Uint8Array): void {
 
 /**
  * Seals a plain v2 datagram (as the packetizer makes it, SEALED clear) into
- * a new datagram 16 bytes longer. `packet` is the datagram's own header,
- * parsed: the caller has it already and it names the nonce.
+ * a new datagram 32 bytes longer (salt and tag). `packet` is the datagram's
+ * own header, parsed: the caller has it already and it names the nonce.
  */
-export function sealV2(datagram: Uint8Array, packet: Omit<V2Packet, "payload" | "sealed">, key: Uint8Array): Uint8Array {
-  checkKey(key);
-  const sealed = new Uint8Array(datagram.length + V2_TAG_SIZE);
+export function sealV2(datagram: Uint8Array, packet: Omit<V2Packet, "payload" | "sealed">, streamKey: StreamKey): Uint8Array {
+  checkKey(streamKey.key);
+  const clear = V2_HEADER_SIZE + V2_SALT_SIZE;
+  const sealed = new Uint8Array(datagram.length + V2_SALT_SIZE + V2_TAG_SIZE);
   sealed.set(datagram.subarray(0, V2_HEADER_SIZE));
   sealed[2]! |= V2_FLAG_SEALED;
-  const cipher = createCipheriv("aes-256-gcm", key, nonceFor(packet));
-  cipher.setAAD(sealed.subarray(0, V2_HEADER_SIZE));
+  sealed.set(streamKey.salt, V2_HEADER_SIZE);
+  const cipher = createCipheriv("aes-256-gcm", streamKey.key, nonceFor(packet));
+  cipher.setAAD(sealed.subarray(0, clear));
   const body = cipher.update(datagram.subarray(V2_HEADER_SIZE));
   cipher.final(); // GCM emits all ciphertext from update()
-  sealed.set(body, V2_HEADER_SIZE);
-  sealed.set(cipher.getAuthTag(), V2_HEADER_SIZE + body.length);
+  sealed.set(body, clear);
+  sealed.set(cipher.getAuthTag(), clear + body.length);
   return sealed;
 }
 
 /**
- * Checks and decrypts a sealed packet parsed from `datagram`; returns the
- * packet with its plaintext payload. Anything forged, altered, cut or sealed
- * under another key throws ProtocolError("bad-auth").
+ * A receiver's pre-shared key and the stream keys derived from it, one per
+ * salt. A key is kept only once a datagram authenticated under it, so
+ * forged salts cost a derivation each but never fill the memory.
  */
-export function openV2(datagram: Uint8Array, packet: V2Packet, key: Uint8Array): V2Packet {
-  checkKey(key);
-  if (!packet.sealed || packet.payload.length < V2_TAG_SIZE) throw new ProtocolError("bad-auth", "datagram is not sealed");
-  const bodyLength = packet.payload.length - V2_TAG_SIZE;
+export class StreamKeyring {
+  private readonly known: StreamKey[] = [];
+
+  constructor(private readonly preShared: Uint8Array) {
+    checkKey(preShared);
+  }
+
+  /**
+   * Checks and decrypts a sealed packet parsed from `datagram`; returns the
+   * packet with its plaintext payload. Anything forged, altered, cut or
+   * sealed under another pre-shared key throws ProtocolError("bad-auth").
+   */
+  open(datagram: Uint8Array, packet: V2Packet): V2Packet {
+    if (!packet.sealed || packet.payload.length < V2_SALT_SIZE + V2_TAG_SIZE) throw new ProtocolError("bad-auth", "datagram is not sealed");
+    const salt = packet.payload.subarray(0, V2_SALT_SIZE);
+    const remembered = this.known.find((k) => equalBytes(k.salt, salt));
+    const streamKey = remembered ?? deriveStreamKey(this.preShared, salt);
+    const opened = openWith(datagram, packet, streamKey.key);
+    if (!remembered) {
+      this.known.push(streamKey);
+      if (this.known.length > REMEMBERED_STREAM_KEYS) this.known.shift();
+    }
+    return opened;
+  }
+}
+
+function openWith(datagram: Uint8Array, packet: V2Packet, key: Uint8Array): V2Packet {
+  const clear = V2_HEADER_SIZE + V2_SALT_SIZE;
+  const bodyLength = packet.payload.length - V2_SALT_SIZE - V2_TAG_SIZE;
   const decipher = createDecipheriv("aes-256-gcm", key, nonceFor(packet));
-  decipher.setAAD(datagram.subarray(0, V2_HEADER_SIZE));
-  decipher.setAuthTag(packet.payload.subarray(bodyLength));
+  decipher.setAAD(datagram.subarray(0, clear));
+  decipher.setAuthTag(packet.payload.subarray(V2_SALT_SIZE + bodyLength));
   const plain = new Uint8Array(bodyLength);
-  plain.set(decipher.update(packet.payload.subarray(0, bodyLength)));
+  plain.set(decipher.update(packet.payload.subarray(V2_SALT_SIZE, V2_SALT_SIZE + bodyLength)));
   try {
     decipher.final();
   } catch {
     throw new ProtocolError("bad-auth", "datagram failed authentication (wrong key, or forged or altered on the way)");
   }
   return { ...packet, payload: plain };
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

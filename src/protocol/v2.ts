@@ -19,15 +19,17 @@ import { MAX_SHARDS } from "../fec/reed-solomon.ts";
  *   +-------+-----------------------+-------------------------------+
  *   |parity | frame length (bytes)  |  capture time, µs (mod 2^32)  |
  *   +-------+-----------------------+-------------------------------+
- *    24 ...  payload: P bytes (the last data chunk: what is left),
- *            then, when SEALED, the 16-byte authentication tag
+ *    24 ...  payload: P bytes (the last data chunk: what is left); when
+ *            SEALED, the stream's 16-byte salt, the P bytes encrypted and a
+ *            16-byte authentication tag
  *
  *   magic        0x56 ('V'): never 0x00/0x01, which start legacy datagrams.
  *   version      2.
  *   flags        bit 0 LAST: the frame's last data chunk. bit 1 END: end of
  *                stream (everything else 0, no payload). bit 2 PARITY.
- *                bit 3 SEALED: the payload is AES-256-GCM ciphertext plus a
- *                16-byte tag, the header its associated data (v2-seal.ts).
+ *                bit 3 SEALED: the payload is the stream's salt, AES-256-GCM
+ *                ciphertext and a 16-byte tag; header and salt are the
+ *                associated data (v2-seal.ts).
  *   groups       G ≥ 1 FEC groups. Data chunk i is in group i mod G;
  *                parity chunk p belongs to group p mod G, as its row p div G.
  *   chunk index  data: 0 … k−1; parity: 0 … G·m−1.
@@ -48,6 +50,10 @@ export const V2_FLAG_SEALED = 0x08;
 const KNOWN_FLAGS = V2_FLAG_LAST | V2_FLAG_END | V2_FLAG_PARITY | V2_FLAG_SEALED;
 /** AES-GCM tag after a sealed datagram's payload. */
 export const V2_TAG_SIZE = 16;
+/** The stream's salt (naming its key) after a sealed datagram's header. */
+export const V2_SALT_SIZE = 16;
+/** What sealing adds to a datagram: salt and tag. */
+export const V2_SEAL_OVERHEAD = V2_SALT_SIZE + V2_TAG_SIZE;
 export const V2_MAX_FRAME_LENGTH = 0xff_ffff;
 
 const OFFSET = {
@@ -81,7 +87,7 @@ export interface V2Packet extends V2FrameLayout {
   /** Microseconds, modulo 2^32 (wraps every 71.6 minutes): compare with wrapping arithmetic. */
   captureTimeUs: number;
   endOfStream: boolean;
-  /** The payload is ciphertext followed by a V2_TAG_SIZE-byte tag (see v2-seal.ts). */
+  /** The payload is the stream's salt, ciphertext and a tag (see v2-seal.ts). */
   sealed: boolean;
   payload: Uint8Array;
 }
@@ -166,7 +172,7 @@ export function deserializeV2(datagram: Uint8Array): V2Packet {
     payload: datagram.subarray(V2_HEADER_SIZE),
   };
   const last = (flags & V2_FLAG_LAST) !== 0;
-  const tag = packet.sealed ? V2_TAG_SIZE : 0;
+  const tag = packet.sealed ? V2_SEAL_OVERHEAD : 0;
   if (packet.endOfStream) {
     const empty = !last && !packet.parity && packet.chunkIndex === 0 && packet.dataChunks === 0 && packet.groups === 0;
     if (!empty || packet.parityPerGroup !== 0 || packet.frameLength !== 0 || packet.payload.length !== tag) {

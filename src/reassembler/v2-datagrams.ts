@@ -1,6 +1,6 @@
 import { ProtocolError } from "../protocol/protocol-error.ts";
 import { deserializeV2 } from "../protocol/v2.ts";
-import { openV2 } from "../protocol/v2-seal.ts";
+import { StreamKeyring } from "../protocol/v2-seal.ts";
 import { V2Reassembler, type V2Event, type V2ReassemblerOptions } from "./v2-reassembler.ts";
 import type { AssemblerEvent, Reassembler, ReassemblyCounts } from "./reassembler.ts";
 
@@ -11,23 +11,22 @@ import type { AssemblerEvent, Reassembler, ReassemblyCounts } from "./reassemble
  */
 export class V2Datagrams implements Reassembler {
   private readonly reassembler: V2Reassembler;
+  private readonly keyring: StreamKeyring | undefined;
 
-  constructor(
-    options: Partial<V2ReassemblerOptions>,
-    private readonly key: Uint8Array | undefined,
-  ) {
+  constructor(options: Partial<V2ReassemblerOptions>, preSharedKey: Uint8Array | undefined) {
     this.reassembler = new V2Reassembler(options);
+    this.keyring = preSharedKey ? new StreamKeyring(preSharedKey) : undefined;
   }
 
   push(datagram: Uint8Array, nowMs: number): AssemblerEvent[] {
     const packet = deserializeV2(datagram);
-    if (!this.key) {
+    if (!this.keyring) {
       if (packet.sealed) throw new ProtocolError("sealed-no-key", "the stream is encrypted and this receiver has no key");
       return fromV2(this.reassembler.push(packet, nowMs));
     }
     if (!packet.sealed) throw new ProtocolError("not-sealed", "a plain datagram at a receiver that requires a key");
     const staleBefore = this.reassembler.staleChunks;
-    const events = fromV2(this.reassembler.push(openV2(datagram, packet, this.key), nowMs));
+    const events = fromV2(this.reassembler.push(this.keyring.open(datagram, packet), nowMs));
     // With a key, anything authentic but already used is refused as a possible replay.
     if (this.reassembler.staleChunks > staleBefore) throw new RefusedAfterUse(events);
     return events;

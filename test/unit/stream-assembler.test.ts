@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { packetizeLegacy } from "../../src/packetizer/legacy-packetizer.ts";
 import { endOfStreamDatagram, packetizeV2 } from "../../src/packetizer/v2-packetizer.ts";
 import { StreamAssembler, type AssemblerEvent } from "../../src/reassembler/stream-assembler.ts";
+import { newStreamKey, type StreamKey } from "../../src/protocol/v2-seal.ts";
 
 const jpegLike = (length: number, seed: number) => {
   const bytes = Uint8Array.from({ length }, (_, i) => (seed + i) % 0xfe);
@@ -54,8 +55,11 @@ describe("a receiver with a key, or limited to one source", () => {
   const key = Uint8Array.from({ length: 32 }, (_, i) => i * 3);
   const otherKey = Uint8Array.from({ length: 32 }, (_, i) => i * 5);
   const v2 = (frameNumber: number, withKey?: Uint8Array, streamId = 9) =>
-    packetizeV2(jpegLike(5000, frameNumber), { streamId, frameNumber, captureTimeUs: frameNumber * 33_000 }, { datagramSize: 1400, fecPercent: 25, key: withKey });
+    packetizeV2(jpegLike(5000, frameNumber), { streamId, frameNumber, captureTimeUs: frameNumber * 33_000 }, { datagramSize: 1400, fecPercent: 25, key: withKey && streamKeyFor(withKey) });
   const frames = (events: AssemblerEvent[]) => events.filter((e) => e.kind === "frame").length;
+  // One run's stream key per pre-shared key, as a sender makes it once per run.
+  const streamKeys = new Map<Uint8Array, StreamKey>();
+  const streamKeyFor = (preShared: Uint8Array) => streamKeys.get(preShared) ?? streamKeys.set(preShared, newStreamKey(preShared)).get(preShared)!;
 
   test("sealed frames open, byte-exact; plain v2, legacy and other keys are refused and counted", () => {
     const assembler = new StreamAssembler({ maxMemoryBytes: 4 << 20, key });
