@@ -162,14 +162,16 @@ export interface SendSummary extends SendCounts {
 }
 
 export async function runSend(options: SendOptions, signal: AbortSignal): Promise<SendSummary> {
-  const ffmpeg = resolveFfmpeg(options.ffmpeg);
+  const ffmpegs = resolveFfmpeg(options.ffmpeg);
   if (options.source.isFile) checkInputFile(options.source.input);
   const targets = options.destinations.map((text) => parseHostPort(text));
   const resolved = await Promise.all(targets.map((t) => resolveHost(t.host).catch((error) => Promise.reject(new Error(`--to: ${error.message}`)))));
   const target = targets[0]!;
   const destination = resolved[0]!;
   const { input, inputFormat, inputOptions, live } = options.source;
-  const opening = FfmpegSource.open({ ffmpeg: ffmpeg.path, legacyVsync: ffmpeg.legacyVsync, input, inputFormat, inputOptions, width: options.width, height: options.height, loop: options.loop });
+  const opening = FfmpegSource.openWithFirstThatRuns(ffmpegs, { input, inputFormat, inputOptions, width: options.width, height: options.height, loop: options.loop }, (line) =>
+    console.error(`udpvid send: ${line}`),
+  );
   // libvips loads (and, in a binary, unpacks) while ffmpeg starts, instead of after its first frame.
   const [source] = await Promise.all([opening, loadSharp()]);
   const { width, height } = source.info;

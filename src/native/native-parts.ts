@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { EMBEDDED, type NativePartName } from "./embedded.ts";
 import { extractPart } from "./native-cache.ts";
 
@@ -24,6 +24,17 @@ export function embeddedEntry(name: NativePartName): string {
  */
 export function loadEmbeddedAddon(name: "sharp" | "sdl"): unknown {
   const module = { exports: {} as unknown };
-  process.dlopen(module, embeddedEntry(name));
+  const entry = embeddedEntry(name);
+  try {
+    process.dlopen(module, entry);
+  } catch (error) {
+    const message = (error as Error).message;
+    // The loader cannot map code from a file system mounted noexec (some /tmp and home folders are).
+    if (/failed to map segment|operation not permitted/i.test(message)) {
+      const where = process.platform === "win32" ? "%LOCALAPPDATA%" : process.platform === "darwin" ? "~/Library/Caches" : "XDG_CACHE_HOME";
+      throw new Error(`cannot load ${name} from ${dirname(entry)}: its file system does not allow running code (mounted noexec?); point ${where} at a folder that does`);
+    }
+    throw error;
+  }
   return module.exports;
 }

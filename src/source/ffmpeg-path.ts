@@ -55,13 +55,16 @@ export interface FoundFfmpeg {
 }
 
 /**
- * The first candidate that is an executable file; otherwise one error naming
- * all four places. It is not run here: `ffmpeg -version` cost a quarter of a
- * second of start-up (a distribution's ffmpeg loads ~200 shared libraries),
- * and the real run reports a broken ffmpeg just as clearly.
+ * Every candidate that is an executable file, best first (an explicit
+ * choice alone: it is never quietly replaced); otherwise one error naming all
+ * four places. None is run here: `ffmpeg -version` cost a quarter of a second
+ * of start-up (a distribution's ffmpeg loads ~200 shared libraries). The
+ * caller tries the next one only if a candidate cannot even start (a cache
+ * folder mounted noexec, another processor's binary).
  */
-export function resolveFfmpeg(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): FoundFfmpeg {
+export function resolveFfmpeg(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): FoundFfmpeg[] {
   const report: string[] = [];
+  const found: FoundFfmpeg[] = [];
   let explicitFailed = false;
   for (const candidate of ffmpegCandidates(flag, env)) {
     if (explicitFailed) {
@@ -70,11 +73,16 @@ export function resolveFfmpeg(flag: string | undefined, env: NodeJS.ProcessEnv =
     }
     const path = candidate.locate();
     const problem = path === undefined ? MISSING[candidate.source] : notExecutable(path);
-    if (problem === undefined) return { path: path!, source: candidate.source, legacyVsync: candidate.source === "embedded" };
+    if (problem === undefined) {
+      found.push({ path: path!, source: candidate.source, legacyVsync: candidate.source === "embedded" });
+      if (candidate.source === "--ffmpeg" || candidate.source === "FFMPEG_BIN") break;
+      continue;
+    }
     report.push(`${candidate.source}: ${problem}`);
     // An explicit choice that fails is an error, not a reason to quietly use another ffmpeg.
     explicitFailed = path !== undefined && (candidate.source === "--ffmpeg" || candidate.source === "FFMPEG_BIN");
   }
+  if (found.length > 0) return found;
   throw new FfmpegNotFoundError(
     `no working ffmpeg (${report.join("; ")}); install ffmpeg (e.g. apt-get install ffmpeg) or point --ffmpeg or FFMPEG_BIN at one`,
   );

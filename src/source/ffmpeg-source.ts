@@ -17,6 +17,13 @@ export interface RawFrame {
   rgb: Uint8Array;
 }
 
+/** An ffmpeg found by resolveFfmpeg: where, from which place, and whether it predates -fps_mode. */
+export interface FoundFfmpegLike {
+  path: string;
+  source: string;
+  legacyVsync: boolean;
+}
+
 export interface SourceOptions {
   ffmpeg: string;
   /** A file, a URL, a device or a lavfi graph: anything ffmpeg opens. */
@@ -33,6 +40,9 @@ export interface SourceOptions {
 }
 
 export class SourceError extends Error {}
+
+/** The ffmpeg could not even start: the system cannot run it here (noexec, another processor's binary). */
+export class FfmpegDidNotStart extends SourceError {}
 
 /** Checks the input before ffmpeg does, so the common mistakes get a plain message. */
 export function checkInputFile(input: string): void {
@@ -95,6 +105,19 @@ export class FfmpegSource {
     return this.pool.toJSON();
   }
 
+  /** Opens the source with the first of `ffmpegs` that starts; `warn` hears of each that could not. */
+  static async openWithFirstThatRuns(ffmpegs: FoundFfmpegLike[], options: Omit<SourceOptions, "ffmpeg" | "legacyVsync">, warn: (line: string) => void): Promise<FfmpegSource> {
+    for (const [i, ffmpeg] of ffmpegs.entries()) {
+      try {
+        return await FfmpegSource.open({ ...options, ffmpeg: ffmpeg.path, legacyVsync: ffmpeg.legacyVsync });
+      } catch (error) {
+        if (!(error instanceof FfmpegDidNotStart) || i === ffmpegs.length - 1) throw error;
+        warn(`${error.message}; using ${ffmpegs[i + 1]!.path} (${ffmpegs[i + 1]!.source}) instead`);
+      }
+    }
+    throw new SourceError("no ffmpeg to open the source with");
+  }
+
   static async open(options: SourceOptions, legacyVsync = options.legacyVsync ?? false): Promise<FfmpegSource> {
     const scale = scaleFilter(options.width, options.height);
     const args = [
@@ -125,7 +148,7 @@ export class FfmpegSource {
       child = Bun.spawn(args, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
     } catch (error) {
       // Found, but the system cannot run it (another platform's binary, a broken file).
-      throw new SourceError(`ffmpeg (${options.ffmpeg}) does not run: ${(error as Error).message}`);
+      throw new FfmpegDidNotStart(`ffmpeg (${options.ffmpeg}) does not run: ${(error as Error).message}`);
     }
     const log = { tail: "" };
     const info = await readHeader(child, log);
@@ -136,6 +159,8 @@ export class FfmpegSource {
       if (/Stream map '0:v:0' matches no streams/.test(log.tail)) {
         throw new SourceError(`${options.input} has no video stream (audio only?): give a video file`);
       }
+      // 126/127 with nothing said: the child could not exec ffmpeg at all.
+      if ((exitCode === 126 || exitCode === 127) && log.tail.trim() === "") throw new FfmpegDidNotStart(`ffmpeg (${options.ffmpeg}) does not run here (exit ${exitCode})`);
       const reason = lastLines(log.tail) || `ffmpeg exited with code ${exitCode}`;
       throw new SourceError(`cannot decode ${options.input}: ${reason}`);
     }

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import packageJson from "../../package.json" with { type: "json" };
 import type { ReceiveSummary } from "../../src/commands/receive.ts";
@@ -121,6 +121,23 @@ describe("linux-arm64 under qemu-user", () => {
   test("send → receive --headless, both emulated: frames arrive intact", async () => {
     await expectStreams((args) => arm64Command(binary, args), { XDG_CACHE_HOME: join(fixture.dir, "arm64-cache") }, join(fixture.dir, "arm64.mjpeg"));
   }, 300_000);
+
+  test("its own ffmpeg decodes under qemu; as Bun's child it cannot start there (no binfmt_misc), so send says so and uses the host's", async () => {
+    const cache = join(fixture.dir, "arm64-ffmpeg-cache");
+    const sent = await run(arm64Command(binary, ["send", fixture.clip, "--to", "127.0.0.1:9", "--json"]), { XDG_CACHE_HOME: cache });
+    expect(sent.exitCode).toBe(0);
+    const ffmpeg = new Bun.Glob("udpvid/*/ffmpeg-*/ffmpeg/ffmpeg").scanSync({ cwd: cache, absolute: true }).next().value as string;
+    expect(ffmpeg).toBeDefined();
+    if (existsSync("/proc/sys/fs/binfmt_misc/qemu-aarch64")) {
+      expect(sent.stderr).not.toContain("does not run here"); // the kernel hands arm64 children to qemu: the embedded one runs
+    } else {
+      expect(sent.stderr).toContain(`ffmpeg (${ffmpeg}) does not run here`);
+      expect(sent.stderr).toMatch(/using \S+ffmpeg \(PATH\) instead/);
+    }
+    const decoded = await run(arm64Command(ffmpeg, ["-hide_banner", "-i", fixture.clip, "-frames:v", "5", "-f", "null", "-"]));
+    expect(decoded.exitCode).toBe(0);
+    expect(decoded.stderr).toMatch(/frame=\s*5/);
+  }, 180_000);
 });
 
 describe("a binary built --headless (a server build)", () => {

@@ -39,6 +39,8 @@ interface IsolatedOptions {
   cache?: string;
   /** Hide the system's libSDL2, as on a machine without it. */
   hideSdl?: boolean;
+  /** Mount the cache folder noexec (as some /tmp and home folders are), and leave the system's ffmpeg in reach. */
+  noexecCache?: boolean;
 }
 
 /** Runs `./udpvid ARGS` (or a shell line, with `shell`) in the bare folder, ffmpeg hidden, a clean environment. */
@@ -48,9 +50,10 @@ function isolatedCommand(args: string[], options: IsolatedOptions = {}, shell?: 
     .map(([key, value]) => `${key}='${value}'`)
     .join(" ");
   const mounts = [
-    "mount --bind /dev/null /usr/bin/ffmpeg",
+    ...(options.noexecCache ? [] : ["mount --bind /dev/null /usr/bin/ffmpeg"]),
     `mkdir -p "${join(home, cache)}" "${join(home, "tmp")}"`,
     ...(options.readOnlyCache ? [`mount -t tmpfs -o ro tmpfs "${join(home, cache)}"`] : []),
+    ...(options.noexecCache ? [`mount -t tmpfs -o noexec tmpfs "${join(home, cache)}"`] : []),
     ...(options.hideSdl ? ["for f in /usr/lib/*/libSDL2-2.0.so.0.*; do mount --bind /dev/null $f; done"] : []),
   ].join(" && ");
   const run = shell ?? `./udpvid ${args.map((a) => `'${a}'`).join(" ")}`;
@@ -178,6 +181,16 @@ describe("the linux-x64 binary on its own", () => {
     const original = join(ROOT, "node_modules", "@img", "sharp-libvips-linux-x64", "lib", "libvips-cpp.so.8.17.3");
     expect(sha256(join(folder, "sharp-libvips-linux-x64", "lib", "libvips-cpp.so.8.17.3"))).toBe(sha256(original));
   }, 60_000);
+
+  test("a cache folder mounted noexec: one line that names the cause and the way out", async () => {
+    const result = await runIsolated(["send", "clip.mp4", "--to", "127.0.0.1:9", "--json"], { noexecCache: true, cache: "cache-noexec" });
+    expect(result.exitCode).toBe(1);
+    const lines = result.stderr.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain("cannot load sharp from");
+    expect(lines[0]).toContain("noexec");
+    expect(lines[0]).toContain("XDG_CACHE_HOME");
+  }, 30_000);
 
   test("a read-only cache folder falls back to a temporary one, with a warning", async () => {
     const result = await runIsolated(["send", "clip.mp4", "--to", "127.0.0.1:9", "--fps", "120", "--json"], { readOnlyCache: true, cache: "cache-ro" });

@@ -1,5 +1,8 @@
 import { expect, test } from "bun:test";
-import { parseFfmpegHeader, scaleFilter } from "../../src/source/ffmpeg-source.ts";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { FfmpegDidNotStart, FfmpegSource, parseFfmpegHeader, scaleFilter, SourceError } from "../../src/source/ffmpeg-source.ts";
 
 const LOG = `Input #0, mov,mp4,m4a,3gp,3g2,mj2, from 'video.mp4':
   Duration: 00:00:10.00, start: 0.000000, bitrate: 1143 kb/s
@@ -74,4 +77,34 @@ test("recycled frame buffers are reused, and every frame still carries its own p
   expect(new Set(fresh.seen).size).toBeGreaterThan(30); // the clip moves: frames differ
   expect(fresh.pool.allocated).toBe(40);
   expect(reused.pool.allocated).toBeLessThanOrEqual(2);
+});
+
+test("an ffmpeg that cannot start gives way to the next one found, with one warning; one that runs but fails does not", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "udpvid-ffmpeg-"));
+  try {
+    // An executable whose interpreter does not exist: exec fails, as for another processor's binary.
+    const unstartable = join(dir, "ffmpeg");
+    writeFileSync(unstartable, "#!/nonexistent/interpreter\n", { mode: 0o755 });
+    const system = Bun.which("ffmpeg")!;
+    const warnings: string[] = [];
+    const options = { input: "color=red:s=64x48:d=0.2", inputFormat: "lavfi" };
+    const candidates = [
+      { path: unstartable, source: "embedded", legacyVsync: true },
+      { path: system, source: "PATH", legacyVsync: false },
+    ];
+    const source = await FfmpegSource.openWithFirstThatRuns(candidates, options, (line) => warnings.push(line));
+    expect(source.info).toMatchObject({ width: 64, height: 48 });
+    source.close();
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(`ffmpeg (${unstartable}) does not run`);
+    expect(warnings[0]).toContain(`using ${system} (PATH) instead`);
+    // A bad input is the input's fault: no other ffmpeg is tried.
+    const tried: string[] = [];
+    await expect(FfmpegSource.openWithFirstThatRuns([candidates[1]!, candidates[1]!], { input: join(dir, "missing.mp4") }, (line) => tried.push(line))).rejects.toThrow(SourceError);
+    expect(tried).toEqual([]);
+    // The last candidate's failure to start is the error.
+    await expect(FfmpegSource.openWithFirstThatRuns([candidates[0]!], options, () => {})).rejects.toThrow(FfmpegDidNotStart);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
