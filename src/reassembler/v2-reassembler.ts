@@ -20,6 +20,13 @@ export interface V2ReassemblerOptions {
    * a restarted sender is followed at once, two live ones do not flap.
    */
   streamSwitchAfterMs: { min: number; max: number };
+  /**
+   * How long an incomplete frame may hold back newer complete ones while it
+   * waits for repair (retransmission): frames then come out in order, and a
+   * frame still incomplete after this is dropped. 0 (no return path): a
+   * complete frame goes out at once and older incomplete ones are dropped.
+   */
+  repairHoldMs: number;
 }
 
 export const DEFAULT_V2_REASSEMBLER_OPTIONS: V2ReassemblerOptions = {
@@ -28,6 +35,7 @@ export const DEFAULT_V2_REASSEMBLER_OPTIONS: V2ReassemblerOptions = {
   maxChunksPerFrame: 16384,
   frameDeadlineMs: 1000,
   streamSwitchAfterMs: { min: 50, max: 500 },
+  repairHoldMs: 0,
 };
 
 /** Per-chunk bookkeeping charged against the memory cap on top of its payload, so a flood of tiny chunks is bounded too. */
@@ -75,6 +83,8 @@ export class V2Reassembler {
   private newestFrame: number | undefined;
   private lastPosition = { frame: 0, position: -1 };
   private readonly pending = new Map<number, FrameArrivals>();
+  /** Complete frames held back, oldest first, while an older one waits for repair (repairHoldMs > 0). */
+  private readonly ready: { frame: CompletedFrame; bytes: number }[] = [];
   private readonly delivered: DeliveredFrame[] = [];
   private buffered = 0;
 
@@ -117,14 +127,15 @@ export class V2Reassembler {
       return events;
     }
     if (verdict === "new") {
-      this.startStream();
+      this.startStream(events);
       events.push({ kind: "new-stream", streamId: packet.streamId });
     }
 
     if (packet.endOfStream) {
       if (!this.follower.end()) return events;
-      this.recoverReadyFramesBefore(undefined, events);
+      this.recoverReadyFramesBefore(undefined, events, nowMs);
       this.dropPendingWhere(() => true);
+      this.release(Infinity, events);
       events.push({ kind: "end", streamId: packet.streamId });
       return events;
     }
@@ -145,11 +156,14 @@ export class V2Reassembler {
   expire(nowMs: number): V2Event[] {
     const events: V2Event[] = [];
     const settled = [...this.pending.values()].filter((p) => p.recoverable && nowMs - p.lastArrivalMs >= STRAGGLER_WAIT_MS);
-    if (settled.length > 0) {
+    if (this.holding) {
+      for (const frame of settled) this.complete(frame, events, nowMs);
+    } else if (settled.length > 0) {
       const newest = settled.reduce((a, b) => (isNewerFrame(b.frameNumber, a.frameNumber) ? b : a));
-      events.push({ kind: "frame", frame: this.finish(newest) });
+      this.complete(newest, events, nowMs);
     }
     this.dropPendingWhere((p) => nowMs - p.firstSeenMs > this.options.frameDeadlineMs);
+    this.release(nowMs, events);
     return events;
   }
 
@@ -159,6 +173,20 @@ export class V2Reassembler {
 
   get framesInFlight(): number {
     return this.pending.size;
+  }
+
+  /** The frames still being collected, for the NACK planner: what arrived of each, and when it was first seen. */
+  pendingFrames(): Iterable<Readonly<FrameArrivals>> {
+    return this.pending.values();
+  }
+
+  /** The newest frame any chunk was seen of (loss of older frames' chunks is certain once a newer one arrives). */
+  get newestFrameNumber(): number | undefined {
+    return this.newestFrame;
+  }
+
+  private get holding(): boolean {
+    return this.options.repairHoldMs > 0;
   }
 
   get currentStreamId(): number | undefined {
@@ -211,8 +239,9 @@ export class V2Reassembler {
     }
     // A newer frame is arriving: the stragglers of older ones are lost, so recover those FEC can.
     // (Frames older than the last one handed on are never pending, so this only ever looks back.)
-    this.recoverReadyFramesBefore(frameNumber, events);
-    if (this.lastDelivered !== undefined && !isNewerFrame(frameNumber, this.lastDelivered)) {
+    this.recoverReadyFramesBefore(frameNumber, events, nowMs);
+    const finished = (this.lastDelivered !== undefined && !isNewerFrame(frameNumber, this.lastDelivered)) || this.ready.some((r) => r.frame.frameNumber === frameNumber);
+    if (finished) {
       this.noteLate(packet, position);
       return;
     }
@@ -228,18 +257,56 @@ export class V2Reassembler {
     this.stats.chunksReceived++;
     // Decode only for data that is really missing: wait for the chunk sent last (or a newer frame).
     const sentLast = position === chunkCount(frame.layout) - 1;
-    if (frame.complete || (frame.recoverable && sentLast)) events.push({ kind: "frame", frame: this.finish(frame) });
+    if (frame.complete || (frame.recoverable && sentLast)) this.complete(frame, events, nowMs);
   }
 
-  /** Hands on the newest frame older than `frameNumber` (any, if undefined) that FEC can complete. */
-  private recoverReadyFramesBefore(frameNumber: number | undefined, events: V2Event[]): void {
-    let newest: FrameArrivals | undefined;
-    for (const p of this.pending.values()) {
-      if (!p.recoverable) continue;
-      if (frameNumber !== undefined && !isNewerFrame(frameNumber, p.frameNumber)) continue;
-      if (!newest || isNewerFrame(p.frameNumber, newest.frameNumber)) newest = p;
+  /** A frame is whole (or FEC can make it so): out at once, or, while holding for repairs, in order once nothing older can still be repaired. */
+  private complete(frame: FrameArrivals, events: V2Event[], nowMs: number): void {
+    const done = this.finish(frame);
+    if (!this.holding) {
+      this.lastDelivered = done.frameNumber;
+      // Anything older can no longer be shown: it would go backwards in time.
+      this.dropPendingWhere((p) => !isNewerFrame(p.frameNumber, done.frameNumber));
+      events.push({ kind: "frame", frame: done });
+      return;
     }
-    if (newest) events.push({ kind: "frame", frame: this.finish(newest) });
+    const bytes = done.jpeg.length + CHUNK_OVERHEAD_BYTES;
+    this.buffered += bytes;
+    const at = this.ready.findIndex((r) => isNewerFrame(r.frame.frameNumber, done.frameNumber));
+    this.ready.splice(at < 0 ? this.ready.length : at, 0, { frame: done, bytes });
+    this.release(nowMs, events);
+  }
+
+  /**
+   * Hands on held frames, oldest first, while no older frame may still be
+   * repaired (first seen less than repairHoldMs ago); older frames that ran
+   * out of time are dropped as each goes.
+   */
+  private release(nowMs: number, events: V2Event[]): void {
+    while (this.ready.length > 0) {
+      const head = this.ready[0]!;
+      const waiting = [...this.pending.values()].some(
+        (p) => isNewerFrame(head.frame.frameNumber, p.frameNumber) && nowMs - p.firstSeenMs < this.options.repairHoldMs,
+      );
+      if (waiting) return;
+      this.ready.shift();
+      this.buffered -= head.bytes;
+      this.dropPendingWhere((p) => !isNewerFrame(p.frameNumber, head.frame.frameNumber));
+      this.lastDelivered = head.frame.frameNumber;
+      events.push({ kind: "frame", frame: head.frame });
+    }
+  }
+
+  /**
+   * Completes the frames older than `frameNumber` (any, if undefined) that FEC
+   * can complete: every one while holding for repairs (they go out in order),
+   * else only the newest (the others would be dropped by it anyway).
+   */
+  private recoverReadyFramesBefore(frameNumber: number | undefined, events: V2Event[], nowMs: number): void {
+    const recoverable = [...this.pending.values()]
+      .filter((p) => p.recoverable && (frameNumber === undefined || isNewerFrame(frameNumber, p.frameNumber)))
+      .sort((a, b) => (isNewerFrame(a.frameNumber, b.frameNumber) ? 1 : -1));
+    for (const frame of this.holding ? recoverable : recoverable.slice(-1)) this.complete(frame, events, nowMs);
   }
 
   private finish(frame: FrameArrivals): CompletedFrame {
@@ -250,12 +317,9 @@ export class V2Reassembler {
     const recovered = !frame.complete;
     if (recovered) this.stats.chunksRecovered += rebuildMissingData(frame);
     const jpeg = frame.assemble();
-    this.lastDelivered = frame.frameNumber;
     this.follower.noteFrame(frame.frameNumber, frame.captureTimeUs);
     this.stats.framesCompleted++;
     if (recovered) this.stats.framesRecovered++;
-    // Anything older can no longer be shown: it would go backwards in time.
-    this.dropPendingWhere((p) => !isNewerFrame(p.frameNumber, frame.frameNumber));
     return { streamId: this.follower.current!, frameNumber: frame.frameNumber, captureTimeUs: frame.captureTimeUs, jpeg, recovered };
   }
 
@@ -293,9 +357,10 @@ export class V2Reassembler {
     }
   }
 
-  /** A new stream is followed: nothing of the old one is pending or remembered. */
-  private startStream(): void {
+  /** A new stream is followed: the old one's held frames go out, nothing of it stays pending or remembered. */
+  private startStream(events: V2Event[]): void {
     this.dropPendingWhere(() => true);
+    this.release(Infinity, events);
     this.lastDelivered = undefined;
     this.newestFrame = undefined;
     this.lastPosition = { frame: 0, position: -1 };

@@ -268,3 +268,53 @@ describe("V2Reassembler", () => {
     expect(r.chunksLost).toBe(0);
   });
 });
+
+describe("holding for repairs (repairHoldMs: a return path can fetch what is missing)", () => {
+  const events = (r: V2Reassembler, packets: V2Packet[], now: number) => packets.flatMap((p) => r.push(p, now)).filter((e) => e.kind === "frame").map((e) => (e as { frame: CompletedFrame }).frame);
+
+  test("a complete frame waits behind an older incomplete one; the repair releases both, in order", () => {
+    const r = new V2Reassembler({ repairHoldMs: 100 });
+    const first = packetsOf(0, 2000);
+    const lost = first.splice(3, 1);
+    expect(events(r, first, 0)).toEqual([]);
+    expect(events(r, packetsOf(1, 2000), 33)).toEqual([]); // held: frame 0 may still be repaired
+    expect(r.expire(60).filter((e) => e.kind === "frame")).toEqual([]);
+    const out = events(r, lost, 70); // the retransmission arrives
+    expect(out.map((f) => f.frameNumber)).toEqual([0, 1]);
+    expectIntact(out);
+    expect(r.stats.framesDroppedIncomplete).toBe(0);
+  });
+
+  test("past the hold, the incomplete frame is dropped and the newer ones go out", () => {
+    const r = new V2Reassembler({ repairHoldMs: 100 });
+    events(r, packetsOf(0, 2000).slice(1), 0);
+    events(r, packetsOf(1, 2000), 33);
+    events(r, packetsOf(2, 2000), 66);
+    expect(r.expire(99).filter((e) => e.kind === "frame")).toEqual([]);
+    const released = r.expire(100).flatMap((e) => (e.kind === "frame" ? [e.frame.frameNumber] : []));
+    expect(released).toEqual([1, 2]);
+    expect(r.stats.framesDroppedIncomplete).toBe(1);
+    // A straggler of the dropped frame is late now, never a frame of its own.
+    expect(events(r, packetsOf(0, 2000).slice(0, 1), 120)).toEqual([]);
+    expect(r.stats.chunksLate).toBeGreaterThan(0);
+  });
+
+  test("a chunk of a held frame that comes again is a duplicate, not a new frame; the end of stream lets everything held out", () => {
+    const r = new V2Reassembler({ repairHoldMs: 100 });
+    events(r, packetsOf(0, 2000).slice(1), 0);
+    const second = packetsOf(1, 2000);
+    events(r, second, 10);
+    expect(events(r, second.slice(0, 1), 20)).toEqual([]);
+    expect(r.stats.chunksDuplicate + r.stats.chunksLate).toBeGreaterThan(0);
+    const end = r.push(deserializeV2(endOfStreamDatagram(42, 2, 0)), 30);
+    expect(end.map((e) => (e.kind === "frame" ? `frame ${e.frame.frameNumber}` : e.kind))).toEqual(["frame 1", "end"]);
+    expect(r.bufferedBytes).toBe(0);
+  });
+
+  test("without a hold nothing changes: the complete frame goes out at once and the older one is dropped", () => {
+    const r = new V2Reassembler();
+    events(r, packetsOf(0, 2000).slice(1), 0);
+    expect(events(r, packetsOf(1, 2000), 33).map((f) => f.frameNumber)).toEqual([1]);
+    expect(r.stats.framesDroppedIncomplete).toBe(1);
+  });
+});
