@@ -25,6 +25,8 @@ export class FrameArrivals {
   /** Bytes charged against the reassembler's memory cap. */
   bytes = 0;
   lastArrivalMs: number;
+  /** The latest send position that arrived (-1: none yet): anything sent before it and missing was lost or reordered. */
+  highestPosition = -1;
 
   constructor(
     readonly frameNumber: number,
@@ -51,6 +53,23 @@ export class FrameArrivals {
     this.lastArrivalMs = nowMs;
     const group = packet.chunkIndex % this.layout.groups;
     if (++this.groupReceived[group]! === groupDataChunks(this.layout, group)) this.groupsReady++;
+    const position = sendPosition(this.layout.dataChunks, this.parity.length, packet.parity, packet.chunkIndex);
+    if (position > this.highestPosition) this.highestPosition = position;
+  }
+
+  /** How many more chunks FEC group g needs before parity can rebuild it (0: it can, or nothing is missing). */
+  shortfall(group: number): number {
+    return Math.max(0, groupDataChunks(this.layout, group) - this.groupReceived[group]!);
+  }
+
+  /** The send positions of group g's chunks that have not arrived: data first (the cheaper repair), then parity. */
+  missingPositions(group: number): number[] {
+    const { dataChunks: k, groups } = this.layout;
+    const parityCount = this.parity.length;
+    const out: number[] = [];
+    for (let i = group; i < k; i += groups) if (!this.data[i]) out.push(sendPosition(k, parityCount, false, i));
+    for (let p = group; p < parityCount; p += groups) if (!this.parity[p]) out.push(sendPosition(k, parityCount, true, p));
+    return out;
   }
 
   get complete(): boolean {

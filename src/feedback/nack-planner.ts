@@ -1,0 +1,113 @@
+import { isNewer32 } from "../protocol/serial-number.ts";
+import type { NackEntry } from "../protocol/feedback-nack.ts";
+
+/** What the planner needs to know of a frame being collected (FrameArrivals has it). */
+export interface FrameInProgress {
+  readonly frameNumber: number;
+  readonly firstSeenMs: number;
+  readonly lastArrivalMs: number;
+  readonly highestPosition: number;
+  readonly layout: { readonly groups: number };
+  shortfall(group: number): number;
+  missingPositions(group: number): number[];
+}
+
+export interface NackPlannerOptions {
+  /** How long after a frame's latest arrival a gap counts as loss, not reordering. */
+  reorderGraceMs: number;
+  /** Never ask for one chunk more often than this, however short the RTT. */
+  minRetryMs: number;
+}
+
+const DEFAULTS: NackPlannerOptions = { reorderGraceMs: 5, minRetryMs: 10 };
+/** Asks remembered per chunk; old frames' entries go when their frame does. */
+const MAX_REMEMBERED_ASKS = 16384;
+
+interface Ask {
+  firstMs: number;
+  lastMs: number;
+  times: number;
+}
+
+/**
+ * Decides, given the time, which chunks a receiver asks the sender for again.
+ * Only what parity cannot rebuild: for each FEC group, as many missing chunks
+ * as it is short (data first). Only chunks surely lost: sent before one that
+ * arrived (a grace after the frame's latest arrival covers reordering) or in
+ * a frame older than the newest seen. Asked again after about one RTT, and
+ * never once an answer could no longer arrive before the frame's deadline.
+ * Pure: no sockets, no clock of its own.
+ */
+export class NackPlanner {
+  private readonly asks = new Map<string, Ask>();
+  private readonly options: NackPlannerOptions;
+  readonly stats = { chunksAsked: 0, chunksAskedAgain: 0, chunksAnswered: 0 };
+
+  constructor(options: Partial<NackPlannerOptions> = {}) {
+    this.options = { ...DEFAULTS, ...options };
+  }
+
+  /**
+   * The chunks to ask for now. `holdMs` is how long a frame may wait for
+   * repair after it was first seen; `rttMs` the round trip an answer takes.
+   */
+  plan(frames: Iterable<FrameInProgress>, newestFrame: number | undefined, nowMs: number, rttMs: number, holdMs: number): NackEntry[] {
+    const entries: NackEntry[] = [];
+    const retryMs = Math.max(this.options.minRetryMs, 1.25 * rttMs);
+    for (const frame of frames) {
+      if (nowMs + rttMs > frame.firstSeenMs + holdMs) continue; // an answer would come too late to help
+      const overtaken = newestFrame !== undefined && isNewer32(newestFrame, frame.frameNumber);
+      const settled = overtaken || nowMs - frame.lastArrivalMs >= this.options.reorderGraceMs;
+      const positions: number[] = [];
+      for (let group = 0; group < frame.layout.groups; group++) {
+        let need = frame.shortfall(group);
+        if (need === 0) continue;
+        for (const position of frame.missingPositions(group)) {
+          if (need === 0) break;
+          // Not yet overtaken by a later chunk of its frame, and the frame still arriving: maybe just late.
+          if (!settled && position > frame.highestPosition) continue;
+          need--;
+          const key = `${frame.frameNumber}:${position}`;
+          const ask = this.asks.get(key);
+          if (ask && nowMs - ask.lastMs < retryMs) continue;
+          if (ask) {
+            ask.lastMs = nowMs;
+            ask.times++;
+            this.stats.chunksAskedAgain++;
+          } else {
+            this.remember(key, { firstMs: nowMs, lastMs: nowMs, times: 1 });
+            this.stats.chunksAsked++;
+          }
+          positions.push(position);
+        }
+      }
+      if (positions.length > 0) entries.push({ frameNumber: frame.frameNumber, positions });
+    }
+    return entries;
+  }
+
+  /**
+   * A chunk arrived. If it was asked for exactly once, the time since is a
+   * round-trip sample (Karn's rule: an answer to a repeated ask is ambiguous).
+   */
+  arrived(frameNumber: number, position: number, nowMs: number): number | undefined {
+    const key = `${frameNumber}:${position}`;
+    const ask = this.asks.get(key);
+    if (!ask) return undefined;
+    this.asks.delete(key);
+    this.stats.chunksAnswered++;
+    return ask.times === 1 ? nowMs - ask.firstMs : undefined;
+  }
+
+  /** Forgets the asks for frames no longer being collected. */
+  forgetAllBut(frameNumbers: Set<number>): void {
+    for (const key of this.asks.keys()) {
+      if (!frameNumbers.has(Number(key.slice(0, key.indexOf(":"))))) this.asks.delete(key);
+    }
+  }
+
+  private remember(key: string, ask: Ask): void {
+    if (this.asks.size >= MAX_REMEMBERED_ASKS) this.asks.delete(this.asks.keys().next().value!);
+    this.asks.set(key, ask);
+  }
+}
