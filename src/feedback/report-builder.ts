@@ -1,0 +1,46 @@
+import type { ReceiverReport } from "../protocol/feedback-report.ts";
+import type { ArrivalLog } from "./arrival-log.ts";
+
+/** The receiver's cumulative counts of the stream it follows, as the reassembler keeps them. */
+export interface StreamCounts {
+  highestFrame: number;
+  chunksExpected: number;
+  chunksLost: number;
+  chunksRebuilt: number;
+  framesComplete: number;
+  framesDropped: number;
+}
+
+/** Reports go out this often: often enough for rate control to react within a few frames. */
+export const REPORT_INTERVAL_MS = 100;
+
+/**
+ * Builds a receiver report about every REPORT_INTERVAL_MS from the
+ * reassembler's counts and the arrival log. Pure: given the time.
+ */
+export class ReportBuilder {
+  private nextNumber = 0;
+  private lastMs: number | undefined;
+
+  /** A report if one is due now, else undefined. */
+  due(nowMs: number, counts: StreamCounts, log: ArrivalLog, latencyBudgetMs: number): ReceiverReport | undefined {
+    if (this.lastMs !== undefined && nowMs - this.lastMs < REPORT_INTERVAL_MS) return undefined;
+    const echo = log.echo(nowMs);
+    if (!echo) return undefined; // nothing arrived yet: nothing to report, nowhere known to send it
+    this.lastMs = nowMs;
+    return {
+      reportNumber: this.nextNumber++,
+      ...counts,
+      receiveBytesPerSecond: log.takeReceiveRate(nowMs),
+      delayTrendUsPerS: log.delayTrendUsPerS(),
+      echoFrameNumber: echo.frameNumber,
+      echoPosition: echo.position,
+      echoHoldUs: echo.holdUs,
+      latencyBudgetMs,
+    };
+  }
+
+  reset(): void {
+    this.lastMs = undefined;
+  }
+}

@@ -1,0 +1,55 @@
+import { describe, expect, test } from "bun:test";
+import { ArrivalLog } from "../../src/feedback/arrival-log.ts";
+import { REPORT_INTERVAL_MS, ReportBuilder } from "../../src/feedback/report-builder.ts";
+
+/** Frames captured every 33 ms whose datagrams arrive after `delayMs(i)`, starting from a capture clock far from ours. */
+function feed(log: ArrivalLog, frames: number, delayMs: (i: number) => number, captureBaseUs = 0xffff_0000) {
+  for (let i = 0; i < frames; i++) {
+    const captureUs = (captureBaseUs + i * 33_000) >>> 0; // wraps past 2^32 on the way
+    const arrivalMs = 5000 + i * 33 + delayMs(i);
+    for (let position = 0; position < 3; position++) log.arrived(i, position, captureUs, 1000, arrivalMs + position);
+  }
+}
+
+describe("ArrivalLog", () => {
+  test("the delay trend is ~0 on a steady path, positive while a queue builds, negative while it drains", () => {
+    const steady = new ArrivalLog();
+    feed(steady, 30, () => 20);
+    expect(Math.abs(steady.delayTrendUsPerS())).toBeLessThan(50);
+    const building = new ArrivalLog();
+    feed(building, 30, (i) => 20 + i * 3.3); // +3.3 ms per 33 ms: 100 ms of delay gained per second
+    expect(building.delayTrendUsPerS()).toBeGreaterThan(90_000);
+    expect(building.delayTrendUsPerS()).toBeLessThan(110_000);
+    const draining = new ArrivalLog();
+    feed(draining, 30, (i) => 200 - i * 3.3);
+    expect(draining.delayTrendUsPerS()).toBeLessThan(-90_000);
+  });
+
+  test("the echo names the newest datagram and how long ago it came; the rate is per interval", () => {
+    const log = new ArrivalLog();
+    expect(log.echo(0)).toBeUndefined();
+    log.arrived(4, 0, 0, 500, 1000);
+    log.arrived(4, 1, 0, 500, 1010);
+    expect(log.echo(1012)).toEqual({ frameNumber: 4, position: 1, holdUs: 2000 });
+    expect(log.takeReceiveRate(1100)).toBeCloseTo(10_000); // 1000 bytes over 100 ms
+    log.arrived(5, 0, 33_000, 2000, 1150);
+    expect(log.takeReceiveRate(1200)).toBeCloseTo(20_000);
+    log.reset();
+    expect(log.echo(1300)).toBeUndefined();
+  });
+});
+
+describe("ReportBuilder", () => {
+  const counts = { highestFrame: 9, chunksExpected: 100, chunksLost: 4, chunksRebuilt: 3, framesComplete: 9, framesDropped: 0 };
+
+  test("one report per interval, numbered, carrying counts, rate, trend, echo and the budget", () => {
+    const log = new ArrivalLog();
+    const builder = new ReportBuilder();
+    expect(builder.due(0, counts, log, 120)).toBeUndefined(); // nothing arrived yet
+    log.arrived(9, 7, 0, 1200, 10);
+    const first = builder.due(20, counts, log, 120)!;
+    expect(first).toMatchObject({ reportNumber: 0, ...counts, echoFrameNumber: 9, echoPosition: 7, echoHoldUs: 10_000, latencyBudgetMs: 120 });
+    expect(builder.due(20 + REPORT_INTERVAL_MS - 1, counts, log, 120)).toBeUndefined();
+    expect(builder.due(20 + REPORT_INTERVAL_MS, counts, log, 120)!.reportNumber).toBe(1);
+  });
+});
