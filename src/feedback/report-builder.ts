@@ -2,14 +2,7 @@ import type { ReceiverReport } from "../protocol/feedback-report.ts";
 import type { ArrivalLog } from "./arrival-log.ts";
 
 /** The receiver's cumulative counts of the stream it follows, as the reassembler keeps them. */
-export interface StreamCounts {
-  highestFrame: number;
-  chunksExpected: number;
-  chunksLost: number;
-  chunksRebuilt: number;
-  framesComplete: number;
-  framesDropped: number;
-}
+export type StreamCounts = Pick<ReceiverReport, "highestFrame" | "chunksExpected" | "chunksLost" | "chunksRebuilt" | "framesComplete" | "framesDropped">;
 
 /** Reports go out this often: often enough for rate control to react within a few frames. */
 export const REPORT_INTERVAL_MS = 100;
