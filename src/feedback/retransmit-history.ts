@@ -1,0 +1,50 @@
+interface SentFrame {
+  frameNumber: number;
+  /** The frame's datagrams as sent, in send order: index = send position. */
+  datagrams: readonly Uint8Array[];
+  startMs: number;
+  endMs: number;
+  bytes: number;
+}
+
+/**
+ * The datagrams a sender sent lately, capped in bytes, so that it can resend
+ * what a receiver lost byte for byte (a sealed datagram resent as it was
+ * never reuses a nonce) and time the round trip from a report's echo.
+ */
+export class RetransmitHistory {
+  private readonly frames: SentFrame[] = [];
+  private bytes = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  /** A frame's datagrams went out between startMs and endMs (spread by the pacer). */
+  record(frameNumber: number, datagrams: readonly Uint8Array[], startMs: number, endMs: number): void {
+    const bytes = datagrams.reduce((sum, d) => sum + d.length, 0);
+    this.frames.push({ frameNumber, datagrams, startMs, endMs, bytes });
+    this.bytes += bytes;
+    while (this.bytes > this.maxBytes && this.frames.length > 1) this.bytes -= this.frames.shift()!.bytes;
+  }
+
+  /** The datagram at `position` of frame `frameNumber`, if still held. */
+  datagram(frameNumber: number, position: number): Uint8Array | undefined {
+    return this.find(frameNumber)?.datagrams[position];
+  }
+
+  /** About when that datagram went out (the pacer spreads a frame evenly over its window). */
+  sentAtMs(frameNumber: number, position: number): number | undefined {
+    const frame = this.find(frameNumber);
+    if (!frame || position >= frame.datagrams.length) return undefined;
+    const share = frame.datagrams.length > 1 ? position / (frame.datagrams.length - 1) : 1;
+    return frame.startMs + share * (frame.endMs - frame.startMs);
+  }
+
+  get heldBytes(): number {
+    return this.bytes;
+  }
+
+  private find(frameNumber: number): SentFrame | undefined {
+    for (let i = this.frames.length - 1; i >= 0; i--) if (this.frames[i]!.frameNumber === frameNumber) return this.frames[i];
+    return undefined;
+  }
+}
