@@ -4,6 +4,7 @@ import { statusLine } from "../display/stream-readout.ts";
 import { Viewer } from "../display/viewer.ts";
 import { MjpegRecorder } from "../recorder/mjpeg-recorder.ts";
 import { ReceiveSession, type ReceiveCounts } from "../session/receive-session.ts";
+import { DEFAULT_LATENCY_MS } from "../feedback/receiver-feedback.ts";
 import { networkInterfaces } from "node:os";
 import { isMulticast, reachableAddresses, resolveHost } from "../socket/address.ts";
 import { RECEIVE_BUFFER_BYTES, UdpReceiver } from "../socket/udp-receiver.ts";
@@ -29,6 +30,8 @@ export const receiveSpec: CommandSpec = {
     record: { type: "string", value: "FILE", description: "write every shown frame's JPEG to FILE as MJPEG (ffplay -f mjpeg FILE)" },
     "idle-timeout": { type: "string", value: "SECONDS", description: "exit once a stream has started and been silent this long, or has ended" },
     from: { type: "string", value: "ADDR", description: "accept datagrams from this source address (or host name) only" },
+    latency: { type: "string", value: "MS", description: `how long a v2 frame may wait for repairs (retransmission) before it is dropped (default ${DEFAULT_LATENCY_MS}, raised to 3 round trips once measured)` },
+    "no-feedback": { type: "boolean", description: "send nothing back: no NACKs or reports (v2 then relies on FEC alone). Multicast never sends any" },
     key: { type: "string", value: "FILE", description: "pre-shared key: accept only v2 datagrams sealed with it (AES-256-GCM)" },
     "key-env": { type: "string", value: "VAR", description: "the same key, from environment variable VAR" },
     "max-memory": { type: "string", value: "MB", description: `cap on memory for frames being assembled (default ${DEFAULT_MAX_MEMORY_MB}: a 4K stream fits)` },
@@ -52,6 +55,9 @@ export interface ReceiveOptions {
   idleTimeoutSeconds?: number;
   from?: string;
   key?: Uint8Array;
+  /** v2's return path: NACKs and reports to a unicast sender, frames held for repair within the budget. */
+  feedback: boolean;
+  latencyMs?: number;
   maxMemoryBytes: number;
   maxPixels: number;
   json: boolean;
@@ -70,6 +76,7 @@ export function defaultReceiveOptions(): ReceiveOptions {
     port: 9999,
     bind: "0.0.0.0",
     headless: false,
+    feedback: true,
     maxMemoryBytes: DEFAULT_MAX_MEMORY_MB * 1024 * 1024,
     maxPixels: DEFAULT_MAX_PIXELS,
     json: false,
@@ -90,6 +97,8 @@ export function parseReceiveOptions(argv: string[]): ReceiveOptions | "help" {
     idleTimeoutSeconds: numberOption(values, "idle-timeout", 0.01, 86400),
     from: stringOption(values, "from"),
     key: loadKey(stringOption(values, "key"), stringOption(values, "key-env")),
+    feedback: values["no-feedback"] !== true,
+    latencyMs: intOption(values, "latency", 0, 10_000),
     maxMemoryBytes: (intOption(values, "max-memory", 4, 65536) ?? defaults.maxMemoryBytes / 1024 / 1024) * 1024 * 1024,
     maxPixels: intOption(values, "max-pixels", 1, 2 ** 31) ?? defaults.maxPixels,
     json: values.json === true,
@@ -97,7 +106,8 @@ export function parseReceiveOptions(argv: string[]): ReceiveOptions | "help" {
   };
 }
 
-const HOUSEKEEPING_MS = 50;
+/** Often enough that a NACK goes out within a few ms of a loss being certain. */
+const HOUSEKEEPING_MS = 10;
 const READOUT_MS = 500;
 
 export interface ReceiveSummary extends ReceiveCounts {
@@ -136,7 +146,14 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
 
   await warmUpDecoder();
   const session = new ReceiveSession(
-    { maxMemoryBytes: options.maxMemoryBytes, key: options.key, allowFrom, maxPixels: options.maxPixels },
+    {
+      maxMemoryBytes: options.maxMemoryBytes,
+      key: options.key,
+      allowFrom,
+      maxPixels: options.maxPixels,
+      // A group's receivers never answer: one sender, many receivers, no NACK storm.
+      returnPath: options.feedback && !options.group ? { latencyMs: options.latencyMs } : undefined,
+    },
     {
       show: (frame, image) => {
         recorder?.write(frame.jpeg);
@@ -149,8 +166,8 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
     realClock,
   );
   const warnings = new KeyWarnings(options.json ? console.error : console.warn);
-  const receiver = await UdpReceiver.open(options.bind, options.port, { group: options.group, interface: options.interface }, (datagram, address) => {
-    if (!session.receive(datagram, address, performance.now())) warnings.check(session.rejectedByReason, address);
+  const receiver = await UdpReceiver.open(options.bind, options.port, { group: options.group, interface: options.interface }, (datagram, address, port) => {
+    if (!session.receive(datagram, address, performance.now(), port)) warnings.check(session.rejectedByReason, address);
   }).catch((error) => {
     display?.close();
     recorder?.close();
@@ -173,7 +190,7 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
   let lastReadoutMs = startMs;
   const housekeeping = setInterval(() => {
     const now = performance.now();
-    session.tick(now);
+    for (const reply of session.tick(now)) receiver.reply(reply.datagram, reply.address, reply.port);
     const silentMs = session.silentForMs(now);
     if (silentMs !== undefined && options.idleTimeoutSeconds !== undefined && silentMs > options.idleTimeoutSeconds * 1000) quit("idle-timeout");
     if (now - lastReadoutMs >= READOUT_MS) {
@@ -246,6 +263,13 @@ export function describeReceiveSummary(s: ReceiveSummary): string {
     lines.push(
       `Datagrams: ${s.datagramsLost} lost, ${s.datagramsRecovered} rebuilt by FEC (${s.framesRecovered} frames saved), ` +
         `${s.datagramsDuplicated} duplicated, ${s.datagramsReordered} reordered`,
+    );
+  }
+  if (s.returnPath && (s.returnPath.nacksSent || s.returnPath.rttMs !== null)) {
+    const r = s.returnPath;
+    lines.push(
+      `Return path: ${r.nacksSent} NACKs for ${r.chunksAsked} chunks, ${r.chunksRetransmitted} came back, ${r.framesSavedByRetransmission} frames saved by retransmission` +
+        `${r.rttMs === null ? "" : `; RTT ${r.rttMs} ms`}; latency budget ${r.latencyBudgetMs} ms`,
     );
   }
   if (s.datagramsRejected) {

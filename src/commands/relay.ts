@@ -28,7 +28,8 @@ export const relaySpec: CommandSpec = {
     "burst-loss": { type: "string", value: "PERCENT:LEN", description: "Gilbert–Elliott bursts: average loss and mean burst length in fragments" },
     reorder: { type: "string", value: "PERCENT", description: "datagrams held back 4 ms so later ones overtake them" },
     duplicate: { type: "string", value: "PERCENT", description: "datagrams delivered twice" },
-    delay: { type: "string", value: "MS", description: "one-way delay (default 0)" },
+    delay: { type: "string", value: "MS", description: "one-way delay, each way (default 0)" },
+    "reverse-loss": { type: "string", value: "PERCENT", description: "loss on the way back (receiver feedback to the sender; default 0)" },
     jitter: { type: "string", value: "MS", description: "extra random delay up to MS (can reorder, as netem does)" },
     rate: { type: "string", value: "MBIT", description: "bottleneck rate; a queue over 200 ms drops" },
     mtu: { type: "string", value: "BYTES", description: "path MTU that datagrams are fragmented to (default 1500)" },
@@ -36,7 +37,8 @@ export const relaySpec: CommandSpec = {
     json: { type: "boolean", description: "print the counts as one JSON object on the last line" },
     help: { type: "boolean", short: "h", description: "show this help" },
   },
-  footer: "Stops on Ctrl-C and prints what it did. It is one-way: replies are not relayed.",
+  footer:
+    "Stops on Ctrl-C and prints what it did. Replies from the destination (a receiver's feedback) go back to whoever sent last, with the same delay and --reverse-loss; the other impairments apply forward only.",
 };
 
 export interface RelayOptions {
@@ -44,6 +46,8 @@ export interface RelayOptions {
   bind: string;
   to: string;
   impairment: ImpairmentOptions;
+  /** Loss on the way back, a fraction. */
+  reverseLoss: number;
   json: boolean;
 }
 
@@ -68,6 +72,7 @@ export function parseRelayOptions(argv: string[]): RelayOptions | "help" {
     bind: stringOption(values, "bind") ?? "0.0.0.0",
     to,
     json: values.json === true,
+    reverseLoss: percentOption(values, "reverse-loss"),
     impairment: {
       loss: percentOption(values, "loss"),
       burstLoss,
@@ -88,13 +93,15 @@ function percentOption(values: ParsedCommand["values"], name: string): number {
   return (numberOption(values, name, 0, 99.999) ?? 0) / 100;
 }
 
-export type RelaySummary = Impairment["stats"] & { listen: number; to: string; seconds: number; lossPercent: number };
+export type RelaySummary = Impairment["stats"] & { listen: number; to: string; seconds: number; lossPercent: number; reverse: Impairment["stats"] };
 
 export async function runRelay(options: RelayOptions, signal: AbortSignal): Promise<RelaySummary> {
   const target = parseHostPort(options.to);
   const destination = await resolveHost(target.host);
   const impairment = new Impairment(options.impairment);
-  const { relay, receiver } = await UdpRelay.open(impairment, { bind: options.bind, port: options.listen }, { ...destination, port: target.port });
+  // The way back has the same delay and MTU, its own loss and its own random stream.
+  const reverse = new Impairment({ loss: options.reverseLoss, delayMs: options.impairment.delayMs, mtu: options.impairment.mtu, seed: (options.impairment.seed ?? 1) + 1 });
+  const { relay, receiver } = await UdpRelay.open({ forward: impairment, reverse }, { bind: options.bind, port: options.listen }, { ...destination, port: target.port });
   const info = options.json ? console.error : console.log;
   info(`Listening on ${options.bind}:${receiver.port}, relaying to ${target.host}:${target.port}`);
   const startMs = performance.now();
@@ -108,6 +115,7 @@ export async function runRelay(options: RelayOptions, signal: AbortSignal): Prom
     seconds: round((performance.now() - startMs) / 1000, 3),
     ...stats,
     lossPercent: round((100 * (stats.datagramsLost + stats.datagramsQueueDropped)) / Math.max(1, stats.datagramsIn), 2),
+    reverse: reverse.stats,
   };
 }
 
@@ -115,6 +123,7 @@ export function describeRelaySummary(s: RelaySummary): string {
   return (
     `Relayed ${s.datagramsIn} datagrams in ${s.seconds.toFixed(2)} s: ${s.datagramsLost} lost (${s.fragmentsLost} of ${s.fragments} fragments), ` +
     `${s.datagramsQueueDropped} dropped by the rate limit, ${s.datagramsReordered} reordered, ${s.datagramsDuplicated} duplicated, ` +
-    `${s.datagramsOut} sent on (${s.lossPercent}% loss)`
+    `${s.datagramsOut} sent on (${s.lossPercent}% loss)` +
+    (s.reverse.datagramsIn ? `; back: ${s.reverse.datagramsIn} in, ${s.reverse.datagramsLost} lost, ${s.reverse.datagramsOut} sent back` : "")
   );
 }

@@ -1,7 +1,9 @@
 import { existsSync } from "node:fs";
 import { encodeJpeg, DEFAULT_JPEG_QUALITY } from "../encoder/jpeg-encoder.ts";
 import { loadSharp } from "../native/sharp.ts";
-import { RtpJpegWireFormat, wireFormatFor } from "../packetizer/wire-format.ts";
+import { RtpJpegWireFormat, V2WireFormat, wireFormatFor } from "../packetizer/wire-format.ts";
+import { endpoint } from "../feedback/feedback-gate.ts";
+import { SenderFeedback, type SenderFeedbackStats } from "../feedback/sender-feedback.ts";
 import { rtpJpegSdp } from "../protocol/sdp.ts";
 import { DEFAULT_FEC_PERCENT, DEFAULT_V2_DATAGRAM_SIZE } from "../packetizer/v2-packetizer.ts";
 import { PacedSender } from "../pacer/paced-sender.ts";
@@ -42,7 +44,8 @@ export const sendSpec: CommandSpec = {
     "low-latency": { type: "boolean", description: "send each frame in one burst instead of spreading it (for links where bursts are safe)" },
     loop: { type: "boolean", description: "start again at the end of the file, until Ctrl-C" },
     mtu: { type: "string", value: "BYTES", description: `largest v2 datagram (default ${DEFAULT_V2_DATAGRAM_SIZE}: never fragmented)` },
-    fec: { type: "string", value: "PERCENT", description: `v2 Reed–Solomon parity, % of data (default ${DEFAULT_FEC_PERCENT}; 0 = off)` },
+    fec: { type: "string", value: "PERCENT", description: `v2 Reed–Solomon parity, % of data: fixed (default: follows the receivers' reports; ${DEFAULT_FEC_PERCENT} until one arrives, or without them)` },
+    "no-feedback": { type: "boolean", description: "ignore v2 receivers' NACKs and reports: fixed parity, no retransmission. Multicast and the legacy and RTP protocols have no feedback" },
     "max-rate": { type: "string", value: "MBIT", description: "never send faster than this many Mbit/s (frames that fall behind are skipped)" },
     ffmpeg: { type: "string", value: "PATH", description: "ffmpeg to decode with (else FFMPEG_BIN, ffmpeg-static, PATH)" },
     key: { type: "string", value: "FILE", description: "pre-shared key: encrypt and authenticate every v2 datagram (AES-256-GCM)" },
@@ -72,6 +75,10 @@ export interface SendOptions {
   loop: boolean;
   mtu: number;
   fecPercent: number;
+  /** --fec was given: the parity share stays fixed instead of following the receivers' reports. */
+  fecFixed: boolean;
+  /** Hear v2 receivers (NACKs, reports); off with --no-feedback. */
+  feedback: boolean;
   maxRateMbit?: number;
   ffmpeg?: string;
   key?: Uint8Array;
@@ -91,6 +98,8 @@ export function defaultSendOptions(source: SourceChoice, destination: string): S
     loop: false,
     mtu: DEFAULT_V2_DATAGRAM_SIZE,
     fecPercent: DEFAULT_FEC_PERCENT,
+    fecFixed: false,
+    feedback: true,
     json: false,
     quiet: false,
   };
@@ -135,6 +144,8 @@ export function parseSendOptions(argv: string[]): SendOptions | "help" {
     loop: values.loop === true,
     mtu: intOption(values, "mtu", V2_HEADER_SIZE + 64, MAX_UDP_PAYLOAD) ?? defaults.mtu,
     fecPercent: intOption(values, "fec", 0, 100) ?? defaults.fecPercent,
+    fecFixed: values.fec !== undefined,
+    feedback: values["no-feedback"] !== true,
     maxRateMbit: numberOption(values, "max-rate", 0.01, 100_000),
     ffmpeg: stringOption(values, "ffmpeg"),
     key,
@@ -145,6 +156,10 @@ export function parseSendOptions(argv: string[]): SendOptions | "help" {
 
 /** The end datagram goes out a few times: losing the only copy would leave receivers waiting for a timeout. */
 const END_REPEATS = 3;
+/** Sent datagrams kept for resending: a second of a 4K stream at its default quality, about. */
+const RETRANSMIT_HISTORY_BYTES = 32 * 1024 * 1024;
+/** Resends may add at most this share to the rate: a NACK flood cannot make the sender amplify. */
+const RETRANSMIT_SHARE = 0.3;
 
 export interface SendSummary extends SendCounts {
   to: string;
@@ -159,6 +174,8 @@ export interface SendSummary extends SendCounts {
   errorReports: number;
   lastError: string | null;
   stoppedByUser: boolean;
+  /** v2 unicast: what the receivers said and what was done about it (null: no return path). */
+  returnPath: SenderFeedbackStats | null;
 }
 
 export async function runSend(options: SendOptions, signal: AbortSignal): Promise<SendSummary> {
@@ -184,15 +201,36 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
     source.close();
     throw new UsageError(refusal);
   }
+  // v2 to unicast destinations hears its receivers: NACKs answered from the history, reports steer the parity.
+  const feedback =
+    wire instanceof V2WireFormat && options.feedback && !resolved.some((r) => isMulticast(r.address))
+      ? new SenderFeedback({
+          destinations: new Set(resolved.map((r, i) => endpoint(r.address, targets[i]!.port))),
+          streamId: wire.streamId,
+          preSharedKey: options.key,
+          streamKey: wire.streamKey,
+          historyBytes: RETRANSMIT_HISTORY_BYTES,
+          retransmitShare: RETRANSMIT_SHARE,
+          fixedFecPercent: options.fecFixed ? options.fecPercent : undefined,
+          blindFecPercent: options.fecPercent,
+        })
+      : undefined;
+  let resendPacers: PacedSender[] = [];
   const sender = new FanOutSender(
     await Promise.all(
       resolved.map(async ({ address, family }, i) => {
-        const one = await UdpSender.open(address, targets[i]!.port, family);
+        const one = await UdpSender.open(address, targets[i]!.port, family, (datagram, from, port) => {
+          const resend = feedback?.received(datagram, from, port, performance.now()) ?? [];
+          // To the receiver that asked, through the pacer (so --max-rate holds for resends too).
+          if (resend.length > 0) void resendPacers[i]?.sendFrame(resend, 0);
+        });
         if (options.ttl !== undefined || isMulticast(address)) one.setTtl(options.ttl ?? 1, isMulticast(address));
         return one;
       }),
     ),
   );
+  const maxBytesPerMs = options.maxRateMbit === undefined ? undefined : (options.maxRateMbit * 1e6) / 8 / 1000;
+  resendPacers = resolved.map((_, i) => new PacedSender(sender.destination(i), maxBytesPerMs));
   const info = options.json ? console.error : console.log;
   info(`Streaming video to ${options.destinations.join(", ")} (${width}x${height}, ${live ? "live" : fps === undefined ? "unpaced" : `${round(fps)} fps`}, ${options.protocol})`);
 
@@ -209,7 +247,7 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
   const session = new SendSession({ fps, lowLatency: options.lowLatency, wire });
   // A bar for a file of known length (not looping, not live); else one status line; nothing off a terminal or with --quiet.
   const progress = new SendProgress(options.loop || live ? undefined : source.info.durationSeconds, process.stderr.isTTY === true && !options.quiet);
-  const paced = new PacedSender(sender, options.maxRateMbit === undefined ? undefined : (options.maxRateMbit * 1e6) / 8 / 1000);
+  const paced = new PacedSender(sender, maxBytesPerMs);
   const stop = () => source.close();
   signal.addEventListener("abort", stop);
   const statusTimer = setInterval(() => {
@@ -220,7 +258,11 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
       positionSeconds: session.position / source.info.fps,
       fps: seconds > 0 ? frames / seconds : 0,
       mbps: seconds > 0 ? (sender.stats.bytesSent * 8) / seconds / 1e6 : 0,
-      extra: `  ${formatBytes(sender.stats.bytesSent)}` + (framesSkipped ? `  ${framesSkipped} skipped to keep up` : "") + (refused ? `  ${refused} refused (nobody listening?)` : ""),
+      extra:
+        `  ${formatBytes(sender.stats.bytesSent)}` +
+        (framesSkipped ? `  ${framesSkipped} skipped to keep up` : "") +
+        (refused ? `  ${refused} refused (nobody listening?)` : "") +
+        (feedback ? describeReturnPathLive(feedback.stats(performance.now())) : ""),
     });
   }, 500);
 
@@ -240,11 +282,14 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
       if (signal.aborted) break;
       const dueMs = session.nextDueMs(performance.now(), wallClockUs());
       if (dueMs !== undefined) await sleepUntil(dueMs);
+      if (feedback && wire instanceof V2WireFormat) wire.fecPercent = feedback.parityPercent(performance.now());
       const decision = session.frame(jpeg, performance.now(), wallClockUs());
       if (decision.kind === "skip") continue;
+      const sendStartMs = performance.now();
       // A burst (--low-latency, --fps max) goes straight to the socket, which waits for drain when its buffer is full.
       if (decision.windowMs === 0 && options.maxRateMbit === undefined) await sender.send(decision.datagrams);
       else await paced.sendFrame(decision.datagrams, decision.windowMs);
+      feedback?.frameSent(decision.index, decision.datagrams, sendStartMs, performance.now());
     }
     const endMs = session.endDueMs();
     if (endMs !== undefined && !signal.aborted) await sleepUntil(endMs);
@@ -278,7 +323,13 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
     errorReports,
     lastError: lastError ?? null,
     stoppedByUser: signal.aborted,
+    returnPath: feedback?.stats(performance.now()) ?? null,
   };
+}
+
+/** The return path's numbers for the live status line. */
+function describeReturnPathLive(s: SenderFeedbackStats): string {
+  return (s.rttMs === null ? "" : `  rtt ${Math.round(s.rttMs)} ms`) + (s.chunksResent ? `  resent ${s.chunksResent}` : "") + `  fec ${s.parityPercent}%`;
 }
 
 export function describeSendSummary(s: SendSummary): string {
@@ -287,7 +338,11 @@ export function describeSendSummary(s: SendSummary): string {
     `${s.fps} fps, ${s.mbps} Mbit/s, ${s.overheadPercent}% overhead${s.fecPercent ? ` (FEC ${s.fecPercent}%)` : ""}` +
     (s.framesSkipped ? `; ${s.framesSkipped} frames skipped to keep up` : "") +
     (s.sendErrors ? `; ${s.sendErrors} datagrams could not be sent` : "") +
-    (s.errorReports ? `; ${s.errorReports} errors reported back (last: ${s.lastError}): is anyone listening at ${s.to}?` : "")
+    (s.errorReports ? `; ${s.errorReports} errors reported back (last: ${s.lastError}): is anyone listening at ${s.to}?` : "") +
+    (s.returnPath && s.returnPath.feedbackReceived > 0
+      ? `\nReturn path: ${s.returnPath.reportsReceived} reports, ${s.returnPath.nacksReceived} NACKs asking for ${s.returnPath.chunksRequested} chunks, ${s.returnPath.chunksResent} resent` +
+        `${s.returnPath.rttMs === null ? "" : `, RTT ${s.returnPath.rttMs} ms`}, loss ${s.returnPath.lossPercent}%, parity now ${s.returnPath.parityPercent}%`
+      : "")
   );
 }
 

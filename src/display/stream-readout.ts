@@ -19,6 +19,10 @@ export interface StreamReadout {
   dropped: number;
   recoveredFrames: number;
   rejected: number;
+  /** Round trip to the sender, once the return path has measured it (v2 unicast). */
+  rttMs?: number;
+  /** Frames completed thanks to a retransmission asked for by NACK. */
+  framesSavedByRetransmission?: number;
 }
 
 const one = (value: number) => value.toFixed(1);
@@ -41,6 +45,9 @@ export function overlayLines(r: StreamReadout, size?: { width: number; height: n
   const lines = [`${one(r.fps)} fps · ${one(r.mbps)} Mbit/s`];
   const loss = r.lossPercent === undefined ? "loss n/a (legacy)" : `loss ${one(r.lossPercent)}%`;
   lines.push(r.recoveredFrames ? `${loss} · ${r.recoveredFrames} frames rebuilt by FEC` : loss);
+  if (r.rttMs !== undefined || r.framesSavedByRetransmission) {
+    lines.push([r.rttMs === undefined ? undefined : `RTT ${Math.round(r.rttMs)} ms`, r.framesSavedByRetransmission ? `${r.framesSavedByRetransmission} frames saved by retransmission` : undefined].filter(Boolean).join(" · "));
+  }
   const timing = [r.latencyMs === undefined ? undefined : `latency ${Math.round(r.latencyMs)} ms`, r.decodeMs === undefined ? undefined : `decode ${one(r.decodeMs)} ms`];
   if (timing.some(Boolean)) lines.push(timing.filter(Boolean).join(" · "));
   const dimensions = size ? `${size.width}×${size.height} · ` : "";
@@ -60,6 +67,8 @@ export function statusLine(r: StreamReadout, c: Colors): string {
   parts.push(`shown ${r.shown}`);
   // Only what happened: a line that fits an 80-column terminal in the usual case.
   if (r.recoveredFrames) parts.push(`recovered ${r.recoveredFrames}`);
+  if (r.framesSavedByRetransmission) parts.push(`resent ${r.framesSavedByRetransmission}`);
+  if (r.rttMs !== undefined) parts.push(`rtt ${Math.round(r.rttMs)} ms`);
   if (r.dropped) parts.push(c.yellow(`dropped ${r.dropped}`));
   if (r.skipped) parts.push(`skipped ${r.skipped}`);
   if (r.rejected) parts.push(c.red(`rejected ${r.rejected}`));

@@ -13,13 +13,13 @@ export interface FrameInProgress {
 }
 
 export interface NackPlannerOptions {
-  /** How long after a frame's latest arrival a gap counts as loss, not reordering. */
-  reorderGraceMs: number;
+  /** How long a frame must have been quiet (no newer frame begun) before its missing tail counts as lost: longer than the pacer's gaps within a frame. */
+  tailGraceMs: number;
   /** Never ask for one chunk more often than this, however short the RTT. */
   minRetryMs: number;
 }
 
-const DEFAULTS: NackPlannerOptions = { reorderGraceMs: 5, minRetryMs: 10 };
+const DEFAULTS: NackPlannerOptions = { tailGraceMs: 30, minRetryMs: 10 };
 /** Asks remembered per chunk; old frames' entries go when their frame does. */
 const MAX_REMEMBERED_ASKS = 16384;
 
@@ -32,9 +32,10 @@ interface Ask {
 /**
  * Decides, given the time, which chunks a receiver asks the sender for again.
  * Only what parity cannot rebuild: for each FEC group, as many missing chunks
- * as it is short (data first). Only chunks surely lost: sent before one that
- * arrived (a grace after the frame's latest arrival covers reordering) or in
- * a frame older than the newest seen. Asked again after about one RTT, and
+ * as it is short, counting the group's chunks not yet due as still to come
+ * (data first). Only chunks surely lost: sent before one that arrived, or,
+ * for a frame's tail, once a newer frame began or the frame has been quiet
+ * for a while. Asked again after about one RTT, and
  * never once an answer could no longer arrive before the frame's deadline.
  * Pure: no sockets, no clock of its own.
  */
@@ -57,15 +58,17 @@ export class NackPlanner {
     for (const frame of frames) {
       if (nowMs + rttMs > frame.firstSeenMs + holdMs) continue; // an answer would come too late to help
       const overtaken = newestFrame !== undefined && isNewer32(newestFrame, frame.frameNumber);
-      const settled = overtaken || nowMs - frame.lastArrivalMs >= this.options.reorderGraceMs;
+      const settled = overtaken || nowMs - frame.lastArrivalMs >= this.options.tailGraceMs;
       const positions: number[] = [];
       for (let group = 0; group < frame.layout.groups; group++) {
-        let need = frame.shortfall(group);
-        if (need === 0) continue;
-        for (const position of frame.missingPositions(group)) {
-          if (need === 0) break;
-          // Not yet overtaken by a later chunk of its frame, and the frame still arriving: maybe just late.
-          if (!settled && position > frame.highestPosition) continue;
+        const shortfall = frame.shortfall(group);
+        if (shortfall === 0) continue;
+        const missing = frame.missingPositions(group);
+        // Chunks sent after the latest that arrived may simply not be here yet: they count as coming.
+        const lost = settled ? missing : missing.filter((position) => position < frame.highestPosition);
+        let need = shortfall - (missing.length - lost.length);
+        for (const position of lost) {
+          if (need <= 0) break;
           need--;
           const key = `${frame.frameNumber}:${position}`;
           const ask = this.asks.get(key);
@@ -87,16 +90,17 @@ export class NackPlanner {
   }
 
   /**
-   * A chunk arrived. If it was asked for exactly once, the time since is a
-   * round-trip sample (Karn's rule: an answer to a repeated ask is ambiguous).
+   * A chunk arrived. Undefined if it was never asked for; else an answer, with
+   * a round-trip sample if it was asked for exactly once (Karn's rule: an
+   * answer to a repeated ask is ambiguous).
    */
-  arrived(frameNumber: number, position: number, nowMs: number): number | undefined {
+  arrived(frameNumber: number, position: number, nowMs: number): { rttMs: number | undefined } | undefined {
     const key = `${frameNumber}:${position}`;
     const ask = this.asks.get(key);
     if (!ask) return undefined;
     this.asks.delete(key);
     this.stats.chunksAnswered++;
-    return ask.times === 1 ? nowMs - ask.firstMs : undefined;
+    return { rttMs: ask.times === 1 ? nowMs - ask.firstMs : undefined };
   }
 
   /** Forgets the asks for frames no longer being collected. */

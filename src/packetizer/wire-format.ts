@@ -40,19 +40,18 @@ export class V2WireFormat implements WireFormat {
   readonly protocol = "v2";
   readonly streamId = crypto.getRandomValues(new Uint32Array(1))[0]!;
   /** With a pre-shared key, this run's own key under it (a random salt per run: see v2-seal.ts). */
-  private readonly streamKey: StreamKey | undefined;
+  readonly streamKey: StreamKey | undefined;
+  /** Parity for the next frames: the return path may change it between frames. */
+  fecPercent: number;
 
   constructor(private readonly options: Pick<WireFormatOptions, "datagramSize" | "fecPercent" | "key">) {
     this.streamKey = options.key ? newStreamKey(options.key) : undefined;
-  }
-
-  get fecPercent(): number {
-    return this.options.fecPercent;
+    this.fecPercent = options.fecPercent;
   }
 
   packetize(jpeg: Uint8Array, index: number, captureTimeUs: number): Uint8Array[] {
-    const { datagramSize, fecPercent } = this.options;
-    return packetizeV2(jpeg, { streamId: this.streamId, frameNumber: index, captureTimeUs }, { datagramSize, fecPercent, key: this.streamKey });
+    const { datagramSize } = this.options;
+    return packetizeV2(jpeg, { streamId: this.streamId, frameNumber: index, captureTimeUs }, { datagramSize, fecPercent: this.fecPercent, key: this.streamKey });
   }
 
   endOfStream(frames: number, nowUs: number): Uint8Array[] {

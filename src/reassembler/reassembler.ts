@@ -1,3 +1,4 @@
+import type { Endpoint, OutgoingDatagram } from "../feedback/receiver-feedback.ts";
 import type { WireProtocol } from "../protocol/classify.ts";
 
 export interface AssembledFrame {
@@ -56,11 +57,13 @@ export function addCounts(a: ReassemblyCounts, b: ReassemblyCounts): ReassemblyC
  * clock. A datagram it refuses throws a ProtocolError (counted by the caller).
  */
 export interface Reassembler {
-  /** One datagram already classified as this reassembler's protocol. */
-  push(datagram: Uint8Array, nowMs: number): AssemblerEvent[];
+  /** One datagram already classified as this reassembler's protocol, from `source` when known. */
+  push(datagram: Uint8Array, nowMs: number, source?: Endpoint): AssemblerEvent[];
   /** Call on a timer: frames that waited long enough are finished or given up. */
   expire(nowMs: number): AssemblerEvent[];
   counts(): ReassemblyCounts;
+  /** What to send back to the stream's source now (a protocol with a return path: v2). */
+  replies?(nowMs: number): OutgoingDatagram[];
   readonly bufferedBytes: number;
   /** Every protocol-specific count, for --json and debugging. */
   toJSON(): object;

@@ -5,6 +5,7 @@ import { addCounts, NO_COUNTS, type AssemblerEvent, type Reassembler, type Reass
 import { RtpJpegDatagrams } from "./rtp-jpeg-datagrams.ts";
 import { RefusedAfterUse, V2Datagrams } from "./v2-datagrams.ts";
 import type { V2ReassemblerOptions } from "./v2-reassembler.ts";
+import type { OutgoingDatagram, ReceiverFeedback } from "../feedback/receiver-feedback.ts";
 
 export type { AssembledFrame, AssemblerEvent } from "./reassembler.ts";
 
@@ -16,6 +17,8 @@ export interface StreamAssemblerOptions {
   key?: Uint8Array;
   /** Only datagrams from this source address are accepted. */
   allowFrom?: string;
+  /** v2's return path: NACKs and reports back to the stream's source (unicast only). */
+  feedback?: ReceiverFeedback;
 }
 
 /** Everything the receiver counts of the datagrams it was given, whatever their protocol. */
@@ -60,14 +63,14 @@ export class StreamAssembler {
     this.byProtocol = {
       legacy: new LegacyDatagrams(maxFrameBytes),
       rtp: new RtpJpegDatagrams(maxFrameBytes),
-      v2: new V2Datagrams({ maxBufferedBytes: options.maxMemoryBytes - 2 * maxFrameBytes, ...options.v2 }, options.key),
+      v2: new V2Datagrams({ maxBufferedBytes: options.maxMemoryBytes - 2 * maxFrameBytes, ...options.v2 }, options.key, options.feedback),
     };
     this.key = options.key;
     this.allowFrom = options.allowFrom === undefined ? undefined : normalizeAddress(options.allowFrom);
   }
 
-  /** Feeds one datagram (from `source`, when known); returns the frames it completed and the end of stream, if it signalled one. */
-  push(datagram: Uint8Array, nowMs: number, source?: string): AssemblerEvent[] {
+  /** Feeds one datagram (from `source`:`sourcePort`, when known); returns the frames it completed and the end of stream, if it signalled one. */
+  push(datagram: Uint8Array, nowMs: number, source?: string, sourcePort?: number): AssemblerEvent[] {
     this.received.datagramsReceived++;
     this.received.bytesReceived += datagram.length;
     try {
@@ -77,7 +80,7 @@ export class StreamAssembler {
       const protocol = classifyDatagram(datagram);
       if (protocol === undefined) throw new ProtocolError(datagram.length === 0 ? "empty" : "unknown-protocol", "not a udpvid datagram");
       if (this.key && protocol !== "v2") throw new ProtocolError("not-sealed", `${protocol === "rtp" ? "RTP/JPEG" : "the legacy protocol"} cannot be authenticated`);
-      return this.byProtocol[protocol].push(datagram, nowMs);
+      return this.byProtocol[protocol].push(datagram, nowMs, source !== undefined && sourcePort !== undefined ? { address: source, port: sourcePort } : undefined);
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
       this.reject(error.code);
@@ -87,6 +90,11 @@ export class StreamAssembler {
 
   expire(nowMs: number): AssemblerEvent[] {
     return Object.values(this.byProtocol).flatMap((reassembler) => reassembler.expire(nowMs));
+  }
+
+  /** Feedback to send now, to whichever stream sources have a return path. */
+  replies(nowMs: number): OutgoingDatagram[] {
+    return Object.values(this.byProtocol).flatMap((reassembler) => reassembler.replies?.(nowMs) ?? []);
   }
 
   /** The counts of every protocol, added up, with what was received and refused. */

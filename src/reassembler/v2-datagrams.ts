@@ -1,39 +1,94 @@
+import type { Endpoint, OutgoingDatagram, ReceiverFeedback } from "../feedback/receiver-feedback.ts";
+import { sendPosition } from "../packetizer/send-order.ts";
 import { ProtocolError } from "../protocol/protocol-error.ts";
-import { deserializeV2 } from "../protocol/v2.ts";
+import { deserializeV2, V2_HEADER_SIZE, V2_SALT_SIZE, type V2Packet } from "../protocol/v2.ts";
 import { StreamKeyring } from "../protocol/v2-seal.ts";
 import { V2Reassembler, type V2Event, type V2ReassemblerOptions } from "./v2-reassembler.ts";
 import type { AssemblerEvent, Reassembler, ReassemblyCounts } from "./reassembler.ts";
 
+/** Frames held for repair at once: a latency budget's worth at 60 fps, and some slack. */
+const framesInFlightFor = (holdMs: number) => Math.max(4, Math.ceil(holdMs / 16) + 2);
+
 /**
  * udpvid v2 datagrams: parsed, opened when the receiver has a key (only
  * sealed datagrams that authenticate are accepted then), and collected into
- * frames with FEC recovery.
+ * frames with FEC recovery. With a return path (`feedback`), frames wait in
+ * order for repairs within the latency budget, and each tick says what to
+ * send back to the stream's source.
  */
 export class V2Datagrams implements Reassembler {
   private readonly reassembler: V2Reassembler;
   private readonly keyring: StreamKeyring | undefined;
 
-  constructor(options: Partial<V2ReassemblerOptions>, preSharedKey: Uint8Array | undefined) {
-    this.reassembler = new V2Reassembler(options);
+  constructor(
+    options: Partial<V2ReassemblerOptions>,
+    preSharedKey: Uint8Array | undefined,
+    private readonly feedback?: ReceiverFeedback,
+  ) {
+    const holdMs = feedback?.latencyBudgetMs ?? 0;
+    this.reassembler = new V2Reassembler({ maxFramesInFlight: framesInFlightFor(holdMs), ...options, repairHoldMs: holdMs });
     this.keyring = preSharedKey ? new StreamKeyring(preSharedKey) : undefined;
   }
 
-  push(datagram: Uint8Array, nowMs: number): AssemblerEvent[] {
-    const packet = deserializeV2(datagram);
-    if (!this.keyring) {
-      if (packet.sealed) throw new ProtocolError("sealed-no-key", "the stream is encrypted and this receiver has no key");
-      return fromV2(this.reassembler.push(packet, nowMs));
-    }
-    if (!packet.sealed) throw new ProtocolError("not-sealed", "a plain datagram at a receiver that requires a key");
+  push(datagram: Uint8Array, nowMs: number, source?: Endpoint): AssemblerEvent[] {
+    const parsed = deserializeV2(datagram);
+    if (!this.keyring && parsed.sealed) throw new ProtocolError("sealed-no-key", "the stream is encrypted and this receiver has no key");
+    if (this.keyring && !parsed.sealed) throw new ProtocolError("not-sealed", "a plain datagram at a receiver that requires a key");
+    const packet = this.keyring ? this.keyring.open(datagram, parsed) : parsed;
     const staleBefore = this.reassembler.staleChunks;
-    const events = fromV2(this.reassembler.push(this.keyring.open(datagram, packet), nowMs));
+    const events = fromV2(this.reassembler.push(packet, nowMs));
+    if (source) this.observe(packet, datagram, source, nowMs);
+    for (const event of events) if (event.kind === "frame") this.feedback?.frameCompleted(event.frame.frameNumber!);
     // With a key, anything authentic but already used is refused as a possible replay.
-    if (this.reassembler.staleChunks > staleBefore) throw new RefusedAfterUse(events);
+    if (this.keyring && this.reassembler.staleChunks > staleBefore) throw new RefusedAfterUse(events);
     return events;
   }
 
   expire(nowMs: number): AssemblerEvent[] {
-    return fromV2(this.reassembler.expire(nowMs));
+    const events = fromV2(this.reassembler.expire(nowMs));
+    for (const event of events) if (event.kind === "frame") this.feedback?.frameCompleted(event.frame.frameNumber!);
+    return events;
+  }
+
+  /** NACKs and reports for the stream's source, when there is a return path. */
+  replies(nowMs: number): OutgoingDatagram[] {
+    if (!this.feedback) return [];
+    this.reassembler.repairHoldMs = this.feedback.latencyBudgetMs;
+    const reassembler = this.reassembler;
+    const feedback = this.feedback;
+    return feedback.tick(
+      {
+        pendingFrames: () => reassembler.pendingFrames(),
+        newestFrameNumber: reassembler.newestFrameNumber,
+        counts: () => ({
+          highestFrame: reassembler.newestFrameNumber ?? 0,
+          chunksExpected: reassembler.stats.chunksExpected,
+          // What the network lost: never seen (rebuilt by FEC or not), or seen only after a NACK fetched it again.
+          chunksLost: reassembler.chunksLost + feedback.chunksAnswered,
+          chunksRebuilt: reassembler.stats.chunksRecovered,
+          framesComplete: reassembler.stats.framesCompleted,
+          framesDropped: reassembler.stats.framesDroppedIncomplete,
+        }),
+      },
+      nowMs,
+    );
+  }
+
+  /** A datagram of the followed stream, for the return path's log. */
+  private observe(packet: V2Packet, datagram: Uint8Array, source: Endpoint, nowMs: number): void {
+    if (!this.feedback || packet.endOfStream || packet.streamId !== this.reassembler.currentStreamId) return;
+    this.feedback.arrived(
+      {
+        streamId: packet.streamId,
+        frameNumber: packet.frameNumber,
+        position: sendPosition(packet.dataChunks, packet.groups * packet.parityPerGroup, packet.parity, packet.chunkIndex),
+        captureTimeUs: packet.captureTimeUs,
+        bytes: datagram.length,
+        salt: packet.sealed ? datagram.subarray(V2_HEADER_SIZE, V2_HEADER_SIZE + V2_SALT_SIZE) : undefined,
+      },
+      source,
+      nowMs,
+    );
   }
 
   counts(): ReassemblyCounts {

@@ -113,6 +113,11 @@ export class V2Reassembler {
 
   private readonly options: V2ReassemblerOptions;
 
+  /** The latency budget may follow the measured round trip: frames held from now on wait this long. */
+  set repairHoldMs(ms: number) {
+    this.options.repairHoldMs = ms;
+  }
+
   constructor(options: Partial<V2ReassemblerOptions> = {}) {
     this.options = { ...DEFAULT_V2_REASSEMBLER_OPTIONS, ...options };
     this.follower = new StreamFollower(this.options.streamSwitchAfterMs);

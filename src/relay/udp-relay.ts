@@ -8,35 +8,25 @@ interface Scheduled {
 }
 
 /**
- * The relay's sockets: every datagram arriving on the listening port goes
- * through the impairment model and leaves for the destination at the
- * times it returns. One timer serves a queue kept in departure order.
+ * One direction of the relay: each datagram goes through the impairment
+ * model and leaves at the times it returns. One timer serves a queue kept
+ * in departure order.
  */
-export class UdpRelay {
+class RelayLane {
   private readonly queue: Scheduled[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
   private timerAtMs = Infinity;
 
-  private constructor(
+  constructor(
     private readonly impairment: Impairment,
-    private readonly sender: UdpSender,
+    private readonly send: (datagrams: Uint8Array[]) => void,
   ) {}
-
-  static async open(impairment: Impairment, listen: { bind: string; port: number }, to: { address: string; port: number; family: 4 | 6 }) {
-    const sender = await UdpSender.open(to.address, to.port, to.family);
-    const relay = new UdpRelay(impairment, sender);
-    const receiver = await UdpReceiver.open(listen.bind, listen.port, {}, (datagram) => relay.arrive(datagram)).catch((error) => {
-      sender.close();
-      throw error;
-    });
-    return { relay, receiver, sender };
-  }
 
   get queued(): number {
     return this.queue.length;
   }
 
-  private arrive(datagram: Uint8Array): void {
+  arrive(datagram: Uint8Array): void {
     const now = performance.now();
     for (const atMs of this.impairment.process(datagram.length, now)) {
       // Binary search from the end: departures are mostly in arrival order.
@@ -51,7 +41,7 @@ export class UdpRelay {
     const now = performance.now();
     let due = 0;
     while (due < this.queue.length && this.queue[due]!.atMs <= now + 0.25) due++;
-    if (due > 0) void this.sender.send(this.queue.splice(0, due).map((s) => s.datagram));
+    if (due > 0) this.send(this.queue.splice(0, due).map((s) => s.datagram));
     const next = this.queue[0]?.atMs;
     if (next === undefined || next >= this.timerAtMs) return;
     clearTimeout(this.timer);
@@ -64,6 +54,46 @@ export class UdpRelay {
 
   close(): void {
     clearTimeout(this.timer);
+  }
+}
+
+/**
+ * The relay's sockets: datagrams arriving on the listening port go forward
+ * to the destination through one impairment; what the destination sends back
+ * (a receiver's feedback) goes through another to whoever sent last.
+ */
+export class UdpRelay {
+  private constructor(
+    private readonly forward: RelayLane,
+    private readonly reverse: RelayLane,
+    private readonly sender: UdpSender,
+  ) {}
+
+  static async open(impairments: { forward: Impairment; reverse: Impairment }, listen: { bind: string; port: number }, to: { address: string; port: number; family: 4 | 6 }) {
+    let source: { address: string; port: number } | undefined;
+    let receiver: UdpReceiver | undefined;
+    const reverse = new RelayLane(impairments.reverse, (datagrams) => {
+      if (source && receiver) for (const d of datagrams) receiver.reply(d, source.address, source.port);
+    });
+    const sender = await UdpSender.open(to.address, to.port, to.family, (datagram) => reverse.arrive(datagram));
+    const forward = new RelayLane(impairments.forward, (datagrams) => void sender.send(datagrams));
+    receiver = await UdpReceiver.open(listen.bind, listen.port, {}, (datagram, address, port) => {
+      source = { address, port };
+      forward.arrive(datagram);
+    }).catch((error) => {
+      sender.close();
+      throw error;
+    });
+    return { relay: new UdpRelay(forward, reverse, sender), receiver, sender };
+  }
+
+  get queued(): number {
+    return this.forward.queued + this.reverse.queued;
+  }
+
+  close(): void {
+    this.forward.close();
+    this.reverse.close();
     this.sender.close();
   }
 }

@@ -3,6 +3,7 @@ import { LatestFrameDecoder } from "../decoder/latest-frame-decoder.ts";
 import type { StreamReadout } from "../display/stream-readout.ts";
 import { elapsedSinceCaptureUs } from "../protocol/v2.ts";
 import { StreamAssembler, type AssembledFrame, type AssemblerEvent, type StreamAssemblerOptions } from "../reassembler/stream-assembler.ts";
+import { ReceiverFeedback, type OutgoingDatagram } from "../feedback/receiver-feedback.ts";
 import { RecentSamples } from "../util/percentiles.ts";
 import { RateWindow } from "../util/rate-window.ts";
 import { round } from "../util/terminal.ts";
@@ -17,8 +18,10 @@ export interface ReceiveClock {
   wallClockUs(): number;
 }
 
-export interface ReceiveSessionOptions extends StreamAssemblerOptions {
+export interface ReceiveSessionOptions extends Omit<StreamAssemblerOptions, "feedback"> {
   maxPixels: number;
+  /** v2's return path (unicast): NACKs and reports to the sender, frames held for repair within the latency budget. */
+  returnPath?: { latencyMs?: number };
   /** Decodes a frame; by default sharp/libvips with the --max-pixels check. */
   decode?: (jpeg: Uint8Array, maxPixels: number) => Promise<RgbaImage>;
 }
@@ -54,6 +57,15 @@ export interface ReceiveCounts {
   /** How long decoding a frame took (its share of the latency). */
   decodeMs: { p50: number; p95: number; p99: number } | null;
   streamEnded: boolean;
+  /** The return path (v2 unicast): round trip as measured by answered NACKs, what was asked and what it saved. */
+  returnPath: {
+    latencyBudgetMs: number;
+    rttMs: number | null;
+    nacksSent: number;
+    chunksAsked: number;
+    chunksRetransmitted: number;
+    framesSavedByRetransmission: number;
+  } | null;
 }
 
 /**
@@ -65,6 +77,7 @@ export interface ReceiveCounts {
  */
 export class ReceiveSession {
   private readonly assembler: StreamAssembler;
+  private readonly feedback: ReceiverFeedback | undefined;
   private readonly decoder: LatestFrameDecoder<AssembledFrame, RgbaImage>;
   private readonly latency = new RecentSamples();
   private readonly decodeTimes = new RecentSamples();
@@ -85,7 +98,8 @@ export class ReceiveSession {
     private readonly handlers: ReceiveSessionHandlers,
     private readonly clock: ReceiveClock,
   ) {
-    this.assembler = new StreamAssembler(options);
+    this.feedback = options.returnPath ? new ReceiverFeedback({ latencyMs: options.returnPath.latencyMs, preSharedKey: options.key }) : undefined;
+    this.assembler = new StreamAssembler({ ...options, feedback: this.feedback });
     const decode = options.decode ?? decodeJpeg;
     this.decoder = new LatestFrameDecoder<AssembledFrame, RgbaImage>(
       async (frame) => {
@@ -103,10 +117,10 @@ export class ReceiveSession {
     );
   }
 
-  /** One datagram from `source`, arrived at `nowMs`. Returns false if it was refused (counted by reason in stats()). */
-  receive(datagram: Uint8Array, source: string, nowMs: number): boolean {
+  /** One datagram from `source`:`port`, arrived at `nowMs`. Returns false if it was refused (counted by reason in stats()). */
+  receive(datagram: Uint8Array, source: string, nowMs: number, port?: number): boolean {
     const rejectedBefore = this.assembler.datagramsRejected;
-    const events = this.assembler.push(datagram, nowMs, source);
+    const events = this.assembler.push(datagram, nowMs, source, port);
     const accepted = this.assembler.datagramsRejected === rejectedBefore;
     if (accepted) {
       this.streamStarted = true;
@@ -116,9 +130,10 @@ export class ReceiveSession {
     return accepted;
   }
 
-  /** Call on a timer: frames that waited long enough are finished or given up. */
-  tick(nowMs: number): void {
+  /** Call on a timer: frames that waited long enough are finished or given up; returns the feedback to send now. */
+  tick(nowMs: number): OutgoingDatagram[] {
     this.handle(this.assembler.expire(nowMs));
+    return this.assembler.replies(nowMs);
   }
 
   /** A stream started and has been silent this long (for --idle-timeout). */
@@ -155,6 +170,8 @@ export class ReceiveSession {
       dropped: s.framesDroppedIncomplete + this.decoder.stats.corrupt,
       recoveredFrames: s.framesRecovered,
       rejected: s.datagramsRejected,
+      rttMs: this.feedback?.rttMs,
+      framesSavedByRetransmission: this.feedback?.stats.framesSavedByRetransmission ?? 0,
     };
   }
 
@@ -184,6 +201,16 @@ export class ReceiveSession {
       latencyMs: percentiles(this.latency),
       decodeMs: percentiles(this.decodeTimes),
       streamEnded: this.streamEnded,
+      returnPath: this.feedback
+        ? {
+            latencyBudgetMs: this.feedback.latencyBudgetMs,
+            rttMs: this.feedback.rttMs === undefined ? null : round(this.feedback.rttMs, 1),
+            nacksSent: this.feedback.stats.nacksSent,
+            chunksAsked: this.feedback.chunksAsked,
+            chunksRetransmitted: this.feedback.chunksAnswered,
+            framesSavedByRetransmission: this.feedback.stats.framesSavedByRetransmission,
+          }
+        : null,
     };
   }
 

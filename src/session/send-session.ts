@@ -18,8 +18,8 @@ export interface SendSessionOptions {
 export type FrameDecision =
   /** Too far behind: sending it would only delay every later frame. */
   | { kind: "skip" }
-  /** Its datagrams, to be spread over `windowMs` (0: at once). */
-  | { kind: "send"; datagrams: Uint8Array[]; windowMs: number };
+  /** Frame number `index`'s datagrams, to be spread over `windowMs` (0: at once). */
+  | { kind: "send"; index: number; datagrams: Uint8Array[]; windowMs: number };
 
 export interface SendCounts {
   protocol: string;
@@ -83,7 +83,7 @@ export class SendSession {
     const datagrams = this.options.wire.packetize(jpeg, index, captureTimeUs);
     this.payloadBytes += jpeg.length;
     for (const d of datagrams) this.wireBytes += d.length;
-    return { kind: "send", datagrams, windowMs };
+    return { kind: "send", index, datagrams, windowMs };
   }
 
   /** When the last frame's interval on screen ends: a 10 s file takes 10 s. Undefined when unpaced. */

@@ -15,6 +15,13 @@ export class FanOutSender {
     await Promise.all(this.senders.map((sender) => sender.send(datagrams, from, to)));
   }
 
+  /** The socket of destination `index` (in --to order): a resend goes to the one receiver that asked. */
+  destination(index: number): UdpSender {
+    const sender = this.senders[index];
+    if (!sender) throw new RangeError(`no destination ${index}`);
+    return sender;
+  }
+
   get stats(): UdpSenderStats {
     const total: UdpSenderStats = { datagramsSent: 0, bytesSent: 0, sendErrors: 0, errorReports: 0, lastError: undefined };
     for (const { stats } of this.senders) {

@@ -63,6 +63,15 @@ export class UdpReceiver {
     return this.socket.port;
   }
 
+  /** Sends a reply (feedback) from the listening socket, so it reaches the sender's own socket through any NAT. Never throws: a lost reply is a lost datagram. */
+  reply(datagram: Uint8Array, address: string, port: number): boolean {
+    try {
+      return this.socket.send(datagram, port, address);
+    } catch {
+      return false;
+    }
+  }
+
   close(): void {
     this.socket.close();
   }

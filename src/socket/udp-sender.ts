@@ -32,12 +32,14 @@ export class UdpSender {
     private readonly address: string,
   ) {}
 
-  static async open(address: string, port: number, family: 4 | 6): Promise<UdpSender> {
+  /** Opens a socket for sending to address:port; what comes back to it (feedback) goes to `onDatagram`. */
+  static async open(address: string, port: number, family: 4 | 6, onDatagram?: (datagram: Uint8Array, address: string, port: number) => void): Promise<UdpSender> {
     let sender: UdpSender | undefined;
     const socket = await Bun.udpSocket({
       hostname: family === 6 ? "::" : "0.0.0.0",
       binaryType: "uint8array",
       socket: {
+        data: (_socket, datagram, remotePort, remoteAddress) => onDatagram?.(datagram, remoteAddress, remotePort),
         drain: () => sender?.wakeDrainWaiters(),
         error: (...args: unknown[]) => {
           // Bun passes the Error last; ICMP errors land here asynchronously.

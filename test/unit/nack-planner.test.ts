@@ -54,10 +54,10 @@ describe("NackPlanner", () => {
     const all = packets(9, 2000, 0);
     const last = all.map(position).at(-1)!;
     const frame = arrivals(all, [last], 100);
-    const planner = new NackPlanner({ reorderGraceMs: 5 });
-    expect(planner.plan([frame], 9, 102, 20, 200)).toEqual([]); // 2 ms after its latest arrival: maybe still coming
-    expect(planner.plan([frame], 9, 105, 20, 200)).toEqual([{ frameNumber: 9, positions: [last] }]);
-    const fresh = new NackPlanner({ reorderGraceMs: 5 });
+    const planner = new NackPlanner({ tailGraceMs: 30 });
+    expect(planner.plan([frame], 9, 120, 20, 200)).toEqual([]); // 20 ms after its latest arrival: the pacer may still be sending it
+    expect(planner.plan([frame], 9, 130, 20, 200)).toEqual([{ frameNumber: 9, positions: [last] }]);
+    const fresh = new NackPlanner({ tailGraceMs: 30 });
     expect(fresh.plan([frame], 10, 101, 20, 200)).toEqual([{ frameNumber: 9, positions: [last] }]); // frame 10 started
   });
 
@@ -68,8 +68,8 @@ describe("NackPlanner", () => {
     planner.plan([frame], 1, 30, 20, 500); // both asked again
     const once = arrivals(packets(2, 3000, 0), [4]);
     planner.plan([once], 2, 40, 20, 500);
-    expect(planner.arrived(2, 4, 63)).toBe(23);
-    expect(planner.arrived(1, 2, 70)).toBeUndefined(); // asked twice: ambiguous
+    expect(planner.arrived(2, 4, 63)).toEqual({ rttMs: 23 });
+    expect(planner.arrived(1, 2, 70)).toEqual({ rttMs: undefined }); // asked twice: answered, but no sample
     expect(planner.arrived(1, 99, 70)).toBeUndefined(); // never asked
     planner.forgetAllBut(new Set([2]));
     expect(planner.arrived(1, 5, 80)).toBeUndefined();
@@ -94,4 +94,16 @@ describe("RttEstimator", () => {
     expect(rtt.rttMs).toBeLessThan(125);
     expect(rtt.timeoutMs).toBeGreaterThan(rtt.rttMs);
   });
+});
+
+test("a group whose parity is still to come is not asked for: the parity may cover the loss", () => {
+  const all = packets(5, 6000, 25);
+  const groups = all[0]!.groups;
+  const firstData = all.find((p) => !p.parity && p.chunkIndex % groups === 0)!;
+  const parityOfGroup = all.filter((p) => p.parity && p.chunkIndex % groups === 0).map(position);
+  // The frame arrived up to just before the group's first parity chunk, with one of its data chunks lost.
+  const cut = parityOfGroup[0]!;
+  const arrivedSoFar = all.filter((p) => position(p) < cut);
+  const frame = arrivals(arrivedSoFar, [position(firstData)], 0);
+  expect(new NackPlanner().plan([frame], 5, 1, 20, 200)).toEqual([]);
 });

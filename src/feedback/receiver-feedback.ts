@@ -1,0 +1,147 @@
+import { feedbackKey, FeedbackType, serializeFeedback } from "../protocol/feedback.ts";
+import { MAX_NACK_ENTRIES, serializeNack, type NackEntry } from "../protocol/feedback-nack.ts";
+import { serializeReport } from "../protocol/feedback-report.ts";
+import { ArrivalLog } from "./arrival-log.ts";
+import { NackPlanner, type FrameInProgress } from "./nack-planner.ts";
+import { ReportBuilder, type StreamCounts } from "./report-builder.ts";
+import { RttEstimator } from "./rtt-estimator.ts";
+
+/** The default latency budget, as SRT's default latency: room for a retransmission or two on a LAN or a Wi-Fi hop. */
+export const DEFAULT_LATENCY_MS = 120;
+/** With the budget chosen automatically, at least this many round trips fit in it (SRT advises 4; 3 keeps latency lower). */
+const BUDGET_ROUND_TRIPS = 3;
+const MAX_AUTO_LATENCY_MS = 1000;
+
+export interface Endpoint {
+  address: string;
+  port: number;
+}
+
+export interface OutgoingDatagram extends Endpoint {
+  datagram: Uint8Array;
+}
+
+/** What the reassembler shows the return path of the stream it follows. */
+export interface ReassemblyView {
+  pendingFrames(): Iterable<FrameInProgress>;
+  readonly newestFrameNumber: number | undefined;
+  counts(): StreamCounts;
+}
+
+export interface ReceiverFeedbackOptions {
+  /** receive --latency: a fixed budget. Undefined: DEFAULT_LATENCY_MS, raised to 3 RTTs once the RTT is known. */
+  latencyMs?: number;
+  /** The pre-shared key: feedback is then sealed under the stream's feedback key. */
+  preSharedKey?: Uint8Array;
+}
+
+/**
+ * A v2 receiver's return path: it logs each datagram of the followed stream,
+ * and on each tick says what to send back to the stream's source: NACKs for
+ * what parity cannot rebuild, and a report every 100 ms. It measures the
+ * round trip from its answered NACKs and sets the latency budget from it.
+ * Pure: the caller sends what it returns, and passes the time.
+ */
+export class ReceiverFeedback {
+  private readonly log = new ArrivalLog();
+  private readonly planner = new NackPlanner();
+  private readonly rtt = new RttEstimator();
+  private readonly reports = new ReportBuilder();
+  private readonly receiverId = crypto.getRandomValues(new Uint32Array(1))[0]!;
+  private stream: { id: number; source: Endpoint; key: Uint8Array | undefined; saltHex: string } | undefined;
+  /** Frames some of whose chunks came in answer to a NACK: saved by retransmission if they complete. */
+  private readonly answered = new Set<number>();
+  readonly stats = { nacksSent: 0, reportsSent: 0, framesSavedByRetransmission: 0 };
+
+  constructor(private readonly options: ReceiverFeedbackOptions = {}) {}
+
+  /** How long a frame may wait for repairs. */
+  get latencyBudgetMs(): number {
+    if (this.options.latencyMs !== undefined) return this.options.latencyMs;
+    if (!this.rtt.known) return DEFAULT_LATENCY_MS;
+    return Math.min(MAX_AUTO_LATENCY_MS, Math.max(DEFAULT_LATENCY_MS, Math.ceil(BUDGET_ROUND_TRIPS * this.rtt.rttMs)));
+  }
+
+  get rttMs(): number | undefined {
+    return this.rtt.known ? this.rtt.rttMs : undefined;
+  }
+
+  get chunksAsked(): number {
+    return this.planner.stats.chunksAsked + this.planner.stats.chunksAskedAgain;
+  }
+
+  /** Chunks that arrived after a NACK asked for them. */
+  get chunksAnswered(): number {
+    return this.planner.stats.chunksAnswered;
+  }
+
+  /** A datagram of the followed stream arrived (from `source`; `salt` when sealed). */
+  arrived(chunk: { streamId: number; frameNumber: number; position: number; captureTimeUs: number; bytes: number; salt?: Uint8Array }, source: Endpoint, nowMs: number): void {
+    const saltHex = chunk.salt ? Buffer.from(chunk.salt).toString("hex") : "";
+    const current = this.stream;
+    if (!current || current.id !== chunk.streamId || current.saltHex !== saltHex) {
+      this.log.reset();
+      this.reports.reset();
+      this.answered.clear();
+      const key = this.options.preSharedKey && chunk.salt ? feedbackKey(this.options.preSharedKey, chunk.salt) : undefined;
+      this.stream = { id: chunk.streamId, source, key, saltHex };
+    } else {
+      // Answers go where the stream comes from now (a NAT may remap the sender's port).
+      current.source = source;
+    }
+    this.log.arrived(chunk.frameNumber, chunk.position, chunk.captureTimeUs, chunk.bytes, nowMs);
+    const answer = this.planner.arrived(chunk.frameNumber, chunk.position, nowMs);
+    if (!answer) return;
+    this.answered.add(chunk.frameNumber);
+    if (answer.rttMs !== undefined) this.rtt.add(answer.rttMs);
+  }
+
+  /** A frame was handed on whole: if a NACK's answer helped, retransmission saved it. */
+  frameCompleted(frameNumber: number): void {
+    if (this.answered.delete(frameNumber)) this.stats.framesSavedByRetransmission++;
+  }
+
+  /** What to send back now: NACKs for what is lost, and the report when one is due. */
+  tick(view: ReassemblyView, nowMs: number): OutgoingDatagram[] {
+    const stream = this.stream;
+    if (!stream) return [];
+    const frames = [...view.pendingFrames()];
+    this.planner.forgetAllBut(new Set(frames.map((f) => f.frameNumber)));
+    const out: OutgoingDatagram[] = [];
+    const envelope = (type: (typeof FeedbackType)[keyof typeof FeedbackType], body: Uint8Array) => ({
+      ...stream.source,
+      datagram: serializeFeedback({ type, streamId: stream.id, receiverId: this.receiverId, body }, stream.key),
+    });
+    const entries = this.planner.plan(frames, view.newestFrameNumber, nowMs, this.rtt.rttMs, this.latencyBudgetMs);
+    for (const batch of batches(entries)) {
+      out.push(envelope(FeedbackType.nack, serializeNack(batch)));
+      this.stats.nacksSent++;
+    }
+    const report = this.reports.due(nowMs, view.counts(), this.log, this.latencyBudgetMs);
+    if (report) {
+      out.push(envelope(FeedbackType.report, serializeReport(report)));
+      this.stats.reportsSent++;
+    }
+    return out;
+  }
+}
+
+/** NACK entries in messages of at most MAX_NACK_ENTRIES packed entries (a position and the 16 after it count as one). */
+function batches(entries: NackEntry[]): NackEntry[][] {
+  const out: NackEntry[][] = [];
+  let current: NackEntry[] = [];
+  let packed = 0;
+  for (const entry of entries) {
+    // At most one packed entry per position: a safe upper bound on what this entry takes.
+    const cost = entry.positions.length;
+    if (packed + cost > MAX_NACK_ENTRIES && current.length > 0) {
+      out.push(current);
+      current = [];
+      packed = 0;
+    }
+    current.push({ frameNumber: entry.frameNumber, positions: entry.positions.slice(0, MAX_NACK_ENTRIES) });
+    packed += Math.min(cost, MAX_NACK_ENTRIES);
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}

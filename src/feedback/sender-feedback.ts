@@ -1,0 +1,110 @@
+import type { StreamKey } from "../protocol/v2-seal.ts";
+import { FecController } from "./fec-controller.ts";
+import { FeedbackGate } from "./feedback-gate.ts";
+import { RetransmitBudget } from "./retransmit-budget.ts";
+import { RetransmitHistory } from "./retransmit-history.ts";
+import { RttEstimator } from "./rtt-estimator.ts";
+
+export interface SenderFeedbackOptions {
+  /** Destinations as "address:port" (feedback-gate.ts's endpoint()). */
+  destinations: ReadonlySet<string>;
+  streamId: number;
+  preSharedKey?: Uint8Array;
+  streamKey?: StreamKey;
+  /** Bytes of sent datagrams kept for resending. */
+  historyBytes: number;
+  /** Resends may add at most this share to the sending rate. */
+  retransmitShare: number;
+  /** send --fec N: a fixed parity share; otherwise it follows the reports. */
+  fixedFecPercent?: number;
+  /** The share used before any report (and when they stop): today's default. */
+  blindFecPercent: number;
+}
+
+export interface SenderFeedbackStats {
+  feedbackReceived: number;
+  feedbackRefused: Record<string, number>;
+  nacksReceived: number;
+  chunksRequested: number;
+  chunksResent: number;
+  /** Requests not served: the datagram had left the history, or the resend budget was spent. */
+  chunksNotResent: number;
+  reportsReceived: number;
+  rttMs: number | null;
+  /** Loss the receivers report, smoothed, as a percentage. */
+  lossPercent: number;
+  parityPercent: number;
+}
+
+/**
+ * A v2 sender's return path: feedback from the network, checked by the
+ * gate; NACKs answered from the history within the resend budget; reports
+ * turned into a round-trip time (from their echo) and a parity share.
+ * Pure: the caller passes the time and sends what it returns.
+ */
+export class SenderFeedback {
+  private readonly gate: FeedbackGate;
+  private readonly history: RetransmitHistory;
+  private readonly budget: RetransmitBudget;
+  private readonly rtt = new RttEstimator();
+  private readonly fec: FecController;
+  private readonly counts = { nacksReceived: 0, chunksRequested: 0, chunksResent: 0, chunksNotResent: 0, reportsReceived: 0 };
+
+  constructor(private readonly options: SenderFeedbackOptions) {
+    this.gate = new FeedbackGate(options.destinations, options.streamId, options.preSharedKey, options.streamKey);
+    this.history = new RetransmitHistory(options.historyBytes);
+    this.budget = new RetransmitBudget(options.retransmitShare);
+    this.fec = new FecController({ blindPercent: options.blindFecPercent });
+  }
+
+  /** A frame's datagrams (in send order) went out between startMs and endMs. */
+  frameSent(frameNumber: number, datagrams: readonly Uint8Array[], startMs: number, endMs: number): void {
+    this.history.record(frameNumber, datagrams, startMs, endMs);
+    for (const d of datagrams) this.budget.sent(d.length, endMs);
+  }
+
+  /** A datagram arrived on the sending socket from address:port. Returns what to resend there. */
+  received(datagram: Uint8Array, address: string, port: number, nowMs: number): Uint8Array[] {
+    const message = this.gate.accept(datagram, address, port);
+    if (!message) return [];
+    if (message.kind === "report") {
+      this.counts.reportsReceived++;
+      const { report } = message;
+      const sentAt = this.history.sentAtMs(report.echoFrameNumber, report.echoPosition);
+      if (sentAt !== undefined) this.rtt.add(nowMs - sentAt - report.echoHoldUs / 1000);
+      this.fec.report(report, this.rtt.rttMs, nowMs);
+      return [];
+    }
+    this.counts.nacksReceived++;
+    const resend: Uint8Array[] = [];
+    for (const { frameNumber, positions } of message.entries) {
+      for (const position of positions) {
+        this.counts.chunksRequested++;
+        const datagram = this.history.datagram(frameNumber, position);
+        if (datagram && this.budget.take(datagram.length)) {
+          resend.push(datagram);
+          this.counts.chunksResent++;
+        } else {
+          this.counts.chunksNotResent++;
+        }
+      }
+    }
+    return resend;
+  }
+
+  /** The parity share for the next frame. */
+  parityPercent(nowMs: number): number {
+    return this.options.fixedFecPercent ?? this.fec.percent(nowMs);
+  }
+
+  stats(nowMs: number): SenderFeedbackStats {
+    return {
+      feedbackReceived: this.gate.stats.received,
+      feedbackRefused: { ...(this.gate.stats.refused as Record<string, number>) },
+      ...this.counts,
+      rttMs: this.rtt.known ? Math.round(this.rtt.rttMs * 10) / 10 : null,
+      lossPercent: Math.round(this.fec.lossFraction * 1000) / 10,
+      parityPercent: this.parityPercent(nowMs),
+    };
+  }
+}
