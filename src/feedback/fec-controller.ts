@@ -24,41 +24,43 @@ const HYSTERESIS_POINTS = 2;
  */
 export class FecController {
   private readonly options: FecControllerOptions;
-  private loss = 0;
-  private previous: ReceiverReport | undefined;
-  private lastReportMs: number | undefined;
-  private current: number;
+  /** Per receiver (send --to A,B): one stream serves them all, so the parity is the most any of them needs. */
+  private readonly receivers = new Map<number, { previous: ReceiverReport; lastMs: number; loss: number; share: number }>();
 
   constructor(options: Partial<FecControllerOptions> = {}) {
     this.options = { ...DEFAULTS, ...options };
-    this.current = this.options.blindPercent;
   }
 
-  /** A report arrived (already checked to be newer than the last), with the sender's RTT estimate. */
-  report(report: ReceiverReport, rttMs: number, nowMs: number): void {
-    const before = this.previous;
-    this.previous = report;
-    this.lastReportMs = nowMs;
-    if (!before) return;
+  /** A report from `receiverId` arrived (already checked to be newer than its last), with the sender's RTT estimate. */
+  report(receiverId: number, report: ReceiverReport, rttMs: number, nowMs: number): void {
+    const state = this.receivers.get(receiverId);
+    if (!state) {
+      this.receivers.set(receiverId, { previous: report, lastMs: nowMs, loss: 0, share: this.options.blindPercent });
+      return;
+    }
+    const before = state.previous;
+    state.previous = report;
+    state.lastMs = nowMs;
     const expected = (report.chunksExpected - before.chunksExpected) >>> 0;
     const lost = (report.chunksLost - before.chunksLost) >>> 0;
     if (expected === 0 || lost > expected) return;
     const sample = lost / expected;
-    this.loss = sample > this.loss ? 0.5 * this.loss + 0.5 * sample : 0.95 * this.loss + 0.05 * sample;
+    state.loss = sample > state.loss ? 0.5 * state.loss + 0.5 * sample : 0.95 * state.loss + 0.05 * sample;
     const rounds = Math.max(0, Math.floor((report.latencyBudgetMs - DETECT_MS) / Math.max(1, rttMs)));
-    const wanted = this.shareFor(this.loss, rounds);
-    if (Math.abs(wanted - this.current) >= HYSTERESIS_POINTS || (wanted === 0 && this.current !== 0)) this.current = wanted;
+    const wanted = this.shareFor(state.loss, rounds);
+    if (Math.abs(wanted - state.share) >= HYSTERESIS_POINTS || (wanted === 0 && state.share !== 0)) state.share = wanted;
   }
 
-  /** The parity percentage to use for the next frame. */
+  /** The parity percentage to use for the next frame: the most any receiver that still reports needs. */
   percent(nowMs: number): number {
-    if (this.lastReportMs === undefined || nowMs - this.lastReportMs > this.options.staleAfterMs) return this.options.blindPercent;
-    return this.current;
+    const fresh = [...this.receivers.values()].filter((r) => nowMs - r.lastMs <= this.options.staleAfterMs);
+    if (fresh.length === 0) return this.options.blindPercent;
+    return Math.max(...fresh.map((r) => r.share));
   }
 
-  /** Smoothed loss fraction, for the stats. */
+  /** Smoothed loss fraction of the worst receiver, for the stats. */
   get lossFraction(): number {
-    return this.loss;
+    return Math.max(0, ...[...this.receivers.values()].map((r) => r.loss));
   }
 
   private shareFor(loss: number, rounds: number): number {

@@ -72,7 +72,7 @@ export class SenderFeedback {
       const { report } = message;
       const sentAt = this.history.sentAtMs(report.echoFrameNumber, report.echoPosition);
       if (sentAt !== undefined) this.rtt.add(nowMs - sentAt - report.echoHoldUs / 1000);
-      this.fec.report(report, this.rtt.rttMs, nowMs);
+      this.fec.report(message.receiverId, report, this.rtt.rttMs, nowMs);
       return [];
     }
     this.counts.nacksReceived++;

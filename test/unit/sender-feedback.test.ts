@@ -104,7 +104,7 @@ describe("FecController: parity follows the loss retransmission cannot cover", (
     for (let i = 0; i < reports; i++) {
       expected += 1000;
       lost += Math.round(1000 * loss);
-      fec.report({ ...REPORT, reportNumber: number++, chunksExpected: expected, chunksLost: lost, latencyBudgetMs: budgetMs }, rttMs, from + i * 100);
+      fec.report(1, { ...REPORT, reportNumber: number++, chunksExpected: expected, chunksLost: lost, latencyBudgetMs: budgetMs }, rttMs, from + i * 100);
     }
     return from + reports * 100;
   }
@@ -129,6 +129,17 @@ describe("FecController: parity follows the loss retransmission cannot cover", (
     expect(a).toBeGreaterThan(0);
     expect(a).toBeLessThan(b);
     expect(b).toBeLessThan(c);
+  });
+
+  test("several receivers of one stream: the parity is what the worst of them needs, and a receiver that stops reporting stops counting", () => {
+    const fec = new FecController();
+    for (let i = 0; i < 30; i++) {
+      fec.report(1, { ...REPORT, reportNumber: i, chunksExpected: 1000 * i, chunksLost: 0 }, 20, i * 100);
+      if (i < 20) fec.report(2, { ...REPORT, reportNumber: i, chunksExpected: 1000 * i, chunksLost: 100 * i }, 20, i * 100);
+    }
+    expect(fec.percent(2000)).toBeGreaterThan(5); // receiver 2 loses 10%
+    expect(fec.percent(2900)).toBeGreaterThan(5);
+    expect(fec.percent(3100)).toBe(0); // receiver 2 silent for over a second: only the clean one counts
   });
 
   test("rises at once when loss appears, falls slowly when it goes, and does not twitch on small changes", () => {
