@@ -3,13 +3,11 @@
 //   bun run bench:loss [--seconds N] [--no-sweep]
 // Writes bench/results/loss.md and bench/results/loss.svg.
 import { machineLine, saveResult } from "./bench/report.ts";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import sharp from "sharp";
-import { FfmpegSource } from "../src/source/ffmpeg-source.ts";
-import { splitMjpeg } from "../src/recorder/mjpeg-split.ts";
+import { evaluateRecording, INTACT_DB, referenceFrames } from "./bench/frame-match.ts";
 import { lineChartSvg } from "./bench/svg-chart.ts";
 import { summaryOf } from "./lib/udpvid-summary.ts";
 
@@ -19,8 +17,6 @@ const { values } = parseArgs({ options: { seconds: { type: "string", default: "1
 const WIDTH = 640;
 const HEIGHT = 480;
 const FFMPEG_Q = "6"; // mjpeg -q:v 6 gives the same bytes per frame here as sharp at quality 80
-const THUMB = { width: 160, height: 120 };
-const INTACT_DB = 30;
 
 type System = "udpvid v2" | "udpvid legacy" | "ffmpeg RTP/JPEG";
 interface Case {
@@ -48,61 +44,8 @@ const clip = join(work, "clip.mp4");
 ffmpegSync(["-i", join(ROOT, "video.mp4"), "-t", values.seconds!, "-c", "copy", "-y", clip]);
 
 // Reference: every source frame at 640x480 (ffmpeg's scaling, as the senders use), as a greyscale thumbnail.
-const reference: Uint8Array[] = [];
-{
-  const source = await FfmpegSource.open({ ffmpeg: "ffmpeg", input: clip, width: WIDTH, height: HEIGHT });
-  for await (const frame of source.frames()) reference.push(await thumb(sharp(frame.rgb, { raw: { width: WIDTH, height: HEIGHT, channels: 3 } })));
-}
-
-async function thumb(image: sharp.Sharp): Promise<Uint8Array> {
-  return image.resize(THUMB.width, THUMB.height, { fit: "fill" }).greyscale().raw().toBuffer();
-}
-
-function psnr(a: Uint8Array, b: Uint8Array): number {
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) sum += (a[i]! - b[i]!) ** 2;
-  return sum === 0 ? 99 : 10 * Math.log10((255 * 255 * a.length) / sum);
-}
-
-/** Counts source frames that arrived intact and received frames that are not a source frame (corrupt). */
-async function evaluate(mjpeg: string): Promise<{ intact: number; corrupt: number }> {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(mjpeg);
-  } catch {
-    return { intact: 0, corrupt: 0 };
-  }
-  const matched = new Set<number>();
-  let corrupt = 0;
-  let from = 0;
-  for (const jpeg of splitMjpeg(bytes)) {
-    let picture: Uint8Array;
-    try {
-      picture = await thumb(sharp(jpeg, { failOn: "none" }));
-    } catch {
-      corrupt++;
-      continue;
-    }
-    // Near the last match first; when frames were lost in a row, everything after it.
-    let [best, bestDb] = bestMatch(picture, Math.max(0, from - 2), Math.min(reference.length, from + 45));
-    if (bestDb < INTACT_DB) [best, bestDb] = bestMatch(picture, 0, reference.length);
-    if (bestDb >= INTACT_DB) {
-      matched.add(best);
-      from = best + 1;
-    } else corrupt++;
-  }
-  return { intact: matched.size, corrupt };
-}
-
-function bestMatch(picture: Uint8Array, from: number, to: number): [number, number] {
-  let best = -1;
-  let bestDb = 0;
-  for (let i = from; i < to; i++) {
-    const db = psnr(picture, reference[i]!);
-    if (db > bestDb) [best, bestDb] = [i, db];
-  }
-  return [best, bestDb];
-}
+const reference = await referenceFrames(clip, WIDTH, HEIGHT);
+const evaluate = (mjpeg: string) => evaluateRecording(mjpeg, reference);
 
 async function freePort(): Promise<number> {
   const socket = await Bun.udpSocket({ port: 0, hostname: "127.0.0.1" });

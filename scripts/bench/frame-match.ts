@@ -1,0 +1,73 @@
+// Judging what a receiver recorded against the source, for the network
+// benchmarks: every source frame as a small greyscale thumbnail, and each
+// recorded JPEG matched to its nearest source frame by PSNR.
+import { readFileSync } from "node:fs";
+import sharp from "sharp";
+import { FfmpegSource } from "../../src/source/ffmpeg-source.ts";
+import { splitMjpeg } from "../../src/recorder/mjpeg-split.ts";
+
+const THUMB = { width: 160, height: 120 };
+/** A recorded frame is intact when it matches its source frame at least this well. */
+export const INTACT_DB = 30;
+
+async function thumb(image: sharp.Sharp): Promise<Uint8Array> {
+  return image.resize(THUMB.width, THUMB.height, { fit: "fill" }).greyscale().raw().toBuffer();
+}
+
+function psnr(a: Uint8Array, b: Uint8Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += (a[i]! - b[i]!) ** 2;
+  return sum === 0 ? 99 : 10 * Math.log10((255 * 255 * a.length) / sum);
+}
+
+/** Thumbnails of every frame of `clip` at width × height (ffmpeg's scaling, as the senders use). */
+export async function referenceFrames(clip: string, width: number, height: number): Promise<Uint8Array[]> {
+  const reference: Uint8Array[] = [];
+  const source = await FfmpegSource.open({ ffmpeg: "ffmpeg", input: clip, width, height });
+  for await (const frame of source.frames()) {
+    reference.push(await thumb(sharp(frame.rgb, { raw: { width, height, channels: 3 } })));
+    source.recycle(frame);
+  }
+  return reference;
+}
+
+/** Source frames that arrived intact in the recording, and recorded frames that match no source frame (corrupt). */
+export async function evaluateRecording(mjpeg: string, reference: Uint8Array[]): Promise<{ intact: number; corrupt: number; psnrMean: number | null }> {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(mjpeg);
+  } catch {
+    return { intact: 0, corrupt: 0, psnrMean: null };
+  }
+  const matched = new Map<number, number>();
+  let corrupt = 0;
+  let from = 0;
+  for (const jpeg of splitMjpeg(bytes)) {
+    let picture: Uint8Array;
+    try {
+      picture = await thumb(sharp(jpeg, { failOn: "none" }));
+    } catch {
+      corrupt++;
+      continue;
+    }
+    // Near the last match first; when frames were lost in a row, everything after it.
+    let [best, bestDb] = bestMatch(reference, picture, Math.max(0, from - 2), Math.min(reference.length, from + 45));
+    if (bestDb < INTACT_DB) [best, bestDb] = bestMatch(reference, picture, 0, reference.length);
+    if (bestDb >= INTACT_DB) {
+      matched.set(best, bestDb);
+      from = best + 1;
+    } else corrupt++;
+  }
+  const dbs = [...matched.values()];
+  return { intact: matched.size, corrupt, psnrMean: dbs.length ? dbs.reduce((a, b) => a + b, 0) / dbs.length : null };
+}
+
+function bestMatch(reference: Uint8Array[], picture: Uint8Array, from: number, to: number): [number, number] {
+  let best = -1;
+  let bestDb = 0;
+  for (let i = from; i < to; i++) {
+    const db = psnr(picture, reference[i]!);
+    if (db > bestDb) [best, bestDb] = [i, db];
+  }
+  return [best, bestDb];
+}
