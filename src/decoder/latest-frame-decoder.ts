@@ -17,6 +17,11 @@ export class LatestFrameDecoder<Frame, Image> {
     private readonly onCorrupt: (frame: Frame, error: unknown) => void = () => {},
   ) {}
 
+  /** A frame is waiting behind the one decoding: offering another now would replace it. */
+  get full(): boolean {
+    return this.busy && this.waiting !== undefined;
+  }
+
   offer(frame: Frame): void {
     if (!this.busy) {
       void this.run(frame);

@@ -10,6 +10,14 @@ import { round } from "../util/terminal.ts";
 
 /** Silence this long after a stream counts as its end: the legacy protocol and RTP have no end marker. */
 export const ENDED_AFTER_SILENCE_MS = 3000;
+/**
+ * Frames that come out together (those held behind one repaired by
+ * retransmission) wait here, at most this many, to be shown one after
+ * another at half their capture spacing, catching up, instead of replacing
+ * each other in the decoder. Beyond it, or when decoding cannot keep up at
+ * all, the oldest are skipped, as before: a live picture must not lag.
+ */
+const MAX_BACKLOG = 6;
 
 export interface ReceiveClock {
   /** Monotonic milliseconds. */
@@ -92,6 +100,9 @@ export class ReceiveSession {
   private streamStarted = false;
   private streamEnded = false;
   private lastDatagramMs = 0;
+  private readonly backlog: AssembledFrame[] = [];
+  private nextOfferMs = 0;
+  private backlogSkipped = 0;
 
   constructor(
     options: ReceiveSessionOptions,
@@ -133,6 +144,7 @@ export class ReceiveSession {
   /** Call on a timer: frames that waited long enough are finished or given up; returns the feedback to send now. */
   tick(nowMs: number): OutgoingDatagram[] {
     this.handle(this.assembler.expire(nowMs));
+    this.pump(nowMs);
     return this.assembler.replies(nowMs);
   }
 
@@ -141,9 +153,14 @@ export class ReceiveSession {
     return this.streamStarted ? nowMs - this.lastDatagramMs : undefined;
   }
 
-  /** Resolves once the frame being decoded (if any) is shown. */
-  idle(): Promise<void> {
-    return this.decoder.idle();
+  /** Resolves once every frame waiting is decoded and shown (at the end of a run: no more waiting for turns). */
+  async idle(): Promise<void> {
+    for (;;) {
+      this.nextOfferMs = 0;
+      this.pump(Number.POSITIVE_INFINITY);
+      await this.decoder.idle();
+      if (this.backlog.length === 0) return;
+    }
   }
 
   get rejectedByReason(): Readonly<Record<string, number | undefined>> {
@@ -166,7 +183,7 @@ export class ReceiveSession {
       latencyMs: this.recentLatency.count ? this.recentLatency.percentile(50) : undefined,
       decodeMs: this.recentDecodeTimes.count ? this.recentDecodeTimes.percentile(50) : undefined,
       shown: this.shown,
-      skipped: this.decoder.stats.skipped,
+      skipped: this.decoder.stats.skipped + this.backlogSkipped,
       dropped: s.framesDroppedIncomplete + this.decoder.stats.corrupt,
       recoveredFrames: s.framesRecovered,
       rejected: s.datagramsRejected,
@@ -192,7 +209,7 @@ export class ReceiveSession {
       framesReceived: s.framesCompleted,
       framesRecovered: s.framesRecovered,
       framesShown: this.shown,
-      framesSkipped: this.decoder.stats.skipped,
+      framesSkipped: this.decoder.stats.skipped + this.backlogSkipped,
       framesDroppedIncomplete: s.framesDroppedIncomplete,
       framesCorrupt: this.decoder.stats.corrupt,
       framesOversized: this.oversized,
@@ -218,7 +235,12 @@ export class ReceiveSession {
     for (const event of events) {
       if (event.kind === "frame") {
         this.streamEnded = false;
-        this.decoder.offer(event.frame);
+        this.backlog.push(event.frame);
+        while (this.backlog.length > MAX_BACKLOG) {
+          this.backlog.shift();
+          this.backlogSkipped++;
+        }
+        this.pump(this.clock.nowMs());
       } else {
         this.streamEnded = true;
         this.handlers.ended();
@@ -226,8 +248,22 @@ export class ReceiveSession {
     }
   }
 
+  /** Hands the decoder the next frame of the backlog when it has room and the frame's turn has come. */
+  private pump(nowMs: number): void {
+    while (this.backlog.length > 0 && !this.decoder.full && nowMs >= this.nextOfferMs) {
+      const frame = this.backlog.shift()!;
+      // The next one follows at half their capture spacing: catching up (none for protocols without capture times).
+      const next = this.backlog[0];
+      const spacingMs =
+        frame.captureTimeUs !== undefined && next?.captureTimeUs !== undefined ? Math.min(50, ((next.captureTimeUs - frame.captureTimeUs) >>> 0) / 2000) : 0;
+      this.nextOfferMs = nowMs + spacingMs;
+      this.decoder.offer(frame);
+    }
+  }
+
   private show(frame: AssembledFrame, image: RgbaImage): void {
     this.lastShownMs = this.clock.nowMs();
+    queueMicrotask(() => this.pump(this.clock.nowMs()));
     if (this.shown++ === 0) this.firstShownMs = this.lastShownMs;
     this.handlers.show(frame, image);
     const elapsed = frame.captureTimeUs === undefined ? undefined : elapsedSinceCaptureUs(this.clock.wallClockUs(), frame.captureTimeUs);

@@ -57,12 +57,20 @@ describe("ReceiveSession", () => {
     expect(counts.latencyMs).not.toBeNull(); // v2 carries capture times
   });
 
-  test("a frame that arrives while another decodes replaces the one waiting: skipped, not shown late", async () => {
+  test("frames that come out together are shown in order, not replaced; beyond the backlog the oldest are skipped", async () => {
     const h = harness();
-    h.feed([...h.frame(0), ...h.frame(1), ...h.frame(2)]); // 0 decodes, 1 waits, 2 replaces it
+    h.feed([...h.frame(0), ...h.frame(1), ...h.frame(2)]); // a burst: 0 decodes, 1 waits, 2 waits its turn
     await h.session.idle();
-    expect(h.shown).toEqual([0, 2]);
-    expect(h.session.counts()).toMatchObject({ framesReceived: 3, framesShown: 2, framesSkipped: 1 });
+    expect(h.shown).toEqual([0, 1, 2]);
+    expect(h.session.counts()).toMatchObject({ framesReceived: 3, framesShown: 3, framesSkipped: 0 });
+    const g = harness();
+    g.feed(Array.from({ length: 10 }, (_, n) => g.frame(n)).flat()); // far more than can be caught up with
+    await g.session.idle();
+    const counts = g.session.counts();
+    expect(counts.framesShown + counts.framesSkipped).toBe(10);
+    expect(counts.framesSkipped).toBeGreaterThan(0);
+    expect(g.shown.at(-1)).toBe(9); // the newest is always shown
+    expect(g.shown).toEqual([...g.shown].sort((a, b) => a - b));
   });
 
   test("a frame that fails to decode is counted corrupt and never shown", async () => {
