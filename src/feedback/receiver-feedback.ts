@@ -11,6 +11,7 @@ export const DEFAULT_LATENCY_MS = 120;
 /** With the budget chosen automatically, at least this many round trips fit in it (SRT advises 4; 3 keeps latency lower). */
 const BUDGET_ROUND_TRIPS = 3;
 const MAX_AUTO_LATENCY_MS = 1000;
+const MAX_ANSWERED_FRAMES = 256;
 
 export interface Endpoint {
   address: string;
@@ -93,6 +94,8 @@ export class ReceiverFeedback {
     const answer = this.planner.arrived(chunk.frameNumber, chunk.position, nowMs);
     if (!answer) return;
     this.answered.add(chunk.frameNumber);
+    // Frames that were dropped all the same never complete: remember only the latest few.
+    if (this.answered.size > MAX_ANSWERED_FRAMES) this.answered.delete(this.answered.values().next().value!);
     if (answer.rttMs !== undefined) this.rtt.add(answer.rttMs);
   }
 

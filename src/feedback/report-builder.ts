@@ -6,6 +6,8 @@ export type StreamCounts = Pick<ReceiverReport, "highestFrame" | "chunksExpected
 
 /** Reports go out this often: often enough for rate control to react within a few frames. */
 export const REPORT_INTERVAL_MS = 100;
+/** A stream silent this long (ended, or its sender gone) gets no more reports: nobody may be listening. */
+export const SILENT_AFTER_MS = 1000;
 
 /**
  * Builds a receiver report about every REPORT_INTERVAL_MS from the
@@ -20,6 +22,7 @@ export class ReportBuilder {
     if (this.lastMs !== undefined && nowMs - this.lastMs < REPORT_INTERVAL_MS) return undefined;
     const echo = log.echo(nowMs);
     if (!echo) return undefined; // nothing arrived yet: nothing to report, nowhere known to send it
+    if (echo.holdUs > SILENT_AFTER_MS * 1000) return undefined;
     this.lastMs = nowMs;
     return {
       reportNumber: this.nextNumber++,

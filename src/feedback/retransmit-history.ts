@@ -13,7 +13,8 @@ interface SentFrame {
  * never reuses a nonce) and time the round trip from a report's echo.
  */
 export class RetransmitHistory {
-  private readonly frames: SentFrame[] = [];
+  /** Oldest first; a Map keeps insertion order, and finds a frame without a scan (a NACK flood must stay cheap). */
+  private readonly frames = new Map<number, SentFrame>();
   private bytes = 0;
 
   constructor(private readonly maxBytes: number) {}
@@ -21,9 +22,18 @@ export class RetransmitHistory {
   /** A frame's datagrams went out between startMs and endMs (spread by the pacer). */
   record(frameNumber: number, datagrams: readonly Uint8Array[], startMs: number, endMs: number): void {
     const bytes = datagrams.reduce((sum, d) => sum + d.length, 0);
-    this.frames.push({ frameNumber, datagrams, startMs, endMs, bytes });
+    const replaced = this.frames.get(frameNumber);
+    if (replaced) {
+      this.bytes -= replaced.bytes;
+      this.frames.delete(frameNumber);
+    }
+    this.frames.set(frameNumber, { frameNumber, datagrams, startMs, endMs, bytes });
     this.bytes += bytes;
-    while (this.bytes > this.maxBytes && this.frames.length > 1) this.bytes -= this.frames.shift()!.bytes;
+    while (this.bytes > this.maxBytes && this.frames.size > 1) {
+      const [oldest, frame] = this.frames.entries().next().value!;
+      this.frames.delete(oldest);
+      this.bytes -= frame.bytes;
+    }
   }
 
   /** The datagram at `position` of frame `frameNumber`, if still held. */
@@ -44,7 +54,6 @@ export class RetransmitHistory {
   }
 
   private find(frameNumber: number): SentFrame | undefined {
-    for (let i = this.frames.length - 1; i >= 0; i--) if (this.frames[i]!.frameNumber === frameNumber) return this.frames[i];
-    return undefined;
+    return this.frames.get(frameNumber);
   }
 }

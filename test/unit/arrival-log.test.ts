@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { ArrivalLog } from "../../src/feedback/arrival-log.ts";
-import { REPORT_INTERVAL_MS, ReportBuilder } from "../../src/feedback/report-builder.ts";
+import { REPORT_INTERVAL_MS, ReportBuilder, SILENT_AFTER_MS } from "../../src/feedback/report-builder.ts";
 
 /** Frames captured every 33 ms whose datagrams arrive after `delayMs(i)`, starting from a capture clock far from ours. */
 function feed(log: ArrivalLog, frames: number, delayMs: (i: number) => number, captureBaseUs = 0xffff_0000) {
@@ -51,5 +51,7 @@ describe("ReportBuilder", () => {
     expect(first).toMatchObject({ reportNumber: 0, ...counts, echoFrameNumber: 9, echoPosition: 7, echoHoldUs: 10_000, latencyBudgetMs: 120 });
     expect(builder.due(20 + REPORT_INTERVAL_MS - 1, counts, log, 120)).toBeUndefined();
     expect(builder.due(20 + REPORT_INTERVAL_MS, counts, log, 120)!.reportNumber).toBe(1);
+    // The stream went quiet (ended, or its sender is gone): no more reports into the void.
+    expect(builder.due(10 + SILENT_AFTER_MS + 1, counts, log, 120)).toBeUndefined();
   });
 });
