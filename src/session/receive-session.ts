@@ -18,6 +18,8 @@ export const ENDED_AFTER_SILENCE_MS = 3000;
  * all, the oldest are skipped, as before: a live picture must not lag.
  */
 const MAX_BACKLOG = 6;
+/** A frame that waited this long for the decoder is stale: decoding is not keeping up, skip it (the newest always stays). */
+const MAX_BACKLOG_WAIT_MS = 150;
 
 export interface ReceiveClock {
   /** Monotonic milliseconds. */
@@ -100,7 +102,7 @@ export class ReceiveSession {
   private streamStarted = false;
   private streamEnded = false;
   private lastDatagramMs = 0;
-  private readonly backlog: AssembledFrame[] = [];
+  private readonly backlog: { frame: AssembledFrame; sinceMs: number }[] = [];
   private nextOfferMs = 0;
   private backlogSkipped = 0;
 
@@ -156,8 +158,7 @@ export class ReceiveSession {
   /** Resolves once every frame waiting is decoded and shown (at the end of a run: no more waiting for turns). */
   async idle(): Promise<void> {
     for (;;) {
-      this.nextOfferMs = 0;
-      this.pump(Number.POSITIVE_INFINITY);
+      this.pump(this.clock.nowMs(), true);
       await this.decoder.idle();
       if (this.backlog.length === 0) return;
     }
@@ -235,7 +236,7 @@ export class ReceiveSession {
     for (const event of events) {
       if (event.kind === "frame") {
         this.streamEnded = false;
-        this.backlog.push(event.frame);
+        this.backlog.push({ frame: event.frame, sinceMs: this.clock.nowMs() });
         while (this.backlog.length > MAX_BACKLOG) {
           this.backlog.shift();
           this.backlogSkipped++;
@@ -249,11 +250,16 @@ export class ReceiveSession {
   }
 
   /** Hands the decoder the next frame of the backlog when it has room and the frame's turn has come. */
-  private pump(nowMs: number): void {
-    while (this.backlog.length > 0 && !this.decoder.full && nowMs >= this.nextOfferMs) {
-      const frame = this.backlog.shift()!;
+  private pump(nowMs: number, flushing = false): void {
+    if (flushing) this.nextOfferMs = 0;
+    while (!flushing && this.backlog.length > 1 && nowMs - this.backlog[0]!.sinceMs > MAX_BACKLOG_WAIT_MS) {
+      this.backlog.shift();
+      this.backlogSkipped++;
+    }
+    while (this.backlog.length > 0 && !this.decoder.full && (flushing || nowMs >= this.nextOfferMs)) {
+      const frame = this.backlog.shift()!.frame;
       // The next one follows at half their capture spacing: catching up (none for protocols without capture times).
-      const next = this.backlog[0];
+      const next = this.backlog[0]?.frame;
       const spacingMs =
         frame.captureTimeUs !== undefined && next?.captureTimeUs !== undefined ? Math.min(50, ((next.captureTimeUs - frame.captureTimeUs) >>> 0) / 2000) : 0;
       this.nextOfferMs = nowMs + spacingMs;

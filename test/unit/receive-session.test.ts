@@ -73,6 +73,16 @@ describe("ReceiveSession", () => {
     expect(g.shown).toEqual([...g.shown].sort((a, b) => a - b));
   });
 
+  test("a frame that waited too long for the decoder is skipped: decoding that cannot keep up never builds lag", async () => {
+    const h = harness();
+    h.feed([...h.frame(0), ...h.frame(1), ...h.frame(2)]); // 0 decoding, 1 waiting in the decoder, 2 in the backlog
+    h.at(200); // no decode has finished yet: 2 has waited 200 ms
+    h.feed(h.frame(3));
+    await h.session.idle();
+    expect(h.shown).toEqual([0, 1, 3]);
+    expect(h.session.counts()).toMatchObject({ framesShown: 3, framesSkipped: 1 });
+  });
+
   test("a frame that fails to decode is counted corrupt and never shown", async () => {
     const h = harness({ corruptSeeds: [1] });
     for (const n of [0, 1, 2]) {
