@@ -205,7 +205,7 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
   clearInterval(housekeeping);
   status.clear();
   receiver.close();
-  await session.idle();
+  await session.finish();
   recorder?.close();
   display?.close();
 

@@ -62,6 +62,8 @@ export interface Reassembler {
   /** Call on a timer: frames that waited long enough are finished or given up. */
   expire(nowMs: number): AssemblerEvent[];
   counts(): ReassemblyCounts;
+  /** The run is over: what is held goes out, what is incomplete is dropped and counted. */
+  flush?(): AssemblerEvent[];
   /** What to send back to the stream's source now (a protocol with a return path: v2). */
   replies?(nowMs: number): OutgoingDatagram[];
   readonly bufferedBytes: number;

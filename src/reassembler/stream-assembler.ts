@@ -92,6 +92,11 @@ export class StreamAssembler {
     return Object.values(this.byProtocol).flatMap((reassembler) => reassembler.expire(nowMs));
   }
 
+  /** The run is over: frames held for repair go out, incomplete ones are dropped and counted. */
+  flush(): AssemblerEvent[] {
+    return Object.values(this.byProtocol).flatMap((reassembler) => reassembler.flush?.() ?? []);
+  }
+
   /** Feedback to send now, to whichever stream sources have a return path. */
   replies(nowMs: number): OutgoingDatagram[] {
     return Object.values(this.byProtocol).flatMap((reassembler) => reassembler.replies?.(nowMs) ?? []);

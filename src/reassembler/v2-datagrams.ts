@@ -50,6 +50,10 @@ export class V2Datagrams implements Reassembler {
     return events;
   }
 
+  flush(): AssemblerEvent[] {
+    return fromV2(this.reassembler.flush());
+  }
+
   /** NACKs and reports for the stream's source, when there is a return path. */
   replies(nowMs: number): OutgoingDatagram[] {
     if (!this.feedback) return [];

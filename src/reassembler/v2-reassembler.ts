@@ -172,6 +172,14 @@ export class V2Reassembler {
     return events;
   }
 
+  /** The run is over: frames held for repair go out, incomplete ones are dropped (and counted). */
+  flush(): V2Event[] {
+    const events: V2Event[] = [];
+    this.dropPendingWhere(() => true);
+    this.release(Infinity, events);
+    return events;
+  }
+
   get bufferedBytes(): number {
     return this.buffered;
   }

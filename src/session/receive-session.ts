@@ -155,7 +155,17 @@ export class ReceiveSession {
     return this.streamStarted ? nowMs - this.lastDatagramMs : undefined;
   }
 
-  /** Resolves once every frame waiting is decoded and shown (at the end of a run: no more waiting for turns). */
+  /**
+   * The run is over: frames held for repair are shown, frames still
+   * incomplete are counted as dropped, and everything waiting is decoded, so
+   * the counts account for every frame that arrived in part or whole.
+   */
+  async finish(): Promise<void> {
+    this.handle(this.assembler.flush());
+    await this.idle();
+  }
+
+  /** Resolves once every frame waiting is decoded and shown (no more waiting for turns). */
   async idle(): Promise<void> {
     for (;;) {
       this.pump(this.clock.nowMs(), true);

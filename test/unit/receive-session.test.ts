@@ -15,7 +15,7 @@ const jpegLike = (length: number, seed: number) => {
   return bytes;
 };
 
-function harness(options: { corruptSeeds?: number[] } = {}) {
+function harness(options: { corruptSeeds?: number[]; returnPath?: boolean } = {}) {
   let now = 0;
   const shown: number[] = [];
   let ended = 0;
@@ -27,6 +27,7 @@ function harness(options: { corruptSeeds?: number[] } = {}) {
         if (options.corruptSeeds?.includes(jpeg[3]!)) throw new Error("corrupt");
         return { width: 1, height: 1, rgba: Uint8Array.of(jpeg[3]!, 0, 0, 255) } satisfies RgbaImage;
       },
+      returnPath: options.returnPath ? {} : undefined,
     },
     { show: (_frame: AssembledFrame, image: RgbaImage) => shown.push(image.rgba[0]!), ended: () => ended++ },
     { nowMs: () => now, wallClockUs: () => now * 1000 },
@@ -81,6 +82,17 @@ describe("ReceiveSession", () => {
     await h.session.idle();
     expect(h.shown).toEqual([0, 1, 3]);
     expect(h.session.counts()).toMatchObject({ framesShown: 3, framesSkipped: 1 });
+  });
+
+  test("at the end of a run, frames held for repair are shown and incomplete ones counted: every frame that arrived is accounted for", async () => {
+    const h = harness({ returnPath: true });
+    h.feed(h.frame(0).slice(1)); // incomplete: waits for a repair that never comes
+    h.feed(h.frame(1)); // complete, held behind frame 0
+    await h.session.idle();
+    expect(h.shown).toEqual([]);
+    await h.session.finish();
+    expect(h.shown).toEqual([1]);
+    expect(h.session.counts()).toMatchObject({ framesShown: 1, framesDroppedIncomplete: 1, framesSkipped: 0 });
   });
 
   test("a frame that fails to decode is counted corrupt and never shown", async () => {
