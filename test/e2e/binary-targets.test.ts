@@ -4,7 +4,7 @@ import { join } from "node:path";
 import packageJson from "../../package.json" with { type: "json" };
 import type { ReceiveSummary } from "../../src/commands/receive.ts";
 import type { SendSummary } from "../../src/commands/send.ts";
-import { expectEveryFrameAccounted, expectIncreasing } from "../helpers/accounting.ts";
+import { expectIncreasing, expectSenderAccounted } from "../helpers/accounting.ts";
 import { arm64Command, buildTargets, DIST, prepareWine, type WineBox } from "../helpers/foreign-binaries.ts";
 import { decodeFrames, matchFrames, useSourceClip } from "../helpers/frames.ts";
 import { finish, lastJson, loadedLibraries, startCommand, type Finished } from "../helpers/udpvid.ts";
@@ -41,7 +41,14 @@ async function expectStreams(command: (args: string[]) => string[], env: Record<
   const received = await finish(receiver, 60_000);
   expect(received.exitCode).toBe(0);
   const summary = lastJson<ReceiveSummary>(received.stdout);
-  expectEveryFrameAccounted(lastJson<SendSummary>(sent.stdout), summary, fixture.frames.length);
+  const sentFrames = expectSenderAccounted(lastJson<SendSummary>(sent.stdout), fixture.frames.length);
+  // Emulated (qemu, wine) on a loaded machine, one side can stall long enough for a whole frame's
+  // datagrams to be lost in a socket buffer: never seen, so neither shown nor counted. At most 2 of them.
+  const accounted = summary.framesShown + summary.framesSkipped + summary.framesDroppedIncomplete;
+  expect(accounted).toBeLessThanOrEqual(sentFrames);
+  expect(accounted).toBeGreaterThanOrEqual(sentFrames - 2);
+  expect(summary.framesCorrupt).toBe(0);
+  expect(summary.framesShown).toBeGreaterThan(0);
   const recorded = decodeFrames(record, WIDTH, HEIGHT, "mjpeg");
   expect(recorded.length).toBe(summary.framesShown);
   const matches = matchFrames(recorded, fixture.frames);
