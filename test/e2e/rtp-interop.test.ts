@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { decodeFrames, matchFrames, psnr, useSourceClip } from "../helpers/frames.ts";
 import { finish, lastJson, runUdpvid, startCommand, startUdpvid } from "../helpers/udpvid.ts";
 import type { ReceiveSummary } from "../../src/commands/receive.ts";
-import { expectIncreasing, expectReceiverAccounted } from "../helpers/accounting.ts";
+import { expectIncreasing, expectReceiverAccounted, expectRecordingMatchesSource } from "../helpers/accounting.ts";
 import { waitUntil } from "../helpers/wait.ts";
 
 // RTP/JPEG (RFC 2435) against real programs from Debian: ffmpeg and GStreamer.
@@ -46,11 +46,7 @@ test("ffmpeg -f rtp sends RTP/JPEG to udpvid receive, which records every frame 
   expect(summary).toMatchObject({ framesCorrupt: 0, datagramsRejected: 0, framesDroppedIncomplete: 0 });
   // ffmpeg sends every frame; each was shown, or skipped for a newer one while decoding.
   expectReceiverAccounted(summary, fixture.frames.length);
-  const recorded = decodeFrames(record, WIDTH, HEIGHT, "mjpeg");
-  const matches = matchFrames(recorded, fixture.frames);
-  expect(matches).toHaveLength(summary.framesShown);
-  expectIncreasing(matches.map((m) => m.sourceIndex));
-  for (const m of matches) expect(m.psnr).toBeGreaterThan(30);
+  expectRecordingMatchesSource(record, fixture, WIDTH, HEIGHT, summary.framesShown);
 }, 40_000);
 
 test("GStreamer's rtpjpegpay sends to udpvid receive, which records intact frames", async () => {

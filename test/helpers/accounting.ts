@@ -1,4 +1,5 @@
 import { expect } from "bun:test";
+import { decodeFrames, matchFrames, type SourceClip } from "./frames.ts";
 
 // A paced sender skips a frame it is too late for, and a receiver skips a
 // frame that a newer one overtook while it was decoding: on a busy machine
@@ -57,4 +58,16 @@ export function receivedCountsFromText(text: string): ReceivedCounts {
   const match = /Received \d+ frames[^\n]*?(\d+) shown \([^)]*\), (\d+) skipped, (\d+) dropped incomplete, (\d+) corrupt/.exec(text);
   if (!match) throw new Error(`no "Received … shown … corrupt" line in: ${text}`);
   return { framesShown: Number(match[1]), framesSkipped: Number(match[2]), framesDroppedIncomplete: Number(match[3]), framesCorrupt: Number(match[4]) };
+}
+
+/**
+ * A receiver's --record file against its source: one recorded picture per
+ * frame it says it showed, each matching a source frame (PSNR > 30), in the
+ * order they were sent, none twice.
+ */
+export function expectRecordingMatchesSource(record: string, source: SourceClip, width: number, height: number, framesShown: number): void {
+  const matches = matchFrames(decodeFrames(record, width, height, "mjpeg"), source.frames);
+  expect(matches).toHaveLength(framesShown);
+  for (const m of matches) expect(m.psnr).toBeGreaterThan(30);
+  expectIncreasing(matches.map((m) => m.sourceIndex));
 }
