@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { evaluateRecording, INTACT_DB, referenceFrames } from "./bench/frame-match.ts";
 import { lineChartSvg } from "./bench/svg-chart.ts";
+import { ffmpegSync, ffmpegVersion, freePort, spawnPiped } from "./bench/processes.ts";
 import { summaryOf } from "./lib/udpvid-summary.ts";
 
 const ROOT = join(import.meta.dir, "..");
@@ -47,43 +48,31 @@ ffmpegSync(["-i", join(ROOT, "video.mp4"), "-t", values.seconds!, "-c", "copy", 
 const reference = await referenceFrames(clip, WIDTH, HEIGHT);
 const evaluate = (mjpeg: string) => evaluateRecording(mjpeg, reference);
 
-async function freePort(): Promise<number> {
-  const socket = await Bun.udpSocket({ port: 0, hostname: "127.0.0.1" });
-  const port = socket.port;
-  socket.close();
-  return port;
-}
-
-function spawn(args: string[]) {
-  return Bun.spawn(args, { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
-}
-
-
 async function runCase(system: System, kase: Case, seed: number, fec?: number): Promise<Row> {
   const receiverPort = await freePort();
   const relayPort = await freePort();
   const record = join(work, "received.mjpeg");
   rmSync(record, { force: true });
-  const relay = spawn([process.execPath, CLI, "relay", "--listen", String(relayPort), "--to", `127.0.0.1:${receiverPort}`, "--seed", String(seed), "--json", ...kase.relayArgs]);
+  const relay = spawnPiped([process.execPath, CLI, "relay", "--listen", String(relayPort), "--to", `127.0.0.1:${receiverPort}`, "--seed", String(seed), "--json", ...kase.relayArgs]);
   let receiver: Bun.Subprocess<"ignore", "pipe", "pipe">;
   if (system === "ffmpeg RTP/JPEG") {
     const sdp = join(work, "receive.sdp");
     writeFileSync(sdp, `v=0\no=- 0 0 IN IP4 127.0.0.1\ns=bench\nc=IN IP4 127.0.0.1\nt=0 0\nm=video ${receiverPort} RTP/AVP 26\n`);
-    receiver = spawn(["ffmpeg", "-loglevel", "error", "-protocol_whitelist", "file,udp,rtp", "-i", sdp, "-c:v", "copy", "-f", "mjpeg", "-y", record]);
+    receiver = spawnPiped(["ffmpeg", "-loglevel", "error", "-protocol_whitelist", "file,udp,rtp", "-i", sdp, "-c:v", "copy", "-f", "mjpeg", "-y", record]);
   } else {
-    receiver = spawn([process.execPath, CLI, "receive", "--headless", "--port", String(receiverPort), "--record", record, "--idle-timeout", "2", "--json"]);
+    receiver = spawnPiped([process.execPath, CLI, "receive", "--headless", "--port", String(receiverPort), "--record", record, "--idle-timeout", "2", "--json"]);
   }
   await Bun.sleep(800);
   let sent: any = {};
   if (system === "ffmpeg RTP/JPEG") {
-    const sender = spawn(["ffmpeg", "-loglevel", "error", "-re", "-i", clip, "-vf", `scale=${WIDTH}:${HEIGHT}`, "-pix_fmt", "yuvj420p", "-c:v", "mjpeg", "-q:v", FFMPEG_Q, "-huffman", "default", "-f", "rtp", `rtp://127.0.0.1:${relayPort}`]);
+    const sender = spawnPiped(["ffmpeg", "-loglevel", "error", "-re", "-i", clip, "-vf", `scale=${WIDTH}:${HEIGHT}`, "-pix_fmt", "yuvj420p", "-c:v", "mjpeg", "-q:v", FFMPEG_Q, "-huffman", "default", "-f", "rtp", `rtp://127.0.0.1:${relayPort}`]);
     await sender.exited;
     await Bun.sleep(1500);
     receiver.kill("SIGINT");
   } else {
     const protocol = system === "udpvid v2" ? "v2" : "legacy";
     const fecArgs = fec === undefined ? [] : ["--fec", String(fec)];
-    sent = await summaryOf<any>(spawn([process.execPath, CLI, "send", clip, "--to", `127.0.0.1:${relayPort}`, "--width", String(WIDTH), "--height", String(HEIGHT), "--quality", "80", "--protocol", protocol, "--json", ...fecArgs]));
+    sent = await summaryOf<any>(spawnPiped([process.execPath, CLI, "send", clip, "--to", `127.0.0.1:${relayPort}`, "--width", String(WIDTH), "--height", String(HEIGHT), "--quality", "80", "--protocol", protocol, "--json", ...fecArgs]));
   }
   const received = system === "ffmpeg RTP/JPEG" ? (await receiver.exited, {}) : await summaryOf<any>(receiver);
   relay.kill("SIGINT");
@@ -190,12 +179,3 @@ saveResult(
   }),
 );
 console.log("written to bench/results/loss.md and bench/results/loss.svg");
-
-function ffmpegSync(args: string[]) {
-  const result = Bun.spawnSync(["ffmpeg", "-loglevel", "error", ...args]);
-  if (result.exitCode !== 0) throw new Error(result.stderr.toString());
-}
-
-function ffmpegVersion(): string {
-  return /ffmpeg version (\S+)/.exec(Bun.spawnSync(["ffmpeg", "-version"]).stdout.toString())?.[1] ?? "?";
-}

@@ -14,6 +14,7 @@ import { parseArgs } from "node:util";
 import { evaluateRecording, INTACT_DB, referenceFrames } from "./bench/frame-match.ts";
 import { machineLine, saveResult } from "./bench/report.ts";
 import { lineChartSvg } from "./bench/svg-chart.ts";
+import { ffmpegSync, ffmpegVersion, freePort, spawnPiped } from "./bench/processes.ts";
 import { summaryOf, UDPVID_CLI } from "./lib/udpvid-summary.ts";
 
 const ROOT = join(import.meta.dir, "..");
@@ -65,17 +66,9 @@ const clip = join(work, "detailed.mp4");
 ffmpegSync(["-i", join(ROOT, "video.mp4"), "-t", values.seconds!, "-vf", `scale=${WIDTH}:${HEIGHT},noise=alls=14:allf=t`, "-c:v", "libx264", "-crf", "16", "-preset", "veryfast", "-y", clip]);
 const reference = await referenceFrames(clip, WIDTH, HEIGHT);
 
-async function freePort(): Promise<number> {
-  const socket = await Bun.udpSocket({ port: 0, hostname: "127.0.0.1" });
-  const port = socket.port;
-  socket.close();
-  return port;
-}
-
-const spawn = (args: string[]) => Bun.spawn(args, { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
-const udpvid = (args: string[]) => spawn([process.execPath, UDPVID_CLI, ...args]);
+const udpvid = (args: string[]) => spawnPiped([process.execPath, UDPVID_CLI, ...args]);
 const ffmpegSender = (output: string[]) =>
-  spawn(["ffmpeg", "-loglevel", "error", "-re", "-i", clip, "-pix_fmt", "yuvj420p", "-c:v", "mjpeg", "-q:v", FFMPEG_Q, "-huffman", "default", ...output]);
+  spawnPiped(["ffmpeg", "-loglevel", "error", "-re", "-i", clip, "-pix_fmt", "yuvj420p", "-c:v", "mjpeg", "-q:v", FFMPEG_Q, "-huffman", "default", ...output]);
 
 async function runCase(system: System, scenario: Scenario, seed: number): Promise<Row> {
   const receiverPort = await freePort();
@@ -89,9 +82,9 @@ async function runCase(system: System, scenario: Scenario, seed: number): Promis
   if (system === "ffmpeg RTP/JPEG") {
     const sdp = join(work, "receive.sdp");
     writeFileSync(sdp, `v=0\no=- 0 0 IN IP4 127.0.0.1\ns=bench\nc=IN IP4 127.0.0.1\nt=0 0\nm=video ${receiverPort} RTP/AVP 26\n`);
-    receiver = spawn(["ffmpeg", "-loglevel", "error", "-protocol_whitelist", "file,udp,rtp", "-i", sdp, "-c:v", "copy", "-f", "mjpeg", "-y", record]);
+    receiver = spawnPiped(["ffmpeg", "-loglevel", "error", "-protocol_whitelist", "file,udp,rtp", "-i", sdp, "-c:v", "copy", "-f", "mjpeg", "-y", record]);
   } else if (system === "SRT (libsrt, 120 ms)") {
-    receiver = spawn(["ffmpeg", "-loglevel", "error", "-f", "mjpeg", "-i", `srt://127.0.0.1:${receiverPort}?mode=listener&latency=${SRT_LATENCY_MS * 1000}`, "-c:v", "copy", "-f", "mjpeg", "-y", record]);
+    receiver = spawnPiped(["ffmpeg", "-loglevel", "error", "-f", "mjpeg", "-i", `srt://127.0.0.1:${receiverPort}?mode=listener&latency=${SRT_LATENCY_MS * 1000}`, "-c:v", "copy", "-f", "mjpeg", "-y", record]);
   } else {
     receiver = udpvid(["receive", "--headless", "--port", String(receiverPort), "--record", record, "--idle-timeout", "2", "--json", ...(noFeedback ? ["--no-feedback"] : [])]);
   }
@@ -183,12 +176,3 @@ saveResult(
   }),
 );
 console.log(`written to bench/results/${RESULT}.md and bench/results/${RESULT}.svg`);
-
-function ffmpegSync(args: string[]) {
-  const result = Bun.spawnSync(["ffmpeg", "-loglevel", "error", ...args]);
-  if (result.exitCode !== 0) throw new Error(result.stderr.toString());
-}
-
-function ffmpegVersion(): string {
-  return /ffmpeg version (\S+)/.exec(Bun.spawnSync(["ffmpeg", "-version"]).stdout.toString())?.[1] ?? "?";
-}
