@@ -4,6 +4,7 @@ import { deserializeReport, type ReceiverReport } from "../protocol/feedback-rep
 import { isNewer32 } from "../protocol/serial-number.ts";
 import { ProtocolError } from "../protocol/protocol-error.ts";
 import type { StreamKey } from "../protocol/v2-seal.ts";
+import { normalizeAddress } from "../socket/address.ts";
 
 export type FeedbackMessage = { kind: "nack"; receiverId: number; entries: NackEntry[] } | { kind: "report"; receiverId: number; report: ReceiverReport };
 
@@ -72,5 +73,5 @@ export class FeedbackGate {
 
 /** How a destination is named for the gate: "address:port", IPv4-mapped IPv6 as plain IPv4. */
 export function endpoint(address: string, port: number): string {
-  return `${address.toLowerCase().replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, "")}:${port}`;
+  return `${normalizeAddress(address)}:${port}`;
 }

@@ -1,3 +1,4 @@
+import { normalizeAddress } from "../socket/address.ts";
 import { classifyDatagram, type WireProtocol } from "../protocol/classify.ts";
 import { ProtocolError, type ProtocolErrorCode } from "../protocol/protocol-error.ts";
 import { LegacyDatagrams } from "./legacy-datagrams.ts";
@@ -33,11 +34,6 @@ export interface AssemblyStats extends ReassemblyCounts {
 /** Largest frame either protocol may assemble (v2's 24-bit length field allows 16 MiB), and at most a quarter of the memory cap. */
 export function maxFrameBytesFor(maxMemoryBytes: number): number {
   return Math.min(16 * 1024 * 1024, Math.floor(maxMemoryBytes / 4));
-}
-
-/** "::ffff:10.0.0.1" and "10.0.0.1" are the same sender. */
-export function normalizeAddress(address: string): string {
-  return address.toLowerCase().replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, "");
 }
 
 /**
@@ -106,6 +102,11 @@ export class StreamAssembler {
   stats(): AssemblyStats {
     const counts = Object.values(this.byProtocol).reduce((sum, r) => addCounts(sum, r.counts()), NO_COUNTS);
     return { ...this.received, rejectedByReason: { ...this.received.rejectedByReason }, ...counts, bufferedBytes: this.bufferedBytes };
+  }
+
+  /** Refusals by reason so far, without adding up every count (read per refused datagram, so it must stay cheap). */
+  get rejectedByReason(): Readonly<Partial<Record<ProtocolErrorCode, number>>> {
+    return this.received.rejectedByReason;
   }
 
   get datagramsRejected(): number {

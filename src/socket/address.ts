@@ -68,3 +68,8 @@ export function reachableAddresses(bind: string, interfaces: Record<string, Netw
   const found = [...v4, ...v6];
   return found.length > 0 ? found : [bind === "::" ? "[::1]" : "127.0.0.1"];
 }
+
+/** "::ffff:10.0.0.1" and "10.0.0.1" are the same sender (an IPv4 peer seen by a dual-stack socket). */
+export function normalizeAddress(address: string): string {
+  return address.toLowerCase().replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, "");
+}
