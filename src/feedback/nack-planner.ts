@@ -95,6 +95,7 @@ export class NackPlanner {
    * answer to a repeated ask is ambiguous).
    */
   arrived(frameNumber: number, position: number, nowMs: number): { rttMs: number | undefined } | undefined {
+    if (this.asks.size === 0) return undefined; // the usual case, per datagram: nothing asked, no key to build
     const key = `${frameNumber}:${position}`;
     const ask = this.asks.get(key);
     if (!ask) return undefined;

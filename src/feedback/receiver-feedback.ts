@@ -49,7 +49,7 @@ export class ReceiverFeedback {
   private readonly rtt = new RttEstimator();
   private readonly reports = new ReportBuilder();
   private readonly receiverId = crypto.getRandomValues(new Uint32Array(1))[0]!;
-  private stream: { id: number; source: Endpoint; key: Uint8Array | undefined; saltHex: string } | undefined;
+  private stream: { id: number; source: Endpoint; key: Uint8Array | undefined; salt: Uint8Array | undefined } | undefined;
   /** Frames some of whose chunks came in answer to a NACK: saved by retransmission if they complete. */
   private readonly answered = new Set<number>();
   readonly stats = { nacksSent: 0, reportsSent: 0, framesSavedByRetransmission: 0 };
@@ -78,14 +78,15 @@ export class ReceiverFeedback {
 
   /** A datagram of the followed stream arrived (from `source`; `salt` when sealed). */
   arrived(chunk: { streamId: number; frameNumber: number; position: number; captureTimeUs: number; bytes: number; salt?: Uint8Array }, source: Endpoint, nowMs: number): void {
-    const saltHex = chunk.salt ? Buffer.from(chunk.salt).toString("hex") : "";
     const current = this.stream;
-    if (!current || current.id !== chunk.streamId || current.saltHex !== saltHex) {
+    // A new run is a new stream id, or (sealed) a new salt: compared in place, this runs per datagram.
+    const sameSalt = current?.salt === undefined ? chunk.salt === undefined : chunk.salt !== undefined && Buffer.compare(current.salt, chunk.salt) === 0;
+    if (!current || current.id !== chunk.streamId || !sameSalt) {
       this.log.reset();
       this.reports.reset();
       this.answered.clear();
       const key = this.options.preSharedKey && chunk.salt ? feedbackKey(this.options.preSharedKey, chunk.salt) : undefined;
-      this.stream = { id: chunk.streamId, source, key, saltHex };
+      this.stream = { id: chunk.streamId, source, key, salt: chunk.salt && Uint8Array.from(chunk.salt) };
     } else {
       // Answers go where the stream comes from now (a NAT may remap the sender's port).
       current.source = source;

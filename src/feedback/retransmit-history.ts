@@ -38,12 +38,12 @@ export class RetransmitHistory {
 
   /** The datagram at `position` of frame `frameNumber`, if still held. */
   datagram(frameNumber: number, position: number): Uint8Array | undefined {
-    return this.find(frameNumber)?.datagrams[position];
+    return this.frames.get(frameNumber)?.datagrams[position];
   }
 
   /** About when that datagram went out (the pacer spreads a frame evenly over its window). */
   sentAtMs(frameNumber: number, position: number): number | undefined {
-    const frame = this.find(frameNumber);
+    const frame = this.frames.get(frameNumber);
     if (!frame || position >= frame.datagrams.length) return undefined;
     const share = frame.datagrams.length > 1 ? position / (frame.datagrams.length - 1) : 1;
     return frame.startMs + share * (frame.endMs - frame.startMs);
@@ -51,9 +51,5 @@ export class RetransmitHistory {
 
   get heldBytes(): number {
     return this.bytes;
-  }
-
-  private find(frameNumber: number): SentFrame | undefined {
-    return this.frames.get(frameNumber);
   }
 }

@@ -36,22 +36,26 @@ export class V2Datagrams implements Reassembler {
     if (this.keyring && !parsed.sealed) throw new ProtocolError("not-sealed", "a plain datagram at a receiver that requires a key");
     const packet = this.keyring ? this.keyring.open(datagram, parsed) : parsed;
     const staleBefore = this.reassembler.staleChunks;
-    const events = fromV2(this.reassembler.push(packet, nowMs));
+    const events = this.handOn(this.reassembler.push(packet, nowMs));
     if (source) this.observe(packet, datagram, source, nowMs);
-    for (const event of events) if (event.kind === "frame") this.feedback?.frameCompleted(event.frame.frameNumber!);
     // With a key, anything authentic but already used is refused as a possible replay.
     if (this.keyring && this.reassembler.staleChunks > staleBefore) throw new RefusedAfterUse(events);
     return events;
   }
 
   expire(nowMs: number): AssemblerEvent[] {
-    const events = fromV2(this.reassembler.expire(nowMs));
-    for (const event of events) if (event.kind === "frame") this.feedback?.frameCompleted(event.frame.frameNumber!);
-    return events;
+    return this.handOn(this.reassembler.expire(nowMs));
   }
 
   flush(): AssemblerEvent[] {
-    return fromV2(this.reassembler.flush());
+    return this.handOn(this.reassembler.flush());
+  }
+
+  /** The reassembler's events as the assembler's; the return path hears of each frame handed on. */
+  private handOn(v2Events: V2Event[]): AssemblerEvent[] {
+    const events = fromV2(v2Events);
+    for (const event of events) if (event.kind === "frame") this.feedback?.frameCompleted(event.frame.frameNumber!);
+    return events;
   }
 
   /** NACKs and reports for the stream's source, when there is a return path. */

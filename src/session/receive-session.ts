@@ -175,7 +175,7 @@ export class ReceiveSession {
   }
 
   get rejectedByReason(): Readonly<Record<string, number | undefined>> {
-    return this.assembler.stats().rejectedByReason;
+    return this.assembler.rejectedByReason;
   }
 
   /** The numbers behind the window title, the overlay and the status line, over the last couple of seconds. */
