@@ -70,7 +70,10 @@ describe("retransmission through a lossy relay", () => {
     const run = await throughRelay(["--delay", "5"], [], [], join(fixture.dir, "clean.mjpeg"));
     expect(run.receive.returnPath!.nacksSent).toBe(0);
     expect(run.send.returnPath!.parityPercent).toBe(0);
-    expect(run.receive.framesShown + run.receive.framesSkipped).toBe(fixture.frames.length);
+    // Nothing lost on the way: every frame the sender sent was shown or skipped for a newer one (throughRelay
+    // already accounts for every source frame; a paced sender may skip one it is too late for on a busy machine).
+    expect(run.receive.framesDroppedIncomplete).toBe(0);
+    expect(run.receive.framesShown + run.receive.framesSkipped).toBe(run.send.frames);
   }, 60_000);
 });
 
