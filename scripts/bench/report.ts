@@ -8,7 +8,9 @@ const ROOT = join(import.meta.dir, "..", "..");
 /** "machine: …; Bun …; commit …; time", with anything else worth knowing (an ffmpeg version, run counts) before the commit. */
 export function machineLine(...extra: string[]): string {
   const commit = Bun.spawnSync(["git", "rev-parse", "--short", "HEAD"], { cwd: ROOT }).stdout.toString().trim();
-  return [`machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}`, `Bun ${Bun.version}`, ...extra, `commit ${commit}`, new Date().toISOString()].join("; ");
+  // Results measured on a tree with uncommitted changes say so: the commit alone would not reproduce them.
+  const dirty = Bun.spawnSync(["git", "status", "--porcelain", "--untracked-files=no", "--", "src", "scripts"], { cwd: ROOT }).stdout.toString().trim() !== "";
+  return [`machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}`, `Bun ${Bun.version}`, ...extra, `commit ${commit}${dirty ? " + uncommitted changes" : ""}`, new Date().toISOString()].join("; ");
 }
 
 /** Writes bench/results/NAME and returns its path. */
