@@ -1,3 +1,4 @@
+import { parseRateSchedule, type RateStep } from "../relay/bottleneck.ts";
 import { Impairment, type ImpairmentOptions } from "../relay/impairment.ts";
 import { UdpRelay } from "../relay/udp-relay.ts";
 import { parseHostPort, resolveHost } from "../socket/address.ts";
@@ -31,7 +32,8 @@ export const relaySpec: CommandSpec = {
     delay: { type: "string", value: "MS", description: "one-way delay, each way (default 0)" },
     "reverse-loss": { type: "string", value: "PERCENT", description: "loss on the way back (receiver feedback to the sender; default 0)" },
     jitter: { type: "string", value: "MS", description: "extra random delay up to MS (can reorder, as netem does)" },
-    rate: { type: "string", value: "MBIT", description: "bottleneck rate; a queue over 200 ms drops" },
+    rate: { type: "string", value: "MBIT[,MBIT@T...]", description: "bottleneck rate, or rates over time from the first datagram: 25,6@3s,25@7s" },
+    "queue-ms": { type: "string", value: "MS", description: "the bottleneck's drop-tail queue, in ms at the rate of the moment (default 200)" },
     mtu: { type: "string", value: "BYTES", description: "path MTU that datagrams are fragmented to (default 1500)" },
     seed: { type: "string", value: "N", description: "random seed (default 1)" },
     json: { type: "boolean", description: "print the counts as one JSON object on the last line" },
@@ -80,11 +82,25 @@ export function parseRelayOptions(argv: string[]): RelayOptions | "help" {
       duplicate: percentOption(values, "duplicate"),
       delayMs: numberOption(values, "delay", 0, 60_000) ?? 0,
       jitterMs: numberOption(values, "jitter", 0, 60_000) ?? 0,
-      rateMbit: numberOption(values, "rate", 0.01, 100_000),
+      rate: rateOption(values),
+      queueMs: numberOption(values, "queue-ms", 0, 60_000),
       mtu: intOption(values, "mtu", 68, 65535) ?? 1500,
       seed: intOption(values, "seed", 0, 2 ** 32 - 1) ?? 1,
     },
   };
+}
+
+function rateOption(values: ParsedCommand["values"]): RateStep[] | undefined {
+  const text = stringOption(values, "rate");
+  if (text === undefined) {
+    if (values["queue-ms"] !== undefined) throw new UsageError("--queue-ms needs --rate: without a bottleneck nothing queues");
+    return undefined;
+  }
+  try {
+    return parseRateSchedule(text);
+  } catch (error) {
+    throw new UsageError(`--rate: ${(error as Error).message}`);
+  }
 }
 
 function percentOption(values: ParsedCommand["values"], name: string): number {
@@ -122,7 +138,7 @@ export async function runRelay(options: RelayOptions, signal: AbortSignal): Prom
 export function describeRelaySummary(s: RelaySummary): string {
   return (
     `Relayed ${s.datagramsIn} datagrams in ${s.seconds.toFixed(2)} s: ${s.datagramsLost} lost (${s.fragmentsLost} of ${s.fragments} fragments), ` +
-    `${s.datagramsQueueDropped} dropped by the rate limit, ${s.datagramsReordered} reordered, ${s.datagramsDuplicated} duplicated, ` +
+    `${s.datagramsQueueDropped} dropped by the bottleneck's queue, ${s.datagramsReordered} reordered, ${s.datagramsDuplicated} duplicated, ` +
     `${s.datagramsOut} sent on (${s.lossPercent}% loss)` +
     (s.reverse.datagramsIn ? `; back: ${s.reverse.datagramsIn} in, ${s.reverse.datagramsLost} lost, ${s.reverse.datagramsOut} sent back` : "")
   );

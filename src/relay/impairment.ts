@@ -1,4 +1,5 @@
 import { seededRandom } from "../util/random.ts";
+import { Bottleneck, DEFAULT_QUEUE_MS, type RateStep } from "./bottleneck.ts";
 
 /*
  * A user-space network emulator's decisions, pure and deterministic for a
@@ -19,8 +20,10 @@ export interface ImpairmentOptions {
   delayMs: number;
   /** Extra delay drawn uniformly from 0 … jitter (may reorder, as in netem). */
   jitterMs: number;
-  /** Bottleneck rate in Mbit/s (undefined: unlimited); a full queue drops. */
-  rateMbit?: number;
+  /** Bottleneck rates over time (undefined: unlimited); a full queue drops. */
+  rate?: RateStep[];
+  /** The bottleneck's drop-tail queue, in ms of sending at the rate of the moment. */
+  queueMs?: number;
   /** Path MTU: datagrams larger than MTU − 28 travel as several IP fragments. */
   mtu: number;
   seed: number;
@@ -30,8 +33,6 @@ export const DEFAULT_IMPAIRMENT: ImpairmentOptions = { loss: 0, reorder: 0, dupl
 
 /** How long a reordered datagram is held back beyond the others. */
 export const REORDER_HOLD_MS = 4;
-/** Bottleneck queue: at most this much waiting before tail drop. */
-const QUEUE_LIMIT_MS = 200;
 
 /** IP fragments a UDP datagram of `size` payload bytes needs on a path of `mtu`: ceil((S + 8) / (MTU − 20)). */
 export function fragmentsFor(size: number, mtu: number): number {
@@ -42,7 +43,7 @@ export class Impairment {
   private readonly random: () => number;
   private readonly options: ImpairmentOptions;
   private bad = false;
-  private linkFreeAtMs = -Infinity;
+  private readonly bottleneck: Bottleneck | undefined;
 
   readonly stats = {
     datagramsIn: 0,
@@ -71,6 +72,7 @@ export class Impairment {
     if (burstLoss && !(burstLoss.meanLength >= 1)) throw new RangeError(`mean burst length must be at least 1, got ${burstLoss.meanLength}`);
     if (!(mtu >= 68)) throw new RangeError(`MTU must be at least 68, got ${mtu}`);
     this.random = seededRandom(this.options.seed);
+    if (this.options.rate) this.bottleneck = new Bottleneck(this.options.rate, this.options.queueMs ?? DEFAULT_QUEUE_MS);
   }
 
   /** Departure times (ms) for the copies of a datagram of `size` bytes arriving at `nowMs`; empty when lost. */
@@ -82,16 +84,14 @@ export class Impairment {
       return [];
     }
     let departure = nowMs + this.options.delayMs + this.random() * this.options.jitterMs;
-    const rate = this.options.rateMbit;
-    if (rate !== undefined) {
-      const transmitMs = (size * 8) / (rate * 1000);
-      const start = Math.max(nowMs, this.linkFreeAtMs);
-      if (start - nowMs > QUEUE_LIMIT_MS) {
+    if (this.bottleneck) {
+      // Each IP fragment carries its own 20-byte IP header over the link.
+      const leavesMs = this.bottleneck.admit(size + 8 + 20 * fragmentsFor(size, this.options.mtu), nowMs);
+      if (leavesMs === undefined) {
         this.stats.datagramsQueueDropped++;
         return [];
       }
-      this.linkFreeAtMs = start + transmitMs;
-      departure += this.linkFreeAtMs - nowMs;
+      departure += leavesMs - nowMs;
     }
     if (this.random() < this.options.reorder) {
       departure += REORDER_HOLD_MS;

@@ -73,11 +73,11 @@ describe("Impairment", () => {
   });
 
   test("a rate limit spaces departures by transmission time and drops when the queue is full", () => {
-    // 1400 bytes at 8 Mbit/s take 1.4 ms; arrivals every 0.1 ms build a queue that overflows at 200 ms.
-    const impairment = new Impairment({ rateMbit: 8, seed: 1 });
+    // 1400 bytes (+ UDP and IP headers: 1428 on the link) at 8 Mbit/s take 1.428 ms; arrivals every 0.1 ms build a queue that overflows at 200 ms.
+    const impairment = new Impairment({ rate: [{ fromMs: 0, mbit: 8 }], seed: 1 });
     const fates = run(impairment, 1000, 1400, 0.1);
     const sent = fates.filter((f) => f.length > 0).map((f) => f[0]!);
-    for (let i = 1; i < sent.length; i++) expect(sent[i]! - sent[i - 1]!).toBeCloseTo(1.4, 6);
+    for (let i = 1; i < sent.length; i++) expect(sent[i]! - sent[i - 1]!).toBeCloseTo(1.428, 6);
     expect(impairment.stats.datagramsQueueDropped).toBeGreaterThan(0);
     expect(sent.at(-1)! - 0).toBeLessThan(100 + 200 + 2);
   });

@@ -1,0 +1,177 @@
+import { describe, expect, test } from "bun:test";
+import { ArrivalLog } from "../../src/feedback/arrival-log.ts";
+import { ReportBuilder, REPORT_INTERVAL_MS } from "../../src/feedback/report-builder.ts";
+import type { ReceiverReport } from "../../src/protocol/feedback-report.ts";
+import { RateController } from "../../src/rate/rate-controller.ts";
+import { Bottleneck, parseRateSchedule } from "../../src/relay/bottleneck.ts";
+
+const FPS = 30;
+const DATAGRAM = 1200;
+const ONE_WAY_MS = 10;
+
+interface Sample {
+  atMs: number;
+  /** What the controller allowed (undefined: unconstrained). */
+  targetBps: number | undefined;
+  capacityBps: number;
+}
+
+/**
+ * A sender at 30 fps whose frames would be `naturalBps` unconstrained and
+ * shrink to the controller's target, each spread over 70% of its interval
+ * through a bottleneck; the receiver's arrival log and report builder (the
+ * real ones) report every 100 ms, and reports reach the controller one
+ * one-way delay later. Fake clock, 1 ms steps.
+ */
+function simulate(options: { schedule: string; queueMs: number; naturalBps: number; seconds: number; tamper?: (report: ReceiverReport, atMs: number) => ReceiverReport }): Sample[] {
+  const link = new Bottleneck(parseRateSchedule(options.schedule), options.queueMs);
+  const controller = new RateController();
+  const log = new ArrivalLog();
+  const builder = new ReportBuilder();
+  const arrivals: { atMs: number; frame: number; position: number; captureUs: number }[] = [];
+  const reports: { atMs: number; report: ReceiverReport }[] = [];
+  const counts = { highestFrame: 0, chunksExpected: 0, chunksLost: 0, chunksRebuilt: 0, framesComplete: 0, framesDropped: 0 };
+  const samples: Sample[] = [];
+  const intervalMs = 1000 / FPS;
+  let nextFrameMs = 0;
+  let frame = 0;
+  let queued: { atMs: number; frame: number; position: number; captureUs: number }[] = [];
+  for (let now = 0; now < options.seconds * 1000; now++) {
+    if (now >= nextFrameMs) {
+      const target = controller.targetBps(now);
+      const bits = Math.min(options.naturalBps, target ?? Infinity) / FPS;
+      const datagrams = Math.max(1, Math.round(bits / 8 / DATAGRAM));
+      for (let position = 0; position < datagrams; position++) {
+        queued.push({ atMs: nextFrameMs + (position * 0.7 * intervalMs) / datagrams, frame, position, captureUs: Math.round(nextFrameMs * 1000) });
+      }
+      counts.chunksExpected += datagrams;
+      counts.highestFrame = frame++;
+      nextFrameMs += intervalMs;
+      samples.push({ atMs: now, targetBps: target, capacityBps: link.rateAt(now) * 1e6 });
+    }
+    // Datagrams due by now enter the bottleneck in order.
+    const due = queued.filter((d) => d.atMs <= now);
+    queued = queued.filter((d) => d.atMs > now);
+    for (const d of due) {
+      const leaves = link.admit(DATAGRAM + 28, d.atMs);
+      if (leaves === undefined) counts.chunksLost++;
+      else arrivals.push({ ...d, atMs: leaves + ONE_WAY_MS });
+    }
+    arrivals.sort((a, b) => a.atMs - b.atMs);
+    while (arrivals.length > 0 && arrivals[0]!.atMs <= now) {
+      const a = arrivals.shift()!;
+      log.arrived(a.frame, a.position, a.captureUs, DATAGRAM, a.atMs);
+    }
+    const report = builder.due(now, counts, log, 120);
+    if (report) reports.push({ atMs: now + ONE_WAY_MS, report: options.tamper ? options.tamper(report, now) : report });
+    while (reports.length > 0 && reports[0]!.atMs <= now) controller.report(1, reports.shift()!.report, now);
+  }
+  return samples;
+}
+
+const during = (samples: Sample[], fromMs: number, toMs: number) => samples.filter((s) => s.atMs >= fromMs && s.atMs < toMs);
+const mbit = (bps: number | undefined) => (bps ?? Infinity) / 1e6;
+
+describe("RateController against a simulated bottleneck", () => {
+  test("an 8 Mbit/s link with a 100 ms queue: below the link within a second, then settled within ±15%, never oscillating wider", () => {
+    const samples = simulate({ schedule: "8", queueMs: 100, naturalBps: 30e6, seconds: 20 });
+    const firstFit = samples.find((s) => mbit(s.targetBps) <= 8);
+    expect(firstFit!.atMs).toBeLessThan(1000);
+    const steady = during(samples, 4000, 20_000).map((s) => mbit(s.targetBps));
+    const mean = steady.reduce((a, b) => a + b, 0) / steady.length;
+    expect(mean).toBeGreaterThan(8 * 0.8);
+    expect(mean).toBeLessThan(8 * 1.02);
+    for (const t of steady) {
+      expect(t).toBeGreaterThan(mean * 0.85);
+      expect(t).toBeLessThan(mean * 1.15);
+    }
+  });
+
+  test("25 → 6 → 25 Mbit/s: under 6 within a second of the drop, back near 25 within 5 s of the return", () => {
+    const samples = simulate({ schedule: "25,6@6s,25@10s", queueMs: 100, naturalBps: 40e6, seconds: 18 });
+    const before = during(samples, 4000, 6000).map((s) => mbit(s.targetBps));
+    for (const t of before) expect(t).toBeGreaterThan(25 * 0.75);
+    const fitted = samples.find((s) => s.atMs >= 6000 && mbit(s.targetBps) <= 6)!;
+    expect(fitted.atMs - 6000).toBeLessThan(1000);
+    // One overshoot may follow while it learns the new capacity; then it stays under it.
+    for (const s of during(samples, 8500, 10_000)) expect(mbit(s.targetBps)).toBeLessThan(6 * 1.1);
+    const back = samples.find((s) => s.atMs >= 10_000 && mbit(s.targetBps) >= 25 * 0.8)!;
+    expect(back).toBeDefined();
+    expect(back.atMs - 10_000).toBeLessThan(5000);
+  });
+
+  test("a clean path never constrains the stream: the adaptation costs nothing", () => {
+    const samples = simulate({ schedule: "100", queueMs: 100, naturalBps: 30e6, seconds: 10 });
+    for (const s of samples) expect(s.targetBps).toBeUndefined();
+  });
+
+  test("a single late report, or a single lossy one, changes nothing", () => {
+    const late = simulate({
+      schedule: "100",
+      queueMs: 100,
+      naturalBps: 30e6,
+      seconds: 6,
+      tamper: (report, atMs) => (atMs >= 3000 && atMs < 3100 ? { ...report, delayTrendUsPerS: 500_000 } : report),
+    });
+    for (const s of late) expect(s.targetBps).toBeUndefined();
+    let extraLoss = 0;
+    const lossy = simulate({
+      schedule: "100",
+      queueMs: 100,
+      naturalBps: 30e6,
+      seconds: 6,
+      tamper: (report, atMs) => {
+        if (atMs >= 3000 && atMs < 3100) extraLoss = Math.round(report.chunksExpected * 0.02);
+        return { ...report, chunksLost: report.chunksLost + extraLoss };
+      },
+    });
+    for (const s of lossy) expect(s.targetBps).toBeUndefined();
+  });
+});
+
+describe("RateController", () => {
+  const report = (n: number, fields: Partial<ReceiverReport>): ReceiverReport => ({
+    reportNumber: n,
+    highestFrame: n,
+    chunksExpected: 100 * n,
+    chunksLost: 0,
+    chunksRebuilt: 0,
+    framesComplete: n,
+    framesDropped: 0,
+    receiveBytesPerSecond: 1_000_000,
+    delayTrendUsPerS: 0,
+    echoFrameNumber: n,
+    echoPosition: 0,
+    echoHoldUs: 0,
+    latencyBudgetMs: 120,
+    ...fields,
+  });
+
+  test("several receivers: the stream follows the slowest that still reports", () => {
+    const controller = new RateController();
+    for (let n = 0; n < 4; n++) {
+      controller.report(1, report(n, { receiveBytesPerSecond: 1_000_000, delayTrendUsPerS: 200_000 }), 100 * n);
+      controller.report(2, report(n, { receiveBytesPerSecond: 250_000, delayTrendUsPerS: 200_000 }), 100 * n);
+    }
+    expect(controller.targetBps(300)).toBeCloseTo(0.85 * 2e6, -3);
+    // Receiver 2 falls silent; after a second receiver 1 alone steers.
+    for (let n = 4; n < 20; n++) controller.report(1, report(n, { receiveBytesPerSecond: 1_000_000, delayTrendUsPerS: 200_000 }), 100 * n);
+    expect(controller.targetBps(1900)).toBeCloseTo(0.85 * 8e6, -3);
+  });
+
+  test("never below its floor, never above --max-rate", () => {
+    const capped = new RateController({}, 5e6);
+    expect(capped.targetBps(0)).toBe(5e6);
+    const floor = new RateController({ minBps: 300_000 });
+    for (let n = 0; n < 4; n++) floor.report(1, report(n, { receiveBytesPerSecond: 1000, delayTrendUsPerS: 200_000 }), 100 * n);
+    expect(floor.targetBps(300)).toBe(300_000);
+  });
+
+  test("a report that goes backwards in its counts is ignored", () => {
+    const controller = new RateController();
+    controller.report(1, report(5, {}), 0);
+    controller.report(1, report(6, { chunksExpected: 10, chunksLost: 5000 }), 100);
+    expect(controller.stats.reportsIgnored).toBe(1);
+    expect(controller.targetBps(100)).toBeUndefined();
+  });
+});
