@@ -19,6 +19,8 @@ import { orderedMap } from "../util/ordered-map.ts";
 import { writeFileAtomically } from "../util/atomic-file.ts";
 import { formatBytes, round, wallClockUs } from "../util/terminal.ts";
 import { SendProgress } from "../util/send-progress.ts";
+import { AdaptiveEncoding, type RateStats, type RateTracePoint } from "../rate/adaptive-encoding.ts";
+import { DEFAULT_MIN_QUALITY } from "../rate/encoding-planner.ts";
 import { choiceOption, hostPortListOption, intOption, numberOption, parseCommand, stringListOption, stringOption, UsageError, type CommandSpec } from "./command-line.ts";
 import { chooseSource, SourceChoiceError, type SourceChoice } from "../source/source-choice.ts";
 import { loadKey } from "./key-option.ts";
@@ -46,7 +48,13 @@ export const sendSpec: CommandSpec = {
     mtu: { type: "string", value: "BYTES", description: `largest v2 datagram (default ${DEFAULT_V2_DATAGRAM_SIZE}: never fragmented)` },
     fec: { type: "string", value: "PERCENT", description: `v2 Reed–Solomon parity, % of data: fixed (default: follows the receivers' reports; ${DEFAULT_FEC_PERCENT} until one arrives, or without them)` },
     "no-feedback": { type: "boolean", description: "ignore v2 receivers' NACKs and reports: fixed parity, no retransmission. Multicast and the legacy and RTP protocols have no feedback" },
-    "max-rate": { type: "string", value: "MBIT", description: "never send faster than this many Mbit/s (frames that fall behind are skipped)" },
+    "max-rate": { type: "string", value: "MBIT", description: "never send faster than this many Mbit/s (with --adapt off, frames that fall behind are skipped)" },
+    adapt: {
+      type: "string",
+      value: "on|off",
+      description: "follow the path's capacity from the receivers' reports: lower JPEG quality, then picture size, then frame rate (default on for v2 unicast; --quality, --width/--height and --max-rate are ceilings)",
+    },
+    "min-quality": { type: "string", value: "N", description: `with adaptation, the lowest JPEG quality before the picture shrinks instead (default ${DEFAULT_MIN_QUALITY})` },
     ffmpeg: { type: "string", value: "PATH", description: "ffmpeg to decode with (else FFMPEG_BIN, ffmpeg-static, PATH)" },
     key: { type: "string", value: "FILE", description: "pre-shared key: encrypt and authenticate every v2 datagram (AES-256-GCM)" },
     "key-env": { type: "string", value: "VAR", description: "the same key, from environment variable VAR" },
@@ -80,6 +88,9 @@ export interface SendOptions {
   /** Hear v2 receivers (NACKs, reports); off with --no-feedback. */
   feedback: boolean;
   maxRateMbit?: number;
+  /** Rate adaptation: "auto" is on wherever receivers report (v2 unicast with feedback). */
+  adapt: "auto" | "on" | "off";
+  minQuality: number;
   ffmpeg?: string;
   key?: Uint8Array;
   json: boolean;
@@ -100,6 +111,8 @@ export function defaultSendOptions(source: SourceChoice, destination: string): S
     fecPercent: DEFAULT_FEC_PERCENT,
     fecFixed: false,
     feedback: true,
+    adapt: "auto",
+    minQuality: DEFAULT_MIN_QUALITY,
     json: false,
     quiet: false,
   };
@@ -130,6 +143,9 @@ export function parseSendOptions(argv: string[]): SendOptions | "help" {
     throw error;
   }
   const defaults = defaultSendOptions(source, destinations[0]!);
+  const adapt = choiceOption(values, "adapt", ["on", "off"] as const) ?? defaults.adapt;
+  if (adapt === "on" && protocol !== "v2") throw new UsageError(`--adapt on needs the receivers' reports, which only v2 has: drop --protocol ${protocol}`);
+  if (adapt === "on" && values["no-feedback"] === true) throw new UsageError("--adapt on needs the receivers' reports: drop --no-feedback");
   return {
     ...defaults,
     destinations,
@@ -147,6 +163,8 @@ export function parseSendOptions(argv: string[]): SendOptions | "help" {
     fecFixed: values.fec !== undefined,
     feedback: values["no-feedback"] !== true,
     maxRateMbit: numberOption(values, "max-rate", 0.01, 100_000),
+    adapt,
+    minQuality: intOption(values, "min-quality", 1, 100) ?? defaults.minQuality,
     ffmpeg: stringOption(values, "ffmpeg"),
     key,
     json: values.json === true,
@@ -176,6 +194,8 @@ export interface SendSummary extends SendCounts {
   stoppedByUser: boolean;
   /** v2 unicast: what the receivers said and what was done about it (null: no return path). */
   returnPath: SenderFeedbackStats | null;
+  /** Rate adaptation at the end, and every half second of it (--json). */
+  rate: RateStats & { trace: RateTracePoint[] };
 }
 
 export async function runSend(options: SendOptions, signal: AbortSignal): Promise<SendSummary> {
@@ -201,9 +221,21 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
     source.close();
     throw new UsageError(refusal);
   }
-  // v2 to unicast destinations hears its receivers: NACKs answered from the history, reports steer the parity.
+  const multicast = resolved.some((r) => isMulticast(r.address));
+  if (options.adapt === "on" && multicast) {
+    source.close();
+    throw new UsageError("--adapt on needs the receivers' reports, and multicast receivers send none: drop --adapt on");
+  }
+  // One encoding serves every destination (encoding per destination would cost a core each): the stream follows the slowest.
+  const rate = new AdaptiveEncoding({
+    ceiling: { quality: options.quality, width, height },
+    minQuality: options.minQuality,
+    maxBps: options.maxRateMbit === undefined ? undefined : options.maxRateMbit * 1e6,
+    adapt: options.adapt !== "off" && wire instanceof V2WireFormat && options.feedback && !multicast,
+  });
+  // v2 to unicast destinations hears its receivers: NACKs answered from the history, reports steer the parity and the rate.
   const feedback =
-    wire instanceof V2WireFormat && options.feedback && !resolved.some((r) => isMulticast(r.address))
+    wire instanceof V2WireFormat && options.feedback && !multicast
       ? new SenderFeedback({
           destinations: new Set(resolved.map((r, i) => endpoint(r.address, targets[i]!.port))),
           streamId: wire.streamId,
@@ -213,6 +245,7 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
           retransmitShare: RETRANSMIT_SHARE,
           fixedFecPercent: options.fecFixed ? options.fecPercent : undefined,
           blindFecPercent: options.fecPercent,
+          onReport: (receiverId, report, rttSampleMs, nowMs) => rate.report(receiverId, report, rttSampleMs, nowMs),
         })
       : undefined;
   let resendPacers: PacedSender[] = [];
@@ -262,16 +295,25 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
         `  ${formatBytes(sender.stats.bytesSent)}` +
         (framesSkipped ? `  ${framesSkipped} skipped to keep up` : "") +
         (refused ? `  ${refused} refused (nobody listening?)` : "") +
-        (feedback ? describeReturnPathLive(feedback.stats(performance.now())) : ""),
+        (feedback ? describeReturnPathLive(feedback.stats(performance.now())) : "") +
+        describeRateLive(rate.stats(performance.now())),
     });
   }, 500);
 
   try {
+    const budgetFps = fps ?? source.info.fps;
+    let taken = 0;
     const encoded = orderedMap(
       source.frames(),
       async (frame) => {
         try {
-          return await encodeJpeg(frame.rgb, width, height, options.quality);
+          const now = performance.now();
+          const parity = feedback ? feedback.parityPercent(now) : wire.fecPercent;
+          const plan = rate.next(taken++, budgetFps, parity, feedback ? feedback.lossFraction : 0, now);
+          if (plan === "skip") return undefined;
+          const jpeg = await encodeJpeg(frame.rgb, width, height, plan.quality, plan);
+          rate.encoded(plan, jpeg.length);
+          return jpeg;
         } finally {
           source.recycle(frame);
         }
@@ -280,6 +322,10 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
     );
     for await (const jpeg of encoded) {
       if (signal.aborted) break;
+      if (jpeg === undefined) {
+        session.skipForRate();
+        continue;
+      }
       const dueMs = session.nextDueMs(performance.now(), wallClockUs());
       if (dueMs !== undefined) await sleepUntil(dueMs);
       if (feedback && wire instanceof V2WireFormat) wire.fecPercent = feedback.parityPercent(performance.now());
@@ -290,6 +336,7 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
       if (decision.windowMs === 0 && options.maxRateMbit === undefined) await sender.send(decision.datagrams);
       else await paced.sendFrame(decision.datagrams, decision.windowMs);
       feedback?.frameSent(decision.index, decision.datagrams, sendStartMs, performance.now());
+      rate.sent(decision.datagrams.reduce((sum, d) => sum + d.length, 0), performance.now());
     }
     const endMs = session.endDueMs();
     if (endMs !== undefined && !signal.aborted) await sleepUntil(endMs);
@@ -324,7 +371,14 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
     lastError: lastError ?? null,
     stoppedByUser: signal.aborted,
     returnPath: feedback?.stats(performance.now()) ?? null,
+    rate: { ...rate.stats(performance.now()), trace: rate.traced() },
   };
+}
+
+/** Rate adaptation for the live status line: only once it has changed something. */
+function describeRateLive(r: RateStats): string {
+  if (r.targetMbps === null && r.scale === 1 && r.framesSkippedForRate === 0) return "";
+  return `  target ${r.targetMbps ?? "-"} Mbit/s q${r.quality} ${r.width}x${r.height} ${r.fps} fps`;
 }
 
 /** The return path's numbers for the live status line. */
@@ -342,6 +396,10 @@ export function describeSendSummary(s: SendSummary): string {
     (s.returnPath && s.returnPath.feedbackReceived > 0
       ? `\nReturn path: ${s.returnPath.reportsReceived} reports, ${s.returnPath.nacksReceived} NACKs asking for ${s.returnPath.chunksRequested} chunks, ${s.returnPath.chunksResent} resent` +
         `${s.returnPath.rttMs === null ? "" : `, RTT ${s.returnPath.rttMs} ms`}, loss ${s.returnPath.lossPercent}%, parity now ${s.returnPath.parityPercent}%`
+      : "") +
+    (s.rate.decreases > 0 || s.rate.framesSkippedForRate > 0
+      ? `\nRate: followed the path (${s.rate.decreases} cut-backs); at the end ${s.rate.targetMbps === null ? "unconstrained" : `${s.rate.targetMbps} Mbit/s`}, quality ${s.rate.quality}, ${s.rate.width}x${s.rate.height}, ${s.rate.fps} fps` +
+        (s.rate.framesSkippedForRate ? `; ${s.rate.framesSkippedForRate} frames left out to fit` : "")
       : "")
   );
 }

@@ -23,6 +23,8 @@ export interface StreamReadout {
   rttMs?: number;
   /** Frames completed thanks to a retransmission asked for by NACK. */
   framesSavedByRetransmission?: number;
+  /** JPEG quality of the picture shown (from its tables; undefined for other encoders' tables). */
+  quality?: number;
 }
 
 const one = (value: number) => value.toFixed(1);
@@ -50,7 +52,8 @@ export function overlayLines(r: StreamReadout, size?: { width: number; height: n
   }
   const timing = [r.latencyMs === undefined ? undefined : `latency ${Math.round(r.latencyMs)} ms`, r.decodeMs === undefined ? undefined : `decode ${one(r.decodeMs)} ms`];
   if (timing.some(Boolean)) lines.push(timing.filter(Boolean).join(" · "));
-  const dimensions = size ? `${size.width}×${size.height} · ` : "";
+  // Size and quality: what a sender that follows the link changes.
+  const dimensions = (size ? `${size.width}×${size.height} · ` : "") + (r.quality === undefined ? "" : `q${r.quality} · `);
   lines.push(`${dimensions}shown ${r.shown} · skipped ${r.skipped} · dropped ${r.dropped}`);
   if (r.rejected) lines.push(`rejected ${r.rejected} datagrams`);
   if (r.frozen) lines.push("FROZEN: space goes live");

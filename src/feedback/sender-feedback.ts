@@ -1,4 +1,5 @@
 import type { StreamKey } from "../protocol/v2-seal.ts";
+import type { ReceiverReport } from "../protocol/feedback-report.ts";
 import { FecController } from "./fec-controller.ts";
 import { FeedbackGate } from "./feedback-gate.ts";
 import { RetransmitBudget } from "./retransmit-budget.ts";
@@ -19,6 +20,8 @@ export interface SenderFeedbackOptions {
   fixedFecPercent?: number;
   /** The share used before any report (and when they stop): today's default. */
   blindFecPercent: number;
+  /** Every accepted report goes here too (rate adaptation). */
+  onReport?: (receiverId: number, report: ReceiverReport, rttSampleMs: number | undefined, nowMs: number) => void;
 }
 
 export interface SenderFeedbackStats {
@@ -71,8 +74,10 @@ export class SenderFeedback {
       this.counts.reportsReceived++;
       const { report } = message;
       const sentAt = this.history.sentAtMs(report.echoFrameNumber, report.echoPosition);
-      if (sentAt !== undefined) this.rtt.add(nowMs - sentAt - report.echoHoldUs / 1000);
+      const rttSampleMs = sentAt === undefined ? undefined : nowMs - sentAt - report.echoHoldUs / 1000;
+      if (rttSampleMs !== undefined) this.rtt.add(rttSampleMs);
       this.fec.report(message.receiverId, report, this.rtt.rttMs, nowMs);
+      this.options.onReport?.(message.receiverId, report, rttSampleMs, nowMs);
       return [];
     }
     this.counts.nacksReceived++;
@@ -95,6 +100,11 @@ export class SenderFeedback {
   /** The parity share for the next frame. */
   parityPercent(nowMs: number): number {
     return this.options.fixedFecPercent ?? this.fec.percent(nowMs);
+  }
+
+  /** Loss the receivers report (smoothed, the worst receiver), 0–1: about what resends will add. */
+  get lossFraction(): number {
+    return this.fec.lossFraction;
   }
 
   stats(nowMs: number): SenderFeedbackStats {

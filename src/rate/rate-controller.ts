@@ -1,9 +1,12 @@
 import type { ReceiverReport } from "../protocol/feedback-report.ts";
+import { RateWindow } from "../util/rate-window.ts";
 
 /*
  * How many bits per second the path to the receivers can carry, from their
  * reports, in the spirit of WebRTC's GCC (draft-ietf-rmcat-gcc): a queue
- * building (the one-way delay growing) or heavy loss means the stream sends
+ * building (the one-way delay growing), a queue standing (round trips well
+ * above the least seen: a full drop-tail queue no longer grows, it drops),
+ * or heavy loss means the stream sends
  * more than the bottleneck carries, so the target drops to a little under
  * what is actually arriving; otherwise it climbs, fast while far from the
  * last capacity seen and gently near it, where the next overshoot is likely.
@@ -13,12 +16,30 @@ import type { ReceiverReport } from "../protocol/feedback-report.ts";
 export interface RateControllerOptions {
   /** The lowest target: below this a stream is not worth sending (and the climb starts from somewhere). */
   minBps: number;
+  /**
+   * Where a receiver's estimate starts, doubling every report while nothing
+   * shows congestion (as TCP's slow start): a stream that began far beyond a
+   * narrow link would fill its queue and lose its first second.
+   */
+  startBps: number;
   /** One-way delay growing faster than this (µs per s) is a queue building. */
   overuseTrendUsPerS: number;
-  /** Loss (before FEC and resends) above this share in a report is congestion, whatever the delay does. */
+  /** Round trips this much above the least seen are a queue standing (full, so no longer growing). */
+  standingQueueMs: number;
+  /**
+   * Loss (before FEC and resends) above this share in a report, and twice the
+   * usual, is congestion whatever the delay does (a policer drops without
+   * queueing). Steady loss of a lossy link is not: parity and resends are for that.
+   */
   congestionLoss: number;
   /** Congested reports in a row before acting: one late or lossy report is not a trend. */
   congestedReportsToAct: number;
+  /**
+   * Acted on at once, in one report: loss above this share, or less than
+   * (1 − this) of the sending rate arriving. A stream far beyond the link
+   * (its start, a sudden drop in capacity), not noise.
+   */
+  overwhelmingLoss: number;
   /** After a congestion, the target is this share of what arrives. */
   backoff: number;
   /** Growth per second while far from the last capacity seen. */
@@ -31,9 +52,12 @@ export interface RateControllerOptions {
 
 const DEFAULTS: RateControllerOptions = {
   minBps: 250_000,
+  startBps: 10_000_000,
   overuseTrendUsPerS: 40_000,
+  standingQueueMs: 40,
   congestionLoss: 0.1,
   congestedReportsToAct: 2,
+  overwhelmingLoss: 0.4,
   backoff: 0.85,
   fastGrowthPerS: 1.8,
   gentleGrowthPerS: 0.12,
@@ -42,27 +66,53 @@ const DEFAULTS: RateControllerOptions = {
 
 /** The arrival rate is smoothed over about this long: a 100 ms report holds only 3 frames. */
 const ARRIVAL_SMOOTHING_MS = 300;
+/** How long a new stream waits at the start rate for the first report. */
+const FIRST_REPORT_GRACE_MS = 1000;
+/** While starting, the estimate doubles this often (about every report) until the first congestion. */
+const STARTUP_DOUBLING_MS = 100;
+/** The sending rate is measured over this long. */
+const SEND_WINDOW_MS = 500;
+/** The usual loss is smoothed over about this long. */
+const USUAL_LOSS_MS = 5000;
+/** The least round trip over this long is the path's own, without queues. */
+const BASE_RTT_WINDOW_MS = 10_000;
+/** The current round trip is the least over this long: one sample held up by a busy receiver is not a queue. */
+const RECENT_RTT_WINDOW_MS = 300;
+const MAX_RTT_SAMPLES = 256;
+
 /** The estimate never runs further ahead of what arrives than this (GCC's 1.5): it must stay something the path has shown. */
 const MAX_AHEAD_OF_ARRIVALS = 1.5;
+/** While starting, as far as the doubling goes. */
+const STARTUP_AHEAD_OF_ARRIVALS = 2;
+/** Near the capacity seen, only this far: the next step up in picture size must be a small probe. */
+const NEAR_AHEAD_OF_ARRIVALS = 1.15;
 
-export type RateState = "unconstrained" | "decrease" | "hold" | "increase";
+export type RateState = "unconstrained" | "startup" | "decrease" | "hold" | "increase";
 
 interface Receiver {
   previous: ReceiverReport;
   lastMs: number;
   /** Smoothed arrival rate, bits/s. */
   arrivalBps: number | undefined;
-  /** Undefined until the path first showed congestion: until then the stream sends what it has. */
-  estimateBps: number | undefined;
+  estimateBps: number;
   congestedInARow: number;
   state: RateState;
   /** The arrival rate at the last congestions: where the link's capacity was (mean and spread, bits/s). */
   capacity: { meanBps: number; deviationBps: number } | undefined;
+  /** Round-trip samples from the reports' echoes (ms), newest last. */
+  rtts: { atMs: number; ms: number }[];
+  /** The link's usual loss, smoothed over seconds; undefined before the first interval. */
+  usualLoss: number | undefined;
 }
 
 export class RateController {
   private readonly options: RateControllerOptions;
   private readonly receivers = new Map<number, Receiver>();
+  private readonly sending = new RateWindow<"bytes">(SEND_WINDOW_MS);
+  private sentBytes = 0;
+  private firstAskMs: number | undefined;
+  /** What the stream sends, bits/s, over the last half second. */
+  private sendBps = 0;
   readonly stats = { decreases: 0, reportsIgnored: 0 };
 
   constructor(
@@ -73,12 +123,32 @@ export class RateController {
     this.options = { ...DEFAULTS, ...options };
   }
 
-  /** A report from `receiverId` arrived (checked to be newer than its last). */
-  report(receiverId: number, report: ReceiverReport, nowMs: number): void {
+  /** The stream sent `bytes` (one copy: every receiver gets the same). */
+  sent(bytes: number, nowMs: number): void {
+    this.sentBytes += bytes;
+    this.sendBps = this.sending.push(nowMs, { bytes: this.sentBytes }).bytes * 8;
+  }
+
+  /** A report from `receiverId` arrived (checked to be newer than its last), with the round trip its echo gave. */
+  report(receiverId: number, report: ReceiverReport, nowMs: number, rttSampleMs?: number): void {
     const receiver = this.receivers.get(receiverId);
     if (!receiver) {
-      this.receivers.set(receiverId, { previous: report, lastMs: nowMs, arrivalBps: undefined, estimateBps: undefined, congestedInARow: 0, state: "unconstrained", capacity: undefined });
+      this.receivers.set(receiverId, {
+        previous: report,
+        lastMs: nowMs,
+        arrivalBps: undefined,
+        estimateBps: this.options.startBps,
+        congestedInARow: 0,
+        state: "startup",
+        capacity: undefined,
+        rtts: rttSampleMs === undefined ? [] : [{ atMs: nowMs, ms: rttSampleMs }],
+        usualLoss: undefined,
+      });
       return;
+    }
+    if (rttSampleMs !== undefined && rttSampleMs >= 0) {
+      receiver.rtts.push({ atMs: nowMs, ms: rttSampleMs });
+      while (receiver.rtts.length > MAX_RTT_SAMPLES || nowMs - receiver.rtts[0]!.atMs > BASE_RTT_WINDOW_MS) receiver.rtts.shift();
     }
     const intervalMs = nowMs - receiver.lastMs;
     const expected = (report.chunksExpected - receiver.previous.chunksExpected) >>> 0;
@@ -94,20 +164,29 @@ export class RateController {
     const weight = Math.min(1, intervalMs / ARRIVAL_SMOOTHING_MS);
     receiver.arrivalBps = receiver.arrivalBps === undefined ? arrivalBps : receiver.arrivalBps + weight * (arrivalBps - receiver.arrivalBps);
     const loss = expected === 0 ? 0 : lost / expected;
-    const congested = report.delayTrendUsPerS > this.options.overuseTrendUsPerS || loss > this.options.congestionLoss;
+    const lossSpike = loss > this.options.congestionLoss && loss > 2 * (receiver.usualLoss ?? 0);
+    receiver.usualLoss = receiver.usualLoss === undefined ? loss : receiver.usualLoss + Math.min(1, intervalMs / USUAL_LOSS_MS) * (loss - receiver.usualLoss);
+    const congested = report.delayTrendUsPerS > this.options.overuseTrendUsPerS || standingQueueMs(receiver.rtts, nowMs) > this.options.standingQueueMs || lossSpike;
     receiver.congestedInARow = congested ? receiver.congestedInARow + 1 : 0;
-    if (receiver.congestedInARow >= this.options.congestedReportsToAct) this.decrease(receiver, arrivalBps);
+    const overwhelmed = loss > this.options.overwhelmingLoss || (this.sendBps > this.options.minBps && arrivalBps < (1 - this.options.overwhelmingLoss) * this.sendBps);
+    if (receiver.congestedInARow >= this.options.congestedReportsToAct || overwhelmed) this.decrease(receiver, arrivalBps);
     else if (congested || report.delayTrendUsPerS < -this.options.overuseTrendUsPerS) {
       // One congested report, or a queue still draining: wait and see.
-      if (receiver.estimateBps !== undefined) receiver.state = "hold";
-    } else this.increase(receiver, intervalMs);
+      if (receiver.state !== "startup") receiver.state = "hold";
+    } else this.increase(receiver, intervalMs, arrivalBps);
   }
 
-  /** What the stream may send now, bits/s; undefined when nothing constrains it (no fresh report has shown congestion). */
+  /**
+   * What the stream may send now, bits/s; undefined when nothing constrains
+   * it: no receiver reports (the stream starts at startBps, and waits a
+   * second for the first report before sending everything it has, as a
+   * sender without a return path does).
+   */
   targetBps(nowMs: number): number | undefined {
-    let target: number | undefined;
+    this.firstAskMs ??= nowMs;
+    let target: number | undefined = this.receivers.size === 0 && nowMs - this.firstAskMs < FIRST_REPORT_GRACE_MS ? this.options.startBps : undefined;
     for (const receiver of this.receivers.values()) {
-      if (nowMs - receiver.lastMs > this.options.staleAfterMs || receiver.estimateBps === undefined) continue;
+      if (nowMs - receiver.lastMs > this.options.staleAfterMs) continue;
       target = Math.min(target ?? Infinity, receiver.estimateBps);
     }
     if (target === undefined) return this.maxBps === Infinity ? undefined : this.maxBps;
@@ -126,7 +205,7 @@ export class RateController {
     const arrival = Math.min(receiver.arrivalBps ?? Infinity, latestArrivalBps);
     const target = Math.max(this.options.minBps, this.options.backoff * arrival);
     // A queue keeps signalling while it drains: cutting again is only right if less arrives than before.
-    if (receiver.estimateBps === undefined || target < receiver.estimateBps) {
+    if (target < receiver.estimateBps) {
       receiver.estimateBps = target;
       this.stats.decreases++;
       receiver.capacity = learnCapacity(receiver.capacity, arrival);
@@ -135,19 +214,40 @@ export class RateController {
     receiver.congestedInARow = 0;
   }
 
-  private increase(receiver: Receiver, intervalMs: number): void {
-    if (receiver.estimateBps === undefined) return;
+  private increase(receiver: Receiver, intervalMs: number, latestArrivalBps: number): void {
     const estimate = receiver.estimateBps;
     const capacity = receiver.capacity;
     // More arriving than the capacity seen, without a queue building: the link got better, and that capacity no longer applies.
     if (capacity && (receiver.arrivalBps ?? 0) > capacity.meanBps + 2 * capacity.deviationBps) receiver.capacity = undefined;
     const near = receiver.capacity !== undefined && estimate > receiver.capacity.meanBps - 2 * receiver.capacity.deviationBps;
     const seconds = intervalMs / 1000;
-    const grown = near ? estimate + this.options.gentleGrowthPerS * receiver.capacity!.meanBps * seconds : estimate * this.options.fastGrowthPerS ** seconds;
-    const ceiling = Math.max(this.options.minBps, MAX_AHEAD_OF_ARRIVALS * (receiver.arrivalBps ?? 0));
+    const grown =
+      receiver.state === "startup"
+        ? estimate * 2 ** (intervalMs / STARTUP_DOUBLING_MS)
+        : near
+          ? estimate + this.options.gentleGrowthPerS * receiver.capacity!.meanBps * seconds
+          : estimate * this.options.fastGrowthPerS ** seconds;
+    // Never far ahead of what arrives: a stream that does not use its allowance (already at its best
+    // quality for its size) must not bank one the path never showed, and spend it all in one step up.
+    // While starting, the latest arrivals count: the smoothed rate lags the doubling.
+    const arrived = receiver.state === "startup" ? Math.max(latestArrivalBps, receiver.arrivalBps ?? 0) : (receiver.arrivalBps ?? 0);
+    const ahead = receiver.state === "startup" ? STARTUP_AHEAD_OF_ARRIVALS : near ? NEAR_AHEAD_OF_ARRIVALS : MAX_AHEAD_OF_ARRIVALS;
+    const ceiling = Math.max(this.options.minBps, ahead * arrived);
     receiver.estimateBps = Math.max(estimate, Math.min(grown, ceiling));
-    receiver.state = "increase";
+    if (receiver.state !== "startup") receiver.state = "increase";
   }
+}
+
+/** How far the recent round trips stand above the least of the window: the queue's delay (0 without samples). */
+function standingQueueMs(rtts: readonly { atMs: number; ms: number }[], nowMs: number): number {
+  if (rtts.length === 0) return 0;
+  let base = Infinity;
+  let recent = Infinity;
+  for (const { atMs, ms } of rtts) {
+    base = Math.min(base, ms);
+    if (nowMs - atMs <= RECENT_RTT_WINDOW_MS) recent = Math.min(recent, ms);
+  }
+  return recent === Infinity ? 0 : recent - base;
 }
 
 /** The spread is never taken below this share of the mean: a few samples are not a certainty. */

@@ -1,5 +1,6 @@
 import { decodeJpeg, OversizedFrameError, type RgbaImage } from "../decoder/jpeg-decoder.ts";
 import { LatestFrameDecoder } from "../decoder/latest-frame-decoder.ts";
+import { readJpegQuality } from "../decoder/jpeg-header.ts";
 import type { StreamReadout } from "../display/stream-readout.ts";
 import { elapsedSinceCaptureUs } from "../protocol/v2.ts";
 import { StreamAssembler, type AssembledFrame, type AssemblerEvent, type StreamAssemblerOptions } from "../reassembler/stream-assembler.ts";
@@ -96,6 +97,8 @@ export class ReceiveSession {
   private readonly recentDecodeTimes = new RecentSamples(60);
   private readonly rates = new RateWindow<"shown" | "bytes" | "lost" | "expected">();
   private shown = 0;
+  /** The JPEG quality of the last frame shown, from its tables: a sender that adapts changes it. */
+  private lastQuality: number | undefined;
   private firstShownMs = 0;
   private lastShownMs = 0;
   private oversized = 0;
@@ -200,6 +203,7 @@ export class ReceiveSession {
       rejected: s.datagramsRejected,
       rttMs: this.feedback?.rttMs,
       framesSavedByRetransmission: this.feedback?.stats.framesSavedByRetransmission ?? 0,
+      quality: this.lastQuality,
     };
   }
 
@@ -281,6 +285,7 @@ export class ReceiveSession {
     this.lastShownMs = this.clock.nowMs();
     queueMicrotask(() => this.pump(this.clock.nowMs()));
     if (this.shown++ === 0) this.firstShownMs = this.lastShownMs;
+    this.lastQuality = readJpegQuality(frame.jpeg);
     this.handlers.show(frame, image);
     const elapsed = frame.captureTimeUs === undefined ? undefined : elapsedSinceCaptureUs(this.clock.wallClockUs(), frame.captureTimeUs);
     if (elapsed !== undefined) {

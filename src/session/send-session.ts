@@ -27,6 +27,8 @@ export interface SendCounts {
   frames: number;
   /** Frames not sent because the sender had fallen more than a frame interval behind (CPU or --max-rate). */
   framesSkipped: number;
+  /** Frames not encoded nor sent because rate adaptation lowered the frame rate. */
+  framesSkippedForRate: number;
   /** JPEG bytes of the frames sent. */
   payloadBytes: number;
   /** Headers and parity beyond the JPEGs, as a percentage of them (whether or not the OS took every datagram). */
@@ -49,6 +51,7 @@ export class SendSession {
   /** Frames taken from the source so far, sent or skipped: the next frame's index. */
   private index = 0;
   private skipped = 0;
+  private skippedForRate = 0;
   private payloadBytes = 0;
   private wireBytes = 0;
 
@@ -86,6 +89,12 @@ export class SendSession {
     return { kind: "send", index, datagrams, windowMs };
   }
 
+  /** The next frame is left out, unencoded: rate adaptation lowered the frame rate. Its time slot passes unused. */
+  skipForRate(): void {
+    this.index++;
+    this.skippedForRate++;
+  }
+
   /** When the last frame's interval on screen ends: a 10 s file takes 10 s. Undefined when unpaced. */
   endDueMs(): number | undefined {
     return this.clock?.dueMs(this.index);
@@ -110,8 +119,9 @@ export class SendSession {
     const { payloadBytes, wireBytes } = this;
     return {
       protocol: this.options.wire.protocol,
-      frames: this.index - this.skipped,
+      frames: this.index - this.skipped - this.skippedForRate,
       framesSkipped: this.skipped,
+      framesSkippedForRate: this.skippedForRate,
       payloadBytes,
       overheadPercent: payloadBytes > 0 ? round((100 * (wireBytes - payloadBytes)) / payloadBytes, 1) : 0,
       fecPercent: this.options.wire.fecPercent,

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { decodeJpeg, OversizedFrameError, CorruptFrameError } from "../../src/decoder/jpeg-decoder.ts";
-import { readJpegSize } from "../../src/decoder/jpeg-header.ts";
+import { readJpegQuality, readJpegSize } from "../../src/decoder/jpeg-header.ts";
 import { encodeJpeg } from "../../src/encoder/jpeg-encoder.ts";
 
 /** A JPEG's bytes with the size in its SOF header replaced: the scan data stays that of the real picture. */
@@ -67,5 +67,26 @@ describe("decode limits", () => {
     const jpeg = await encodeJpeg(new Uint8Array(64 * 48 * 3).fill(30), 64, 48, 80);
     await expect(decodeJpeg(withClaimedSize(jpeg, 640, 480))).rejects.toBeInstanceOf(CorruptFrameError);
     await expect(decodeJpeg(withClaimedSize(jpeg, 0, 48))).rejects.toThrow("0x48 picture");
+  });
+});
+
+describe("readJpegQuality", () => {
+  const picture = new Uint8Array(32 * 32 * 3).map((_, i) => (i * 13) % 251);
+
+  test("reads back the quality sharp encoded with", async () => {
+    for (const quality of [5, 10, 30, 50, 62, 75, 80, 95, 100]) {
+      expect(readJpegQuality(await encodeJpeg(picture, 32, 32, quality))).toBe(quality);
+    }
+  });
+
+  test("tables from another recipe than libjpeg's, a cut-off DQT or no JPEG at all: undefined", async () => {
+    const jpeg = await encodeJpeg(picture, 32, 32, 80);
+    const dqt = jpeg.indexOf(0xdb, 2);
+    const foreign = jpeg.slice();
+    for (let k = 0; k < 64; k++) foreign[dqt + 4 + k] = 3 + ((k * 37) % 90);
+    expect(readJpegQuality(foreign)).toBeUndefined();
+    expect(readJpegQuality(jpeg.subarray(0, dqt + 20))).toBeUndefined();
+    expect(readJpegQuality(new Uint8Array([0xff, 0xd8, 0xff, 0xdb, 0x00, 0x43, 0x10]))).toBeUndefined();
+    expect(readJpegQuality(new Uint8Array(100))).toBeUndefined();
   });
 });

@@ -23,13 +23,21 @@ interface Sample {
  * real ones) report every 100 ms, and reports reach the controller one
  * one-way delay later. Fake clock, 1 ms steps.
  */
-function simulate(options: { schedule: string; queueMs: number; naturalBps: number; seconds: number; tamper?: (report: ReceiverReport, atMs: number) => ReceiverReport }): Sample[] {
+function simulate(options: {
+  schedule: string;
+  queueMs: number;
+  naturalBps: number;
+  seconds: number;
+  tamper?: (report: ReceiverReport, atMs: number) => ReceiverReport;
+  controller?: RateController;
+}): Sample[] {
   const link = new Bottleneck(parseRateSchedule(options.schedule), options.queueMs);
-  const controller = new RateController();
+  const controller = options.controller ?? new RateController();
   const log = new ArrivalLog();
   const builder = new ReportBuilder();
-  const arrivals: { atMs: number; frame: number; position: number; captureUs: number }[] = [];
-  const reports: { atMs: number; report: ReceiverReport }[] = [];
+  const arrivals: { atMs: number; sentMs: number; frame: number; position: number; captureUs: number }[] = [];
+  const reports: { atMs: number; report: ReceiverReport; rttMs: number }[] = [];
+  let newestSentMs = 0;
   const counts = { highestFrame: 0, chunksExpected: 0, chunksLost: 0, chunksRebuilt: 0, framesComplete: 0, framesDropped: 0 };
   const samples: Sample[] = [];
   const intervalMs = 1000 / FPS;
@@ -55,16 +63,21 @@ function simulate(options: { schedule: string; queueMs: number; naturalBps: numb
     for (const d of due) {
       const leaves = link.admit(DATAGRAM + 28, d.atMs);
       if (leaves === undefined) counts.chunksLost++;
-      else arrivals.push({ ...d, atMs: leaves + ONE_WAY_MS });
+      else arrivals.push({ ...d, sentMs: d.atMs, atMs: leaves + ONE_WAY_MS });
     }
     arrivals.sort((a, b) => a.atMs - b.atMs);
     while (arrivals.length > 0 && arrivals[0]!.atMs <= now) {
       const a = arrivals.shift()!;
       log.arrived(a.frame, a.position, a.captureUs, DATAGRAM, a.atMs);
+      newestSentMs = a.sentMs;
     }
     const report = builder.due(now, counts, log, 120);
-    if (report) reports.push({ atMs: now + ONE_WAY_MS, report: options.tamper ? options.tamper(report, now) : report });
-    while (reports.length > 0 && reports[0]!.atMs <= now) controller.report(1, reports.shift()!.report, now);
+    // The sender times the round trip from the echo: when it sent that datagram, less how long the receiver held it.
+    if (report) reports.push({ atMs: now + ONE_WAY_MS, report: options.tamper ? options.tamper(report, now) : report, rttMs: now + ONE_WAY_MS - newestSentMs - report.echoHoldUs / 1000 });
+    while (reports.length > 0 && reports[0]!.atMs <= now) {
+      const { report: r, rttMs } = reports.shift()!;
+      controller.report(1, r, now, rttMs);
+    }
   }
   return samples;
 }
@@ -100,32 +113,41 @@ describe("RateController against a simulated bottleneck", () => {
     expect(back.atMs - 10_000).toBeLessThan(5000);
   });
 
-  test("a clean path never constrains the stream: the adaptation costs nothing", () => {
-    const samples = simulate({ schedule: "100", queueMs: 100, naturalBps: 30e6, seconds: 10 });
-    for (const s of samples) expect(s.targetBps).toBeUndefined();
+  test("a clean path: the start doubles up past the stream's own rate within a second, and nothing is cut", () => {
+    const controller = new RateController();
+    const samples = simulate({ schedule: "100", queueMs: 100, naturalBps: 30e6, seconds: 10, controller });
+    for (const s of during(samples, 1000, 10_000)) expect(mbit(s.targetBps)).toBeGreaterThanOrEqual(30);
+    expect(controller.stats.decreases).toBe(0);
   });
 
   test("a single late report, or a single lossy one, changes nothing", () => {
-    const late = simulate({
+    const late = new RateController();
+    simulate({
       schedule: "100",
       queueMs: 100,
       naturalBps: 30e6,
       seconds: 6,
+      controller: late,
       tamper: (report, atMs) => (atMs >= 3000 && atMs < 3100 ? { ...report, delayTrendUsPerS: 500_000 } : report),
     });
-    for (const s of late) expect(s.targetBps).toBeUndefined();
+    expect(late.stats.decreases).toBe(0);
+    // 30% of one report's chunks lost: a burst, below what is acted on at once.
+    const lossy = new RateController();
+    let previousExpected = 0;
     let extraLoss = 0;
-    const lossy = simulate({
+    simulate({
       schedule: "100",
       queueMs: 100,
       naturalBps: 30e6,
       seconds: 6,
+      controller: lossy,
       tamper: (report, atMs) => {
-        if (atMs >= 3000 && atMs < 3100) extraLoss = Math.round(report.chunksExpected * 0.02);
+        if (atMs >= 3000 && atMs < 3100) extraLoss = Math.round(0.3 * (report.chunksExpected - previousExpected));
+        previousExpected = report.chunksExpected;
         return { ...report, chunksLost: report.chunksLost + extraLoss };
       },
     });
-    for (const s of lossy) expect(s.targetBps).toBeUndefined();
+    expect(lossy.stats.decreases).toBe(0);
   });
 });
 
@@ -167,11 +189,36 @@ describe("RateController", () => {
     expect(floor.targetBps(300)).toBe(300_000);
   });
 
+  test("steady loss of a lossy link is not congestion; a jump in loss without a queue (a policer) is", () => {
+    const lossy = new RateController();
+    for (let n = 0; n < 50; n++) lossy.report(1, report(n, { chunksLost: 15 * n }), 100 * n, 20);
+    expect(lossy.stats.decreases).toBe(0);
+    const policed = new RateController();
+    for (let n = 0; n < 30; n++) policed.report(1, report(n, {}), 100 * n, 20);
+    expect(policed.stats.decreases).toBe(0);
+    for (let n = 30; n < 33; n++) policed.report(1, report(n, { chunksLost: 30 * (n - 29) }), 100 * n, 20);
+    expect(policed.targetBps(3200)).toBeCloseTo(0.85 * 8e6, -3);
+  });
+
+  test("a standing queue (round trips well above the least seen) is congestion even when the delay no longer grows", () => {
+    const controller = new RateController();
+    for (let n = 0; n < 20; n++) controller.report(1, report(n, {}), 100 * n, 20);
+    // The recent round trip is the least of the last 300 ms: a queue counts once it has stood that long.
+    for (let n = 20; n < 24; n++) controller.report(1, report(n, { delayTrendUsPerS: 0 }), 100 * n, 20 + 90);
+    expect(controller.stats.decreases).toBe(0);
+    controller.report(1, report(24, { delayTrendUsPerS: 0 }), 2400, 20 + 90);
+    expect(controller.targetBps(2400)).toBeCloseTo(0.85 * 8e6, -3);
+    // One slow round trip among quick ones is a busy receiver, not a queue.
+    const jittery = new RateController();
+    for (let n = 0; n < 40; n++) jittery.report(1, report(n, {}), 100 * n, n % 10 === 5 ? 150 : 20);
+    expect(jittery.stats.decreases).toBe(0);
+  });
+
   test("a report that goes backwards in its counts is ignored", () => {
     const controller = new RateController();
     controller.report(1, report(5, {}), 0);
     controller.report(1, report(6, { chunksExpected: 10, chunksLost: 5000 }), 100);
     expect(controller.stats.reportsIgnored).toBe(1);
-    expect(controller.targetBps(100)).toBeUndefined();
+    expect(controller.stats.decreases).toBe(0);
   });
 });

@@ -74,8 +74,25 @@ describe("SendSession: pacing decisions, given the time", () => {
     const session = new SendSession({ fps: undefined, lowLatency: false, wire: recordingWire() });
     session.frame(jpeg(40), 0, 0);
     session.frame(jpeg(60), 0, 0);
-    expect(session.counts()).toEqual({ protocol: "v2", frames: 2, framesSkipped: 0, payloadBytes: 100, overheadPercent: -80, fecPercent: 25 });
+    expect(session.counts()).toEqual({ protocol: "v2", frames: 2, framesSkipped: 0, framesSkippedForRate: 0, payloadBytes: 100, overheadPercent: -80, fecPercent: 25 });
     expect([...session.endOfStream(0)[0]!]).toEqual([2]);
+  });
+
+  test("a frame left out for rate keeps its slot: the next frame keeps its own number, due time and capture time", () => {
+    const wire = recordingWire();
+    const session = new SendSession({ fps: 10, lowLatency: false, wire });
+    expect(session.nextDueMs(1000, 5_000_000)).toBe(1000);
+    session.frame(jpeg(40), 1000, 5_000_000);
+    session.skipForRate();
+    expect(session.nextDueMs(1100, 5_100_000)).toBe(1200);
+    const decision = session.frame(jpeg(40), 1200, 5_200_000);
+    expect(decision.kind === "send" && decision.index).toBe(2);
+    expect(wire.calls).toEqual([
+      { index: 0, captureTimeUs: 5_000_000 },
+      { index: 2, captureTimeUs: 5_200_000 },
+    ]);
+    expect(session.counts()).toMatchObject({ frames: 2, framesSkipped: 0, framesSkippedForRate: 1 });
+    expect(session.position).toBe(3);
   });
 });
 

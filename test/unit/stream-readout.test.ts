@@ -43,6 +43,8 @@ test("the overlay lists rates, loss with FEC rescues, timing and counts", () => 
     "rejected 4 datagrams",
     "FROZEN: space goes live",
   ]);
+  // A sender that follows the link changes size and quality: both shown.
+  expect(overlayLines({ ...base, quality: 62 }, { width: 960, height: 540 }).at(-1)).toBe("960×540 · q62 · shown 1500 · skipped 3 · dropped 2");
 });
 
 test("the status line is plain without colours and coloured with them", () => {
