@@ -1,12 +1,18 @@
 // udpvid over impaired networks against the tools people use instead, side by
 // side in one run through `udpvid relay` (which carries the way back too, for
-// NACKs, reports and SRT's own control packets): udpvid (return path on:
-// retransmission within a deadline, parity that follows the loss), udpvid with
-// feedback off and fixed 25% parity (the previous default), ffmpeg RTP/JPEG,
-// and SRT (ffmpeg's libsrt, MJPEG over SRT, latency 120 ms). A detailed
-// 1280x720 clip (video.mp4 with grain added), 30 fps, JPEG quality 80.
-//   bun run bench:network [--seconds N] [--only SCENARIO] [--width W --height H]
-// Writes bench/results/network.md and network.svg (at another size: network-WxH.md and .svg).
+// NACKs, reports and SRT's own control packets). A detailed 1280x720 clip
+// (video.mp4 with grain added), 30 fps, JPEG quality 80: about 38 Mbit/s.
+// Two suites:
+//   loss (default): lossy paths. udpvid (return path: retransmission within a
+//     deadline, parity that follows the loss), udpvid with feedback off and
+//     fixed 25% parity (the old default), ffmpeg RTP/JPEG, and SRT (ffmpeg's
+//     libsrt, MJPEG over SRT, latency 120 ms).
+//   rate: narrow and changing paths (the relay's bottleneck, 100 ms drop-tail
+//     queue, RTT 20 ms). udpvid (adapting), udpvid --adapt off, ffmpeg, SRT;
+//     with full-size PSNR and how the sender's target followed the capacity.
+//   bun run bench:network [--suite loss|rate] [--seconds N] [--only SCENARIO] [--width W --height H]
+// Writes bench/results/network.md and network.svg (rate suite: network-rate.md
+// and .svg; at another size: network-WxH.md and .svg).
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,34 +22,66 @@ import { machineLine, saveResult } from "./bench/report.ts";
 import { lineChartSvg } from "./bench/svg-chart.ts";
 import { ffmpegSync, ffmpegVersion, freePort, spawnPiped } from "./bench/processes.ts";
 import { summaryOf, UDPVID_CLI } from "./lib/udpvid-summary.ts";
+import { rateFollowing, type RateFollowing } from "./bench/rate-metrics.ts";
+import { parseRateSchedule } from "../src/relay/bottleneck.ts";
+import type { RateTracePoint } from "../src/rate/adaptive-encoding.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const { values } = parseArgs({
-  options: { seconds: { type: "string", default: "10" }, only: { type: "string" }, width: { type: "string", default: "1280" }, height: { type: "string", default: "720" } },
+  options: {
+    suite: { type: "string", default: "loss" },
+    seconds: { type: "string", default: "10" },
+    only: { type: "string" },
+    width: { type: "string", default: "1280" },
+    height: { type: "string", default: "720" },
+  },
 });
 const WIDTH = Number(values.width);
 const HEIGHT = Number(values.height);
+if (values.suite !== "loss" && values.suite !== "rate") throw new Error(`--suite must be loss or rate, got ${values.suite}`);
+const RATE_SUITE = values.suite === "rate";
+const SECONDS = values.seconds!;
 /** On 2 shared cores a 720p detailed stream keeps sender, relay and receiver busy: a smaller size shows the network alone. */
-const RESULT = WIDTH === 1280 && HEIGHT === 720 ? "network" : `network-${WIDTH}x${HEIGHT}`;
+const RESULT = (RATE_SUITE ? "network-rate" : "network") + (WIDTH === 1280 && HEIGHT === 720 ? "" : `-${WIDTH}x${HEIGHT}`);
 /** ffmpeg's MJPEG at -q:v 5 is about the size of sharp's quality 80 on this clip. */
 const FFMPEG_Q = "5";
 const SRT_LATENCY_MS = 120;
 
-type System = "udpvid" | "udpvid, no feedback, --fec 25" | "ffmpeg RTP/JPEG" | "SRT (libsrt, 120 ms)";
-const SYSTEMS: System[] = ["udpvid", "udpvid, no feedback, --fec 25", "ffmpeg RTP/JPEG", "SRT (libsrt, 120 ms)"];
+type System = "udpvid" | "udpvid, no feedback, --fec 25" | "udpvid --adapt off" | "ffmpeg RTP/JPEG" | "SRT (libsrt, 120 ms)";
+const SYSTEMS: System[] = RATE_SUITE
+  ? ["udpvid", "udpvid --adapt off", "ffmpeg RTP/JPEG", "SRT (libsrt, 120 ms)"]
+  : ["udpvid", "udpvid, no feedback, --fec 25", "ffmpeg RTP/JPEG", "SRT (libsrt, 120 ms)"];
+/** What each udpvid system adds to send and receive. */
+const UDPVID_ARGS: Partial<Record<System, { send: string[]; receive: string[] }>> = {
+  udpvid: { send: [], receive: [] },
+  "udpvid, no feedback, --fec 25": { send: ["--no-feedback", "--fec", "25"], receive: ["--no-feedback"] },
+  "udpvid --adapt off": { send: ["--adapt", "off"], receive: [] },
+};
 
 interface Scenario {
   name: string;
   relayArgs: string[];
+  /** The bottleneck's schedule, for judging how the rate followed it. */
+  rate?: string;
 }
-const SCENARIOS: Scenario[] = [
-  { name: "clean", relayArgs: [] },
-  { name: "5% random", relayArgs: ["--loss", "5"] },
-  { name: "5% bursts (mean 8), RTT 20 ms", relayArgs: ["--burst-loss", "5:8", "--delay", "10"] },
-  { name: "15% random, RTT 20 ms", relayArgs: ["--loss", "15", "--delay", "10"] },
-  { name: "3% random, RTT 80 ms", relayArgs: ["--loss", "3", "--delay", "40"] },
-  { name: "10% random both ways, RTT 20 ms", relayArgs: ["--loss", "10", "--reverse-loss", "10", "--delay", "10"] },
-];
+const BOTTLENECK = (rate: string, ...more: string[]): Scenario["relayArgs"] => ["--rate", rate, "--queue-ms", "100", "--delay", "10", ...more];
+const SCENARIOS: Scenario[] = RATE_SUITE
+  ? [
+      { name: "clean", relayArgs: [] },
+      { name: "8 Mbit/s", relayArgs: BOTTLENECK("8"), rate: "8" },
+      // 4 s at 6 Mbit/s, as the issue's measurement had it, early enough to leave 4 s of the clip for the climb back.
+      { name: "25 → 6 → 25 Mbit/s", relayArgs: BOTTLENECK("25,6@2s,25@6s"), rate: "25,6@2s,25@6s" },
+      { name: "3 Mbit/s", relayArgs: BOTTLENECK("3"), rate: "3" },
+      { name: "8 Mbit/s + 2% loss", relayArgs: BOTTLENECK("8", "--loss", "2"), rate: "8" },
+    ]
+  : [
+      { name: "clean", relayArgs: [] },
+      { name: "5% random", relayArgs: ["--loss", "5"] },
+      { name: "5% bursts (mean 8), RTT 20 ms", relayArgs: ["--burst-loss", "5:8", "--delay", "10"] },
+      { name: "15% random, RTT 20 ms", relayArgs: ["--loss", "15", "--delay", "10"] },
+      { name: "3% random, RTT 80 ms", relayArgs: ["--loss", "3", "--delay", "40"] },
+      { name: "10% random both ways, RTT 20 ms", relayArgs: ["--loss", "10", "--reverse-loss", "10", "--delay", "10"] },
+    ];
 
 interface Row {
   system: System;
@@ -58,13 +96,19 @@ interface Row {
   relayLossPercent: number;
   /** Frames the sender skipped for being late plus frames the receiver skipped for a newer one: CPU, not network (udpvid only). */
   skippedForCpu: number | null;
+  /** How the sender's target followed the bottleneck (udpvid adapting, rate suite), and the target over time. */
+  following: RateFollowing | null;
+  trace: RateTracePoint[] | null;
+  /** What the sender sent, Mbit/s, against the bottleneck's mean rate. */
+  sentMbps: number | null;
 }
 
 const work = mkdtempSync(join(tmpdir(), "udpvid-bench-network-"));
 const clip = join(work, "detailed.mp4");
-// Film grain makes every frame detailed, as a camera's are: about 30 Mbit/s as JPEG at quality 80.
-ffmpegSync(["-i", join(ROOT, "video.mp4"), "-t", values.seconds!, "-vf", `scale=${WIDTH}:${HEIGHT},noise=alls=14:allf=t`, "-c:v", "libx264", "-crf", "16", "-preset", "veryfast", "-y", clip]);
-const reference = await referenceFrames(clip, WIDTH, HEIGHT);
+// Film grain makes every frame detailed, as a camera's are: about 38 Mbit/s as JPEG at quality 80.
+ffmpegSync(["-i", join(ROOT, "video.mp4"), "-t", SECONDS, "-vf", `scale=${WIDTH}:${HEIGHT},noise=alls=14:allf=t`, "-c:v", "libx264", "-crf", "16", "-preset", "veryfast", "-y", clip]);
+// The rate suite measures quality at full size: what a smaller picture costs shows in its PSNR.
+const reference = await referenceFrames(clip, WIDTH, HEIGHT, RATE_SUITE);
 // Every sender reads the frames uncompressed, as from a camera: decoding this
 // grainy H.264 (about 80 Mbit/s) would cost a core's share that no live source
 // costs, and on 2 shared cores it shows up as latency and skipped frames.
@@ -82,8 +126,7 @@ async function runCase(system: System, scenario: Scenario, seed: number): Promis
   rmSync(record, { force: true });
   const relay = udpvid(["relay", "--listen", String(relayPort), "--to", `127.0.0.1:${receiverPort}`, "--seed", String(seed), "--json", ...scenario.relayArgs]);
   let receiver: Bun.Subprocess<"ignore", "pipe", "pipe">;
-  const udpvidSystem = system.startsWith("udpvid");
-  const noFeedback = system !== "udpvid";
+  const udpvidArgs = UDPVID_ARGS[system];
   if (system === "ffmpeg RTP/JPEG") {
     const sdp = join(work, "receive.sdp");
     writeFileSync(sdp, `v=0\no=- 0 0 IN IP4 127.0.0.1\ns=bench\nc=IN IP4 127.0.0.1\nt=0 0\nm=video ${receiverPort} RTP/AVP 26\n`);
@@ -91,10 +134,11 @@ async function runCase(system: System, scenario: Scenario, seed: number): Promis
   } else if (system === "SRT (libsrt, 120 ms)") {
     receiver = spawnPiped(["ffmpeg", "-loglevel", "error", "-f", "mjpeg", "-i", `srt://127.0.0.1:${receiverPort}?mode=listener&latency=${SRT_LATENCY_MS * 1000}`, "-c:v", "copy", "-f", "mjpeg", "-y", record]);
   } else {
-    receiver = udpvid(["receive", "--headless", "--port", String(receiverPort), "--record", record, "--idle-timeout", "2", "--json", ...(noFeedback ? ["--no-feedback"] : [])]);
+    receiver = udpvid(["receive", "--headless", "--port", String(receiverPort), "--record", record, "--idle-timeout", "2", "--json", ...udpvidArgs!.receive]);
   }
   await Bun.sleep(800);
   let sent: any = {};
+  const sendStartMs = performance.now();
   if (system === "ffmpeg RTP/JPEG") {
     await ffmpegSender(["-f", "rtp", `rtp://127.0.0.1:${relayPort}`]).exited;
     await Bun.sleep(1500);
@@ -104,25 +148,31 @@ async function runCase(system: System, scenario: Scenario, seed: number): Promis
     await Bun.sleep(1500);
     receiver.kill("SIGINT");
   } else {
-    sent = await summaryOf<any>(udpvid(["send", source, "--to", `127.0.0.1:${relayPort}`, "--json", ...(noFeedback ? ["--no-feedback", "--fec", "25"] : [])]));
+    sent = await summaryOf<any>(udpvid(["send", source, "--to", `127.0.0.1:${relayPort}`, "--json", ...udpvidArgs!.send]));
   }
-  const received = udpvidSystem ? await summaryOf<any>(receiver) : (await receiver.exited, {});
+  const sendSeconds = (performance.now() - sendStartMs) / 1000;
+  const received = udpvidArgs ? await summaryOf<any>(receiver) : (await receiver.exited, {});
   relay.kill("SIGINT");
   const relayed = await summaryOf<any>(relay);
   const { intact, corrupt, psnrMean } = await evaluateRecording(record, reference);
   const resent = sent.returnPath?.chunksResent;
+  const trace: RateTracePoint[] | undefined = sent.rate?.adapt ? sent.rate.trace : undefined;
   return {
     system,
     scenario,
     intact,
     corrupt,
     psnrMean,
-    overheadPercent: udpvidSystem ? (sent.overheadPercent ?? null) : null,
+    overheadPercent: udpvidArgs ? (sent.overheadPercent ?? null) : null,
     latencyP50: received.latencyMs?.p50 ?? null,
     latencyP99: received.latencyMs?.p99 ?? null,
-    retransmittedPercent: udpvidSystem ? (resent === undefined ? 0 : (100 * resent) / Math.max(1, sent.datagrams - resent)) : null,
+    retransmittedPercent: udpvidArgs ? (resent === undefined ? 0 : (100 * resent) / Math.max(1, sent.datagrams - resent)) : null,
     relayLossPercent: relayed.lossPercent ?? 0,
-    skippedForCpu: udpvidSystem ? (sent.framesSkipped ?? 0) + (received.framesSkipped ?? 0) : null,
+    skippedForCpu: udpvidArgs ? (sent.framesSkipped ?? 0) + (received.framesSkipped ?? 0) : null,
+    following: trace && scenario.rate ? rateFollowing(trace, parseRateSchedule(scenario.rate), Number(SECONDS) * 1000) : null,
+    trace: trace ?? null,
+    // Everything the relay took in (every system's bytes, headers and all) over the time the sender ran.
+    sentMbps: relayed.bytesIn ? (relayed.bytesIn * 8) / 1e6 / Math.max(1, udpvidArgs ? sent.seconds : sendSeconds) : null,
   };
 }
 
@@ -136,18 +186,19 @@ for (const scenario of scenarios) {
   for (const system of SYSTEMS) {
     const row = await runCase(system, scenario, seed);
     rows.push(row);
-    console.error(`${scenario.name.padEnd(34)} ${system.padEnd(30)} intact ${row.intact}/${reference.length}  corrupt ${row.corrupt}  skipped ${row.skippedForCpu ?? "n/a"}  p99 ${row.latencyP99 ?? "n/a"}`);
+    console.error(
+      `${scenario.name.padEnd(34)} ${system.padEnd(30)} intact ${row.intact}/${reference.length}  corrupt ${row.corrupt}  skipped ${row.skippedForCpu ?? "n/a"}  ` +
+        `p99 ${row.latencyP99 ?? "n/a"}  psnr ${row.psnrMean?.toFixed(1) ?? "n/a"}` +
+        (row.following ? `  fit ${row.following.fitMs ?? "-"}  climb ${row.following.climbMs ?? "-"}  chosen/capacity ${row.following.chosenOverCapacity?.toFixed(2) ?? "-"} ±${((row.following.swing ?? 0) * 100).toFixed(0)}%` : ""),
+    );
   }
 }
 rmSync(work, { recursive: true, force: true });
 
 const pct = (n: number, d: number) => `${((100 * n) / d).toFixed(1)}%`;
 const num = (v: number | null, digits = 1) => (v === null ? "n/a" : v.toFixed(digits));
-const lines = [
-  `# udpvid against RTP/JPEG and SRT on impaired paths: ${WIDTH}x${HEIGHT}, 30 fps, ${reference.length} frames of a detailed clip, through \`udpvid relay\``,
-  "",
-  machineLine(`ffmpeg ${ffmpegVersion()}`),
-  "",
+const seconds = (ms: number | null | undefined, applies: boolean) => (!applies ? "n/a" : ms === null || ms === undefined ? "not in the clip" : `${(ms / 1000).toFixed(2)} s`);
+const lossTable = () => [
   `Loss is per IP fragment (MTU 1500), RTT is twice the relay's one-way delay; "both ways" also loses feedback and SRT's control packets. ` +
     `A frame is intact when its picture matches its source frame at ≥ ${INTACT_DB} dB PSNR; corrupt counts shown frames that match none. ` +
     `Overhead is wire bytes beyond the JPEGs (headers, parity, resends), for udpvid. Latency is capture → display, udpvid only (the others carry no capture time; SRT's is its configured ${SRT_LATENCY_MS} ms plus half the RTT). ` +
@@ -160,24 +211,77 @@ const lines = [
       `| ${r.scenario.name} | ${r.system} | ${pct(r.intact, reference.length)} (${r.intact}) | ${r.corrupt} | ${r.skippedForCpu ?? "n/a"} | ${num(r.psnrMean)} | ${r.overheadPercent === null ? "n/a" : `${r.overheadPercent.toFixed(1)}%`} | ${num(r.latencyP50)} / ${num(r.latencyP99)} | ${r.retransmittedPercent === null ? "n/a" : `${r.retransmittedPercent.toFixed(1)}%`} |`,
   ),
 ];
+const rateTable = () => [
+  `Bottleneck: the relay's \`--rate\` with a 100 ms drop-tail queue (\`--queue-ms 100\`) and RTT 20 ms; "25 → 6 → 25" is \`--rate 25,6@2s,25@6s\`, from the first datagram. ` +
+    `A frame is intact when its picture, at whatever size it arrived, matches its source frame at ≥ ${INTACT_DB} dB (as thumbnails); corrupt counts shown frames that match none. ` +
+    `Mean PSNR is over the intact frames' luma at full size, a smaller picture scaled back up first: what adaptation costs in quality. ` +
+    `Latency is capture → display (udpvid only). Sent is what reached the bottleneck, Mbit/s over the run. ` +
+    `For udpvid adapting, from its target over time (send --json): the time to get under the capacity after it dropped, the time to be back at 80% of the capacity once it returned, ` +
+    `and its mean target over the capacity where the capacity held (from 1.5 s after each change), ± its widest swing there. Every sender reads the clip uncompressed, as from a camera; all run on the same 2 cores as the relay.`,
+  "",
+  "| scenario | system | frames intact | corrupt | mean PSNR (dB) | latency p50 / p99 (ms) | sent (Mbit/s) | under capacity after a drop | back after the return | target / capacity |",
+  "|---|---|---|---|---|---|---|---|---|---|",
+  ...rows.map((r) => {
+    const f = r.following;
+    const schedule = r.scenario.rate ? parseRateSchedule(r.scenario.rate) : [];
+    return (
+      `| ${r.scenario.name} | ${r.system} | ${pct(r.intact, reference.length)} (${r.intact}) | ${r.corrupt} | ${num(r.psnrMean)} | ${num(r.latencyP50)} / ${num(r.latencyP99)} | ${num(r.sentMbps)} | ` +
+      `${f ? seconds(f.fitMs, schedule.length > 1) : "n/a"} | ${f ? seconds(f.climbMs, schedule.length > 2) : "n/a"} | ` +
+      `${f?.chosenOverCapacity != null ? `${f.chosenOverCapacity.toFixed(2)} ±${((f.swing ?? 0) * 100).toFixed(0)}%` : "n/a"} |`
+    );
+  }),
+];
+const lines = [
+  RATE_SUITE
+    ? `# udpvid following narrow and changing paths, against ffmpeg RTP/JPEG and SRT: ${WIDTH}x${HEIGHT}, 30 fps, ${reference.length} frames of a detailed clip (about 38 Mbit/s at quality 80), through \`udpvid relay\``
+    : `# udpvid against RTP/JPEG and SRT on impaired paths: ${WIDTH}x${HEIGHT}, 30 fps, ${reference.length} frames of a detailed clip, through \`udpvid relay\``,
+  "",
+  machineLine(`ffmpeg ${ffmpegVersion()}`),
+  "",
+  ...(RATE_SUITE ? rateTable() : lossTable()),
+];
 const report = lines.join("\n") + "\n";
 console.log(report);
 saveResult(`${RESULT}.md`, report);
+/** The rate suite's chart: each bottleneck's capacity over time, and udpvid's target against it. */
+function targetPanels() {
+  const endMs = Number(SECONDS) * 1000;
+  return rows
+    .filter((r) => r.system === "udpvid" && r.scenario.rate && r.trace)
+    .map((r) => {
+      const schedule = parseRateSchedule(r.scenario.rate!);
+      // The capacity as a step line: each rate at its start and just before the next.
+      const capacity = schedule.flatMap((step, i) => [
+        { x: step.fromMs / 1000, y: step.mbit },
+        { x: ((schedule[i + 1]?.fromMs ?? endMs) - 1) / 1000, y: step.mbit },
+      ]);
+      return {
+        title: r.scenario.name,
+        xLabel: "seconds",
+        series: [
+          { name: "capacity", points: capacity },
+          { name: "udpvid's target", points: r.trace!.filter((p) => p.targetMbps !== null).map((p) => ({ x: p.t / 1000, y: p.targetMbps! })) },
+        ],
+      };
+    });
+}
 saveResult(
   `${RESULT}.svg`,
-  lineChartSvg({
-    title: `Frames intact at ${WIDTH}x${HEIGHT}, 30 fps, through udpvid relay (scenarios as in network.md)`,
-    panels: [
-      {
-        title: scenarios.map((s, i) => `${i + 1}: ${s.name.split(",")[0]}`).join(" · "),
-        xLabel: "scenario",
-        series: SYSTEMS.map((system) => ({
-          name: system,
-          points: rows.filter((r) => r.system === system).map((r) => ({ x: scenarios.indexOf(r.scenario) + 1, y: (100 * r.intact) / reference.length })),
-        })),
-      },
-    ],
-    yLabel: "frames intact %",
-  }),
+  RATE_SUITE
+    ? lineChartSvg({ title: `udpvid's target against the bottleneck's capacity, ${WIDTH}x${HEIGHT} (scenarios as in ${RESULT}.md)`, panels: targetPanels(), yLabel: "Mbit/s", yMax: 30 })
+    : lineChartSvg({
+        title: `Frames intact at ${WIDTH}x${HEIGHT}, 30 fps, through udpvid relay (scenarios as in ${RESULT}.md)`,
+        panels: [
+          {
+            title: scenarios.map((s, i) => `${i + 1}: ${s.name.split(",")[0]}`).join(" · "),
+            xLabel: "scenario",
+            series: SYSTEMS.map((system) => ({
+              name: system,
+              points: rows.filter((r) => r.system === system).map((r) => ({ x: scenarios.indexOf(r.scenario) + 1, y: (100 * r.intact) / reference.length })),
+            })),
+          },
+        ],
+        yLabel: "frames intact %",
+      }),
 );
 console.log(`written to bench/results/${RESULT}.md and bench/results/${RESULT}.svg`);

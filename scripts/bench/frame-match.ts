@@ -20,19 +20,34 @@ function psnr(a: Uint8Array, b: Uint8Array): number {
   return sum === 0 ? 99 : 10 * Math.log10((255 * 255 * a.length) / sum);
 }
 
-/** Thumbnails of every frame of `clip` at width × height (ffmpeg's scaling, as the senders use). */
-export async function referenceFrames(clip: string, width: number, height: number): Promise<Uint8Array[]> {
-  const reference: Uint8Array[] = [];
-  const source = await FfmpegSource.open({ ffmpeg: "ffmpeg", input: clip, width, height });
-  for await (const frame of source.frames()) {
-    reference.push(await thumb(sharp(frame.rgb, { raw: { width, height, channels: 3 } })));
-    source.recycle(frame);
-  }
-  return reference;
+/** Every source frame: a thumbnail to find it by, and (when asked) its full-size luma to measure quality against. */
+export interface Reference {
+  thumbs: Uint8Array[];
+  full?: { width: number; height: number; luma: Uint8Array[] };
+  length: number;
 }
 
-/** Source frames that arrived intact in the recording, and recorded frames that match no source frame (corrupt). */
-export async function evaluateRecording(mjpeg: string, reference: Uint8Array[]): Promise<{ intact: number; corrupt: number; psnrMean: number | null }> {
+/** Thumbnails of every frame of `clip` at width × height (ffmpeg's scaling, as the senders use), and with `full` their luma at that size. */
+export async function referenceFrames(clip: string, width: number, height: number, full = false): Promise<Reference> {
+  const thumbs: Uint8Array[] = [];
+  const luma: Uint8Array[] = [];
+  const source = await FfmpegSource.open({ ffmpeg: "ffmpeg", input: clip, width, height });
+  for await (const frame of source.frames()) {
+    thumbs.push(await thumb(sharp(frame.rgb, { raw: { width, height, channels: 3 } })));
+    if (full) luma.push(await sharp(frame.rgb, { raw: { width, height, channels: 3 } }).greyscale().raw().toBuffer());
+    source.recycle(frame);
+  }
+  return { thumbs, full: full ? { width, height, luma } : undefined, length: thumbs.length };
+}
+
+/**
+ * Source frames that arrived intact in the recording, and recorded frames
+ * that match no source frame (corrupt). Mean PSNR is over the thumbnails,
+ * or, with the reference's full frames, over full-size luma: a picture that
+ * arrived smaller (rate adaptation) is scaled back up first, so what the
+ * smaller size cost shows.
+ */
+export async function evaluateRecording(mjpeg: string, reference: Reference): Promise<{ intact: number; corrupt: number; psnrMean: number | null }> {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(mjpeg);
@@ -42,6 +57,7 @@ export async function evaluateRecording(mjpeg: string, reference: Uint8Array[]):
   const matched = new Map<number, number>();
   let corrupt = 0;
   let from = 0;
+  const thumbs = reference.thumbs;
   for (const jpeg of splitMjpeg(bytes)) {
     let picture: Uint8Array;
     try {
@@ -51,9 +67,14 @@ export async function evaluateRecording(mjpeg: string, reference: Uint8Array[]):
       continue;
     }
     // Near the last match first; when frames were lost in a row, everything after it.
-    let [best, bestDb] = bestMatch(reference, picture, Math.max(0, from - 2), Math.min(reference.length, from + 45));
-    if (bestDb < INTACT_DB) [best, bestDb] = bestMatch(reference, picture, 0, reference.length);
+    let [best, bestDb] = bestMatch(thumbs, picture, Math.max(0, from - 2), Math.min(thumbs.length, from + 45));
+    if (bestDb < INTACT_DB) [best, bestDb] = bestMatch(thumbs, picture, 0, thumbs.length);
     if (bestDb >= INTACT_DB) {
+      const full = reference.full;
+      if (full) {
+        const luma = await sharp(jpeg, { failOn: "none" }).resize(full.width, full.height, { fit: "fill", kernel: "linear" }).greyscale().raw().toBuffer();
+        bestDb = psnr(luma, full.luma[best]!);
+      }
       matched.set(best, bestDb);
       from = best + 1;
     } else corrupt++;

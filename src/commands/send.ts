@@ -194,7 +194,7 @@ export interface SendSummary extends SendCounts {
   stoppedByUser: boolean;
   /** v2 unicast: what the receivers said and what was done about it (null: no return path). */
   returnPath: SenderFeedbackStats | null;
-  /** Rate adaptation at the end, and every half second of it (--json). */
+  /** Rate adaptation at the end, and every quarter second of it (--json). */
   rate: RateStats & { trace: RateTracePoint[] };
 }
 

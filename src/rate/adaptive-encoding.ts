@@ -36,9 +36,9 @@ export interface RateStats {
 
 /** v2 headers and the end-of-frame slack, as a share of the JPEG bytes (measured: 2.1% at 1400-byte datagrams). */
 const HEADER_SHARE = 0.025;
-/** Trace points kept for --json: 0.5 s apart, the last 10 minutes. */
-const TRACE_EVERY_MS = 500;
-const TRACE_POINTS = 1200;
+/** Trace points kept for --json: a quarter second apart, the last 10 minutes. */
+const TRACE_EVERY_MS = 250;
+const TRACE_POINTS = 2400;
 
 export interface RateTracePoint {
   /** ms since the first frame. */
@@ -119,7 +119,7 @@ export class AdaptiveEncoding {
     };
   }
 
-  /** Target, quality, scale and frame rate every half second (bounded: the last ten minutes). */
+  /** Target, quality, scale and frame rate every quarter second (bounded: the last ten minutes). */
   traced(): RateTracePoint[] {
     return [...this.trace];
   }

@@ -17,7 +17,7 @@ export interface RateControllerOptions {
   /** The lowest target: below this a stream is not worth sending (and the climb starts from somewhere). */
   minBps: number;
   /**
-   * Where a receiver's estimate starts, doubling every report while nothing
+   * Where a receiver's estimate starts, doubling every 150 ms while nothing
    * shows congestion (as TCP's slow start): a stream that began far beyond a
    * narrow link would fill its queue and lose its first second.
    */
@@ -54,13 +54,13 @@ const DEFAULTS: RateControllerOptions = {
   minBps: 250_000,
   startBps: 10_000_000,
   overuseTrendUsPerS: 40_000,
-  standingQueueMs: 40,
+  standingQueueMs: 30,
   congestionLoss: 0.1,
   congestedReportsToAct: 2,
   overwhelmingLoss: 0.4,
-  backoff: 0.85,
-  fastGrowthPerS: 1.8,
-  gentleGrowthPerS: 0.12,
+  backoff: 0.87,
+  fastGrowthPerS: 1.7,
+  gentleGrowthPerS: 0.1,
   staleAfterMs: 1000,
 };
 
@@ -68,8 +68,8 @@ const DEFAULTS: RateControllerOptions = {
 const ARRIVAL_SMOOTHING_MS = 300;
 /** How long a new stream waits at the start rate for the first report. */
 const FIRST_REPORT_GRACE_MS = 1000;
-/** While starting, the estimate doubles this often (about every report) until the first congestion. */
-const STARTUP_DOUBLING_MS = 100;
+/** While starting, the estimate doubles this often (about every other report) until the first congestion. */
+const STARTUP_DOUBLING_MS = 150;
 /** The sending rate is measured over this long. */
 const SEND_WINDOW_MS = 500;
 /** The usual loss is smoothed over about this long. */
@@ -80,12 +80,10 @@ const BASE_RTT_WINDOW_MS = 10_000;
 const RECENT_RTT_WINDOW_MS = 300;
 const MAX_RTT_SAMPLES = 256;
 
-/** The estimate never runs further ahead of what arrives than this (GCC's 1.5): it must stay something the path has shown. */
-const MAX_AHEAD_OF_ARRIVALS = 1.5;
+/** The estimate never runs further ahead of what arrives than this (GCC allows 1.5). */
+const MAX_AHEAD_OF_ARRIVALS = 1.15;
 /** While starting, as far as the doubling goes. */
-const STARTUP_AHEAD_OF_ARRIVALS = 2;
-/** Near the capacity seen, only this far: the next step up in picture size must be a small probe. */
-const NEAR_AHEAD_OF_ARRIVALS = 1.15;
+const STARTUP_AHEAD_OF_ARRIVALS = 1.5;
 
 export type RateState = "unconstrained" | "startup" | "decrease" | "hold" | "increase";
 
@@ -218,8 +216,8 @@ export class RateController {
     const estimate = receiver.estimateBps;
     const capacity = receiver.capacity;
     // More arriving than the capacity seen, without a queue building: the link got better, and that capacity no longer applies.
-    if (capacity && (receiver.arrivalBps ?? 0) > capacity.meanBps + 2 * capacity.deviationBps) receiver.capacity = undefined;
-    const near = receiver.capacity !== undefined && estimate > receiver.capacity.meanBps - 2 * receiver.capacity.deviationBps;
+    if (capacity && (receiver.arrivalBps ?? 0) > capacity.meanBps + capacity.deviationBps) receiver.capacity = undefined;
+    const near = receiver.capacity !== undefined && estimate > receiver.capacity.meanBps - receiver.capacity.deviationBps;
     const seconds = intervalMs / 1000;
     const grown =
       receiver.state === "startup"
@@ -228,10 +226,11 @@ export class RateController {
           ? estimate + this.options.gentleGrowthPerS * receiver.capacity!.meanBps * seconds
           : estimate * this.options.fastGrowthPerS ** seconds;
     // Never far ahead of what arrives: a stream that does not use its allowance (already at its best
-    // quality for its size) must not bank one the path never showed, and spend it all in one step up.
+    // quality for its size) must not bank one the path never showed, and spend it all in one step up;
+    // and since no more arrives than the link carries, an overshoot stays within this share of it.
     // While starting, the latest arrivals count: the smoothed rate lags the doubling.
     const arrived = receiver.state === "startup" ? Math.max(latestArrivalBps, receiver.arrivalBps ?? 0) : (receiver.arrivalBps ?? 0);
-    const ahead = receiver.state === "startup" ? STARTUP_AHEAD_OF_ARRIVALS : near ? NEAR_AHEAD_OF_ARRIVALS : MAX_AHEAD_OF_ARRIVALS;
+    const ahead = receiver.state === "startup" ? STARTUP_AHEAD_OF_ARRIVALS : MAX_AHEAD_OF_ARRIVALS;
     const ceiling = Math.max(this.options.minBps, ahead * arrived);
     receiver.estimateBps = Math.max(estimate, Math.min(grown, ceiling));
     if (receiver.state !== "startup") receiver.state = "increase";

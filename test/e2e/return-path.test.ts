@@ -9,6 +9,7 @@ import { sendPosition } from "../../src/packetizer/send-order.ts";
 import { expectEveryFrameAccounted, expectRecordingMatchesSource } from "../helpers/accounting.ts";
 import { useSourceClip } from "../helpers/frames.ts";
 import { finish, lastJson, startUdpvid } from "../helpers/udpvid.ts";
+import { streamThroughRelay } from "../helpers/through-relay.ts";
 
 // v2's return path over real sockets: a receiver asks, through a lossy relay,
 // for what parity cannot rebuild, and the sender resends it; and a sender
@@ -17,24 +18,13 @@ const WIDTH = 320;
 const HEIGHT = 180;
 const fixture = useSourceClip(3, WIDTH, HEIGHT);
 
-/** send → relay (impairments) → receive, all real processes; the receiver records what it shows. */
+/** send → relay (impairments) → receive, every frame accounted for and every frame shown its source frame. */
 async function throughRelay(relayArgs: string[], sendArgs: string[], receiveArgs: string[], record: string) {
-  await using receiver = startUdpvid(["receive", "--headless", "--port", "0", "--record", record, "--idle-timeout", "3", "--json", ...receiveArgs]);
-  const receiverPort = await receiver.listening;
-  await using relay = startUdpvid(["relay", "--listen", "0", "--to", `127.0.0.1:${receiverPort}`, "--json", ...relayArgs]);
-  const relayPort = await relay.listening;
-  const sent = await finish(startUdpvid(["send", fixture.clip, "--to", `127.0.0.1:${relayPort}`, "--json", ...sendArgs]), 60_000);
-  expect(sent.exitCode).toBe(0);
-  const received = await finish(receiver, 30_000);
-  expect(received.exitCode).toBe(0);
-  relay.process.kill("SIGINT");
-  const relayed = await finish(relay, 10_000);
-  const send = lastJson<SendSummary>(sent.stdout);
-  const receive = lastJson<ReceiveSummary>(received.stdout);
-  expectEveryFrameAccounted(send, receive, fixture.frames.length);
-  expect(receive.framesCorrupt).toBe(0);
-  expectRecordingMatchesSource(record, fixture, WIDTH, HEIGHT, receive.framesShown);
-  return { send, receive, relay: lastJson<{ datagramsLost: number; reverse: { datagramsIn: number; datagramsLost: number } }>(relayed.stdout) };
+  const run = await streamThroughRelay(fixture.clip, relayArgs, sendArgs, receiveArgs, record);
+  expectEveryFrameAccounted(run.send, run.receive, fixture.frames.length);
+  expect(run.receive.framesCorrupt).toBe(0);
+  expectRecordingMatchesSource(record, fixture, WIDTH, HEIGHT, run.receive.framesShown);
+  return run;
 }
 
 describe("retransmission through a lossy relay", () => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import sharp from "sharp";
 import { VIDEO } from "./udpvid.ts";
 
 export function tempDir(prefix = "udpvid-test-"): string {
@@ -105,4 +106,46 @@ export function useSourceClip(seconds: number, width: number, height: number): S
 /** Packed RGBA (what udpvid draws) as packed RGB (what screenshots and decodeFrames give), for comparing the two. */
 export function rgbaToRgb(rgba: Uint8Array): Uint8Array {
   return Uint8Array.from({ length: (rgba.length / 4) * 3 }, (_, i) => rgba[Math.floor(i / 3) * 4 + (i % 3)]!);
+}
+
+/** A recorded picture matched to a source frame at the size it arrived (rate adaptation may have shrunk it). */
+export interface SizedMatch extends Match {
+  width: number;
+  height: number;
+}
+
+/**
+ * Each JPEG against the source frames (packed RGB, `width` × `height`) shrunk
+ * to its own size as the sender shrinks them (sharp, bilinear), searching
+ * forward from the previous match through the next `window` frames.
+ */
+export async function matchFramesAtTheirSize(jpegs: Uint8Array[], source: Uint8Array[], width: number, height: number, window = 30): Promise<SizedMatch[]> {
+  // Shrunk source frames, per source index, kept only while in the search window.
+  const shrunk = new Map<number, Map<string, Uint8Array>>();
+  const sourceAt = async (index: number, w: number, h: number) => {
+    if (w === width && h === height) return source[index]!;
+    const sizes = shrunk.get(index) ?? new Map<string, Uint8Array>();
+    shrunk.set(index, sizes);
+    let frame = sizes.get(`${w}x${h}`);
+    if (!frame) {
+      frame = new Uint8Array(await sharp(source[index]!, { raw: { width, height, channels: 3 } }).resize(w, h, { fit: "fill", kernel: "linear" }).raw().toBuffer());
+      sizes.set(`${w}x${h}`, frame);
+    }
+    return frame;
+  };
+  const matches: SizedMatch[] = [];
+  let from = 0;
+  for (const jpeg of jpegs) {
+    const { data, info } = await sharp(jpeg).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    let best: SizedMatch = { sourceIndex: -1, psnr: -Infinity, runnerUp: -Infinity, width: info.width, height: info.height };
+    for (let i = from; i < Math.min(source.length, from + window); i++) {
+      const value = psnr(new Uint8Array(data), await sourceAt(i, info.width, info.height));
+      if (value > best.psnr) best = { ...best, sourceIndex: i, psnr: value, runnerUp: best.psnr };
+      else if (value > best.runnerUp) best.runnerUp = value;
+    }
+    matches.push(best);
+    if (best.sourceIndex >= 0) from = best.sourceIndex + 1;
+    for (const index of shrunk.keys()) if (index < from) shrunk.delete(index);
+  }
+  return matches;
 }

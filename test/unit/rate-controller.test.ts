@@ -175,10 +175,10 @@ describe("RateController", () => {
       controller.report(1, report(n, { receiveBytesPerSecond: 1_000_000, delayTrendUsPerS: 200_000 }), 100 * n);
       controller.report(2, report(n, { receiveBytesPerSecond: 250_000, delayTrendUsPerS: 200_000 }), 100 * n);
     }
-    expect(controller.targetBps(300)).toBeCloseTo(0.85 * 2e6, -3);
+    expect(controller.targetBps(300)).toBeCloseTo(0.87 * 2e6, -3);
     // Receiver 2 falls silent; after a second receiver 1 alone steers.
     for (let n = 4; n < 20; n++) controller.report(1, report(n, { receiveBytesPerSecond: 1_000_000, delayTrendUsPerS: 200_000 }), 100 * n);
-    expect(controller.targetBps(1900)).toBeCloseTo(0.85 * 8e6, -3);
+    expect(controller.targetBps(1900)).toBeCloseTo(0.87 * 8e6, -3);
   });
 
   test("never below its floor, never above --max-rate", () => {
@@ -197,7 +197,7 @@ describe("RateController", () => {
     for (let n = 0; n < 30; n++) policed.report(1, report(n, {}), 100 * n, 20);
     expect(policed.stats.decreases).toBe(0);
     for (let n = 30; n < 33; n++) policed.report(1, report(n, { chunksLost: 30 * (n - 29) }), 100 * n, 20);
-    expect(policed.targetBps(3200)).toBeCloseTo(0.85 * 8e6, -3);
+    expect(policed.targetBps(3200)).toBeCloseTo(0.87 * 8e6, -3);
   });
 
   test("a standing queue (round trips well above the least seen) is congestion even when the delay no longer grows", () => {
@@ -207,7 +207,7 @@ describe("RateController", () => {
     for (let n = 20; n < 24; n++) controller.report(1, report(n, { delayTrendUsPerS: 0 }), 100 * n, 20 + 90);
     expect(controller.stats.decreases).toBe(0);
     controller.report(1, report(24, { delayTrendUsPerS: 0 }), 2400, 20 + 90);
-    expect(controller.targetBps(2400)).toBeCloseTo(0.85 * 8e6, -3);
+    expect(controller.targetBps(2400)).toBeCloseTo(0.87 * 8e6, -3);
     // One slow round trip among quick ones is a busy receiver, not a queue.
     const jittery = new RateController();
     for (let n = 0; n < 40; n++) jittery.report(1, report(n, {}), 100 * n, n % 10 === 5 ? 150 : 20);
