@@ -69,8 +69,8 @@ const SCENARIOS: Scenario[] = RATE_SUITE
   ? [
       { name: "clean", relayArgs: [] },
       { name: "8 Mbit/s", relayArgs: BOTTLENECK("8"), rate: "8" },
-      // 4 s at 6 Mbit/s, as the issue's measurement had it, early enough to leave 4 s of the clip for the climb back.
-      { name: "25 → 6 → 25 Mbit/s", relayArgs: BOTTLENECK("25,6@2s,25@6s"), rate: "25,6@2s,25@6s" },
+      // 3 s at 6 Mbit/s, early enough to leave 5 s of the 10 s clip for the climb back.
+      { name: "25 → 6 → 25 Mbit/s", relayArgs: BOTTLENECK("25,6@2s,25@5s"), rate: "25,6@2s,25@5s" },
       { name: "3 Mbit/s", relayArgs: BOTTLENECK("3"), rate: "3" },
       { name: "8 Mbit/s + 2% loss", relayArgs: BOTTLENECK("8", "--loss", "2"), rate: "8" },
     ]
@@ -212,7 +212,7 @@ const lossTable = () => [
   ),
 ];
 const rateTable = () => [
-  `Bottleneck: the relay's \`--rate\` with a 100 ms drop-tail queue (\`--queue-ms 100\`) and RTT 20 ms; "25 → 6 → 25" is \`--rate 25,6@2s,25@6s\`, from the first datagram. ` +
+  `Bottleneck: the relay's \`--rate\` with a 100 ms drop-tail queue (\`--queue-ms 100\`) and RTT 20 ms; "25 → 6 → 25" is \`--rate 25,6@2s,25@5s\`, from the first datagram. ` +
     `A frame is intact when its picture, at whatever size it arrived, matches its source frame at ≥ ${INTACT_DB} dB (as thumbnails); corrupt counts shown frames that match none. ` +
     `Mean PSNR is over the intact frames' luma at full size, a smaller picture scaled back up first: what adaptation costs in quality. ` +
     `Latency is capture → display (udpvid only). Sent is what reached the bottleneck, Mbit/s over the run. ` +

@@ -60,7 +60,7 @@ const DEFAULTS: RateControllerOptions = {
   overwhelmingLoss: 0.4,
   backoff: 0.87,
   fastGrowthPerS: 1.7,
-  gentleGrowthPerS: 0.1,
+  gentleGrowthPerS: 0.07,
   staleAfterMs: 1000,
 };
 
