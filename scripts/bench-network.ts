@@ -284,4 +284,6 @@ saveResult(
         yLabel: "frames intact %",
       }),
 );
+// The targets over time, for a closer look than the chart gives.
+if (RATE_SUITE) saveResult(`${RESULT}-traces.json`, JSON.stringify(rows.filter((r) => r.trace).map((r) => ({ scenario: r.scenario.name, system: r.system, trace: r.trace })), null, 1));
 console.log(`written to bench/results/${RESULT}.md and bench/results/${RESULT}.svg`);

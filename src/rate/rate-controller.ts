@@ -167,7 +167,7 @@ export class RateController {
     const congested = report.delayTrendUsPerS > this.options.overuseTrendUsPerS || standingQueueMs(receiver.rtts, nowMs) > this.options.standingQueueMs || lossSpike;
     receiver.congestedInARow = congested ? receiver.congestedInARow + 1 : 0;
     const overwhelmed = loss > this.options.overwhelmingLoss || (this.sendBps > this.options.minBps && arrivalBps < (1 - this.options.overwhelmingLoss) * this.sendBps);
-    if (receiver.congestedInARow >= this.options.congestedReportsToAct || overwhelmed) this.decrease(receiver, arrivalBps);
+    if (receiver.congestedInARow >= this.options.congestedReportsToAct || overwhelmed) this.decrease(receiver, overwhelmed ? arrivalBps : undefined);
     else if (congested || report.delayTrendUsPerS < -this.options.overuseTrendUsPerS) {
       // One congested report, or a queue still draining: wait and see.
       if (receiver.state !== "startup") receiver.state = "hold";
@@ -198,9 +198,14 @@ export class RateController {
     return "unconstrained";
   }
 
-  private decrease(receiver: Receiver, latestArrivalBps: number): void {
-    // While a queue stands, the link is never idle: the latest report's arrival rate is its capacity, not noise.
-    const arrival = Math.min(receiver.arrivalBps ?? Infinity, latestArrivalBps);
+  /**
+   * `latestArrivalBps` when overwhelmed: the smoothed rate still remembers
+   * the capacity before a sudden drop, the latest report has the new one.
+   * Otherwise the smoothed rate: one report's is noisy (a 100 ms interval
+   * holds three frames), and a low one would cut too deep.
+   */
+  private decrease(receiver: Receiver, latestArrivalBps: number | undefined): void {
+    const arrival = Math.min(receiver.arrivalBps ?? Infinity, latestArrivalBps ?? Infinity);
     const target = Math.max(this.options.minBps, this.options.backoff * arrival);
     // A queue keeps signalling while it drains: cutting again is only right if less arrives than before.
     if (target < receiver.estimateBps) {
@@ -228,8 +233,8 @@ export class RateController {
     // Never far ahead of what arrives: a stream that does not use its allowance (already at its best
     // quality for its size) must not bank one the path never showed, and spend it all in one step up;
     // and since no more arrives than the link carries, an overshoot stays within this share of it.
-    // While starting, the latest arrivals count: the smoothed rate lags the doubling.
-    const arrived = receiver.state === "startup" ? Math.max(latestArrivalBps, receiver.arrivalBps ?? 0) : (receiver.arrivalBps ?? 0);
+    // Climbing fast (starting, or far from any capacity seen), the latest arrivals count: the smoothed rate lags the climb.
+    const arrived = !near ? Math.max(latestArrivalBps, receiver.arrivalBps ?? 0) : (receiver.arrivalBps ?? 0);
     const ahead = receiver.state === "startup" ? STARTUP_AHEAD_OF_ARRIVALS : MAX_AHEAD_OF_ARRIVALS;
     const ceiling = Math.max(this.options.minBps, ahead * arrived);
     receiver.estimateBps = Math.max(estimate, Math.min(grown, ceiling));
