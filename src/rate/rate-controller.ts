@@ -61,7 +61,7 @@ const DEFAULTS: RateControllerOptions = {
   backoff: 0.87,
   fastGrowthPerS: 1.7,
   gentleGrowthPerS: 0.07,
-  staleAfterMs: 1000,
+  staleAfterMs: 3000,
 };
 
 /** The arrival rate is smoothed over about this long: a 100 ms report holds only 3 frames. */
@@ -79,6 +79,8 @@ const BASE_RTT_WINDOW_MS = 10_000;
 /** The current round trip is the least over this long: one sample held up by a busy receiver is not a queue. */
 const RECENT_RTT_WINDOW_MS = 300;
 const MAX_RTT_SAMPLES = 256;
+/** Receivers followed at once: ids come from the network, and without --key anyone can claim one. */
+const MAX_RECEIVERS = 64;
 
 /** The estimate never runs further ahead of what arrives than this (GCC allows 1.5). */
 const MAX_AHEAD_OF_ARRIVALS = 1.15;
@@ -131,6 +133,7 @@ export class RateController {
   report(receiverId: number, report: ReceiverReport, nowMs: number, rttSampleMs?: number): void {
     const receiver = this.receivers.get(receiverId);
     if (!receiver) {
+      if (this.receivers.size >= MAX_RECEIVERS) this.forgetStalest();
       this.receivers.set(receiverId, {
         previous: report,
         lastMs: nowMs,
@@ -189,6 +192,16 @@ export class RateController {
     }
     if (target === undefined) return this.maxBps === Infinity ? undefined : this.maxBps;
     return Math.min(this.maxBps, target);
+  }
+
+  /** Makes room for a new receiver: the one heard from longest ago goes. */
+  private forgetStalest(): void {
+    let stalest: number | undefined;
+    let oldestMs = Infinity;
+    for (const [id, receiver] of this.receivers) {
+      if (receiver.lastMs < oldestMs) [stalest, oldestMs] = [id, receiver.lastMs];
+    }
+    if (stalest !== undefined) this.receivers.delete(stalest);
   }
 
   /** The state of the receiver that sets the target (the slowest), for the stats. */

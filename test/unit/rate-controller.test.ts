@@ -176,9 +176,18 @@ describe("RateController", () => {
       controller.report(2, report(n, { receiveBytesPerSecond: 250_000, delayTrendUsPerS: 200_000 }), 100 * n);
     }
     expect(controller.targetBps(300)).toBeCloseTo(0.87 * 2e6, -3);
-    // Receiver 2 falls silent; after a second receiver 1 alone steers.
-    for (let n = 4; n < 20; n++) controller.report(1, report(n, { receiveBytesPerSecond: 1_000_000, delayTrendUsPerS: 200_000 }), 100 * n);
-    expect(controller.targetBps(1900)).toBeCloseTo(0.87 * 8e6, -3);
+    // Receiver 2 falls silent; after three seconds receiver 1 alone steers.
+    for (let n = 4; n < 40; n++) controller.report(1, report(n, { receiveBytesPerSecond: 1_000_000, delayTrendUsPerS: 200_000 }), 100 * n);
+    expect(controller.targetBps(3900)).toBeCloseTo(0.87 * 8e6, -3);
+  });
+
+  test("receivers claimed from the network are bounded: a flood of ids keeps the newest, and the real one still steers", () => {
+    const controller = new RateController();
+    for (let n = 0; n < 4; n++) controller.report(1, report(n, { receiveBytesPerSecond: 1_000_000, delayTrendUsPerS: 200_000 }), 100 * n);
+    for (let id = 1000; id < 11_000; id++) controller.report(id, report(0, {}), 350);
+    expect((controller as unknown as { receivers: Map<number, unknown> }).receivers.size).toBeLessThanOrEqual(64);
+    for (let n = 4; n < 8; n++) controller.report(1, report(n, { receiveBytesPerSecond: 1_000_000, delayTrendUsPerS: 200_000 }), 100 * n);
+    expect(controller.targetBps(700)).toBeCloseTo(0.87 * 8e6, -3);
   });
 
   test("never below its floor, never above --max-rate", () => {
