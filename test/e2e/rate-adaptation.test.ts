@@ -39,8 +39,8 @@ describe("rate adaptation through a bottleneck", () => {
     const jpegs = splitMjpeg(new Uint8Array(readFileSync(record)));
     expect(jpegs).toHaveLength(adapted.receive.framesShown);
     const matches = await matchFramesAtTheirSize(jpegs, fixture.frames, WIDTH, HEIGHT);
-    // JPEG at a low quality on a shrunk picture: about 26 dB at worst here; a wrong or broken picture is far below.
-    for (const m of matches) expect(m.psnr).toBeGreaterThan(24);
+    // JPEG at quality 30 on a quarter-size picture comes to about 24 dB here; a broken one (grey blocks where chunks were missing) far below.
+    for (const m of matches) expect(m.psnr).toBeGreaterThan(20);
     expectIncreasing(matches.map((m) => m.sourceIndex));
     expect(matches.some((m) => m.width < WIDTH)).toBe(true);
     // Most of the stream got through; without adaptation far less did, and the queue dropped far more.
