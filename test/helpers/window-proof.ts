@@ -31,7 +31,8 @@ export async function expectWindowShowsStream(options: WindowProofOptions): Prom
   const env = { DISPLAY: x.display, ...options.env };
   await using receiver = startCommand(options.receiver(["receive", "--port", "0", "--json"], x.display), env);
   const port = await receiver.listening;
-  const sendArgs = ["send", options.clip.clip, "--loop", "--to", `127.0.0.1:${port}`, "--quiet"];
+  // --adapt off: an emulated receiver falls behind and its reports would shrink the picture; this proves the window, frame for frame.
+  const sendArgs = ["send", options.clip.clip, "--loop", "--to", `127.0.0.1:${port}`, "--quiet", "--adapt", "off"];
   await using _sender = options.sender ? startCommand(options.sender(sendArgs), env) : startUdpvid(sendArgs);
   const id = await waitFor(() => findWindows(x.display, UDPVID_WINDOW)[0], options.timeoutMs, "the window");
   await waitUntil(() => /fps/.test(windowTitle(x.display, id)), options.timeoutMs);
