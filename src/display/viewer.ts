@@ -32,7 +32,7 @@ export type Renderers = {
 export class Viewer {
   private frame: RgbaImage | undefined;
   /** The picture size the window was last fitted to: a stream changing size gets fitted again. */
-  private fittedTo = "";
+  private fittedTo = { shape: 0, width: 0 };
   private frozen = false;
   private overlay = false;
   private panel: RgbaImage | undefined;
@@ -85,9 +85,12 @@ export class Viewer {
   showFrame(image: RgbaImage): void {
     if (this.frozen && this.frame) return;
     this.frame = image;
-    const size = `${image.width}x${image.height}`;
-    if (size !== this.fittedTo) {
-      this.fittedTo = size;
+    // The window follows the picture's shape and its largest size, not every size: a sender that
+    // follows the link shrinks and grows the picture, and the window must not jump with it (letterboxing scales).
+    const shape = image.width / image.height;
+    // Within 2%: shrunk sides are rounded to even numbers.
+    if (Math.abs(shape - this.fittedTo.shape) > 0.02 * shape || image.width > this.fittedTo.width) {
+      this.fittedTo = { shape, width: image.width };
       this.surface.fitTo(image.width, image.height);
     }
     if (this.readout.state !== "receiving") this.readout = { ...this.readout, state: "receiving" };

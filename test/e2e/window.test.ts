@@ -13,6 +13,8 @@ import { UDPVID_WINDOW, findWindows, pressKey, screenshot, startXvfb, windowGeom
 const WIDTH = 960;
 const HEIGHT = 540; // the window's default size: frames are shown 1:1, so pixels compare directly
 const fixture = useSourceClip(4, WIDTH, HEIGHT);
+/** Screenshots are compared with source frames pixel for pixel: the sender must not shrink them to fit a busy machine's path. */
+const FRAME_FOR_FRAME = ["--adapt", "off"];
 
 /** A receiver with its window up: its port, window id and a screenshot of the window's area. */
 async function openReceiver(x: VirtualDisplay, extra: string[] = []) {
@@ -52,7 +54,7 @@ test("receive shows the stream in its window, the title carries live numbers, an
   await using _receiver = receiver;
   expect(loadedLibraries(receiver.process.pid)).toMatch(/libSDL2/); // the control for the headless check
 
-  await using sender = startUdpvid(["send", fixture.clip, "--to", `127.0.0.1:${port}`]);
+  await using sender = startUdpvid(["send", fixture.clip, "--to", `127.0.0.1:${port}`, ...FRAME_FOR_FRAME]);
   await titleMatching(title, RECEIVING);
   await Bun.sleep(500); // mid-stream
   const geometry = windowGeometry(x.display, id);
@@ -91,7 +93,7 @@ test('before the first frame the window says "Waiting for stream on :PORT"; afte
   expect(psnr(waiting, waitingCard)).toBeGreaterThan(40);
 
   // A 4 s clip: when it ends (v2 says so), the last frame gives way to the card.
-  const sent = lastJson<SendSummary>((await finish(startUdpvid(["send", fixture.clip, "--to", `127.0.0.1:${port}`, "--json"]), 30_000)).stdout);
+  const sent = lastJson<SendSummary>((await finish(startUdpvid(["send", fixture.clip, "--to", `127.0.0.1:${port}`, "--json", ...FRAME_FOR_FRAME]), 30_000)).stdout);
   await titleMatching(title, /stream ended$/);
   await Bun.sleep(300);
   const endedCard = rgbaToRgb((await renderMessageCard("Stream ended", `waiting for the next one on :${port}`, WIDTH, HEIGHT)).rgba);
@@ -120,7 +122,7 @@ test("s draws the stats overlay into the picture and takes it away; space freeze
   await using x = await startXvfb();
   const { receiver, port, id, shoot, title } = await openReceiver(x);
   await using _receiver = receiver;
-  await using _sender = startUdpvid(["send", fixture.clip, "--loop", "--to", `127.0.0.1:${port}`]);
+  await using _sender = startUdpvid(["send", fixture.clip, "--loop", "--to", `127.0.0.1:${port}`, ...FRAME_FOR_FRAME]);
   await titleMatching(title, /fps/);
 
   // The overlay sits top left; the rest of the picture is still the stream.
@@ -167,7 +169,7 @@ test("f toggles fullscreen, letterboxed on a screen of another shape, and f agai
   await using x = await startXvfb(1280, 800, { windowManager: true });
   const { receiver, port, id } = await openReceiver(x);
   await using _receiver = receiver;
-  await using _sender = startUdpvid(["send", fixture.clip, "--loop", "--to", `127.0.0.1:${port}`]);
+  await using _sender = startUdpvid(["send", fixture.clip, "--loop", "--to", `127.0.0.1:${port}`, ...FRAME_FOR_FRAME]);
   await Bun.sleep(1000);
   pressKey(x.display, id, "f");
   const full = await waitFor(() => {
@@ -198,7 +200,7 @@ test("a resized window letterboxes the picture and keeps its shape", async () =>
   await using x = await startXvfb();
   const { receiver, port, id, shoot } = await openReceiver(x);
   await using _receiver = receiver;
-  await using _sender = startUdpvid(["send", fixture.clip, "--loop", "--to", `127.0.0.1:${port}`]);
+  await using _sender = startUdpvid(["send", fixture.clip, "--loop", "--to", `127.0.0.1:${port}`, ...FRAME_FOR_FRAME]);
   const xdotool = (...args: string[]) => Bun.spawnSync(["xdotool", ...args], { env: { ...process.env, DISPLAY: x.display } });
   xdotool("windowmove", "--sync", id, "0", "0"); // room to grow on the 1280x800 screen
   xdotool("windowsize", "--sync", id, "960", "700");
@@ -229,7 +231,7 @@ test("the window takes the stream's shape on its first frame, shrunk to fit the 
     return `${g.width}x${g.height}`;
   };
   const stream = (picture: string) =>
-    finish(startUdpvid(["send", `testsrc2=size=${picture}:rate=30:duration=1`, "--input-format", "lavfi", "--to", `127.0.0.1:${port}`]), 20_000);
+    finish(startUdpvid(["send", `testsrc2=size=${picture}:rate=30:duration=1`, "--input-format", "lavfi", "--to", `127.0.0.1:${port}`, ...FRAME_FOR_FRAME]), 20_000);
   // 4:3 gets a 4:3 window, not bars.
   await stream("640x480");
   expect(await waitFor(() => (size() === "640x480" ? size() : undefined), 5000, "a 640x480 window")).toBe("640x480");

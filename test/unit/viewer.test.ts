@@ -161,3 +161,19 @@ test("the window is fitted to the stream's picture once per picture size, not pe
   viewer.showFrame(solid(12, 9, 4));
   expect(surface.fits).toEqual(["16x8", "12x9"]);
 });
+
+test("a picture shrunk to fit the link (same shape, smaller) does not resize the window; the full size again grows it once", () => {
+  const surface = new RecordingSurface();
+  const viewer = new Viewer(surface, 5000, "192.0.2.7", renderers);
+  viewer.showFrame(solid(320, 180, 1));
+  viewer.showFrame(solid(240, 136, 2)); // ¾, sides rounded to even numbers: the same shape within 2%
+  viewer.showFrame(solid(160, 90, 3));
+  viewer.showFrame(solid(320, 180, 4));
+  expect(surface.fits).toEqual(["320x180"]);
+  const started = new RecordingSurface();
+  const late = new Viewer(started, 5000, "192.0.2.7", renderers);
+  late.showFrame(solid(160, 90, 1)); // a stream that starts small while its rate is found
+  late.showFrame(solid(320, 180, 2));
+  late.showFrame(solid(160, 90, 3));
+  expect(started.fits).toEqual(["160x90", "320x180"]);
+});
