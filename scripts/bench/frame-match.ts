@@ -47,15 +47,24 @@ export async function referenceFrames(clip: string, width: number, height: numbe
  * arrived smaller (rate adaptation) is scaled back up first, so what the
  * smaller size cost shows.
  */
-export async function evaluateRecording(mjpeg: string, reference: Reference): Promise<{ intact: number; corrupt: number; psnrMean: number | null }> {
+export interface RecordingVerdict {
+  intact: number;
+  corrupt: number;
+  psnrMean: number | null;
+  /** Intact frames that arrived at the reference's full size (null without full frames). */
+  fullSize: number | null;
+}
+
+export async function evaluateRecording(mjpeg: string, reference: Reference): Promise<RecordingVerdict> {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(mjpeg);
   } catch {
-    return { intact: 0, corrupt: 0, psnrMean: null };
+    return { intact: 0, corrupt: 0, psnrMean: null, fullSize: reference.full ? 0 : null };
   }
   const matched = new Map<number, number>();
   let corrupt = 0;
+  let fullSize = 0;
   let from = 0;
   const thumbs = reference.thumbs;
   for (const jpeg of splitMjpeg(bytes)) {
@@ -72,6 +81,8 @@ export async function evaluateRecording(mjpeg: string, reference: Reference): Pr
     if (bestDb >= INTACT_DB) {
       const full = reference.full;
       if (full) {
+        const { width, height } = await sharp(jpeg, { failOn: "none" }).metadata();
+        if (width === full.width && height === full.height && !matched.has(best)) fullSize++;
         const luma = await sharp(jpeg, { failOn: "none" }).resize(full.width, full.height, { fit: "fill", kernel: "linear" }).greyscale().raw().toBuffer();
         bestDb = psnr(luma, full.luma[best]!);
       }
@@ -80,7 +91,7 @@ export async function evaluateRecording(mjpeg: string, reference: Reference): Pr
     } else corrupt++;
   }
   const dbs = [...matched.values()];
-  return { intact: matched.size, corrupt, psnrMean: dbs.length ? dbs.reduce((a, b) => a + b, 0) / dbs.length : null };
+  return { intact: matched.size, corrupt, psnrMean: dbs.length ? dbs.reduce((a, b) => a + b, 0) / dbs.length : null, fullSize: reference.full ? fullSize : null };
 }
 
 function bestMatch(reference: Uint8Array[], picture: Uint8Array, from: number, to: number): [number, number] {

@@ -336,7 +336,7 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
       if (decision.windowMs === 0 && options.maxRateMbit === undefined) await sender.send(decision.datagrams);
       else await paced.sendFrame(decision.datagrams, decision.windowMs);
       feedback?.frameSent(decision.index, decision.datagrams, sendStartMs, performance.now());
-      rate.sent(decision.datagrams.reduce((sum, d) => sum + d.length, 0), performance.now());
+      rate.sent(decision.datagrams.reduce((sum, d) => sum + d.length, 0), performance.now(), decision.lateMs);
     }
     const endMs = session.endDueMs();
     if (endMs !== undefined && !signal.aborted) await sleepUntil(endMs);

@@ -1,4 +1,5 @@
 import { ahead32 } from "../protocol/serial-number.ts";
+import { linearTrend } from "../util/linear-trend.ts";
 
 /** One-way delay samples kept for the trend: about the last second of frames. */
 const TREND_WINDOW_MS = 1000;
@@ -16,7 +17,7 @@ export class ArrivalLog {
   private markMs: number | undefined;
   private lastFrame: number | undefined;
   /** (arrival ms, one-way delay µs relative to the first sample), per frame's first datagram. */
-  private readonly delays: { atMs: number; delayUs: number }[] = [];
+  private readonly delays: { atMs: number; value: number }[] = [];
   private base: { atMs: number; captureUs: number } | undefined;
 
   arrived(frameNumber: number, position: number, captureTimeUs: number, bytes: number, nowMs: number): void {
@@ -29,7 +30,7 @@ export class ArrivalLog {
     // The clocks' offset is unknown but constant: only the change in delay matters.
     const sinceCaptureUs = ahead32(captureTimeUs, this.base.captureUs);
     if (sinceCaptureUs >= 0x8000_0000) return; // a frame captured before the base: out of order, skip
-    this.delays.push({ atMs: nowMs, delayUs: (nowMs - this.base.atMs) * 1000 - sinceCaptureUs });
+    this.delays.push({ atMs: nowMs, value: (nowMs - this.base.atMs) * 1000 - sinceCaptureUs });
     while (this.delays.length > MAX_TREND_SAMPLES || (this.delays.length > 2 && nowMs - this.delays[0]!.atMs > TREND_WINDOW_MS)) this.delays.shift();
   }
 
@@ -49,23 +50,7 @@ export class ArrivalLog {
 
   /** How fast the one-way delay changes, µs per second (least squares over the last second): > 0 while a queue builds. */
   delayTrendUsPerS(): number {
-    const n = this.delays.length;
-    if (n < 3) return 0;
-    let sumT = 0;
-    let sumD = 0;
-    for (const s of this.delays) {
-      sumT += s.atMs;
-      sumD += s.delayUs;
-    }
-    const meanT = sumT / n;
-    const meanD = sumD / n;
-    let cov = 0;
-    let varT = 0;
-    for (const s of this.delays) {
-      cov += (s.atMs - meanT) * (s.delayUs - meanD);
-      varT += (s.atMs - meanT) ** 2;
-    }
-    return varT === 0 ? 0 : (cov / varT) * 1000; // µs per ms → µs per s
+    return linearTrend(this.delays) * 1000; // µs per ms → µs per s
   }
 
   /** A new stream: nothing of the old one applies. */

@@ -1,6 +1,6 @@
 import type { ReceiverReport } from "../protocol/feedback-report.ts";
 import { EncodingPlanner, type EncodingCeiling, type EncodingChoice } from "./encoding-planner.ts";
-import { RateController } from "./rate-controller.ts";
+import { RateController, type CutCause } from "./rate-controller.ts";
 
 /*
  * A sender's rate adaptation, pure and given the time: the receivers'
@@ -32,6 +32,8 @@ export interface RateStats {
   fps: number;
   framesSkippedForRate: number;
   decreases: number;
+  /** What decided each cut, counted by cause. */
+  cuts: Record<CutCause, number> | null;
 }
 
 /** v2 headers and the end-of-frame slack, as a share of the JPEG bytes (measured: 2.1% at 1400-byte datagrams). */
@@ -93,9 +95,9 @@ export class AdaptiveEncoding {
     return choice;
   }
 
-  /** A frame's datagrams, `bytes` in all, went out. */
-  sent(bytes: number, nowMs: number): void {
-    this.controller?.sent(bytes, nowMs);
+  /** A frame's datagrams, `bytes` in all, went out, `lateMs` after its capture time. */
+  sent(bytes: number, nowMs: number, lateMs = 0): void {
+    this.controller?.sent(bytes, nowMs, lateMs);
   }
 
   /** The frame encoded with `choice` came out `bytes` long. */
@@ -116,6 +118,7 @@ export class AdaptiveEncoding {
       fps: Math.round(this.lastFps * 100) / 100,
       framesSkippedForRate: this.skippedForRate,
       decreases: this.controller?.stats.decreases ?? 0,
+      cuts: this.controller ? { ...this.controller.stats.causes } : null,
     };
   }
 

@@ -1,5 +1,7 @@
 import type { ReceiverReport } from "../protocol/feedback-report.ts";
 import { RateWindow } from "../util/rate-window.ts";
+import { LinkLoss } from "./link-loss.ts";
+import { linearTrend } from "../util/linear-trend.ts";
 
 /*
  * How many bits per second the path to the receivers can carry, from their
@@ -26,18 +28,13 @@ export interface RateControllerOptions {
   overuseTrendUsPerS: number;
   /** Round trips this much above the least seen are a queue standing (full, so no longer growing). */
   standingQueueMs: number;
-  /**
-   * Loss (before FEC and resends) above this share in a report, and twice the
-   * usual, is congestion whatever the delay does (a policer drops without
-   * queueing). Steady loss of a lossy link is not: parity and resends are for that.
-   */
-  congestionLoss: number;
   /** Congested reports in a row before acting: one late or lossy report is not a trend. */
   congestedReportsToAct: number;
   /**
-   * Acted on at once, in one report: loss above this share, or less than
-   * (1 − this) of the sending rate arriving. A stream far beyond the link
-   * (its start, a sudden drop in capacity), not noise.
+   * Acted on at once, in one report: loss this far above the link's own, or
+   * less than (1 − this) of what the link would deliver of the sending rate
+   * arriving. A stream far beyond the link (its start, a sudden drop in
+   * capacity), not noise: only reports covering enough datagrams count.
    */
   overwhelmingLoss: number;
   /** After a congestion, the target is this share of what arrives. */
@@ -55,7 +52,6 @@ const DEFAULTS: RateControllerOptions = {
   startBps: 10_000_000,
   overuseTrendUsPerS: 40_000,
   standingQueueMs: 30,
-  congestionLoss: 0.1,
   congestedReportsToAct: 2,
   overwhelmingLoss: 0.4,
   backoff: 0.87,
@@ -72,13 +68,30 @@ const FIRST_REPORT_GRACE_MS = 1000;
 const STARTUP_DOUBLING_MS = 150;
 /** The sending rate is measured over this long. */
 const SEND_WINDOW_MS = 500;
-/** The usual loss is smoothed over about this long. */
-const USUAL_LOSS_MS = 5000;
 /** The least round trip over this long is the path's own, without queues. */
 const BASE_RTT_WINDOW_MS = 10_000;
 /** The current round trip is the least over this long: one sample held up by a busy receiver is not a queue. */
 const RECENT_RTT_WINDOW_MS = 300;
 const MAX_RTT_SAMPLES = 256;
+/** The sender's own lag is followed over this long: the span of the receiver's delay trend. */
+const LATENESS_WINDOW_MS = 1000;
+/** A report must cover this many datagrams for its loss or arrival rate to overwhelm at once: fewer is noise. */
+const MIN_REPORT_DATAGRAMS = 30;
+/** Reports in a row far beyond the link before acting: a receiver that stalled for a moment reads the same once. */
+const OVERWHELMED_REPORTS_TO_ACT = 2;
+/** Before the link's own loss is known, it is taken as this for the overwhelming-loss test. */
+const ASSUMED_LINK_LOSS = 0.1;
+/** What the path carried is remembered this long (as BBR's windowed maximum of the delivery rate). */
+const CARRIED_WINDOW_MS = 10_000;
+/** A target below this share of what the path carried recently, with no queue showing, climbs back fast. */
+const RECOVER_BELOW = 0.8;
+/** …once no report has shown congestion for this long… */
+const RECOVER_QUIET_MS = 300;
+/** …doubling this often, up to what the path carried. */
+const RECOVERY_DOUBLING_MS = 200;
+/** At a cut, a path that delivered less than this share of what it was sent (beyond its own loss) could not carry it. */
+const CARRIED_ALL = 0.9;
+
 /** Receivers followed at once: ids come from the network, and without --key anyone can claim one. */
 const MAX_RECEIVERS = 64;
 
@@ -87,7 +100,9 @@ const MAX_AHEAD_OF_ARRIVALS = 1.15;
 /** While starting, as far as the doubling goes. */
 const STARTUP_AHEAD_OF_ARRIVALS = 1.5;
 
-export type RateState = "unconstrained" | "startup" | "decrease" | "hold" | "increase";
+export type RateState = "unconstrained" | "startup" | "decrease" | "hold" | "increase" | "recover";
+/** What decided a cut: the one-way delay growing, round trips standing high, loss that rose with the rate, or a stream far beyond the link. */
+export type CutCause = "delay-growing" | "queue-standing" | "loss-rising" | "overwhelmed";
 
 interface Receiver {
   previous: ReceiverReport;
@@ -101,8 +116,14 @@ interface Receiver {
   capacity: { meanBps: number; deviationBps: number } | undefined;
   /** Round-trip samples from the reports' echoes (ms), newest last. */
   rtts: { atMs: number; ms: number }[];
-  /** The link's usual loss, smoothed over seconds; undefined before the first interval. */
-  usualLoss: number | undefined;
+  /** The link's own loss, told apart from loss that rises with the rate. */
+  loss: LinkLoss;
+  /** What the path delivered (arrivals, plus what the link itself loses), bits/s, newest last, over CARRIED_WINDOW_MS. */
+  carried: { atMs: number; bps: number }[];
+  /** When a report last showed congestion. */
+  congestedAtMs: number;
+  /** Reports in a row that showed the stream far beyond the link: one may be a receiver's busy moment. */
+  overwhelmedInARow: number;
 }
 
 export class RateController {
@@ -110,10 +131,14 @@ export class RateController {
   private readonly receivers = new Map<number, Receiver>();
   private readonly sending = new RateWindow<"bytes">(SEND_WINDOW_MS);
   private sentBytes = 0;
+  /** How late each recent frame went out after its capture time, ms (as the receiver's delay trend, over about a second). */
+  private readonly lateness: { atMs: number; value: number }[] = [];
   private firstAskMs: number | undefined;
   /** What the stream sends, bits/s, over the last half second. */
   private sendBps = 0;
-  readonly stats = { decreases: 0, reportsIgnored: 0 };
+  readonly stats = { decreases: 0, reportsIgnored: 0, causes: { "delay-growing": 0, "queue-standing": 0, "loss-rising": 0, overwhelmed: 0 } as Record<CutCause, number> };
+  /** The cause of the latest cut, and when. */
+  lastCut: { cause: CutCause; atMs: number } | undefined;
 
   constructor(
     options: Partial<RateControllerOptions> = {},
@@ -123,10 +148,16 @@ export class RateController {
     this.options = { ...DEFAULTS, ...options };
   }
 
-  /** The stream sent `bytes` (one copy: every receiver gets the same). */
-  sent(bytes: number, nowMs: number): void {
+  /**
+   * The stream sent a frame of `bytes` (one copy: every receiver gets the
+   * same), `lateMs` after its capture time: a sender falling behind (its CPU)
+   * shows at the receiver as one-way delay growing, and is no queue.
+   */
+  sent(bytes: number, nowMs: number, lateMs = 0): void {
     this.sentBytes += bytes;
     this.sendBps = this.sending.push(nowMs, { bytes: this.sentBytes }).bytes * 8;
+    this.lateness.push({ atMs: nowMs, value: lateMs });
+    while (this.lateness.length > MAX_RTT_SAMPLES || (this.lateness.length > 2 && nowMs - this.lateness[0]!.atMs > LATENESS_WINDOW_MS)) this.lateness.shift();
   }
 
   /** A report from `receiverId` arrived (checked to be newer than its last), with the round trip its echo gave. */
@@ -143,7 +174,10 @@ export class RateController {
         state: "startup",
         capacity: undefined,
         rtts: rttSampleMs === undefined ? [] : [{ atMs: nowMs, ms: rttSampleMs }],
-        usualLoss: undefined,
+        loss: new LinkLoss(),
+        carried: [],
+        congestedAtMs: -Infinity,
+        overwhelmedInARow: 0,
       });
       return;
     }
@@ -164,17 +198,40 @@ export class RateController {
     const arrivalBps = report.receiveBytesPerSecond * 8;
     const weight = Math.min(1, intervalMs / ARRIVAL_SMOOTHING_MS);
     receiver.arrivalBps = receiver.arrivalBps === undefined ? arrivalBps : receiver.arrivalBps + weight * (arrivalBps - receiver.arrivalBps);
+    const verdict = receiver.loss.add(expected, lost, this.sendBps);
+    const ownLoss = receiver.loss.ownLoss;
+    rememberCarried(receiver, deliveredBps(arrivalBps, ownLoss), nowMs);
+    // The one-way delay the network added: what the receiver saw, less the sender's own growing lag (µs per s).
+    const delayTrendUsPerS = report.delayTrendUsPerS - linearTrend(this.lateness) * 1e6;
+    // Loss alone is not congestion: it must rise with the rate (a queue or policer overflowing), over two windows (so it acts at once).
+    const cause: CutCause | undefined =
+      delayTrendUsPerS > this.options.overuseTrendUsPerS
+        ? "delay-growing"
+        : standingQueueMs(receiver.rtts, nowMs) > this.options.standingQueueMs
+          ? "queue-standing"
+          : verdict === "congestion"
+            ? "loss-rising"
+            : undefined;
+    receiver.congestedInARow = cause ? receiver.congestedInARow + 1 : 0;
     const loss = expected === 0 ? 0 : lost / expected;
-    const lossSpike = loss > this.options.congestionLoss && loss > 2 * (receiver.usualLoss ?? 0);
-    receiver.usualLoss = receiver.usualLoss === undefined ? loss : receiver.usualLoss + Math.min(1, intervalMs / USUAL_LOSS_MS) * (loss - receiver.usualLoss);
-    const congested = report.delayTrendUsPerS > this.options.overuseTrendUsPerS || standingQueueMs(receiver.rtts, nowMs) > this.options.standingQueueMs || lossSpike;
-    receiver.congestedInARow = congested ? receiver.congestedInARow + 1 : 0;
-    const overwhelmed = loss > this.options.overwhelmingLoss || (this.sendBps > this.options.minBps && arrivalBps < (1 - this.options.overwhelmingLoss) * this.sendBps);
-    if (receiver.congestedInARow >= this.options.congestedReportsToAct || overwhelmed) this.decrease(receiver, overwhelmed ? arrivalBps : undefined);
-    else if (congested || report.delayTrendUsPerS < -this.options.overuseTrendUsPerS) {
+    const judged = expected >= MIN_REPORT_DATAGRAMS;
+    const expectedLoss = receiver.loss.known ? ownLoss : ASSUMED_LINK_LOSS;
+    const farBeyond =
+      judged &&
+      (loss > expectedLoss + this.options.overwhelmingLoss ||
+        (this.sendBps > this.options.minBps && arrivalBps < (1 - this.options.overwhelmingLoss) * (1 - ownLoss) * this.sendBps));
+    if (cause || farBeyond) receiver.congestedAtMs = nowMs;
+    receiver.overwhelmedInARow = farBeyond ? receiver.overwhelmedInARow + 1 : 0;
+    const overwhelmed = receiver.overwhelmedInARow >= OVERWHELMED_REPORTS_TO_ACT;
+    if (overwhelmed) {
+      receiver.overwhelmedInARow = 0;
+      receiver.congestedAtMs = nowMs;
+      this.decrease(receiver, "overwhelmed", arrivalBps, nowMs);
+    } else if (receiver.congestedInARow >= this.options.congestedReportsToAct || cause === "loss-rising") this.decrease(receiver, cause!, undefined, nowMs);
+    else if (cause || delayTrendUsPerS < -this.options.overuseTrendUsPerS) {
       // One congested report, or a queue still draining: wait and see.
       if (receiver.state !== "startup") receiver.state = "hold";
-    } else this.increase(receiver, intervalMs, arrivalBps);
+    } else this.increase(receiver, intervalMs, arrivalBps, nowMs);
   }
 
   /**
@@ -217,21 +274,37 @@ export class RateController {
    * Otherwise the smoothed rate: one report's is noisy (a 100 ms interval
    * holds three frames), and a low one would cut too deep.
    */
-  private decrease(receiver: Receiver, latestArrivalBps: number | undefined): void {
+  private decrease(receiver: Receiver, cause: CutCause, latestArrivalBps: number | undefined, nowMs: number): void {
     const arrival = Math.min(receiver.arrivalBps ?? Infinity, latestArrivalBps ?? Infinity);
     const target = Math.max(this.options.minBps, this.options.backoff * arrival);
     // A queue keeps signalling while it drains: cutting again is only right if less arrives than before.
     if (target < receiver.estimateBps) {
       receiver.estimateBps = target;
       this.stats.decreases++;
-      receiver.capacity = learnCapacity(receiver.capacity, arrival);
+      this.stats.causes[cause]++;
+      this.lastCut = { cause, atMs: nowMs };
+      // A path that delivered less than it was sent has shown its capacity: what it carried before no longer holds.
+      // One that delivered it all still could, and the cut may be undone; loss that rose with the rate but
+      // took nothing away from what arrived is no capacity either (a noisy moment, not a policer).
+      const delivered = deliveredBps(arrival, receiver.loss.ownLoss);
+      const short = delivered < CARRIED_ALL * this.sendBps;
+      if (short) receiver.carried = [{ atMs: nowMs, bps: delivered }];
+      if (short || cause !== "loss-rising") receiver.capacity = learnCapacity(receiver.capacity, arrival);
     }
     receiver.state = "decrease";
     receiver.congestedInARow = 0;
   }
 
-  private increase(receiver: Receiver, intervalMs: number, latestArrivalBps: number): void {
+  private increase(receiver: Receiver, intervalMs: number, latestArrivalBps: number, nowMs: number): void {
     const estimate = receiver.estimateBps;
+    const ownLoss = receiver.loss.ownLoss;
+    const carriedBps = receiver.carried.reduce((most, c) => Math.max(most, c.bps), 0);
+    // Well below what the path carried lately, and no queue: a wrong cut (a busy moment, noise) is undone within a second or two.
+    if (receiver.state !== "startup" && estimate < RECOVER_BELOW * carriedBps && nowMs - receiver.congestedAtMs > RECOVER_QUIET_MS) {
+      receiver.estimateBps = Math.min(carriedBps, estimate * 2 ** (intervalMs / RECOVERY_DOUBLING_MS));
+      receiver.state = "recover";
+      return;
+    }
     const capacity = receiver.capacity;
     // More arriving than the capacity seen, without a queue building: the link got better, and that capacity no longer applies.
     if (capacity && (receiver.arrivalBps ?? 0) > capacity.meanBps + capacity.deviationBps) receiver.capacity = undefined;
@@ -243,16 +316,28 @@ export class RateController {
         : near
           ? estimate + this.options.gentleGrowthPerS * receiver.capacity!.meanBps * seconds
           : estimate * this.options.fastGrowthPerS ** seconds;
-    // Never far ahead of what arrives: a stream that does not use its allowance (already at its best
+    // Never far ahead of what the path delivers: a stream that does not use its allowance (already at its best
     // quality for its size) must not bank one the path never showed, and spend it all in one step up;
     // and since no more arrives than the link carries, an overshoot stays within this share of it.
+    // What the link loses on its own counts as delivered: on a lossy link arrivals always trail what is sent.
     // Climbing fast (starting, or far from any capacity seen), the latest arrivals count: the smoothed rate lags the climb.
     const arrived = !near ? Math.max(latestArrivalBps, receiver.arrivalBps ?? 0) : (receiver.arrivalBps ?? 0);
     const ahead = receiver.state === "startup" ? STARTUP_AHEAD_OF_ARRIVALS : MAX_AHEAD_OF_ARRIVALS;
-    const ceiling = Math.max(this.options.minBps, ahead * arrived);
+    const ceiling = Math.max(this.options.minBps, ahead * deliveredBps(arrived, ownLoss));
     receiver.estimateBps = Math.max(estimate, Math.min(grown, ceiling));
     if (receiver.state !== "startup") receiver.state = "increase";
   }
+}
+
+/** What the path carried, given what arrived and the share the link itself loses (never taken above 90%). */
+function deliveredBps(arrivalBps: number, ownLoss: number): number {
+  return arrivalBps / (1 - Math.min(0.9, ownLoss));
+}
+
+function rememberCarried(receiver: Receiver, bps: number, nowMs: number): void {
+  const carried = receiver.carried;
+  carried.push({ atMs: nowMs, bps });
+  while (carried.length > 0 && (carried.length > MAX_RTT_SAMPLES || nowMs - carried[0]!.atMs > CARRIED_WINDOW_MS)) carried.shift();
 }
 
 /** How far the recent round trips stand above the least of the window: the queue's delay (0 without samples). */

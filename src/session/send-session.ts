@@ -18,8 +18,12 @@ export interface SendSessionOptions {
 export type FrameDecision =
   /** Too far behind: sending it would only delay every later frame. */
   | { kind: "skip" }
-  /** Frame number `index`'s datagrams, to be spread over `windowMs` (0: at once). */
-  | { kind: "send"; index: number; datagrams: Uint8Array[]; windowMs: number };
+  /**
+   * Frame number `index`'s datagrams, to be spread over `windowMs` (0: at once);
+   * `lateMs`: how long after its capture time it goes out (the sender's own
+   * lag, which the receiver sees as one-way delay).
+   */
+  | { kind: "send"; index: number; datagrams: Uint8Array[]; windowMs: number; lateMs: number };
 
 export interface SendCounts {
   protocol: string;
@@ -75,7 +79,9 @@ export class SendSession {
     // Capture time is the frame's presentation instant on this sender's clock, as a camera would stamp it.
     let captureTimeUs = nowUs;
     let windowMs = 0;
+    let lateMs = 0;
     if (this.clock && dueMs !== undefined) {
+      lateMs = Math.max(0, nowMs - dueMs);
       captureTimeUs = this.startUs + Math.round((dueMs - this.startMs) * 1000);
       if (nowMs > dueMs + Math.max(this.clock.intervalMs, LATE_SLACK_MS)) {
         this.skipped++;
@@ -86,7 +92,7 @@ export class SendSession {
     const datagrams = this.options.wire.packetize(jpeg, index, captureTimeUs);
     this.payloadBytes += jpeg.length;
     for (const d of datagrams) this.wireBytes += d.length;
-    return { kind: "send", index, datagrams, windowMs };
+    return { kind: "send", index, datagrams, windowMs, lateMs };
   }
 
   /** The next frame is left out, unencoded: rate adaptation lowered the frame rate. Its time slot passes unused. */

@@ -4,6 +4,7 @@ import { ReportBuilder, REPORT_INTERVAL_MS } from "../../src/feedback/report-bui
 import type { ReceiverReport } from "../../src/protocol/feedback-report.ts";
 import { RateController } from "../../src/rate/rate-controller.ts";
 import { Bottleneck, parseRateSchedule } from "../../src/relay/bottleneck.ts";
+import { seededRandom } from "../../src/util/random.ts";
 
 const FPS = 30;
 const DATAGRAM = 1200;
@@ -30,7 +31,11 @@ function simulate(options: {
   seconds: number;
   tamper?: (report: ReceiverReport, atMs: number) => ReceiverReport;
   controller?: RateController;
+  /** Random loss after the bottleneck (0–1), from `seed`: a lossy radio hop, not a queue. */
+  randomLoss?: number;
+  seed?: number;
 }): Sample[] {
+  const random = seededRandom(options.seed ?? 1);
   const link = new Bottleneck(parseRateSchedule(options.schedule), options.queueMs);
   const controller = options.controller ?? new RateController();
   const log = new ArrivalLog();
@@ -54,6 +59,7 @@ function simulate(options: {
       }
       counts.chunksExpected += datagrams;
       counts.highestFrame = frame++;
+      controller.sent(datagrams * DATAGRAM, now);
       nextFrameMs += intervalMs;
       samples.push({ atMs: now, targetBps: target, capacityBps: link.rateAt(now) * 1e6 });
     }
@@ -62,7 +68,7 @@ function simulate(options: {
     queued = queued.filter((d) => d.atMs > now);
     for (const d of due) {
       const leaves = link.admit(DATAGRAM + 28, d.atMs);
-      if (leaves === undefined) counts.chunksLost++;
+      if (leaves === undefined || random() < (options.randomLoss ?? 0)) counts.chunksLost++;
       else arrivals.push({ ...d, sentMs: d.atMs, atMs: leaves + ONE_WAY_MS });
     }
     arrivals.sort((a, b) => a.atMs - b.atMs);
@@ -119,6 +125,20 @@ describe("RateController against a simulated bottleneck", () => {
     for (const s of during(samples, 1000, 10_000)) expect(mbit(s.targetBps)).toBeGreaterThanOrEqual(30);
     expect(controller.stats.decreases).toBe(0);
   });
+
+  test("random loss with room to spare never spirals: at 2–30% loss, over 50 seeds each, the target never falls below 80% of what the stream needs", () => {
+    const needBps = 30e6;
+    const worst: Record<string, number> = {};
+    for (const loss of [0.02, 0.1, 0.15, 0.2, 0.3]) {
+      let lowest = Infinity;
+      for (let seed = 1; seed <= 50; seed++) {
+        const samples = simulate({ schedule: "1000", queueMs: 100, naturalBps: needBps, seconds: 6, randomLoss: loss, seed });
+        for (const s of during(samples, 1000, 6000)) lowest = Math.min(lowest, mbit(s.targetBps));
+      }
+      worst[`${loss * 100}%`] = lowest;
+    }
+    expect(worst).toEqual(Object.fromEntries(Object.entries(worst).map(([loss, lowest]) => [loss, Math.max(lowest, (0.8 * needBps) / 1e6)])));
+  }, 60_000);
 
   test("a single late report, or a single lossy one, changes nothing", () => {
     const late = new RateController();
@@ -198,15 +218,33 @@ describe("RateController", () => {
     expect(floor.targetBps(300)).toBe(300_000);
   });
 
-  test("steady loss of a lossy link is not congestion; a jump in loss without a queue (a policer) is", () => {
+  test("steady loss of a lossy link is not congestion, nor is loss that grows at the same rate; loss that rises with the rate (a policer) is", () => {
+    // Each report: 100 datagrams of 1200 bytes sent and announced, `lossShare` of them lost.
+    const drive = (controller: RateController, from: number, to: number, lossShare: number, bytesPer100Ms: number, lostSoFar: { n: number }) => {
+      for (let n = from; n < to; n++) {
+        controller.sent(bytesPer100Ms, 100 * n);
+        lostSoFar.n += Math.round(100 * lossShare);
+        controller.report(1, report(n, { chunksLost: lostSoFar.n, receiveBytesPerSecond: 10 * bytesPer100Ms * (1 - lossShare) }), 100 * n, 20);
+      }
+    };
     const lossy = new RateController();
-    for (let n = 0; n < 50; n++) lossy.report(1, report(n, { chunksLost: 15 * n }), 100 * n, 20);
-    expect(lossy.stats.decreases).toBe(0);
+    drive(lossy, 0, 80, 0.15, 120_000, { n: 0 });
+    expect(lossy.stats).toMatchObject({ decreases: 0 });
+    expect(lossy.targetBps(8000)).toBeGreaterThan(9.6e6);
+    const worse = new RateController();
+    const worseLost = { n: 0 };
+    drive(worse, 0, 30, 0, 120_000, worseLost);
+    drive(worse, 30, 80, 0.3, 120_000, worseLost);
+    expect(worse.stats).toMatchObject({ decreases: 0 });
     const policed = new RateController();
-    for (let n = 0; n < 30; n++) policed.report(1, report(n, {}), 100 * n, 20);
+    const policedLost = { n: 0 };
+    drive(policed, 0, 30, 0, 100_000, policedLost);
     expect(policed.stats.decreases).toBe(0);
-    for (let n = 30; n < 33; n++) policed.report(1, report(n, { chunksLost: 30 * (n - 29) }), 100 * n, 20);
-    expect(policed.targetBps(3200)).toBeCloseTo(0.87 * 8e6, -3);
+    // The stream speeds up from 8 to 10 Mbit/s and a policer at 8 drops the 20% above it.
+    drive(policed, 30, 45, 0.2, 125_000, policedLost);
+    expect(policed.stats.causes["loss-rising"]).toBeGreaterThanOrEqual(1);
+    expect(policed.stats.decreases).toBe(policed.stats.causes["loss-rising"]);
+    expect(policed.targetBps(4500)!).toBeLessThan(8e6);
   });
 
   test("a standing queue (round trips well above the least seen) is congestion even when the delay no longer grows", () => {
