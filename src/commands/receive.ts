@@ -30,7 +30,7 @@ export const receiveSpec: CommandSpec = {
     record: { type: "string", value: "FILE", description: "write every shown frame's JPEG to FILE as MJPEG (ffplay -f mjpeg FILE)" },
     "idle-timeout": { type: "string", value: "SECONDS", description: "exit once a stream has started and been silent this long, or has ended" },
     from: { type: "string", value: "ADDR", description: "accept datagrams from this source address (or host name) only" },
-    latency: { type: "string", value: "MS", description: `how long a v2 frame may wait for repairs (retransmission) before it is dropped (default ${DEFAULT_LATENCY_MS}, raised to 3 round trips once measured)` },
+    latency: { type: "string", value: "MS", description: `how long a v2 frame may wait for repairs (retransmission) before it is dropped (default ${DEFAULT_LATENCY_MS}, raised to 3 least round trips plus twice their jitter once measured)` },
     "no-feedback": { type: "boolean", description: "send nothing back: no NACKs or reports (v2 then relies on FEC alone). Multicast never sends any" },
     key: { type: "string", value: "FILE", description: "pre-shared key: accept only v2 datagrams sealed with it (AES-256-GCM)" },
     "key-env": { type: "string", value: "VAR", description: "the same key, from environment variable VAR" },

@@ -11,6 +11,8 @@ export const DEFAULT_LATENCY_MS = 120;
 /** With the budget chosen automatically, at least this many round trips fit in it (SRT advises 4; 3 keeps latency lower). */
 const BUDGET_ROUND_TRIPS = 3;
 const MAX_AUTO_LATENCY_MS = 1000;
+/** Round trips vary: the budget allows this many mean deviations beyond the least. */
+const JITTER_ALLOWANCE = 2;
 const MAX_ANSWERED_FRAMES = 256;
 
 export interface Endpoint {
@@ -30,7 +32,7 @@ export interface ReassemblyView {
 }
 
 export interface ReceiverFeedbackOptions {
-  /** receive --latency: a fixed budget. Undefined: DEFAULT_LATENCY_MS, raised to 3 RTTs once the RTT is known. */
+  /** receive --latency: a fixed budget. Undefined: DEFAULT_LATENCY_MS, raised to 3 least RTTs plus twice the jitter once the RTT is known. */
   latencyMs?: number;
   /** The pre-shared key: feedback is then sealed under the stream's feedback key. */
   preSharedKey?: Uint8Array;
@@ -56,11 +58,16 @@ export class ReceiverFeedback {
 
   constructor(private readonly options: ReceiverFeedbackOptions = {}) {}
 
-  /** How long a frame may wait for repairs. */
+  /**
+   * How long a frame may wait for repairs: round trips of the path's own
+   * (the least seen), plus its jitter. Not the smoothed RTT: behind a full
+   * queue that grows with the queue, and the budget (so the latency) with it.
+   */
   get latencyBudgetMs(): number {
     if (this.options.latencyMs !== undefined) return this.options.latencyMs;
     if (!this.rtt.known) return DEFAULT_LATENCY_MS;
-    return Math.min(MAX_AUTO_LATENCY_MS, Math.max(DEFAULT_LATENCY_MS, Math.ceil(BUDGET_ROUND_TRIPS * this.rtt.rttMs)));
+    const budget = BUDGET_ROUND_TRIPS * this.rtt.leastMs + JITTER_ALLOWANCE * this.rtt.jitterMs;
+    return Math.min(MAX_AUTO_LATENCY_MS, Math.max(DEFAULT_LATENCY_MS, Math.ceil(budget)));
   }
 
   get rttMs(): number | undefined {

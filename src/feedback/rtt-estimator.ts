@@ -3,9 +3,13 @@
  * srtt follows samples with gain 1/8, rttvar their spread with gain 1/4.
  * Before the first sample it answers with the initial guess.
  */
+/** The least round trip is taken over this many of the latest samples: the path's own, without a queue that has since formed or drained. */
+const LEAST_OF_SAMPLES = 64;
+
 export class RttEstimator {
   private srtt: number | undefined;
   private rttvar = 0;
+  private readonly recent: number[] = [];
   samples = 0;
 
   constructor(private readonly initialMs = 50) {}
@@ -13,6 +17,8 @@ export class RttEstimator {
   add(sampleMs: number): void {
     if (!(sampleMs >= 0 && sampleMs < 60_000)) return; // a clock jump or a wrapped counter: not a sample
     this.samples++;
+    this.recent.push(sampleMs);
+    if (this.recent.length > LEAST_OF_SAMPLES) this.recent.shift();
     if (this.srtt === undefined) {
       this.srtt = sampleMs;
       this.rttvar = sampleMs / 2;
@@ -25,6 +31,16 @@ export class RttEstimator {
   /** The smoothed round-trip time, or the initial guess before any sample. */
   get rttMs(): number {
     return this.srtt ?? this.initialMs;
+  }
+
+  /** The least of the latest samples: the round trip without queueing (the initial guess before any sample). */
+  get leastMs(): number {
+    return this.recent.length === 0 ? this.initialMs : Math.min(...this.recent);
+  }
+
+  /** How much samples vary (RFC 6298's rttvar: their mean deviation from the smoothed RTT). */
+  get jitterMs(): number {
+    return this.rttvar;
   }
 
   get known(): boolean {

@@ -94,6 +94,18 @@ describe("RttEstimator", () => {
     expect(rtt.rttMs).toBeLessThan(125);
     expect(rtt.timeoutMs).toBeGreaterThan(rtt.rttMs);
   });
+
+  test("the least round trip is the path's own: a queue that forms raises the smoothed RTT, not the least of the latest samples", () => {
+    const rtt = new RttEstimator(50);
+    for (let i = 0; i < 20; i++) rtt.add(20 + (i % 3));
+    for (let i = 0; i < 40; i++) rtt.add(120);
+    expect(rtt.rttMs).toBeGreaterThan(100);
+    expect(rtt.leastMs).toBe(20);
+    expect(rtt.jitterMs).toBeGreaterThan(0);
+    // Once the path itself is longer (64 samples later), the least follows it.
+    for (let i = 0; i < 64; i++) rtt.add(90);
+    expect(rtt.leastMs).toBe(90);
+  });
 });
 
 test("a group whose parity is still to come is not asked for: the parity may cover the loss", () => {
