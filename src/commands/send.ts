@@ -246,6 +246,7 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
           fixedFecPercent: options.fecFixed ? options.fecPercent : undefined,
           blindFecPercent: options.fecPercent,
           onReport: (receiverId, report, rttSampleMs, nowMs) => rate.report(receiverId, report, rttSampleMs, nowMs),
+          onReceiverState: (receiverId, state, nowMs) => rate.receiverState(receiverId, state, nowMs),
         })
       : undefined;
   let resendPacers: PacedSender[] = [];
@@ -332,11 +333,14 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
       const decision = session.frame(jpeg, performance.now(), wallClockUs());
       if (decision.kind === "skip") continue;
       const sendStartMs = performance.now();
+      // The probe goes at once: how the path spreads it out is its capacity.
+      const windowMs = rate.isProbe(decision.index) ? 0 : decision.windowMs;
       // A burst (--low-latency, --fps max) goes straight to the socket, which waits for drain when its buffer is full.
-      if (decision.windowMs === 0 && options.maxRateMbit === undefined) await sender.send(decision.datagrams);
-      else await paced.sendFrame(decision.datagrams, decision.windowMs);
-      feedback?.frameSent(decision.index, decision.datagrams, sendStartMs, performance.now());
-      rate.sent(decision.datagrams.reduce((sum, d) => sum + d.length, 0), performance.now(), decision.lateMs);
+      if (windowMs === 0 && options.maxRateMbit === undefined) await sender.send(decision.datagrams);
+      else await paced.sendFrame(decision.datagrams, windowMs);
+      const sendEndMs = performance.now();
+      feedback?.frameSent(decision.index, decision.datagrams, sendStartMs, sendEndMs);
+      rate.sent(decision.datagrams.reduce((sum, d) => sum + d.length, 0), sendEndMs, decision.lateMs, sendEndMs - sendStartMs);
     }
     const endMs = session.endDueMs();
     if (endMs !== undefined && !signal.aborted) await sleepUntil(endMs);
@@ -378,7 +382,13 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
 /** Rate adaptation for the live status line: only once it has changed something. */
 function describeRateLive(r: RateStats): string {
   if (r.targetMbps === null && r.scale === 1 && r.framesSkippedForRate === 0) return "";
-  return `  target ${r.targetMbps ?? "-"} Mbit/s q${r.quality} ${r.width}x${r.height} ${r.fps} fps`;
+  return `  target ${r.targetMbps ?? "-"} Mbit/s (${r.reason}) q${r.quality} ${r.width}x${r.height} ${r.fps} fps`;
+}
+
+/** "2 cut-backs: 1 delay growing, 1 overwhelmed". */
+function describeCuts(r: RateStats): string {
+  const causes = Object.entries(r.cuts ?? {}).filter(([, n]) => n > 0);
+  return `${r.decreases} cut-backs` + (causes.length ? `: ${causes.map(([cause, n]) => `${n} ${cause.replace("-", " ")}`).join(", ")}` : "");
 }
 
 /** The return path's numbers for the live status line. */
@@ -398,7 +408,7 @@ export function describeSendSummary(s: SendSummary): string {
         `${s.returnPath.rttMs === null ? "" : `, RTT ${s.returnPath.rttMs} ms`}, loss ${s.returnPath.lossPercent}%, parity now ${s.returnPath.parityPercent}%`
       : "") +
     (s.rate.decreases > 0 || s.rate.framesSkippedForRate > 0
-      ? `\nRate: followed the path (${s.rate.decreases} cut-backs); at the end ${s.rate.targetMbps === null ? "unconstrained" : `${s.rate.targetMbps} Mbit/s`}, quality ${s.rate.quality}, ${s.rate.width}x${s.rate.height}, ${s.rate.fps} fps` +
+      ? `\nRate: followed the path (${describeCuts(s.rate)}); at the end (${s.rate.reason}) ${s.rate.targetMbps === null ? "unconstrained" : `${s.rate.targetMbps} Mbit/s`}, quality ${s.rate.quality}, ${s.rate.width}x${s.rate.height}, ${s.rate.fps} fps` +
         (s.rate.framesSkippedForRate ? `; ${s.rate.framesSkippedForRate} frames left out to fit` : "")
       : "")
   );

@@ -4,12 +4,16 @@ import { linearTrend } from "../util/linear-trend.ts";
 /** One-way delay samples kept for the trend: about the last second of frames. */
 const TREND_WINDOW_MS = 1000;
 const MAX_TREND_SAMPLES = 256;
+/** A frame's delivery rate is measured from this many datagrams up: fewer say little about the path. */
+const MIN_TRAIN_DATAGRAMS = 4;
 
 /**
  * What the receiver logs of each datagram of the stream it follows, for its
  * reports: the newest arrival (echoed, so the sender can time the round
  * trip), bytes for the receive rate, and each frame's first arrival against
- * its capture time for the one-way delay trend. Pure: given the time.
+ * its capture time for the one-way delay trend, and how fast each frame's
+ * datagrams came (the path's delivery rate, at least as fast as they were
+ * sent). Pure: given the time.
  */
 export class ArrivalLog {
   private newest: { frameNumber: number; position: number; atMs: number } | undefined;
@@ -19,11 +23,18 @@ export class ArrivalLog {
   /** (arrival ms, one-way delay µs relative to the first sample), per frame's first datagram. */
   private readonly delays: { atMs: number; value: number }[] = [];
   private base: { atMs: number; captureUs: number } | undefined;
+  /** The newest frame's datagrams so far, for its delivery rate (a packet train's dispersion). */
+  private train: { frameNumber: number; firstMs: number; lastMs: number; bytes: number; datagrams: number } | undefined;
+  /** The fastest delivery of a frame since the last report, bytes per second (0: none measured). */
+  private fastestDelivery = 0;
+  private firstArrivalMs: number | undefined;
 
   arrived(frameNumber: number, position: number, captureTimeUs: number, bytes: number, nowMs: number): void {
     this.newest = { frameNumber, position, atMs: nowMs };
     this.bytesSinceMark += bytes;
     this.markMs ??= nowMs;
+    this.firstArrivalMs ??= nowMs;
+    this.extendTrain(frameNumber, bytes, nowMs);
     if (frameNumber === this.lastFrame) return;
     this.lastFrame = frameNumber;
     this.base ??= { atMs: nowMs, captureUs: captureTimeUs };
@@ -53,6 +64,50 @@ export class ArrivalLog {
     return linearTrend(this.delays) * 1000; // µs per ms → µs per s
   }
 
+  /** A frame was handed on whole: its train is complete, and measured now rather than when the next frame starts. */
+  frameDone(frameNumber: number): void {
+    if (this.train?.frameNumber === frameNumber) this.closeTrain();
+  }
+
+  /** The fastest frame delivery since the previous call, bytes per second (0: none measured); starts a new interval. */
+  takeDeliveryRate(): number {
+    const fastest = this.fastestDelivery;
+    this.fastestDelivery = 0;
+    return fastest;
+  }
+
+  /** Whether a delivery rate waits to be reported: the first report waits for one (the sender's probe). */
+  get deliveryMeasured(): boolean {
+    return this.fastestDelivery > 0;
+  }
+
+  /** How long ago the stream's first datagram came (undefined before it). */
+  sinceFirstArrivalMs(nowMs: number): number | undefined {
+    return this.firstArrivalMs === undefined ? undefined : nowMs - this.firstArrivalMs;
+  }
+
+  private extendTrain(frameNumber: number, bytes: number, nowMs: number): void {
+    const train = this.train;
+    if (train && train.frameNumber === frameNumber) {
+      train.lastMs = nowMs;
+      train.bytes += bytes;
+      train.datagrams++;
+      return;
+    }
+    // Only a newer frame starts a train: a resend of an older one arrives on its own.
+    if (train && ahead32(frameNumber, train.frameNumber) >= 0x8000_0000) return;
+    this.closeTrain();
+    // The first datagram's bytes only mark the start: the rate is what followed it, over the time it took.
+    this.train = { frameNumber, firstMs: nowMs, lastMs: nowMs, bytes: 0, datagrams: 1 };
+  }
+
+  private closeTrain(): void {
+    const train = this.train;
+    this.train = undefined;
+    if (!train || train.datagrams < MIN_TRAIN_DATAGRAMS || train.lastMs <= train.firstMs) return;
+    this.fastestDelivery = Math.max(this.fastestDelivery, (train.bytes * 1000) / (train.lastMs - train.firstMs));
+  }
+
   /** A new stream: nothing of the old one applies. */
   reset(): void {
     this.newest = undefined;
@@ -61,5 +116,8 @@ export class ArrivalLog {
     this.lastFrame = undefined;
     this.delays.length = 0;
     this.base = undefined;
+    this.train = undefined;
+    this.fastestDelivery = 0;
+    this.firstArrivalMs = undefined;
   }
 }

@@ -1,12 +1,16 @@
 import { deserializeFeedback, feedbackKey, FeedbackType } from "../protocol/feedback.ts";
 import { deserializeNack, type NackEntry } from "../protocol/feedback-nack.ts";
 import { deserializeReport, type ReceiverReport } from "../protocol/feedback-report.ts";
+import { deserializeReceiverState, type ReceiverState } from "../protocol/feedback-receiver-state.ts";
 import { isNewer32 } from "../protocol/serial-number.ts";
 import { ProtocolError } from "../protocol/protocol-error.ts";
 import type { StreamKey } from "../protocol/v2-seal.ts";
 import { normalizeAddress } from "../socket/address.ts";
 
-export type FeedbackMessage = { kind: "nack"; receiverId: number; entries: NackEntry[] } | { kind: "report"; receiverId: number; report: ReceiverReport };
+export type FeedbackMessage =
+  | { kind: "nack"; receiverId: number; entries: NackEntry[] }
+  | { kind: "report"; receiverId: number; report: ReceiverReport }
+  | { kind: "state"; receiverId: number; state: ReceiverState };
 
 export type FeedbackRefusal = "stranger" | "other-stream" | "not-sealed" | "bad-auth" | "malformed" | "stale-report";
 
@@ -22,6 +26,7 @@ const REMEMBERED_RECEIVERS = 64;
 export class FeedbackGate {
   private readonly key: Uint8Array | undefined;
   private readonly lastReport = new Map<number, number>();
+  private readonly lastState = new Map<number, number>();
   readonly stats = { received: 0, accepted: 0, refused: {} as Partial<Record<FeedbackRefusal, number>> };
 
   constructor(
@@ -51,14 +56,20 @@ export class FeedbackGate {
         this.stats.accepted++;
         return { kind: "nack", receiverId: envelope.receiverId, entries: deserializeNack(envelope.body) };
       }
-      const report = deserializeReport(envelope.body);
-      const last = this.lastReport.get(envelope.receiverId);
-      if (last !== undefined && !isNewer32(report.reportNumber, last)) return this.refuse("stale-report");
-      this.lastReport.delete(envelope.receiverId);
-      this.lastReport.set(envelope.receiverId, report.reportNumber);
-      if (this.lastReport.size > REMEMBERED_RECEIVERS) this.lastReport.delete(this.lastReport.keys().next().value!);
-      this.stats.accepted++;
-      return { kind: "report", receiverId: envelope.receiverId, report };
+      if (envelope.type === FeedbackType.report) {
+        const report = deserializeReport(envelope.body);
+        if (!newerThanLast(this.lastReport, envelope.receiverId, report.reportNumber)) return this.refuse("stale-report");
+        this.stats.accepted++;
+        return { kind: "report", receiverId: envelope.receiverId, report };
+      }
+      if (envelope.type === FeedbackType.receiverState) {
+        const state = deserializeReceiverState(envelope.body);
+        if (!newerThanLast(this.lastState, envelope.receiverId, state.reportNumber)) return this.refuse("stale-report");
+        this.stats.accepted++;
+        return { kind: "state", receiverId: envelope.receiverId, state };
+      }
+      // A sender's own state, sent back at it: nothing a sender takes.
+      return this.refuse("malformed");
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
       return this.refuse("malformed");
@@ -69,6 +80,19 @@ export class FeedbackGate {
     this.stats.refused[reason] = (this.stats.refused[reason] ?? 0) + 1;
     return undefined;
   }
+}
+
+/**
+ * Whether `number` is newer than the last one remembered for `receiverId`
+ * (then remembered); the map keeps the latest REMEMBERED_RECEIVERS receivers.
+ */
+function newerThanLast(last: Map<number, number>, receiverId: number, number: number): boolean {
+  const previous = last.get(receiverId);
+  if (previous !== undefined && !isNewer32(number, previous)) return false;
+  last.delete(receiverId);
+  last.set(receiverId, number);
+  if (last.size > REMEMBERED_RECEIVERS) last.delete(last.keys().next().value!);
+  return true;
 }
 
 /** How a destination is named for the gate: "address:port", IPv4-mapped IPv6 as plain IPv4. */

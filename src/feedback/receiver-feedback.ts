@@ -1,6 +1,7 @@
 import { feedbackKey, FeedbackType, serializeFeedback } from "../protocol/feedback.ts";
 import { MAX_NACK_ENTRIES, serializeNack, type NackEntry } from "../protocol/feedback-nack.ts";
 import { serializeReport } from "../protocol/feedback-report.ts";
+import { serializeReceiverState } from "../protocol/feedback-receiver-state.ts";
 import { ArrivalLog } from "./arrival-log.ts";
 import { NackPlanner, type FrameInProgress } from "./nack-planner.ts";
 import { ReportBuilder, type StreamCounts } from "./report-builder.ts";
@@ -107,8 +108,17 @@ export class ReceiverFeedback {
     if (answer.rttMs !== undefined) this.rtt.add(answer.rttMs);
   }
 
+  /** How the receiver's own side keeps up, told to the sender beside each report. */
+  private load = { decodeLagMs: 0, framesSkippedForTime: 0 };
+
+  /** The decoder's state now: how long the oldest frame waiting for it has waited, and frames skipped for lack of time so far. */
+  noteLoad(decodeLagMs: number, framesSkippedForTime: number): void {
+    this.load = { decodeLagMs, framesSkippedForTime };
+  }
+
   /** A frame was handed on whole: if a NACK's answer helped, retransmission saved it. */
   frameCompleted(frameNumber: number): void {
+    this.log.frameDone(frameNumber);
     if (this.answered.delete(frameNumber)) this.stats.framesSavedByRetransmission++;
   }
 
@@ -131,6 +141,7 @@ export class ReceiverFeedback {
     const report = this.reports.due(nowMs, view.counts(), this.log, this.latencyBudgetMs);
     if (report) {
       out.push(envelope(FeedbackType.report, serializeReport(report)));
+      out.push(envelope(FeedbackType.receiverState, serializeReceiverState({ reportNumber: report.reportNumber, deliveryBytesPerSecond: this.log.takeDeliveryRate(), ...this.load })));
       this.stats.reportsSent++;
     }
     return out;

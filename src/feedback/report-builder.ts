@@ -20,6 +20,8 @@ export class ReportBuilder {
   /** A report if one is due now, else undefined. */
   due(nowMs: number, counts: StreamCounts, log: ArrivalLog, latencyBudgetMs: number): ReceiverReport | undefined {
     if (this.lastMs !== undefined && nowMs - this.lastMs < REPORT_INTERVAL_MS) return undefined;
+    // The first report waits for the first frame's delivery rate (the sender is waiting for it to pick its rate), at most an interval.
+    if (this.lastMs === undefined && !log.deliveryMeasured && (log.sinceFirstArrivalMs(nowMs) ?? 0) < REPORT_INTERVAL_MS) return undefined;
     const echo = log.echo(nowMs);
     if (!echo) return undefined; // nothing arrived yet: nothing to report, nowhere known to send it
     if (echo.holdUs > SILENT_AFTER_MS * 1000) return undefined;

@@ -5,6 +5,8 @@ interface SentFrame {
   startMs: number;
   endMs: number;
   bytes: number;
+  /** Send positions resent, and when: an echo of a resent datagram times the round trip from its resend. */
+  resentAtMs?: Map<number, number>;
 }
 
 /**
@@ -41,10 +43,19 @@ export class RetransmitHistory {
     return this.frames.get(frameNumber)?.datagrams[position];
   }
 
-  /** About when that datagram went out (the pacer spreads a frame evenly over its window). */
+  /** The datagram at `position` of frame `frameNumber` went out again at `nowMs`. */
+  resent(frameNumber: number, position: number, nowMs: number): void {
+    const frame = this.frames.get(frameNumber);
+    if (!frame || position >= frame.datagrams.length) return;
+    (frame.resentAtMs ??= new Map()).set(position, nowMs);
+  }
+
+  /** About when that datagram last went out (the pacer spreads a frame evenly over its window; a resend is its own time). */
   sentAtMs(frameNumber: number, position: number): number | undefined {
     const frame = this.frames.get(frameNumber);
     if (!frame || position >= frame.datagrams.length) return undefined;
+    const resent = frame.resentAtMs?.get(position);
+    if (resent !== undefined) return resent;
     const share = frame.datagrams.length > 1 ? position / (frame.datagrams.length - 1) : 1;
     return frame.startMs + share * (frame.endMs - frame.startMs);
   }

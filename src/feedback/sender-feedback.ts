@@ -1,5 +1,6 @@
 import type { StreamKey } from "../protocol/v2-seal.ts";
 import type { ReceiverReport } from "../protocol/feedback-report.ts";
+import type { ReceiverState } from "../protocol/feedback-receiver-state.ts";
 import { FecController } from "./fec-controller.ts";
 import { FeedbackGate } from "./feedback-gate.ts";
 import { RetransmitBudget } from "./retransmit-budget.ts";
@@ -22,6 +23,8 @@ export interface SenderFeedbackOptions {
   blindFecPercent: number;
   /** Every accepted report goes here too (rate adaptation). */
   onReport?: (receiverId: number, report: ReceiverReport, rttSampleMs: number | undefined, nowMs: number) => void;
+  /** …and every receiver state (rate adaptation: the path's delivery rate, a receiver short of time). */
+  onReceiverState?: (receiverId: number, state: ReceiverState, nowMs: number) => void;
 }
 
 export interface SenderFeedbackStats {
@@ -70,6 +73,10 @@ export class SenderFeedback {
   received(datagram: Uint8Array, address: string, port: number, nowMs: number): Uint8Array[] {
     const message = this.gate.accept(datagram, address, port);
     if (!message) return [];
+    if (message.kind === "state") {
+      this.options.onReceiverState?.(message.receiverId, message.state, nowMs);
+      return [];
+    }
     if (message.kind === "report") {
       this.counts.reportsReceived++;
       const { report } = message;
@@ -88,6 +95,7 @@ export class SenderFeedback {
         const datagram = this.history.datagram(frameNumber, position);
         if (datagram && this.budget.take(datagram.length)) {
           resend.push(datagram);
+          this.history.resent(frameNumber, position, nowMs);
           this.counts.chunksResent++;
         } else {
           this.counts.chunksNotResent++;

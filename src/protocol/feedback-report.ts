@@ -1,4 +1,5 @@
 import { ProtocolError } from "./protocol-error.ts";
+import { clampI32, clampU16, clampU32 } from "./wire-clamp.ts";
 
 /*
  * Receiver report body (feedback type 2), sent about every 100 ms: what a
@@ -66,9 +67,6 @@ export interface ReceiverReport {
   latencyBudgetMs: number;
 }
 
-const clampU32 = (n: number) => Math.max(0, Math.min(0xffff_ffff, Math.round(n))) >>> 0;
-const clampI32 = (n: number) => Math.max(-0x8000_0000, Math.min(0x7fff_ffff, Math.round(n)));
-const clampU16 = (n: number) => Math.max(0, Math.min(0xffff, Math.round(n)));
 
 export function serializeReport(report: ReceiverReport): Uint8Array {
   const body = new Uint8Array(REPORT_SIZE);

@@ -1,4 +1,5 @@
 import type { ReceiverReport } from "../protocol/feedback-report.ts";
+import type { ReceiverState } from "../protocol/feedback-receiver-state.ts";
 import { EncodingPlanner, type EncodingCeiling, type EncodingChoice } from "./encoding-planner.ts";
 import { RateController, type CutCause } from "./rate-controller.ts";
 
@@ -32,9 +33,24 @@ export interface RateStats {
   fps: number;
   framesSkippedForRate: number;
   decreases: number;
+  /** Why the stream is what it is: for the status line, the summary and the receivers. */
+  reason: RateReason;
+  /** The path's delivery rate of the first frame (the probe), Mbit/s; null when none was measured. */
+  probeMbps: number | null;
   /** What decided each cut, counted by cause. */
   cuts: Record<CutCause, number> | null;
 }
+
+/**
+ * Why the stream is what it is: starting (the probe has not been answered),
+ * full quality (nothing held it back), loss repaired (full quality on a link
+ * that loses, parity and resends repairing it), link limit (the path's
+ * capacity), receiver busy (a receiver short of CPU), fixed (not adapting).
+ */
+export type RateReason = "starting" | "full quality" | "loss repaired" | "link limit" | "receiver busy" | "fixed";
+export const RATE_REASONS: readonly RateReason[] = ["starting", "full quality", "loss repaired", "link limit", "receiver busy", "fixed"];
+/** A link losing at least this share counts as lossy (its loss being repaired). */
+const LOSSY_LINK = 0.01;
 
 /** v2 headers and the end-of-frame slack, as a share of the JPEG bytes (measured: 2.1% at 1400-byte datagrams). */
 const HEADER_SHARE = 0.025;
@@ -60,6 +76,7 @@ export class AdaptiveEncoding {
   private readonly trace: RateTracePoint[] = [];
   private firstMs: number | undefined;
   private nextTraceMs = 0;
+  private probed = false;
 
   constructor(private readonly options: AdaptiveEncodingOptions) {
     this.controller = options.adapt ? new RateController({}, options.maxBps ?? Infinity) : undefined;
@@ -72,6 +89,11 @@ export class AdaptiveEncoding {
     this.controller?.report(receiverId, report, nowMs, rttSampleMs);
   }
 
+  /** A receiver's state (delivery rate, how it keeps up), beside its report. */
+  receiverState(receiverId: number, state: ReceiverState, nowMs: number): void {
+    this.controller?.receiverState(receiverId, state, nowMs);
+  }
+
   targetBps(nowMs: number): number | undefined {
     return this.controller?.targetBps(nowMs);
   }
@@ -82,9 +104,16 @@ export class AdaptiveEncoding {
    * (resends over first sends, recently) come out of the budget.
    */
   next(index: number, fps: number, parityPercent: number, resendShare: number, nowMs: number): EncodingChoice | "skip" {
+    // The first frame probes the path; the next wait for its answer (left out, as for rate).
+    if (this.controller?.awaitingProbe(nowMs)) {
+      this.skippedForRate++;
+      return "skip";
+    }
     const target = this.targetBps(nowMs);
     const payloadBps = target === undefined ? undefined : target / (1 + parityPercent / 100 + resendShare + HEADER_SHARE);
-    const choice = this.planner.choose(payloadBps, fps);
+    // The probe is the picture at full size, as good as the start rate allows: the path's answer sets the rest.
+    const choice = this.controller && !this.probed ? this.planner.chooseAtFullSize(payloadBps, fps) : this.planner.choose(payloadBps, fps);
+    this.probed = true;
     this.last = choice;
     this.lastFps = fps / choice.frameStride;
     this.record(nowMs, target);
@@ -95,9 +124,14 @@ export class AdaptiveEncoding {
     return choice;
   }
 
-  /** A frame's datagrams, `bytes` in all, went out, `lateMs` after its capture time. */
-  sent(bytes: number, nowMs: number, lateMs = 0): void {
-    this.controller?.sent(bytes, nowMs, lateMs);
+  /** Whether frame number `index` is the probe, to go out at once: the first frame, when adapting. */
+  isProbe(index: number): boolean {
+    return this.controller !== undefined && index === 0;
+  }
+
+  /** A frame's datagrams, `bytes` in all, went out over `durationMs`, `lateMs` after its capture time. */
+  sent(bytes: number, nowMs: number, lateMs = 0, durationMs = 0): void {
+    this.controller?.sent(bytes, nowMs, lateMs, durationMs);
   }
 
   /** The frame encoded with `choice` came out `bytes` long. */
@@ -119,7 +153,19 @@ export class AdaptiveEncoding {
       framesSkippedForRate: this.skippedForRate,
       decreases: this.controller?.stats.decreases ?? 0,
       cuts: this.controller ? { ...this.controller.stats.causes } : null,
+      reason: this.reason(nowMs),
+      probeMbps: this.controller?.stats.probeBps == null ? null : Math.round(this.controller.stats.probeBps / 1e4) / 100,
     };
+  }
+
+  reason(nowMs: number): RateReason {
+    const controller = this.controller;
+    if (!controller) return "fixed";
+    if (controller.awaitingProbe(nowMs) || !this.probed) return "starting";
+    const full = this.last.quality >= this.options.ceiling.quality && this.last.scale === 1 && this.last.frameStride === 1;
+    if (!full && controller.receiverBusy(nowMs)) return "receiver busy";
+    if (!full) return "link limit";
+    return controller.linkLoss(nowMs) >= LOSSY_LINK ? "loss repaired" : "full quality";
   }
 
   /** Target, quality, scale and frame rate every quarter second (bounded: the last ten minutes). */

@@ -99,6 +99,16 @@ export class EncodingPlanner {
     return this.choice(quality);
   }
 
+  /**
+   * The picture at full size and frame rate, at the quality that fits
+   * `payloadBps` (clamped to 1–the ceiling's): a probe of the path, whose
+   * answer the next choices follow. The planner's size and stride are left as they were.
+   */
+  chooseAtFullSize(payloadBps: number | undefined, fps: number): EncodingChoice {
+    const quality = payloadBps === undefined ? this.ceiling.quality : Math.round(Math.min(this.ceiling.quality, Math.max(1, this.qualityFor(0, payloadBps / 8 / fps))));
+    return { quality, scale: 1, ...this.size(0), frameStride: 1 };
+  }
+
   /** A frame encoded with `choice` came out `bytes` long: refit the model for its size. */
   encoded(choice: EncodingChoice, bytes: number): void {
     const step = SCALE_STEPS.indexOf(choice.scale as (typeof SCALE_STEPS)[number]);

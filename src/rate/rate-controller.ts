@@ -1,4 +1,5 @@
 import type { ReceiverReport } from "../protocol/feedback-report.ts";
+import type { ReceiverState } from "../protocol/feedback-receiver-state.ts";
 import { RateWindow } from "../util/rate-window.ts";
 import { LinkLoss } from "./link-loss.ts";
 import { linearTrend } from "../util/linear-trend.ts";
@@ -75,6 +76,16 @@ const RECENT_RTT_WINDOW_MS = 300;
 const MAX_RTT_SAMPLES = 256;
 /** The sender's own lag is followed over this long: the span of the receiver's delay trend. */
 const LATENESS_WINDOW_MS = 1000;
+/** The stream waits at most this long after its first frame (the probe) for a receiver to say how fast it arrived. */
+const PROBE_WAIT_MS = 400;
+/** The start goes this far under the probe's delivery rate. */
+const PROBE_SHARE = 0.85;
+/** A probe delivered at under this share of the rate it was sent at was spread out by the path: the path's capacity. */
+const PATH_LIMITED = 0.5;
+/** A receiver whose oldest undecoded frame waited this long is short of time… */
+const BUSY_LAG_MS = 100;
+/** …and counts as busy this long after it last said so (or skipped a frame for time). */
+const BUSY_HOLD_MS = 1000;
 /** A report must cover this many datagrams for its loss or arrival rate to overwhelm at once: fewer is noise. */
 const MIN_REPORT_DATAGRAMS = 30;
 /** Reports in a row far beyond the link before acting: a receiver that stalled for a moment reads the same once. */
@@ -100,7 +111,7 @@ const MAX_AHEAD_OF_ARRIVALS = 1.15;
 /** While starting, as far as the doubling goes. */
 const STARTUP_AHEAD_OF_ARRIVALS = 1.5;
 
-export type RateState = "unconstrained" | "startup" | "decrease" | "hold" | "increase" | "recover";
+export type RateState = "unconstrained" | "startup" | "decrease" | "hold" | "increase" | "recover" | "receiver-busy";
 /** What decided a cut: the one-way delay growing, round trips standing high, loss that rose with the rate, or a stream far beyond the link. */
 export type CutCause = "delay-growing" | "queue-standing" | "loss-rising" | "overwhelmed";
 
@@ -124,6 +135,10 @@ interface Receiver {
   congestedAtMs: number;
   /** Reports in a row that showed the stream far beyond the link: one may be a receiver's busy moment. */
   overwhelmedInARow: number;
+  /** Until when the receiver counts as short of CPU (its decoder lagging, or skipping frames for time). */
+  busyUntilMs: number;
+  /** Its cumulative count of frames skipped for time, last heard. */
+  skippedForTime: number | undefined;
 }
 
 export class RateController {
@@ -136,7 +151,10 @@ export class RateController {
   private firstAskMs: number | undefined;
   /** What the stream sends, bits/s, over the last half second. */
   private sendBps = 0;
-  readonly stats = { decreases: 0, reportsIgnored: 0, causes: { "delay-growing": 0, "queue-standing": 0, "loss-rising": 0, overwhelmed: 0 } as Record<CutCause, number> };
+  /** The first frame, sent at once: how fast it left, to tell the path's spreading of it from the sender's own pace. */
+  private probe: { sentAtMs: number; sendBps: number } | undefined;
+  private probeAnswered = false;
+  readonly stats = { decreases: 0, reportsIgnored: 0, busyHolds: 0, probeBps: null as number | null, causes: { "delay-growing": 0, "queue-standing": 0, "loss-rising": 0, overwhelmed: 0 } as Record<CutCause, number> };
   /** The cause of the latest cut, and when. */
   lastCut: { cause: CutCause; atMs: number } | undefined;
 
@@ -151,9 +169,11 @@ export class RateController {
   /**
    * The stream sent a frame of `bytes` (one copy: every receiver gets the
    * same), `lateMs` after its capture time: a sender falling behind (its CPU)
-   * shows at the receiver as one-way delay growing, and is no queue.
+   * shows at the receiver as one-way delay growing, and is no queue. The
+   * first frame is the probe, sent at once over `durationMs`.
    */
-  sent(bytes: number, nowMs: number, lateMs = 0): void {
+  sent(bytes: number, nowMs: number, lateMs = 0, durationMs = 0): void {
+    this.probe ??= { sentAtMs: nowMs, sendBps: durationMs > 0 ? (bytes * 8 * 1000) / durationMs : Infinity };
     this.sentBytes += bytes;
     this.sendBps = this.sending.push(nowMs, { bytes: this.sentBytes }).bytes * 8;
     this.lateness.push({ atMs: nowMs, value: lateMs });
@@ -178,6 +198,8 @@ export class RateController {
         carried: [],
         congestedAtMs: -Infinity,
         overwhelmedInARow: 0,
+        busyUntilMs: -Infinity,
+        skippedForTime: undefined,
       });
       return;
     }
@@ -204,7 +226,7 @@ export class RateController {
     // The one-way delay the network added: what the receiver saw, less the sender's own growing lag (µs per s).
     const delayTrendUsPerS = report.delayTrendUsPerS - linearTrend(this.lateness) * 1e6;
     // Loss alone is not congestion: it must rise with the rate (a queue or policer overflowing), over two windows (so it acts at once).
-    const cause: CutCause | undefined =
+    const signal: CutCause | undefined =
       delayTrendUsPerS > this.options.overuseTrendUsPerS
         ? "delay-growing"
         : standingQueueMs(receiver.rtts, nowMs) > this.options.standingQueueMs
@@ -212,12 +234,17 @@ export class RateController {
           : verdict === "congestion"
             ? "loss-rising"
             : undefined;
+    // A receiver short of CPU reads datagrams late: its delay and round trips grow with no queue on the path.
+    const busy = nowMs < receiver.busyUntilMs;
+    const cause = busy && signal !== "loss-rising" ? undefined : signal;
+    if (busy && signal && !cause) this.stats.busyHolds++;
     receiver.congestedInARow = cause ? receiver.congestedInARow + 1 : 0;
     const loss = expected === 0 ? 0 : lost / expected;
     const judged = expected >= MIN_REPORT_DATAGRAMS;
     const expectedLoss = receiver.loss.known ? ownLoss : ASSUMED_LINK_LOSS;
     const farBeyond =
       judged &&
+      !busy &&
       (loss > expectedLoss + this.options.overwhelmingLoss ||
         (this.sendBps > this.options.minBps && arrivalBps < (1 - this.options.overwhelmingLoss) * (1 - ownLoss) * this.sendBps));
     if (cause || farBeyond) receiver.congestedAtMs = nowMs;
@@ -228,10 +255,43 @@ export class RateController {
       receiver.congestedAtMs = nowMs;
       this.decrease(receiver, "overwhelmed", arrivalBps, nowMs);
     } else if (receiver.congestedInARow >= this.options.congestedReportsToAct || cause === "loss-rising") this.decrease(receiver, cause!, undefined, nowMs);
-    else if (cause || delayTrendUsPerS < -this.options.overuseTrendUsPerS) {
+    else if (busy) {
+      // Neither cut nor climb for a receiver that cannot keep up: more would not be shown, less would not be seen.
+      if (receiver.state !== "startup") receiver.state = "receiver-busy";
+    } else if (cause || delayTrendUsPerS < -this.options.overuseTrendUsPerS) {
       // One congested report, or a queue still draining: wait and see.
       if (receiver.state !== "startup") receiver.state = "hold";
     } else this.increase(receiver, intervalMs, arrivalBps, nowMs);
+  }
+
+  /**
+   * Whether the stream should hold its frames: its first went out as a probe
+   * of the path and no receiver has said yet how fast it arrived (at most
+   * PROBE_WAIT_MS: a receiver that never says is an older one).
+   */
+  awaitingProbe(nowMs: number): boolean {
+    return this.probe !== undefined && !this.probeAnswered && nowMs - this.probe.sentAtMs < PROBE_WAIT_MS;
+  }
+
+  /** A receiver's state, beside its report: the path's delivery rate of recent frames, and whether it is short of time. */
+  receiverState(receiverId: number, state: ReceiverState, nowMs: number): void {
+    const receiver = this.receivers.get(receiverId);
+    if (!receiver) return;
+    const skipped = receiver.skippedForTime === undefined ? 0 : (state.framesSkippedForTime - receiver.skippedForTime) >>> 0;
+    receiver.skippedForTime = state.framesSkippedForTime;
+    if ((skipped > 0 && skipped < 0x8000_0000) || state.decodeLagMs > BUSY_LAG_MS) receiver.busyUntilMs = nowMs + BUSY_HOLD_MS;
+    if (receiver.state !== "startup" || this.probeAnswered) return;
+    // The first state answers the probe, measured or not (a probe lost on the way measures nothing: the start doubles up as before).
+    this.probeAnswered = true;
+    const deliveryBps = state.deliveryBytesPerSecond * 8;
+    if (deliveryBps <= 0) return;
+    this.stats.probeBps = deliveryBps;
+    if (this.probe && deliveryBps < PATH_LIMITED * this.probe.sendBps) {
+      // The path spread the probe out: that is its capacity, and the stream starts just under it.
+      receiver.estimateBps = Math.max(this.options.minBps, PROBE_SHARE * deliveryBps);
+      receiver.capacity = learnCapacity(undefined, deliveryBps);
+      receiver.state = "increase";
+    } else receiver.estimateBps = Math.max(receiver.estimateBps, PROBE_SHARE * deliveryBps);
   }
 
   /**
@@ -249,6 +309,19 @@ export class RateController {
     }
     if (target === undefined) return this.maxBps === Infinity ? undefined : this.maxBps;
     return Math.min(this.maxBps, target);
+  }
+
+  /** The most any receiver still reporting loses on its own link, 0–1: what parity and resends are repairing. */
+  linkLoss(nowMs: number): number {
+    let most = 0;
+    for (const receiver of this.receivers.values()) if (nowMs - receiver.lastMs <= this.options.staleAfterMs) most = Math.max(most, receiver.loss.ownLoss);
+    return most;
+  }
+
+  /** Whether a receiver still reporting is short of time (its decoder lagging, or skipping frames). */
+  receiverBusy(nowMs: number): boolean {
+    for (const receiver of this.receivers.values()) if (nowMs - receiver.lastMs <= this.options.staleAfterMs && nowMs < receiver.busyUntilMs) return true;
+    return false;
   }
 
   /** Makes room for a new receiver: the one heard from longest ago goes. */

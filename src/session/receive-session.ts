@@ -150,6 +150,7 @@ export class ReceiveSession {
   tick(nowMs: number): OutgoingDatagram[] {
     this.handle(this.assembler.expire(nowMs));
     this.pump(nowMs);
+    this.feedback?.noteLoad(this.backlog.length > 0 ? nowMs - this.backlog[0]!.sinceMs : 0, this.decoder.stats.skipped + this.backlogSkipped);
     return this.assembler.replies(nowMs);
   }
 

@@ -39,6 +39,37 @@ describe("ArrivalLog", () => {
   });
 });
 
+describe("ArrivalLog's delivery rate", () => {
+  test("a frame's datagrams measure the path: bytes after the first over the time they took, the fastest frame since the last report", () => {
+    const log = new ArrivalLog();
+    // Frame 1: 5 datagrams of 1000 bytes, 1 ms apart: 4000 bytes in 4 ms.
+    for (let i = 0; i < 5; i++) log.arrived(1, i, 0, 1000, 100 + i);
+    expect(log.deliveryMeasured).toBe(false); // still open: the frame may go on
+    log.frameDone(1);
+    expect(log.deliveryMeasured).toBe(true);
+    // Frame 2, slower (8 ms apart), closed by frame 3's first datagram; a resend of frame 1 in between is no part of it.
+    for (let i = 0; i < 5; i++) log.arrived(2, i, 33_000, 1000, 133 + 8 * i);
+    log.arrived(1, 9, 0, 1000, 160);
+    log.arrived(3, 0, 66_000, 1000, 170);
+    expect(log.takeDeliveryRate()).toBeCloseTo(1_000_000); // frame 1's 1 MB/s, the faster
+    expect(log.takeDeliveryRate()).toBe(0);
+    // Too few datagrams say nothing.
+    log.arrived(3, 1, 66_000, 1000, 171);
+    log.frameDone(3);
+    expect(log.takeDeliveryRate()).toBe(0);
+  });
+
+  test("the first report goes as soon as a frame is measured", () => {
+    const log = new ArrivalLog();
+    const builder = new ReportBuilder();
+    const counts = { highestFrame: 0, chunksExpected: 5, chunksLost: 0, chunksRebuilt: 0, framesComplete: 1, framesDropped: 0 };
+    for (let i = 0; i < 5; i++) log.arrived(0, i, 0, 1000, 10 + i);
+    expect(builder.due(15, counts, log, 120)).toBeUndefined();
+    log.frameDone(0);
+    expect(builder.due(16, counts, log, 120)).toMatchObject({ reportNumber: 0 });
+  });
+});
+
 describe("ReportBuilder", () => {
   const counts = { highestFrame: 9, chunksExpected: 100, chunksLost: 4, chunksRebuilt: 3, framesComplete: 9, framesDropped: 0 };
 
@@ -47,10 +78,12 @@ describe("ReportBuilder", () => {
     const builder = new ReportBuilder();
     expect(builder.due(0, counts, log, 120)).toBeUndefined(); // nothing arrived yet
     log.arrived(9, 7, 0, 1200, 10);
-    const first = builder.due(20, counts, log, 120)!;
-    expect(first).toMatchObject({ reportNumber: 0, ...counts, echoFrameNumber: 9, echoPosition: 7, echoHoldUs: 10_000, latencyBudgetMs: 120 });
-    expect(builder.due(20 + REPORT_INTERVAL_MS - 1, counts, log, 120)).toBeUndefined();
-    expect(builder.due(20 + REPORT_INTERVAL_MS, counts, log, 120)!.reportNumber).toBe(1);
+    // The first report waits for a frame's delivery rate, at most an interval.
+    expect(builder.due(20, counts, log, 120)).toBeUndefined();
+    const first = builder.due(10 + REPORT_INTERVAL_MS, counts, log, 120)!;
+    expect(first).toMatchObject({ reportNumber: 0, ...counts, echoFrameNumber: 9, echoPosition: 7, echoHoldUs: REPORT_INTERVAL_MS * 1000, latencyBudgetMs: 120 });
+    expect(builder.due(10 + 2 * REPORT_INTERVAL_MS - 1, counts, log, 120)).toBeUndefined();
+    expect(builder.due(10 + 2 * REPORT_INTERVAL_MS, counts, log, 120)!.reportNumber).toBe(1);
     // The stream went quiet (ended, or its sender is gone): no more reports into the void.
     expect(builder.due(10 + SILENT_AFTER_MS + 1, counts, log, 120)).toBeUndefined();
   });

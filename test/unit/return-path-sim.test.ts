@@ -30,7 +30,7 @@ function lossModel(link: Link, random: () => number): () => boolean {
   };
 }
 
-function simulate(options: { forward: Link; reverse: Link; feedback: boolean; frames?: number; seed?: number; frameBytes?: number }) {
+function simulate(options: { forward: Link; reverse: Link; feedback: boolean; frames?: number; seed?: number; frameBytes?: number; latencyMs?: number }) {
   const frames = options.frames ?? 300;
   const random = seededRandom(options.seed ?? 1);
   const lostForward = lossModel(options.forward, random);
@@ -43,7 +43,7 @@ function simulate(options: { forward: Link; reverse: Link; feedback: boolean; fr
     retransmitShare: 0.3,
     blindFecPercent: 25,
   });
-  const receiverFeedback = options.feedback ? new ReceiverFeedback() : undefined;
+  const receiverFeedback = options.feedback ? new ReceiverFeedback({ latencyMs: options.latencyMs }) : undefined;
   const assembler = new StreamAssembler({ maxMemoryBytes: 64 << 20, feedback: receiverFeedback });
   const toReceiver: { atMs: number; datagram: Uint8Array }[] = [];
   const toSender: { atMs: number; datagram: Uint8Array }[] = [];
@@ -117,8 +117,8 @@ describe("the return path in memory: sender, lossy network both ways, receiver",
   });
 
   test("a long round trip (80 ms) against a 120 ms budget: more parity, since only one retransmission fits", () => {
-    const short = simulate({ forward: { delayMs: 10, loss: 0.03 }, reverse: { delayMs: 10, loss: 0 }, feedback: true, seed: 7 });
-    const long = simulate({ forward: { delayMs: 40, loss: 0.03 }, reverse: { delayMs: 40, loss: 0 }, feedback: true, seed: 7 });
+    const short = simulate({ forward: { delayMs: 10, loss: 0.03 }, reverse: { delayMs: 10, loss: 0 }, feedback: true, seed: 7, latencyMs: 120 });
+    const long = simulate({ forward: { delayMs: 40, loss: 0.03 }, reverse: { delayMs: 40, loss: 0 }, feedback: true, seed: 7, latencyMs: 120 });
     const tail = (xs: number[]) => xs.slice(-100).reduce((a, b) => a + b, 0) / 100;
     expect(tail(long.parity)).toBeGreaterThan(tail(short.parity));
     expect(long.completed / long.frames).toBeGreaterThanOrEqual(0.99);
