@@ -19,6 +19,7 @@ import { orderedMap } from "../util/ordered-map.ts";
 import { writeFileAtomically } from "../util/atomic-file.ts";
 import { formatBytes, round, wallClockUs } from "../util/terminal.ts";
 import { SendProgress } from "../util/send-progress.ts";
+import type { SenderState } from "../protocol/feedback-sender-state.ts";
 import { AdaptiveEncoding, type RateStats, type RateTracePoint } from "../rate/adaptive-encoding.ts";
 import { DEFAULT_MIN_QUALITY } from "../rate/encoding-planner.ts";
 import { choiceOption, hostPortListOption, intOption, numberOption, parseCommand, stringListOption, stringOption, UsageError, type CommandSpec } from "./command-line.ts";
@@ -232,6 +233,8 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
     minQuality: options.minQuality,
     maxBps: options.maxRateMbit === undefined ? undefined : options.maxRateMbit * 1e6,
     adapt: options.adapt !== "off" && wire instanceof V2WireFormat && options.feedback && !multicast,
+    // Unpaced (--fps max), every frame is sent: none is left out while the probe is answered.
+    leaveOutWhileProbing: options.fps !== "max",
   });
   // v2 to unicast destinations hears its receivers: NACKs answered from the history, reports steer the parity and the rate.
   const feedback =
@@ -286,6 +289,8 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
   signal.addEventListener("abort", stop);
   const statusTimer = setInterval(() => {
     const seconds = session.elapsedSeconds(performance.now());
+    // Receivers are told what the stream aims at and why (with a return path: the way they know the sender), once it has begun.
+    if (feedback && session.counts().frames > 0) sender.sendControl(feedback.announce(senderStateOf(rate.stats(performance.now()), rate.targetBps(performance.now()))));
     const { frames, framesSkipped } = session.counts();
     const refused = sender.stats.sendErrors + sender.stats.errorReports;
     progress.update({
@@ -383,6 +388,11 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
 function describeRateLive(r: RateStats): string {
   if (r.targetMbps === null && r.scale === 1 && r.framesSkippedForRate === 0) return "";
   return `  target ${r.targetMbps ?? "-"} Mbit/s (${r.reason}) q${r.quality} ${r.width}x${r.height} ${r.fps} fps`;
+}
+
+/** What the receivers are told of the stream's rate (the state number is the return path's). */
+function senderStateOf(r: RateStats, targetBps: number | undefined): Omit<SenderState, "stateNumber"> {
+  return { targetBps, reason: r.reason, quality: r.quality, width: r.width, height: r.height, fps: r.fps };
 }
 
 /** "2 cut-backs: 1 delay growing, 1 overwhelmed". */

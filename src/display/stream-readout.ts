@@ -25,6 +25,13 @@ export interface StreamReadout {
   framesSavedByRetransmission?: number;
   /** JPEG quality of the picture shown (from its tables; undefined for other encoders' tables). */
   quality?: number;
+  /** What the sender says it aims at and why (v2 with a return path, once it has said). */
+  sender?: { targetMbps: number | null; reason: string };
+}
+
+/** "sender 12.5 Mbit/s (link limit)", or "sender unlimited (full quality)". */
+function describeSender(sender: NonNullable<StreamReadout["sender"]>): string {
+  return `sender ${sender.targetMbps === null ? "unlimited" : `${one(sender.targetMbps)} Mbit/s`} (${sender.reason})`;
 }
 
 const one = (value: number) => value.toFixed(1);
@@ -55,6 +62,7 @@ export function overlayLines(r: StreamReadout, size?: { width: number; height: n
   // Size and quality: what a sender that follows the link changes.
   const dimensions = (size ? `${size.width}×${size.height} · ` : "") + (r.quality === undefined ? "" : `q${r.quality} · `);
   lines.push(`${dimensions}shown ${r.shown} · skipped ${r.skipped} · dropped ${r.dropped}`);
+  if (r.sender) lines.push(describeSender(r.sender));
   if (r.rejected) lines.push(`rejected ${r.rejected} datagrams`);
   if (r.frozen) lines.push("FROZEN: space goes live");
   return lines;
@@ -72,6 +80,7 @@ export function statusLine(r: StreamReadout, c: Colors): string {
   if (r.recoveredFrames) parts.push(`recovered ${r.recoveredFrames}`);
   if (r.framesSavedByRetransmission) parts.push(`resent ${r.framesSavedByRetransmission}`);
   if (r.rttMs !== undefined) parts.push(`rtt ${Math.round(r.rttMs)} ms`);
+  if (r.sender && r.sender.reason !== "full quality") parts.push(describeSender(r.sender));
   if (r.dropped) parts.push(c.yellow(`dropped ${r.dropped}`));
   if (r.skipped) parts.push(`skipped ${r.skipped}`);
   if (r.rejected) parts.push(c.red(`rejected ${r.rejected}`));

@@ -1,4 +1,8 @@
-import { feedbackKey, FeedbackType, serializeFeedback } from "../protocol/feedback.ts";
+import { deserializeFeedback, feedbackKey, FeedbackType, serializeFeedback } from "../protocol/feedback.ts";
+import { deserializeSenderState, type SenderState } from "../protocol/feedback-sender-state.ts";
+import { ProtocolError } from "../protocol/protocol-error.ts";
+import { isNewer32 } from "../protocol/serial-number.ts";
+import { normalizeAddress } from "../socket/address.ts";
 import { MAX_NACK_ENTRIES, serializeNack, type NackEntry } from "../protocol/feedback-nack.ts";
 import { serializeReport } from "../protocol/feedback-report.ts";
 import { serializeReceiverState } from "../protocol/feedback-receiver-state.ts";
@@ -93,6 +97,7 @@ export class ReceiverFeedback {
       this.log.reset();
       this.reports.reset();
       this.answered.clear();
+      this.sender = undefined;
       const key = this.options.preSharedKey && chunk.salt ? feedbackKey(this.options.preSharedKey, chunk.salt) : undefined;
       this.stream = { id: chunk.streamId, source, key, salt: chunk.salt && Uint8Array.from(chunk.salt) };
     } else {
@@ -106,6 +111,29 @@ export class ReceiverFeedback {
     // Frames that were dropped all the same never complete: remember only the latest few.
     if (this.answered.size > MAX_ANSWERED_FRAMES) this.answered.delete(this.answered.values().next().value!);
     if (answer.rttMs !== undefined) this.rtt.add(answer.rttMs);
+  }
+
+  /** What the followed stream's sender last said it aims at, and why. */
+  sender: SenderState | undefined;
+
+  /**
+   * A sender state message (feedback type 4) from `source`: kept when it is
+   * the followed stream's own sender's, authentic under the stream's key, and
+   * newer than the last. Throws ProtocolError (counted and dropped) otherwise.
+   */
+  senderState(datagram: Uint8Array, source: Endpoint | undefined): void {
+    const stream = this.stream;
+    if (!stream) throw new ProtocolError("stale", "sender state before any stream");
+    const envelope = deserializeFeedback(datagram, stream.key);
+    if (envelope.type !== FeedbackType.senderState) throw new ProtocolError("unknown-protocol", "feedback that only a sender takes");
+    if (stream.key && !envelope.sealed) throw new ProtocolError("not-sealed", "a plain sender state for a sealed stream");
+    if (envelope.streamId !== stream.id) throw new ProtocolError("stale", "sender state of a stream not followed");
+    if (!source || normalizeAddress(source.address) !== normalizeAddress(stream.source.address) || source.port !== stream.source.port) {
+      throw new ProtocolError("stranger", "sender state from somewhere the stream does not come from");
+    }
+    const state = deserializeSenderState(envelope.body);
+    if (this.sender && !isNewer32(state.stateNumber, this.sender.stateNumber)) throw new ProtocolError("stale", "an old or repeated sender state");
+    this.sender = state;
   }
 
   /** How the receiver's own side keeps up, told to the sender beside each report. */

@@ -1,6 +1,8 @@
 import type { StreamKey } from "../protocol/v2-seal.ts";
 import type { ReceiverReport } from "../protocol/feedback-report.ts";
 import type { ReceiverState } from "../protocol/feedback-receiver-state.ts";
+import { serializeSenderState, type SenderState } from "../protocol/feedback-sender-state.ts";
+import { feedbackKey, FeedbackType, serializeFeedback } from "../protocol/feedback.ts";
 import { FecController } from "./fec-controller.ts";
 import { FeedbackGate } from "./feedback-gate.ts";
 import { RetransmitBudget } from "./retransmit-budget.ts";
@@ -28,6 +30,8 @@ export interface SenderFeedbackOptions {
 }
 
 export interface SenderFeedbackStats {
+  /** Sender state messages sent to each destination (beside the stream's datagrams, not counted with them). */
+  senderStatesSent: number;
   feedbackReceived: number;
   feedbackRefused: Record<string, number>;
   nacksReceived: number;
@@ -54,13 +58,24 @@ export class SenderFeedback {
   private readonly budget: RetransmitBudget;
   private readonly rtt = new RttEstimator();
   private readonly fec: FecController;
-  private readonly counts = { nacksReceived: 0, chunksRequested: 0, chunksResent: 0, chunksNotResent: 0, reportsReceived: 0 };
+  /** Sender state goes out sealed under the stream's feedback key, as feedback comes back. */
+  private readonly key: Uint8Array | undefined;
+  private nextStateNumber = 0;
+  private readonly counts = { senderStatesSent: 0, nacksReceived: 0, chunksRequested: 0, chunksResent: 0, chunksNotResent: 0, reportsReceived: 0 };
 
   constructor(private readonly options: SenderFeedbackOptions) {
     this.gate = new FeedbackGate(options.destinations, options.streamId, options.preSharedKey, options.streamKey);
     this.history = new RetransmitHistory(options.historyBytes);
     this.budget = new RetransmitBudget(options.retransmitShare);
     this.fec = new FecController({ blindPercent: options.blindFecPercent });
+    this.key = options.preSharedKey && options.streamKey ? feedbackKey(options.preSharedKey, options.streamKey.salt) : undefined;
+  }
+
+  /** The datagram that tells the destinations the sender's state (numbered here): what it aims at and why. */
+  announce(state: Omit<SenderState, "stateNumber">): Uint8Array {
+    const body = serializeSenderState({ ...state, stateNumber: this.nextStateNumber++ });
+    this.counts.senderStatesSent++;
+    return serializeFeedback({ type: FeedbackType.senderState, streamId: this.options.streamId, receiverId: 0, body }, this.key);
   }
 
   /** A frame's datagrams (in send order) went out between startMs and endMs. */

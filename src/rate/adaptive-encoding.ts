@@ -1,5 +1,6 @@
 import type { ReceiverReport } from "../protocol/feedback-report.ts";
 import type { ReceiverState } from "../protocol/feedback-receiver-state.ts";
+import type { SENDER_REASONS } from "../protocol/feedback-sender-state.ts";
 import { EncodingPlanner, type EncodingCeiling, type EncodingChoice } from "./encoding-planner.ts";
 import { RateController, type CutCause } from "./rate-controller.ts";
 
@@ -18,6 +19,8 @@ export interface AdaptiveEncodingOptions {
   maxBps?: number;
   /** Follow the receivers' reports (off: --adapt off, multicast, no return path). */
   adapt: boolean;
+  /** Frames after the first (the probe) are left out until a receiver answers it (default); otherwise they go at the start rate. */
+  leaveOutWhileProbing?: boolean;
 }
 
 export interface RateStats {
@@ -46,9 +49,9 @@ export interface RateStats {
  * full quality (nothing held it back), loss repaired (full quality on a link
  * that loses, parity and resends repairing it), link limit (the path's
  * capacity), receiver busy (a receiver short of CPU), fixed (not adapting).
+ * The receivers are told it in the sender state message.
  */
-export type RateReason = "starting" | "full quality" | "loss repaired" | "link limit" | "receiver busy" | "fixed";
-export const RATE_REASONS: readonly RateReason[] = ["starting", "full quality", "loss repaired", "link limit", "receiver busy", "fixed"];
+export type RateReason = (typeof SENDER_REASONS)[number];
 /** A link losing at least this share counts as lossy (its loss being repaired). */
 const LOSSY_LINK = 0.01;
 
@@ -105,7 +108,7 @@ export class AdaptiveEncoding {
    */
   next(index: number, fps: number, parityPercent: number, resendShare: number, nowMs: number): EncodingChoice | "skip" {
     // The first frame probes the path; the next wait for its answer (left out, as for rate).
-    if (this.controller?.awaitingProbe(nowMs)) {
+    if (this.options.leaveOutWhileProbing !== false && this.controller?.awaitingProbe(nowMs)) {
       this.skippedForRate++;
       return "skip";
     }
@@ -161,7 +164,7 @@ export class AdaptiveEncoding {
   reason(nowMs: number): RateReason {
     const controller = this.controller;
     if (!controller) return "fixed";
-    if (controller.awaitingProbe(nowMs) || !this.probed) return "starting";
+    if (controller.starting(nowMs)) return "starting";
     const full = this.last.quality >= this.options.ceiling.quality && this.last.scale === 1 && this.last.frameStride === 1;
     if (!full && controller.receiverBusy(nowMs)) return "receiver busy";
     if (!full) return "link limit";

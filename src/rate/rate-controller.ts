@@ -120,6 +120,10 @@ interface Receiver {
   lastMs: number;
   /** Smoothed arrival rate, bits/s. */
   arrivalBps: number | undefined;
+  /** The sending rate between its reports, smoothed alike: what the arrivals are measured against. */
+  sentBps: number | undefined;
+  /** The stream's bytes sent at its last report. */
+  sentBytesAtReport: number;
   estimateBps: number;
   congestedInARow: number;
   state: RateState;
@@ -189,6 +193,8 @@ export class RateController {
         previous: report,
         lastMs: nowMs,
         arrivalBps: undefined,
+        sentBps: undefined,
+        sentBytesAtReport: this.sentBytes,
         estimateBps: this.options.startBps,
         congestedInARow: 0,
         state: "startup",
@@ -220,6 +226,9 @@ export class RateController {
     const arrivalBps = report.receiveBytesPerSecond * 8;
     const weight = Math.min(1, intervalMs / ARRIVAL_SMOOTHING_MS);
     receiver.arrivalBps = receiver.arrivalBps === undefined ? arrivalBps : receiver.arrivalBps + weight * (arrivalBps - receiver.arrivalBps);
+    const intervalSentBps = ((this.sentBytes - receiver.sentBytesAtReport) * 8 * 1000) / intervalMs;
+    receiver.sentBytesAtReport = this.sentBytes;
+    receiver.sentBps = receiver.sentBps === undefined ? intervalSentBps : receiver.sentBps + weight * (intervalSentBps - receiver.sentBps);
     const verdict = receiver.loss.add(expected, lost, this.sendBps);
     const ownLoss = receiver.loss.ownLoss;
     rememberCarried(receiver, deliveredBps(arrivalBps, ownLoss), nowMs);
@@ -257,7 +266,7 @@ export class RateController {
     } else if (receiver.congestedInARow >= this.options.congestedReportsToAct || cause === "loss-rising") this.decrease(receiver, cause!, undefined, nowMs);
     else if (busy) {
       // Neither cut nor climb for a receiver that cannot keep up: more would not be shown, less would not be seen.
-      if (receiver.state !== "startup") receiver.state = "receiver-busy";
+      receiver.state = "receiver-busy";
     } else if (cause || delayTrendUsPerS < -this.options.overuseTrendUsPerS) {
       // One congested report, or a queue still draining: wait and see.
       if (receiver.state !== "startup") receiver.state = "hold";
@@ -271,6 +280,11 @@ export class RateController {
    */
   awaitingProbe(nowMs: number): boolean {
     return this.probe !== undefined && !this.probeAnswered && nowMs - this.probe.sentAtMs < PROBE_WAIT_MS;
+  }
+
+  /** Whether the stream is still starting: its probe not yet sent, or not yet answered. */
+  starting(nowMs: number): boolean {
+    return this.probe === undefined || this.awaitingProbe(nowMs);
   }
 
   /** A receiver's state, beside its report: the path's delivery rate of recent frames, and whether it is short of time. */
@@ -360,7 +374,7 @@ export class RateController {
       // One that delivered it all still could, and the cut may be undone; loss that rose with the rate but
       // took nothing away from what arrived is no capacity either (a noisy moment, not a policer).
       const delivered = deliveredBps(arrival, receiver.loss.ownLoss);
-      const short = delivered < CARRIED_ALL * this.sendBps;
+      const short = delivered < CARRIED_ALL * (receiver.sentBps ?? this.sendBps);
       if (short) receiver.carried = [{ atMs: nowMs, bps: delivered }];
       if (short || cause !== "loss-rising") receiver.capacity = learnCapacity(receiver.capacity, arrival);
     }

@@ -1,5 +1,6 @@
 import { normalizeAddress } from "../socket/address.ts";
 import { classifyDatagram, type WireProtocol } from "../protocol/classify.ts";
+import { FEEDBACK_MAGIC } from "../protocol/feedback.ts";
 import { ProtocolError, type ProtocolErrorCode } from "../protocol/protocol-error.ts";
 import { LegacyDatagrams } from "./legacy-datagrams.ts";
 import { addCounts, NO_COUNTS, type AssemblerEvent, type Reassembler, type ReassemblyCounts } from "./reassembler.ts";
@@ -51,6 +52,7 @@ export class StreamAssembler {
     rejectedByReason: {} as Partial<Record<ProtocolErrorCode, number>>,
   };
   private readonly key: Uint8Array | undefined;
+  private readonly feedback: ReceiverFeedback | undefined;
   private readonly allowFrom: string | undefined;
 
   constructor(options: StreamAssemblerOptions) {
@@ -62,6 +64,7 @@ export class StreamAssembler {
       v2: new V2Datagrams({ maxBufferedBytes: options.maxMemoryBytes - 2 * maxFrameBytes, ...options.v2 }, options.key, options.feedback),
     };
     this.key = options.key;
+    this.feedback = options.feedback;
     this.allowFrom = options.allowFrom === undefined ? undefined : normalizeAddress(options.allowFrom);
   }
 
@@ -72,6 +75,11 @@ export class StreamAssembler {
     try {
       if (this.allowFrom !== undefined && (source === undefined || normalizeAddress(source) !== this.allowFrom)) {
         throw new ProtocolError("stranger", `datagram from ${source}, not from ${this.allowFrom}`);
+      }
+      // The sender's state, beside the stream it sends (v2 with a return path): for the readout, never a frame.
+      if (datagram[0] === FEEDBACK_MAGIC && this.feedback) {
+        this.feedback.senderState(datagram, source !== undefined && sourcePort !== undefined ? { address: source, port: sourcePort } : undefined);
+        return [];
       }
       const protocol = classifyDatagram(datagram);
       if (protocol === undefined) throw new ProtocolError(datagram.length === 0 ? "empty" : "unknown-protocol", "not a udpvid datagram");

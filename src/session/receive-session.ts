@@ -77,6 +77,8 @@ export interface ReceiveCounts {
     chunksRetransmitted: number;
     framesSavedByRetransmission: number;
   } | null;
+  /** What the sender last said of its rate (v2 with a return path): its target, why, and how it encodes. */
+  sender: { targetMbps: number | null; reason: string; quality: number; width: number; height: number; fps: number } | null;
 }
 
 /**
@@ -205,7 +207,13 @@ export class ReceiveSession {
       rttMs: this.feedback?.rttMs,
       framesSavedByRetransmission: this.feedback?.stats.framesSavedByRetransmission ?? 0,
       quality: this.lastQuality,
+      sender: this.senderReadout(),
     };
+  }
+
+  private senderReadout(): StreamReadout["sender"] {
+    const sender = this.feedback?.sender;
+    return sender && { targetMbps: sender.targetBps === undefined ? null : round(sender.targetBps / 1e6, 2), reason: sender.reason };
   }
 
   counts(): ReceiveCounts {
@@ -244,6 +252,7 @@ export class ReceiveSession {
             framesSavedByRetransmission: this.feedback.stats.framesSavedByRetransmission,
           }
         : null,
+      sender: this.feedback?.sender ? { ...this.senderReadout()!, quality: this.feedback.sender.quality, width: this.feedback.sender.width, height: this.feedback.sender.height, fps: this.feedback.sender.fps } : null,
     };
   }
 

@@ -15,6 +15,11 @@ export class FanOutSender {
     await Promise.all(this.senders.map((sender) => sender.send(datagrams, from, to)));
   }
 
+  /** A control message to every destination (UdpSender.sendControl). */
+  sendControl(datagram: Uint8Array): void {
+    for (const sender of this.senders) sender.sendControl(datagram);
+  }
+
   /** The socket of destination `index` (in --to order): a resend goes to the one receiver that asked. */
   destination(index: number): UdpSender {
     const sender = this.senders[index];

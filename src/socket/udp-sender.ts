@@ -83,6 +83,18 @@ export class UdpSender {
     this.wakeDrainWaiters();
   }
 
+  /**
+   * A control message (the sender state) beside the stream: sent once, never
+   * waited for, and not counted with the stream's datagrams.
+   */
+  sendControl(datagram: Uint8Array): void {
+    try {
+      this.socket.send(datagram, this.port, this.address);
+    } catch {
+      // A control message is repeated every half second: one lost to a full buffer is no loss.
+    }
+  }
+
   private sendNow(datagrams: readonly Uint8Array[], from: number, to: number): number {
     const packets: (Uint8Array | number | string)[] = [];
     for (let i = from; i < to; i++) packets.push(datagrams[i]!, this.port, this.address);

@@ -4,7 +4,7 @@ import type { ReceiveSummary } from "../../src/commands/receive.ts";
 import type { SendSummary } from "../../src/commands/send.ts";
 import { feedbackKey, FeedbackType, serializeFeedback } from "../../src/protocol/feedback.ts";
 import { serializeNack } from "../../src/protocol/feedback-nack.ts";
-import { deserializeV2, V2_HEADER_SIZE, V2_SALT_SIZE } from "../../src/protocol/v2.ts";
+import { deserializeV2, V2_HEADER_SIZE, V2_MAGIC, V2_SALT_SIZE } from "../../src/protocol/v2.ts";
 import { sendPosition } from "../../src/packetizer/send-order.ts";
 import { expectEveryFrameAccounted, expectRecordingMatchesSource } from "../helpers/accounting.ts";
 import { useSourceClip } from "../helpers/frames.ts";
@@ -77,7 +77,8 @@ describe("hostile feedback at the sender", () => {
       socket: {
         data: (_s, data, port) => {
           senderPort = port;
-          if (seen.length < 20_000) seen.push(Uint8Array.from(data));
+          // The stream's datagrams (the sender's state comes beside them, on the same socket).
+          if (data[0] === V2_MAGIC && seen.length < 20_000) seen.push(Uint8Array.from(data));
         },
       },
     });

@@ -5,6 +5,8 @@ import { deserializeFeedback, feedbackKey, FeedbackType, MAX_FEEDBACK_SIZE, seri
 import { deserializeNack, MAX_NACK_ENTRIES, serializeNack } from "../../src/protocol/feedback-nack.ts";
 import { deserializeReport, REPORT_SIZE, serializeReport, type ReceiverReport } from "../../src/protocol/feedback-report.ts";
 import { ProtocolError } from "../../src/protocol/protocol-error.ts";
+import { deserializeReceiverState, serializeReceiverState } from "../../src/protocol/feedback-receiver-state.ts";
+import { deserializeSenderState, serializeSenderState, type SenderState } from "../../src/protocol/feedback-sender-state.ts";
 import { seededRandom } from "../../src/util/random.ts";
 
 const hexOf = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
@@ -143,5 +145,48 @@ describe("receiver report body", () => {
     expect(parsed.echoHoldUs).toBe(0);
     expect(parsed.latencyBudgetMs).toBe(0xffff);
     expect(() => deserializeReport(body.subarray(1))).toThrow(ProtocolError);
+  });
+});
+
+describe("receiver state body", () => {
+  const state = { reportNumber: 7, deliveryBytesPerSecond: 12_500_000, decodeLagMs: 40, framesSkippedForTime: 3 };
+
+  test("golden bytes and round trip", () => {
+    const body = serializeReceiverState(state);
+    expect(hexOf(body)).toBe("00000007" + "00bebc20" + "0028" + "0000" + "00000003");
+    expect(deserializeReceiverState(body)).toEqual(state);
+  });
+
+  test("out-of-range values are clamped; every wrong length is refused before anything is read; the reserved field is ignored", () => {
+    const parsed = deserializeReceiverState(serializeReceiverState({ ...state, deliveryBytesPerSecond: 1e12, decodeLagMs: -3 }));
+    expect(parsed.deliveryBytesPerSecond).toBe(0xffff_ffff);
+    expect(parsed.decodeLagMs).toBe(0);
+    const body = serializeReceiverState(state);
+    for (const length of [0, 1, 15, 17, 64]) expect(() => deserializeReceiverState(new Uint8Array(length))).toThrow(ProtocolError);
+    body[10] = 0xff;
+    expect(deserializeReceiverState(body)).toEqual(state);
+  });
+});
+
+describe("sender state body", () => {
+  const state: SenderState = { stateNumber: 2, targetBps: 12_345_000, reason: "link limit", quality: 62, width: 960, height: 540, fps: 29.97 };
+
+  test("golden bytes and round trip; no limit is all ones", () => {
+    const body = serializeSenderState(state);
+    expect(hexOf(body)).toBe("00000002" + "00003039" + "04" + "3e" + "03c0" + "021c" + "0bb5");
+    expect(deserializeSenderState(body)).toEqual(state);
+    const free = serializeSenderState({ ...state, targetBps: undefined, reason: "full quality" });
+    expect(hexOf(free.subarray(4, 9))).toBe("ffffffff02");
+    expect(deserializeSenderState(free)).toMatchObject({ targetBps: undefined, reason: "full quality" });
+  });
+
+  test("hostile bodies: wrong lengths refused before reading, an unknown reason read as unknown, huge numbers clamped", () => {
+    for (const length of [0, 8, 15, 17]) expect(() => deserializeSenderState(new Uint8Array(length))).toThrow(ProtocolError);
+    const body = serializeSenderState(state);
+    body[8] = 200;
+    expect(deserializeSenderState(body).reason).toBe("unknown");
+    const huge = deserializeSenderState(serializeSenderState({ ...state, targetBps: 1e15, width: 1e6, quality: 1000 }));
+    expect(huge.targetBps).toBe((0xffff_ffff - 1) * 1000);
+    expect(huge).toMatchObject({ width: 0xffff, quality: 255 });
   });
 });

@@ -2,9 +2,11 @@ import { describe, expect, test } from "bun:test";
 import { ArrivalLog } from "../../src/feedback/arrival-log.ts";
 import { ReportBuilder, REPORT_INTERVAL_MS } from "../../src/feedback/report-builder.ts";
 import type { ReceiverReport } from "../../src/protocol/feedback-report.ts";
+import type { ReceiverState } from "../../src/protocol/feedback-receiver-state.ts";
 import { RateController } from "../../src/rate/rate-controller.ts";
 import { Bottleneck, parseRateSchedule } from "../../src/relay/bottleneck.ts";
 import { seededRandom } from "../../src/util/random.ts";
+import { receiverReport } from "../helpers/reports.ts";
 
 const FPS = 30;
 const DATAGRAM = 1200;
@@ -172,22 +174,7 @@ describe("RateController against a simulated bottleneck", () => {
 });
 
 describe("RateController", () => {
-  const report = (n: number, fields: Partial<ReceiverReport>): ReceiverReport => ({
-    reportNumber: n,
-    highestFrame: n,
-    chunksExpected: 100 * n,
-    chunksLost: 0,
-    chunksRebuilt: 0,
-    framesComplete: n,
-    framesDropped: 0,
-    receiveBytesPerSecond: 1_000_000,
-    delayTrendUsPerS: 0,
-    echoFrameNumber: n,
-    echoPosition: 0,
-    echoHoldUs: 0,
-    latencyBudgetMs: 120,
-    ...fields,
-  });
+  const report = (n: number, fields: Partial<ReceiverReport>) => receiverReport(n, fields);
 
   test("several receivers: the stream follows the slowest that still reports", () => {
     const controller = new RateController();
@@ -259,6 +246,91 @@ describe("RateController", () => {
     const jittery = new RateController();
     for (let n = 0; n < 40; n++) jittery.report(1, report(n, {}), 100 * n, n % 10 === 5 ? 150 : 20);
     expect(jittery.stats.decreases).toBe(0);
+  });
+
+  const state = (n: number, fields: Partial<ReceiverState> = {}): ReceiverState => ({ reportNumber: n, deliveryBytesPerSecond: 0, decodeLagMs: 0, framesSkippedForTime: 0, ...fields });
+
+  test("the first frame probes the path: frames wait for its answer; a path that spread it out sets the start just under its capacity", () => {
+    const narrow = new RateController();
+    narrow.sent(40_000, 0, 0, 1); // 320 Mbit/s leaving the sender
+    expect(narrow.awaitingProbe(50)).toBe(true);
+    narrow.report(1, report(0, { receiveBytesPerSecond: 375_000 }), 120, 20);
+    narrow.receiverState(1, state(0, { deliveryBytesPerSecond: 375_000 }), 120); // 3 Mbit/s arriving
+    expect(narrow.awaitingProbe(121)).toBe(false);
+    expect(narrow.targetBps(121)).toBeCloseTo(0.85 * 3e6, -3);
+    expect(narrow.stats.probeBps).toBe(3e6);
+    // A path at least as fast as the probe left: the start is raised to it, and may climb on.
+    const wide = new RateController();
+    wide.sent(40_000, 0, 0, 1);
+    wide.report(1, report(0, {}), 5, 2);
+    wide.receiverState(1, state(0, { deliveryBytesPerSecond: 30_000_000 }), 5); // 240 Mbit/s
+    expect(wide.targetBps(6)).toBeCloseTo(0.85 * 240e6, -3);
+    expect(wide.state(6)).toBe("startup");
+    // A receiver that never answers (an older one): the stream goes on at the start rate after 400 ms.
+    const silent = new RateController();
+    silent.sent(40_000, 0, 0, 1);
+    expect(silent.awaitingProbe(399)).toBe(true);
+    expect(silent.awaitingProbe(400)).toBe(false);
+    expect(silent.targetBps(400)).toBe(10e6);
+  });
+
+  test("a receiver short of CPU (its decoder lagging, or skipping frames) is not a congested path: the rate holds, and says why", () => {
+    const drive = (busy: boolean) => {
+      const controller = new RateController();
+      for (let n = 0; n < 20; n++) controller.report(1, report(n, {}), 100 * n, 20);
+      for (let n = 20; n < 30; n++) {
+        controller.report(1, report(n, { delayTrendUsPerS: 200_000 }), 100 * n, 20);
+        controller.receiverState(1, state(n, busy ? { decodeLagMs: 250, framesSkippedForTime: n } : {}), 100 * n);
+      }
+      return controller;
+    };
+    const busy = drive(true);
+    expect(busy.stats.decreases).toBe(0);
+    expect(busy.stats.busyHolds).toBeGreaterThan(0);
+    expect(busy.state(2900)).toBe("receiver-busy");
+    expect(busy.receiverBusy(2900)).toBe(true);
+    const congested = drive(false);
+    expect(congested.stats.causes["delay-growing"]).toBeGreaterThan(0);
+    expect(congested.receiverBusy(2900)).toBe(false);
+  });
+
+  test("a sender falling behind its own capture times is no queue: its growing lag is taken out of the receiver's delay trend", () => {
+    const drive = (senderLagGrows: boolean) => {
+      const controller = new RateController();
+      for (let n = 0; n < 60; n++) {
+        const now = 100 * n;
+        // Three frames per report; from 2 s on, the sender's lag (and so the delay the receiver sees) grows 100 ms a second.
+        for (let f = 0; f < 3; f++) controller.sent(30_000, now + 33 * f, senderLagGrows && n >= 20 ? (now + 33 * f - 2000) / 10 : 0);
+        // The receiver's trend spans the last second too: it shows the growth once its window holds it all.
+        controller.report(1, report(n, { delayTrendUsPerS: n >= 30 ? 100_000 : 0 }), now, 20);
+      }
+      return controller;
+    };
+    expect(drive(true).stats.decreases).toBe(0);
+    expect(drive(false).stats.causes["delay-growing"]).toBeGreaterThan(0);
+  });
+
+  test("a cut the path did not confirm (it delivered all that was sent) is undone within 2 s once no queue shows", () => {
+    const controller = new RateController({ startBps: 8e6 });
+    let n = 0;
+    const at = () => 100 * n;
+    // A stream that sends what it is allowed, all of it arriving: the path carries it.
+    const step = (delayTrendUsPerS: number) => {
+      const bytes = controller.targetBps(at())! / 8 / 10;
+      controller.sent(bytes, at());
+      controller.report(1, report(n, { receiveBytesPerSecond: bytes * 10, delayTrendUsPerS }), at(), 20);
+      n++;
+    };
+    while (n < 30) step(0);
+    const level = controller.targetBps(at())!;
+    // Two busy moments read as growing delay: two cuts, each while everything sent still arrived.
+    for (let k = 0; k < 4; k++) step(200_000);
+    const cutMs = at();
+    expect(controller.stats.decreases).toBe(2);
+    expect(controller.targetBps(cutMs)!).toBeLessThan(0.8 * level);
+    while (n < 100 && controller.targetBps(at())! < 0.95 * level) step(0);
+    expect(at() - cutMs).toBeLessThan(2000);
+    expect(controller.state(at())).toBe("recover");
   });
 
   test("a report that goes backwards in its counts is ignored", () => {
