@@ -334,17 +334,23 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
       }
       const dueMs = session.nextDueMs(performance.now(), wallClockUs());
       if (dueMs !== undefined) await sleepUntil(dueMs);
+      // The probe not yet answered when this frame is due: its time slot passes unsent, as one left out for rate.
+      if (rate.leavesOutForProbe(performance.now())) {
+        session.skipForRate();
+        continue;
+      }
       if (feedback && wire instanceof V2WireFormat) wire.fecPercent = feedback.parityPercent(performance.now());
       const decision = session.frame(jpeg, performance.now(), wallClockUs());
       if (decision.kind === "skip") continue;
       const sendStartMs = performance.now();
       // The probe goes at once: how the path spreads it out is its capacity.
       const windowMs = rate.isProbe(decision.index) ? 0 : decision.windowMs;
+      // Into the history before the first datagram leaves: on a short path a NACK for it comes back while the pacer is still sending it.
+      feedback?.frameSent(decision.index, decision.datagrams, sendStartMs, sendStartMs + windowMs);
       // A burst (--low-latency, --fps max) goes straight to the socket, which waits for drain when its buffer is full.
       if (windowMs === 0 && options.maxRateMbit === undefined) await sender.send(decision.datagrams);
       else await paced.sendFrame(decision.datagrams, windowMs);
       const sendEndMs = performance.now();
-      feedback?.frameSent(decision.index, decision.datagrams, sendStartMs, sendEndMs);
       rate.sent(decision.datagrams.reduce((sum, d) => sum + d.length, 0), sendEndMs, decision.lateMs, sendEndMs - sendStartMs);
     }
     const endMs = session.endDueMs();

@@ -71,6 +71,11 @@ export class ArrivalLog {
 
   /** The fastest frame delivery since the previous call, bytes per second (0: none measured); starts a new interval. */
   takeDeliveryRate(): number {
+    // Nothing closed yet (the first frame still coming in, its tail perhaps lost to a full queue): what came of it so far.
+    const open = this.train;
+    if (this.fastestDelivery === 0 && open && open.datagrams >= MIN_TRAIN_DATAGRAMS && open.lastMs > open.firstMs) {
+      this.fastestDelivery = (open.bytes * 1000) / (open.lastMs - open.firstMs);
+    }
     const fastest = this.fastestDelivery;
     this.fastestDelivery = 0;
     return fastest;

@@ -123,8 +123,9 @@ export class ReceiverFeedback {
    */
   senderState(datagram: Uint8Array, source: Endpoint | undefined): void {
     const stream = this.stream;
+    // Parsed first: a sealed one at a receiver that cannot open it is refused as any sealed datagram would be.
+    const envelope = deserializeFeedback(datagram, stream?.key);
     if (!stream) throw new ProtocolError("stale", "sender state before any stream");
-    const envelope = deserializeFeedback(datagram, stream.key);
     if (envelope.type !== FeedbackType.senderState) throw new ProtocolError("unknown-protocol", "feedback that only a sender takes");
     if (stream.key && !envelope.sealed) throw new ProtocolError("not-sealed", "a plain sender state for a sealed stream");
     if (envelope.streamId !== stream.id) throw new ProtocolError("stale", "sender state of a stream not followed");

@@ -78,7 +78,7 @@ export class SenderFeedback {
     return serializeFeedback({ type: FeedbackType.senderState, streamId: this.options.streamId, receiverId: 0, body }, this.key);
   }
 
-  /** A frame's datagrams (in send order) went out between startMs and endMs. */
+  /** A frame's datagrams (in send order) go out between startMs and endMs: told before the first leaves, so a NACK for one still finds it. */
   frameSent(frameNumber: number, datagrams: readonly Uint8Array[], startMs: number, endMs: number): void {
     this.history.record(frameNumber, datagrams, startMs, endMs);
     for (const d of datagrams) this.budget.sent(d.length, endMs);

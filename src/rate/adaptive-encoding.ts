@@ -79,7 +79,6 @@ export class AdaptiveEncoding {
   private readonly trace: RateTracePoint[] = [];
   private firstMs: number | undefined;
   private nextTraceMs = 0;
-  private probed = false;
 
   constructor(private readonly options: AdaptiveEncodingOptions) {
     this.controller = options.adapt ? new RateController({}, options.maxBps ?? Infinity) : undefined;
@@ -107,16 +106,11 @@ export class AdaptiveEncoding {
    * (resends over first sends, recently) come out of the budget.
    */
   next(index: number, fps: number, parityPercent: number, resendShare: number, nowMs: number): EncodingChoice | "skip" {
-    // The first frame probes the path; the next wait for its answer (left out, as for rate).
-    if (this.options.leaveOutWhileProbing !== false && this.controller?.awaitingProbe(nowMs)) {
-      this.skippedForRate++;
-      return "skip";
-    }
     const target = this.targetBps(nowMs);
     const payloadBps = target === undefined ? undefined : target / (1 + parityPercent / 100 + resendShare + HEADER_SHARE);
-    // The probe is the picture at full size, as good as the start rate allows: the path's answer sets the rest.
-    const choice = this.controller && !this.probed ? this.planner.chooseAtFullSize(payloadBps, fps) : this.planner.choose(payloadBps, fps);
-    this.probed = true;
+    // Until the probe (the first frame) is answered, frames are the picture at full size, as good as the start
+    // rate allows: the path's answer sets the rest, and a start that shrank the picture would show.
+    const choice = this.controller?.starting(nowMs) ? this.planner.chooseAtFullSize(payloadBps, fps) : this.planner.choose(payloadBps, fps);
     this.last = choice;
     this.lastFps = fps / choice.frameStride;
     this.record(nowMs, target);
@@ -125,6 +119,17 @@ export class AdaptiveEncoding {
       return "skip";
     }
     return choice;
+  }
+
+  /**
+   * Whether a frame due now is left out because the probe has not been
+   * answered (counted as left out for rate): the path's capacity is not known
+   * yet. An unpaced stream (leaveOutWhileProbing false) sends every frame.
+   */
+  leavesOutForProbe(nowMs: number): boolean {
+    if (this.options.leaveOutWhileProbing === false || !this.controller?.awaitingProbe(nowMs)) return false;
+    this.skippedForRate++;
+    return true;
   }
 
   /** Whether frame number `index` is the probe, to go out at once: the first frame, when adapting. */

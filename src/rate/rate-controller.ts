@@ -80,7 +80,7 @@ const LATENESS_WINDOW_MS = 1000;
 const PROBE_WAIT_MS = 400;
 /** The start goes this far under the probe's delivery rate. */
 const PROBE_SHARE = 0.85;
-/** A probe delivered at under this share of the rate it was sent at was spread out by the path: the path's capacity. */
+/** A probe delivered at under this share of the rate it was sent at was spread out by the path (or a slow reader). */
 const PATH_LIMITED = 0.5;
 /** A receiver whose oldest undecoded frame waited this long is short of time… */
 const BUSY_LAG_MS = 100;
@@ -300,12 +300,10 @@ export class RateController {
     const deliveryBps = state.deliveryBytesPerSecond * 8;
     if (deliveryBps <= 0) return;
     this.stats.probeBps = deliveryBps;
-    if (this.probe && deliveryBps < PATH_LIMITED * this.probe.sendBps) {
-      // The path spread the probe out: that is its capacity, and the stream starts just under it.
-      receiver.estimateBps = Math.max(this.options.minBps, PROBE_SHARE * deliveryBps);
-      receiver.capacity = learnCapacity(undefined, deliveryBps);
-      receiver.state = "increase";
-    } else receiver.estimateBps = Math.max(receiver.estimateBps, PROBE_SHARE * deliveryBps);
+    // The path spread the probe out: the stream starts just under that rate. It stays a start, not a capacity:
+    // a receiver short of CPU reads a burst slowly too, and the start doubles on while nothing shows congestion.
+    if (this.probe && deliveryBps < PATH_LIMITED * this.probe.sendBps) receiver.estimateBps = Math.max(this.options.minBps, PROBE_SHARE * deliveryBps);
+    else receiver.estimateBps = Math.max(receiver.estimateBps, PROBE_SHARE * deliveryBps);
   }
 
   /**

@@ -21,12 +21,16 @@ describe("AdaptiveEncoding", () => {
     expect(probe).toMatchObject({ width: 1280, height: 720, frameStride: 1 });
     expect(encoding.isProbe(0)).toBe(true);
     expect(encoding.stats(0).reason).toBe("starting");
+    expect(new AdaptiveEncoding({ ceiling: CEILING, adapt: true, leaveOutWhileProbing: false }).leavesOutForProbe(10)).toBe(false);
     encoding.sent(42_000, 1, 0, 1);
-    expect(encoding.next(1, 30, 25, 0, 33)).toBe("skip");
-    expect(encoding.next(2, 30, 25, 0, 66)).toBe("skip");
+    // Frames planned meanwhile stay at full size; those due before the answer are left out.
+    expect(encoding.next(1, 30, 25, 0, 20)).toMatchObject({ width: 1280, height: 720 });
+    expect(encoding.leavesOutForProbe(33)).toBe(true);
+    expect(encoding.leavesOutForProbe(66)).toBe(true);
     // The answer: 2 Mbit/s arrived of a probe sent at 336 Mbit/s.
     encoding.report(1, report(0, { receiveBytesPerSecond: 250_000 }), 20, 90);
     encoding.receiverState(1, state(0, 250_000), 90);
+    expect(encoding.leavesOutForProbe(100)).toBe(false);
     const next = encoding.next(3, 30, 25, 0, 100);
     expect(next).not.toBe("skip");
     expect(encoding.stats(100)).toMatchObject({ framesSkippedForRate: 2, reason: "link limit", probeMbps: 2 });

@@ -53,10 +53,15 @@ describe("ArrivalLog's delivery rate", () => {
     log.arrived(3, 0, 66_000, 1000, 170);
     expect(log.takeDeliveryRate()).toBeCloseTo(1_000_000); // frame 1's 1 MB/s, the faster
     expect(log.takeDeliveryRate()).toBe(0);
+    // A frame still coming in (its tail lost to a full queue, say) counts as far as it came, when nothing closed.
+    for (let i = 0; i < 4; i++) log.arrived(4, i, 99_000, 1000, 200 + 10 * i);
+    expect(log.takeDeliveryRate()).toBeCloseTo(100_000);
     // Too few datagrams say nothing.
-    log.arrived(3, 1, 66_000, 1000, 171);
-    log.frameDone(3);
-    expect(log.takeDeliveryRate()).toBe(0);
+    const few = new ArrivalLog();
+    few.arrived(5, 0, 132_000, 1000, 300);
+    few.arrived(5, 1, 132_000, 1000, 301);
+    few.frameDone(5);
+    expect(few.takeDeliveryRate()).toBe(0);
   });
 
   test("the first report goes as soon as a frame is measured", () => {

@@ -250,7 +250,7 @@ describe("RateController", () => {
 
   const state = (n: number, fields: Partial<ReceiverState> = {}): ReceiverState => ({ reportNumber: n, deliveryBytesPerSecond: 0, decodeLagMs: 0, framesSkippedForTime: 0, ...fields });
 
-  test("the first frame probes the path: frames wait for its answer; a path that spread it out sets the start just under its capacity", () => {
+  test("the first frame probes the path: frames wait for its answer; a path that spread it out sets the start just under that rate", () => {
     const narrow = new RateController();
     narrow.sent(40_000, 0, 0, 1); // 320 Mbit/s leaving the sender
     expect(narrow.awaitingProbe(50)).toBe(true);
