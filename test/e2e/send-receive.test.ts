@@ -4,6 +4,7 @@ import type { ReceiveSummary } from "../../src/commands/receive.ts";
 import type { SendSummary } from "../../src/commands/send.ts";
 import { expectEveryFrameAccounted, expectRecordingMatchesSource } from "../helpers/accounting.ts";
 import { useSourceClip } from "../helpers/frames.ts";
+import { SENDER_REASONS } from "../../src/protocol/feedback-sender-state.ts";
 import { finish, lastJson, loadedLibraries, runUdpvid, startUdpvid } from "../helpers/udpvid.ts";
 
 // Part of video.mp4 (2 s at 320x180) streamed over real loopback sockets
@@ -35,6 +36,16 @@ describe.each(["v2", "legacy"] as const)("send → receive over loopback, %s pro
     else expect(summary.latencyMs).toBeNull();
     expect(summary.datagramsRejected).toBe(0);
     expect(summary.recorded).toBe(summary.framesShown);
+    // The receiver heard what the sender aims at and why (v2 has a return path; the lab's protocol none).
+    if (protocol === "v2") {
+      expect(sendSummary.returnPath!.senderStatesSent).toBeGreaterThan(0);
+      // What it said last (every half second) may differ from the sender's end state, but never from what it can say.
+      expect(SENDER_REASONS).toContain(summary.sender!.reason as (typeof SENDER_REASONS)[number]);
+      expect(summary.sender!.width).toBeLessThanOrEqual(WIDTH);
+      expect(summary.sender!.height).toBeLessThanOrEqual(HEIGHT);
+      expect(summary.sender!.quality).toBeGreaterThan(0);
+      expect(summary.sender!.quality).toBeLessThanOrEqual(80);
+    } else expect(summary.sender).toBeNull();
 
     expectRecordingMatchesSource(record, fixture, WIDTH, HEIGHT, summary.framesShown);
   });
