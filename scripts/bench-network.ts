@@ -25,6 +25,7 @@ import { lineChartSvg } from "./bench/svg-chart.ts";
 import { ffmpegSync, ffmpegVersion, freePort, spawnPiped } from "./bench/processes.ts";
 import { summaryOf, UDPVID_CLI } from "./lib/udpvid-summary.ts";
 import { rateFollowing, type RateFollowing } from "./bench/rate-metrics.ts";
+import { inNamespace, kernelPathUnavailable, makeKernelPath, RECEIVER_ADDRESS, RECEIVER_NS, removeKernelPath, SENDER_NS } from "./bench/kernel-path.ts";
 import { parseRateSchedule } from "../src/relay/bottleneck.ts";
 import type { RateTracePoint } from "../src/rate/adaptive-encoding.ts";
 
@@ -69,6 +70,8 @@ const UDPVID_ARGS: Partial<Record<System, { send: string[]; receive: string[] }>
 interface Scenario {
   name: string;
   relayArgs: string[];
+  /** A real kernel path instead of the relay: two namespaces over a veth, this qdisc (tc's words after "root") on the sender's side. */
+  kernel?: string[];
   /** The bottleneck's schedule, for judging how the rate followed it. */
   rate?: string;
 }
@@ -83,6 +86,8 @@ const SCENARIOS: Scenario[] = RATE_SUITE
       { name: "8 Mbit/s + 2% loss", relayArgs: BOTTLENECK("8", "--loss", "2"), rate: "8" },
       // A narrow link that is lossy too: the rate must follow the bottleneck and not the loss.
       { name: "8 Mbit/s + 10% loss", relayArgs: BOTTLENECK("8", "--loss", "10"), rate: "8" },
+      // The kernel's own token bucket on a veth between two namespaces: a real qdisc, with its burst allowance.
+      { name: "kernel tbf 8 Mbit/s (burst 32 kB, latency 100 ms)", relayArgs: [], kernel: ["tbf", "rate", "8mbit", "burst", "32kb", "latency", "100ms"], rate: "8" },
     ]
   : [
       { name: "clean", relayArgs: [] },
@@ -134,45 +139,53 @@ const reference = await referenceFrames(clip, WIDTH, HEIGHT, true);
 const source = join(work, "detailed.nut");
 ffmpegSync(["-i", clip, "-c:v", "rawvideo", "-pix_fmt", "yuv420p", "-f", "nut", "-y", source]);
 
-const udpvid = (args: string[]) => spawnPiped([process.execPath, UDPVID_CLI, ...args]);
-const ffmpegSender = (output: string[]) =>
-  spawnPiped(["ffmpeg", "-loglevel", "error", "-re", "-i", source, "-pix_fmt", "yuvj420p", "-c:v", "mjpeg", "-q:v", FFMPEG_Q, "-huffman", "default", ...output]);
+const udpvidCommand = (args: string[]) => [process.execPath, UDPVID_CLI, ...args];
+const udpvid = (args: string[]) => spawnPiped(udpvidCommand(args));
+const ffmpegSenderCommand = (output: string[]) => ["ffmpeg", "-loglevel", "error", "-re", "-i", source, "-pix_fmt", "yuvj420p", "-c:v", "mjpeg", "-q:v", FFMPEG_Q, "-huffman", "default", ...output];
 
 async function runCase(system: System, scenario: Scenario, seed: number): Promise<Row> {
   const receiverPort = await freePort();
   const relayPort = await freePort();
   const record = join(work, "received.mjpeg");
   rmSync(record, { force: true });
-  const relay = udpvid(["relay", "--listen", String(relayPort), "--to", `127.0.0.1:${receiverPort}`, "--seed", String(seed), "--json", ...scenario.relayArgs]);
+  // Through the relay on loopback, or across the kernel path between two namespaces (no relay: the qdisc is the bottleneck).
+  const kernel = scenario.kernel;
+  if (kernel) makeKernelPath(kernel);
+  const receiverHost = kernel ? RECEIVER_ADDRESS : "127.0.0.1";
+  const onReceiver = (args: string[]) => (kernel ? inNamespace(RECEIVER_NS, args) : args);
+  const onSender = (args: string[]) => (kernel ? inNamespace(SENDER_NS, args) : args);
+  const sendTo = kernel ? `${RECEIVER_ADDRESS}:${receiverPort}` : `127.0.0.1:${relayPort}`;
+  const relay = kernel ? undefined : udpvid(["relay", "--listen", String(relayPort), "--to", `127.0.0.1:${receiverPort}`, "--seed", String(seed), "--json", ...scenario.relayArgs]);
   let receiver: Bun.Subprocess<"ignore", "pipe", "pipe">;
   const udpvidArgs = UDPVID_ARGS[system];
   if (system === "ffmpeg RTP/JPEG") {
     const sdp = join(work, "receive.sdp");
-    writeFileSync(sdp, `v=0\no=- 0 0 IN IP4 127.0.0.1\ns=bench\nc=IN IP4 127.0.0.1\nt=0 0\nm=video ${receiverPort} RTP/AVP 26\n`);
-    receiver = spawnPiped(["ffmpeg", "-loglevel", "error", "-protocol_whitelist", "file,udp,rtp", "-i", sdp, "-c:v", "copy", "-f", "mjpeg", "-y", record]);
+    writeFileSync(sdp, `v=0\no=- 0 0 IN IP4 ${receiverHost}\ns=bench\nc=IN IP4 ${receiverHost}\nt=0 0\nm=video ${receiverPort} RTP/AVP 26\n`);
+    receiver = spawnPiped(onReceiver(["ffmpeg", "-loglevel", "error", "-protocol_whitelist", "file,udp,rtp", "-i", sdp, "-c:v", "copy", "-f", "mjpeg", "-y", record]));
   } else if (system === "SRT (libsrt, 120 ms)") {
-    receiver = spawnPiped(["ffmpeg", "-loglevel", "error", "-f", "mjpeg", "-i", `srt://127.0.0.1:${receiverPort}?mode=listener&latency=${SRT_LATENCY_MS * 1000}`, "-c:v", "copy", "-f", "mjpeg", "-y", record]);
+    receiver = spawnPiped(onReceiver(["ffmpeg", "-loglevel", "error", "-f", "mjpeg", "-i", `srt://${receiverHost}:${receiverPort}?mode=listener&latency=${SRT_LATENCY_MS * 1000}`, "-c:v", "copy", "-f", "mjpeg", "-y", record]));
   } else {
-    receiver = udpvid(["receive", "--headless", "--port", String(receiverPort), "--record", record, "--idle-timeout", "2", "--json", ...udpvidArgs!.receive]);
+    receiver = spawnPiped(onReceiver(udpvidCommand(["receive", "--headless", "--port", String(receiverPort), "--record", record, "--idle-timeout", "2", "--json", ...udpvidArgs!.receive])));
   }
   await Bun.sleep(800);
   let sent: any = {};
   const sendStartMs = performance.now();
   if (system === "ffmpeg RTP/JPEG") {
-    await ffmpegSender(["-f", "rtp", `rtp://127.0.0.1:${relayPort}`]).exited;
+    await spawnPiped(onSender(ffmpegSenderCommand(["-f", "rtp", `rtp://${sendTo}`]))).exited;
     await Bun.sleep(1500);
     receiver.kill("SIGINT");
   } else if (system === "SRT (libsrt, 120 ms)") {
-    await ffmpegSender(["-f", "mjpeg", `srt://127.0.0.1:${relayPort}?mode=caller&latency=${SRT_LATENCY_MS * 1000}`]).exited;
+    await spawnPiped(onSender(ffmpegSenderCommand(["-f", "mjpeg", `srt://${sendTo}?mode=caller&latency=${SRT_LATENCY_MS * 1000}`]))).exited;
     await Bun.sleep(1500);
     receiver.kill("SIGINT");
   } else {
-    sent = await summaryOf<any>(udpvid(["send", source, "--to", `127.0.0.1:${relayPort}`, "--json", ...udpvidArgs!.send]));
+    sent = await summaryOf<any>(spawnPiped(onSender(udpvidCommand(["send", source, "--to", sendTo, "--json", ...udpvidArgs!.send]))));
   }
   const sendSeconds = (performance.now() - sendStartMs) / 1000;
   const received = udpvidArgs ? await summaryOf<any>(receiver) : (await receiver.exited, {});
-  relay.kill("SIGINT");
-  const relayed = await summaryOf<any>(relay);
+  relay?.kill("SIGINT");
+  const relayed = relay ? await summaryOf<any>(relay) : {};
+  if (kernel) removeKernelPath();
   const { intact, corrupt, psnrMean, fullSize } = await evaluateRecording(record, reference);
   const resent = sent.returnPath?.chunksResent;
   const trace: RateTracePoint[] | undefined = sent.rate?.adapt ? sent.rate.trace : undefined;
@@ -198,7 +211,11 @@ async function runCase(system: System, scenario: Scenario, seed: number): Promis
   };
 }
 
-const scenarios = values.only ? SCENARIOS.filter((s) => s.name.startsWith(values.only!)) : SCENARIOS;
+const kernelUnavailable = kernelPathUnavailable();
+const scenarios = (values.only ? SCENARIOS.filter((s) => s.name.startsWith(values.only!)) : SCENARIOS).filter((s) => {
+  if (s.kernel && kernelUnavailable) console.error(`skipping "${s.name}": ${kernelUnavailable}`);
+  return !s.kernel || !kernelUnavailable;
+});
 const rows: Row[] = [];
 // A discarded first run: the first process start-ups (disk cache, JIT) are not what is measured.
 await runCase("udpvid", SCENARIOS[0]!, 1);

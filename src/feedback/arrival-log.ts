@@ -6,6 +6,26 @@ const TREND_WINDOW_MS = 1000;
 const MAX_TREND_SAMPLES = 256;
 /** A frame's delivery rate is measured from this many datagrams up: fewer say little about the path. */
 const MIN_TRAIN_DATAGRAMS = 4;
+/** Arrivals kept per frame (a 1080p frame at quality 80 is about 250 datagrams). */
+const MAX_TRAIN_DATAGRAMS = 2048;
+
+/**
+ * How fast a frame's datagrams came: over the second half of them, the bytes
+ * after its first over the time they took. The first half is left out: a
+ * token bucket (tc's tbf, a policer) lets its burst allowance through at line
+ * rate and only then holds the rest to its rate. Undefined when too few came,
+ * or all at once.
+ */
+function trainRate(train: { atMs: number[]; bytes: number[] }): number | undefined {
+  const n = train.atMs.length;
+  if (n < MIN_TRAIN_DATAGRAMS) return undefined;
+  const middle = Math.floor(n / 2);
+  const spanMs = train.atMs[n - 1]! - train.atMs[middle]!;
+  if (spanMs <= 0) return undefined;
+  let bytes = 0;
+  for (let i = middle + 1; i < n; i++) bytes += train.bytes[i]!;
+  return (bytes * 1000) / spanMs;
+}
 
 /**
  * What the receiver logs of each datagram of the stream it follows, for its
@@ -23,8 +43,8 @@ export class ArrivalLog {
   /** (arrival ms, one-way delay µs relative to the first sample), per frame's first datagram. */
   private readonly delays: { atMs: number; value: number }[] = [];
   private base: { atMs: number; captureUs: number } | undefined;
-  /** The newest frame's datagrams so far, for its delivery rate (a packet train's dispersion). */
-  private train: { frameNumber: number; firstMs: number; lastMs: number; bytes: number; datagrams: number } | undefined;
+  /** The newest frame's datagrams so far (arrival times and sizes), for its delivery rate (a packet train's dispersion). */
+  private train: { frameNumber: number; atMs: number[]; bytes: number[] } | undefined;
   /** The fastest delivery of a frame since the last report, bytes per second (0: none measured). */
   private fastestDelivery = 0;
   private firstArrivalMs: number | undefined;
@@ -72,10 +92,7 @@ export class ArrivalLog {
   /** The fastest frame delivery since the previous call, bytes per second (0: none measured); starts a new interval. */
   takeDeliveryRate(): number {
     // Nothing closed yet (the first frame still coming in, its tail perhaps lost to a full queue): what came of it so far.
-    const open = this.train;
-    if (this.fastestDelivery === 0 && open && open.datagrams >= MIN_TRAIN_DATAGRAMS && open.lastMs > open.firstMs) {
-      this.fastestDelivery = (open.bytes * 1000) / (open.lastMs - open.firstMs);
-    }
+    if (this.fastestDelivery === 0 && this.train) this.fastestDelivery = trainRate(this.train) ?? 0;
     const fastest = this.fastestDelivery;
     this.fastestDelivery = 0;
     return fastest;
@@ -94,23 +111,22 @@ export class ArrivalLog {
   private extendTrain(frameNumber: number, bytes: number, nowMs: number): void {
     const train = this.train;
     if (train && train.frameNumber === frameNumber) {
-      train.lastMs = nowMs;
-      train.bytes += bytes;
-      train.datagrams++;
+      if (train.atMs.length < MAX_TRAIN_DATAGRAMS) {
+        train.atMs.push(nowMs);
+        train.bytes.push(bytes);
+      }
       return;
     }
     // Only a newer frame starts a train: a resend of an older one arrives on its own.
     if (train && ahead32(frameNumber, train.frameNumber) >= 0x8000_0000) return;
     this.closeTrain();
-    // The first datagram's bytes only mark the start: the rate is what followed it, over the time it took.
-    this.train = { frameNumber, firstMs: nowMs, lastMs: nowMs, bytes: 0, datagrams: 1 };
+    this.train = { frameNumber, atMs: [nowMs], bytes: [bytes] };
   }
 
   private closeTrain(): void {
-    const train = this.train;
+    const rate = this.train && trainRate(this.train);
     this.train = undefined;
-    if (!train || train.datagrams < MIN_TRAIN_DATAGRAMS || train.lastMs <= train.firstMs) return;
-    this.fastestDelivery = Math.max(this.fastestDelivery, (train.bytes * 1000) / (train.lastMs - train.firstMs));
+    if (rate !== undefined) this.fastestDelivery = Math.max(this.fastestDelivery, rate);
   }
 
   /** A new stream: nothing of the old one applies. */

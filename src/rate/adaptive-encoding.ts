@@ -52,6 +52,8 @@ export interface RateStats {
  * The receivers are told it in the sender state message.
  */
 export type RateReason = (typeof SENDER_REASONS)[number];
+/** The probe (the first frame) is encoded to about this many bytes at full size, or its best quality if smaller. */
+const PROBE_BYTES = 64_000;
 /** A link losing at least this share counts as lossy (its loss being repaired). */
 const LOSSY_LINK = 0.01;
 
@@ -79,6 +81,7 @@ export class AdaptiveEncoding {
   private readonly trace: RateTracePoint[] = [];
   private firstMs: number | undefined;
   private nextTraceMs = 0;
+  private probePlanned = false;
 
   constructor(private readonly options: AdaptiveEncodingOptions) {
     this.controller = options.adapt ? new RateController({}, options.maxBps ?? Infinity) : undefined;
@@ -110,7 +113,12 @@ export class AdaptiveEncoding {
     const payloadBps = target === undefined ? undefined : target / (1 + parityPercent / 100 + resendShare + HEADER_SHARE);
     // Until the probe (the first frame) is answered, frames are the picture at full size, as good as the start
     // rate allows: the path's answer sets the rest, and a start that shrank the picture would show.
-    const choice = this.controller?.starting(nowMs) ? this.planner.chooseAtFullSize(payloadBps, fps) : this.planner.choose(payloadBps, fps);
+    // The probe itself is up to PROBE_BYTES: larger than a token bucket's usual burst allowance (whose datagrams pass at
+    // line rate and measure nothing), within one queue's worth of a narrow link's.
+    const starting = this.controller?.starting(nowMs);
+    const budgetBps = starting && !this.probePlanned ? Math.max(payloadBps ?? 0, PROBE_BYTES * 8 * fps) : payloadBps;
+    const choice = starting ? this.planner.chooseAtFullSize(budgetBps, fps) : this.planner.choose(payloadBps, fps);
+    this.probePlanned = true;
     this.last = choice;
     this.lastFps = fps / choice.frameStride;
     this.record(nowMs, target);

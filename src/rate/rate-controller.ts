@@ -80,6 +80,14 @@ const LATENESS_WINDOW_MS = 1000;
 const PROBE_WAIT_MS = 400;
 /** The start goes this far under the probe's delivery rate. */
 const PROBE_SHARE = 0.85;
+/**
+ * A probe that came as fast as it left raises the start at most this many
+ * times: a token bucket with a burst allowance larger than the probe lets it
+ * through at line rate, and the start doubles on from there anyway.
+ */
+const PROBE_MAX_RAISE = 4;
+/** The stream's first second, from its receiver's first report: congestion then is acted on at once. */
+const FIRST_SECOND_MS = 1000;
 /** A probe delivered at under this share of the rate it was sent at was spread out by the path (or a slow reader). */
 const PATH_LIMITED = 0.5;
 /** A receiver whose oldest undecoded frame waited this long is short of time… */
@@ -90,6 +98,8 @@ const BUSY_HOLD_MS = 1000;
 const MIN_REPORT_DATAGRAMS = 30;
 /** Reports in a row far beyond the link before acting: a receiver that stalled for a moment reads the same once. */
 const OVERWHELMED_REPORTS_TO_ACT = 2;
+/** A report's loss overwhelms only over this many datagrams: 30% random loss shows as 50% in one of 30 often enough. */
+const MIN_LOSS_REPORT_DATAGRAMS = 100;
 /** Before the link's own loss is known, it is taken as this for the overwhelming-loss test. */
 const ASSUMED_LINK_LOSS = 0.1;
 /** What the path carried is remembered this long (as BBR's windowed maximum of the delivery rate). */
@@ -139,6 +149,8 @@ interface Receiver {
   congestedAtMs: number;
   /** Reports in a row that showed the stream far beyond the link: one may be a receiver's busy moment. */
   overwhelmedInARow: number;
+  /** When its first report came. */
+  firstReportMs: number;
   /** Until when the receiver counts as short of CPU (its decoder lagging, or skipping frames for time). */
   busyUntilMs: number;
   /** Its cumulative count of frames skipped for time, last heard. */
@@ -205,6 +217,7 @@ export class RateController {
         congestedAtMs: -Infinity,
         overwhelmedInARow: 0,
         busyUntilMs: -Infinity,
+        firstReportMs: nowMs,
         skippedForTime: undefined,
       });
       return;
@@ -254,16 +267,18 @@ export class RateController {
     const farBeyond =
       judged &&
       !busy &&
-      (loss > expectedLoss + this.options.overwhelmingLoss ||
-        (this.sendBps > this.options.minBps && arrivalBps < (1 - this.options.overwhelmingLoss) * (1 - ownLoss) * this.sendBps));
+      ((expected >= MIN_LOSS_REPORT_DATAGRAMS && loss > expectedLoss + this.options.overwhelmingLoss) ||
+        (intervalSentBps > this.options.minBps && arrivalBps < (1 - this.options.overwhelmingLoss) * (1 - expectedLoss) * intervalSentBps));
     if (cause || farBeyond) receiver.congestedAtMs = nowMs;
     receiver.overwhelmedInARow = farBeyond ? receiver.overwhelmedInARow + 1 : 0;
-    const overwhelmed = receiver.overwhelmedInARow >= OVERWHELMED_REPORTS_TO_ACT;
+    // In the stream's first second, one report is enough: the start is a guess, and every report more at it fills the queue.
+    const starting = receiver.state === "startup" && nowMs - receiver.firstReportMs < FIRST_SECOND_MS;
+    const overwhelmed = receiver.overwhelmedInARow >= (starting ? 1 : OVERWHELMED_REPORTS_TO_ACT);
     if (overwhelmed) {
       receiver.overwhelmedInARow = 0;
       receiver.congestedAtMs = nowMs;
       this.decrease(receiver, "overwhelmed", arrivalBps, nowMs);
-    } else if (receiver.congestedInARow >= this.options.congestedReportsToAct || cause === "loss-rising") this.decrease(receiver, cause!, undefined, nowMs);
+    } else if (receiver.congestedInARow >= (starting ? 1 : this.options.congestedReportsToAct) || cause === "loss-rising") this.decrease(receiver, cause!, undefined, nowMs);
     else if (busy) {
       // Neither cut nor climb for a receiver that cannot keep up: more would not be shown, less would not be seen.
       receiver.state = "receiver-busy";
@@ -303,7 +318,7 @@ export class RateController {
     // The path spread the probe out: the stream starts just under that rate. It stays a start, not a capacity:
     // a receiver short of CPU reads a burst slowly too, and the start doubles on while nothing shows congestion.
     if (this.probe && deliveryBps < PATH_LIMITED * this.probe.sendBps) receiver.estimateBps = Math.max(this.options.minBps, PROBE_SHARE * deliveryBps);
-    else receiver.estimateBps = Math.max(receiver.estimateBps, PROBE_SHARE * deliveryBps);
+    else receiver.estimateBps = Math.max(receiver.estimateBps, Math.min(PROBE_SHARE * deliveryBps, PROBE_MAX_RAISE * this.options.startBps));
   }
 
   /**

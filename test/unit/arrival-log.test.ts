@@ -64,6 +64,15 @@ describe("ArrivalLog's delivery rate", () => {
     expect(few.takeDeliveryRate()).toBe(0);
   });
 
+  test("a token bucket's burst allowance does not count: the rate is that of the frame's second half", () => {
+    const log = new ArrivalLog();
+    // 8 datagrams of 1000 bytes: the first 4 through the bucket at once, the rest held to 1 a ms.
+    for (let i = 0; i < 4; i++) log.arrived(1, i, 0, 1000, 100 + 0.01 * i);
+    for (let i = 4; i < 8; i++) log.arrived(1, i, 0, 1000, 100 + (i - 3));
+    log.frameDone(1);
+    expect(log.takeDeliveryRate()).toBeCloseTo(1_000_000); // 3000 bytes after the 5th over 3 ms, not 7000 over 4
+  });
+
   test("the first report goes as soon as a frame is measured", () => {
     const log = new ArrivalLog();
     const builder = new ReportBuilder();
