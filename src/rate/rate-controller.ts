@@ -171,8 +171,6 @@ export class RateController {
   private probe: { sentAtMs: number; sendBps: number } | undefined;
   private probeAnswered = false;
   readonly stats = { decreases: 0, reportsIgnored: 0, busyHolds: 0, probeBps: null as number | null, causes: { "delay-growing": 0, "queue-standing": 0, "loss-rising": 0, overwhelmed: 0 } as Record<CutCause, number> };
-  /** The cause of the latest cut, and when. */
-  lastCut: { cause: CutCause; atMs: number } | undefined;
 
   constructor(
     options: Partial<RateControllerOptions> = {},
@@ -244,7 +242,8 @@ export class RateController {
     receiver.sentBps = receiver.sentBps === undefined ? intervalSentBps : receiver.sentBps + weight * (intervalSentBps - receiver.sentBps);
     const verdict = receiver.loss.add(expected, lost, this.sendBps);
     const ownLoss = receiver.loss.ownLoss;
-    rememberCarried(receiver, deliveredBps(arrivalBps, ownLoss), nowMs);
+    // Smoothed: one report can hold a stalled reader's backlog, more than the path carried in its interval.
+    rememberCarried(receiver, deliveredBps(receiver.arrivalBps, ownLoss), nowMs);
     // The one-way delay the network added: what the receiver saw, less the sender's own growing lag (µs per s).
     const delayTrendUsPerS = report.delayTrendUsPerS - linearTrend(this.lateness) * 1e6;
     // Loss alone is not congestion: it must rise with the rate (a queue or policer overflowing), over two windows (so it acts at once).
@@ -382,7 +381,6 @@ export class RateController {
       receiver.estimateBps = target;
       this.stats.decreases++;
       this.stats.causes[cause]++;
-      this.lastCut = { cause, atMs: nowMs };
       // A path that delivered less than it was sent has shown its capacity: what it carried before no longer holds.
       // One that delivered it all still could, and the cut may be undone; loss that rose with the rate but
       // took nothing away from what arrived is no capacity either (a noisy moment, not a policer).

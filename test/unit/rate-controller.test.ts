@@ -312,26 +312,26 @@ describe("RateController", () => {
   });
 
   test("a cut the path did not confirm (it delivered all that was sent) is undone within 2 s once no queue shows", () => {
-    const controller = new RateController({ startBps: 8e6 });
+    const controller = new RateController();
     let n = 0;
     const at = () => 100 * n;
-    // A stream that sends what it is allowed, all of it arriving: the path carries it.
+    // A stream of up to 8 Mbit/s (what its pictures need) that sends what it is allowed, all of it arriving.
+    const needBps = 8e6;
     const step = (delayTrendUsPerS: number) => {
-      const bytes = controller.targetBps(at())! / 8 / 10;
+      const bytes = Math.min(needBps, controller.targetBps(at()) ?? Infinity) / 8 / 10;
       controller.sent(bytes, at());
       controller.report(1, report(n, { receiveBytesPerSecond: bytes * 10, delayTrendUsPerS }), at(), 20);
       n++;
     };
     while (n < 30) step(0);
-    const level = controller.targetBps(at())!;
-    // Two busy moments read as growing delay: two cuts, each while everything sent still arrived.
-    for (let k = 0; k < 4; k++) step(200_000);
+    expect(controller.targetBps(at())!).toBeGreaterThanOrEqual(needBps);
+    // Busy moments read as growing delay: cut after cut, each while everything sent still arrived, to under 80%.
+    while (n < 60 && controller.targetBps(at())! >= 0.8 * needBps) step(200_000);
     const cutMs = at();
-    expect(controller.stats.decreases).toBe(2);
-    expect(controller.targetBps(cutMs)!).toBeLessThan(0.8 * level);
-    while (n < 100 && controller.targetBps(at())! < 0.95 * level) step(0);
+    expect(controller.stats.decreases).toBeGreaterThanOrEqual(2);
+    expect(controller.targetBps(cutMs)!).toBeLessThan(0.8 * needBps);
+    while (n < 100 && controller.targetBps(at())! < 0.95 * needBps) step(0);
     expect(at() - cutMs).toBeLessThan(2000);
-    expect(controller.state(at())).toBe("recover");
   });
 
   test("a report that goes backwards in its counts is ignored", () => {
