@@ -12,7 +12,7 @@
 //     with full-size PSNR and how the sender's target followed the capacity.
 //   Every row runs over --seeds N relay seeds (default 5) and shows the worst
 //   (fewest frames intact, then fewest at full size, then lowest PSNR).
-//   bun run bench:network [--suite loss|rate] [--seconds N] [--seeds N] [--only SCENARIO] [--systems "udpvid;udpvid --adapt off"] [--width W --height H]
+//   bun run bench:network [--suite loss|rate] [--seconds N] [--seeds N] [--peer-seeds N] [--only SCENARIO] [--systems "udpvid;udpvid --adapt off"] [--width W --height H]
 // Writes bench/results/network.md and network.svg (rate suite: network-rate.md
 // and .svg; at another size: network-WxH.md and .svg).
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -36,6 +36,7 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "10" },
     only: { type: "string" },
     seeds: { type: "string", default: "5" },
+    "peer-seeds": { type: "string" },
     systems: { type: "string" },
     width: { type: "string", default: "1280" },
     height: { type: "string", default: "720" },
@@ -60,6 +61,9 @@ const ALL_SYSTEMS: System[] = RATE_SUITE
 const SYSTEMS = values.systems ? ALL_SYSTEMS.filter((s) => values.systems!.split(";").map((n) => n.trim()).includes(s)) : ALL_SYSTEMS;
 if (SYSTEMS.length === 0) throw new Error(`--systems names none of: ${ALL_SYSTEMS.join("; ")}`);
 const SEEDS = Number(values.seeds);
+/** Seeds for every system but udpvid adapting (--peer-seeds; default as many): the peers do not adapt, and a full run at 5 seeds takes hours here. */
+const PEER_SEEDS = Number(values["peer-seeds"] ?? values.seeds);
+const seedsFor = (system: System) => (system === "udpvid" ? SEEDS : PEER_SEEDS);
 /** What each udpvid system adds to send and receive. */
 const UDPVID_ARGS: Partial<Record<System, { send: string[]; receive: string[] }>> = {
   udpvid: { send: [], receive: [] },
@@ -227,7 +231,7 @@ for (const scenario of scenarios) {
   for (const system of SYSTEMS) {
     let worst: Row | undefined;
     const lowestTargets: number[] = [];
-    for (let run = 0; run < SEEDS; run++) {
+    for (let run = 0; run < seedsFor(system); run++) {
       const row = await runCase(system, scenario, seed + run);
       if (row.lowestTargetMbps !== null) lowestTargets.push(row.lowestTargetMbps);
       worst = worst ? worse(worst, row) : row;
@@ -252,7 +256,7 @@ const lossTable = () => [
   `Loss is per IP fragment (MTU 1500), RTT is twice the relay's one-way delay; "both ways" also loses feedback and SRT's control packets. ` +
     `A frame is intact when its picture, at whatever size it arrived, matches its source frame at ≥ ${INTACT_DB} dB PSNR (as thumbnails); at full size counts those that arrived ${WIDTH}x${HEIGHT}; corrupt counts shown frames that match none. ` +
     `Mean PSNR is over the intact frames' luma at full size, a smaller picture scaled back up first: what adaptation costs. Lowest target is the least the sender aimed at in any seed (udpvid adapting). ` +
-    `Each row is the worst of ${SEEDS} seeds of the relay's loss (fewest intact, then fewest at full size, then lowest PSNR). ` +
+    `Each row is the worst of ${SEEDS} seeds of the relay's loss for udpvid, ${PEER_SEEDS} for the others (fewest intact, then fewest at full size, then lowest PSNR). ` +
     `Overhead is wire bytes beyond the JPEGs (headers, parity, resends), for udpvid. Latency is capture → display, udpvid only (the others carry no capture time; SRT's is its configured ${SRT_LATENCY_MS} ms plus half the RTT). ` +
     `Retransmitted is resent datagrams over first transmissions. Every sender reads the clip uncompressed, as from a camera. All four run on the same 2 cores as the relay, so a CPU-bound sender or receiver shows up as lost frames too.`,
   "",
@@ -267,7 +271,7 @@ const rateTable = () => [
   `Bottleneck: the relay's \`--rate\` with a 100 ms drop-tail queue (\`--queue-ms 100\`) and RTT 20 ms; "25 → 6 → 25" is \`--rate 25,6@2s,25@5s\`, from the first datagram. ` +
     `A frame is intact when its picture, at whatever size it arrived, matches its source frame at ≥ ${INTACT_DB} dB (as thumbnails); corrupt counts shown frames that match none. ` +
     `Mean PSNR is over the intact frames' luma at full size, a smaller picture scaled back up first: what adaptation costs in quality. At full size counts the intact frames that arrived ${WIDTH}x${HEIGHT}; lowest target is the least the sender aimed at in any seed. ` +
-    `Each row is the worst of ${SEEDS} seeds (fewest intact, then fewest at full size, then lowest PSNR). ` +
+    `Each row is the worst of ${SEEDS} seeds for udpvid, ${PEER_SEEDS} for the others (fewest intact, then fewest at full size, then lowest PSNR). ` +
     `Latency is capture → display (udpvid only). Sent is what reached the bottleneck, Mbit/s over the run. ` +
     `For udpvid adapting, from its target over time (send --json): the time to get under the capacity after it dropped, the time to be back at 80% of the capacity once it returned, ` +
     `and its mean target over the capacity where the capacity held (from 1.5 s after each change), ± its widest swing there. Every sender reads the clip uncompressed, as from a camera; all run on the same 2 cores as the relay.`,
