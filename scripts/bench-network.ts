@@ -216,7 +216,9 @@ async function runCase(system: System, scenario: Scenario, seed: number): Promis
 }
 
 const kernelUnavailable = kernelPathUnavailable();
-const scenarios = (values.only ? SCENARIOS.filter((s) => s.name.startsWith(values.only!)) : SCENARIOS).filter((s) => {
+// --only "clean;5%": the scenarios whose names start with any of these.
+const only = values.only?.split(";").map((prefix) => prefix.trim());
+const scenarios = (only ? SCENARIOS.filter((s) => only.some((prefix) => s.name.startsWith(prefix))) : SCENARIOS).filter((s) => {
   if (s.kernel && kernelUnavailable) console.error(`skipping "${s.name}": ${kernelUnavailable}`);
   return !s.kernel || !kernelUnavailable;
 });

@@ -86,8 +86,6 @@ const PROBE_SHARE = 0.85;
  * through at line rate, and the start doubles on from there anyway.
  */
 const PROBE_MAX_RAISE = 4;
-/** The stream's first second, from its receiver's first report: congestion then is acted on at once. */
-const FIRST_SECOND_MS = 1000;
 /** A probe delivered at under this share of the rate it was sent at was spread out by the path (or a slow reader). */
 const PATH_LIMITED = 0.5;
 /** A receiver whose oldest undecoded frame waited this long is short of time… */
@@ -149,8 +147,8 @@ interface Receiver {
   congestedAtMs: number;
   /** Reports in a row that showed the stream far beyond the link: one may be a receiver's busy moment. */
   overwhelmedInARow: number;
-  /** When its first report came. */
-  firstReportMs: number;
+  /** The arrival rate its latest report gave, bits/s. */
+  latestArrivalBps: number | undefined;
   /** Until when the receiver counts as short of CPU (its decoder lagging, or skipping frames for time). */
   busyUntilMs: number;
   /** Its cumulative count of frames skipped for time, last heard. */
@@ -215,7 +213,7 @@ export class RateController {
         congestedAtMs: -Infinity,
         overwhelmedInARow: 0,
         busyUntilMs: -Infinity,
-        firstReportMs: nowMs,
+        latestArrivalBps: undefined,
         skippedForTime: undefined,
       });
       return;
@@ -270,14 +268,15 @@ export class RateController {
         (intervalSentBps > this.options.minBps && arrivalBps < (1 - this.options.overwhelmingLoss) * (1 - expectedLoss) * intervalSentBps));
     if (cause || farBeyond) receiver.congestedAtMs = nowMs;
     receiver.overwhelmedInARow = farBeyond ? receiver.overwhelmedInARow + 1 : 0;
-    // In the stream's first second, one report is enough: the start is a guess, and every report more at it fills the queue.
-    const starting = receiver.state === "startup" && nowMs - receiver.firstReportMs < FIRST_SECOND_MS;
-    const overwhelmed = receiver.overwhelmedInARow >= (starting ? 1 : OVERWHELMED_REPORTS_TO_ACT);
-    if (overwhelmed) {
+    // Two reports in a row, even at the start: a receiver still warming up (its first decodes) stalls for one.
+    const previousArrivalBps = receiver.latestArrivalBps;
+    receiver.latestArrivalBps = arrivalBps;
+    if (receiver.overwhelmedInARow >= OVERWHELMED_REPORTS_TO_ACT) {
       receiver.overwhelmedInARow = 0;
       receiver.congestedAtMs = nowMs;
-      this.decrease(receiver, "overwhelmed", arrivalBps, nowMs);
-    } else if (receiver.congestedInARow >= (starting ? 1 : this.options.congestedReportsToAct) || cause === "loss-rising") this.decrease(receiver, cause!, undefined, nowMs);
+      // The better of the two: a stalled reader's report is the low one, a link that dropped shows low in both.
+      this.decrease(receiver, "overwhelmed", Math.max(arrivalBps, previousArrivalBps ?? 0), nowMs);
+    } else if (receiver.congestedInARow >= this.options.congestedReportsToAct || cause === "loss-rising") this.decrease(receiver, cause!, undefined, nowMs);
     else if (busy) {
       // Neither cut nor climb for a receiver that cannot keep up: more would not be shown, less would not be seen.
       receiver.state = "receiver-busy";
