@@ -94,6 +94,8 @@ const BUSY_LAG_MS = 100;
 const BUSY_HOLD_MS = 1000;
 /** A report must cover this many datagrams for its loss or arrival rate to overwhelm at once: fewer is noise. */
 const MIN_REPORT_DATAGRAMS = 30;
+/** A cut for a queue's signal keeps at least this share of the target. */
+const MAX_CUT = 0.5;
 /** Reports in a row far beyond the link before acting: a receiver that stalled for a moment reads the same once. */
 const OVERWHELMED_REPORTS_TO_ACT = 2;
 /** A report's loss overwhelms only over this many datagrams: 30% random loss shows as 50% in one of 30 often enough. */
@@ -147,6 +149,8 @@ interface Receiver {
   congestedAtMs: number;
   /** Reports in a row that showed the stream far beyond the link: one may be a receiver's busy moment. */
   overwhelmedInARow: number;
+  /** The loss share of its latest report (before repair). */
+  reportLoss: number;
   /** The arrival rate its latest report gave, bits/s. */
   latestArrivalBps: number | undefined;
   /** Until when the receiver counts as short of CPU (its decoder lagging, or skipping frames for time). */
@@ -214,6 +218,7 @@ export class RateController {
         overwhelmedInARow: 0,
         busyUntilMs: -Infinity,
         latestArrivalBps: undefined,
+        reportLoss: 0,
         skippedForTime: undefined,
       });
       return;
@@ -259,6 +264,7 @@ export class RateController {
     if (busy && signal && !cause) this.stats.busyHolds++;
     receiver.congestedInARow = cause ? receiver.congestedInARow + 1 : 0;
     const loss = expected === 0 ? 0 : lost / expected;
+    receiver.reportLoss = loss;
     const judged = expected >= MIN_REPORT_DATAGRAMS;
     const expectedLoss = receiver.loss.known ? ownLoss : ASSUMED_LINK_LOSS;
     const farBeyond =
@@ -374,7 +380,11 @@ export class RateController {
    */
   private decrease(receiver: Receiver, cause: CutCause, latestArrivalBps: number | undefined, nowMs: number): void {
     const arrival = Math.min(receiver.arrivalBps ?? Infinity, latestArrivalBps ?? Infinity);
-    const target = Math.max(this.options.minBps, this.options.backoff * arrival);
+    // A queue's signal halves the target at most (as TCP's decrease): the smoothed arrivals can lag far behind
+    // what is sent (the first reports hold only the probe), and a cut to them spiralled a 20%-loss stream to 3 Mbit/s.
+    // Only a stream far beyond the link goes straight down to what arrives.
+    const floor = cause === "overwhelmed" ? this.options.minBps : Math.max(this.options.minBps, MAX_CUT * receiver.estimateBps);
+    const target = Math.max(floor, this.options.backoff * arrival);
     // A queue keeps signalling while it drains: cutting again is only right if less arrives than before.
     if (target < receiver.estimateBps) {
       receiver.estimateBps = target;
@@ -383,7 +393,8 @@ export class RateController {
       // A path that delivered less than it was sent has shown its capacity: what it carried before no longer holds.
       // One that delivered it all still could, and the cut may be undone; loss that rose with the rate but
       // took nothing away from what arrived is no capacity either (a noisy moment, not a policer).
-      const delivered = deliveredBps(arrival, receiver.loss.ownLoss);
+      // Before the link's own loss is known, this report's loss stands in for it: loss alone must not read as a path falling short.
+      const delivered = deliveredBps(arrival, receiver.loss.known ? receiver.loss.ownLoss : Math.max(ASSUMED_LINK_LOSS, receiver.reportLoss));
       const short = delivered < CARRIED_ALL * (receiver.sentBps ?? this.sendBps);
       if (short) receiver.carried = [{ atMs: nowMs, bps: delivered }];
       if (short || cause !== "loss-rising") receiver.capacity = learnCapacity(receiver.capacity, arrival);

@@ -178,13 +178,14 @@ describe("RateController", () => {
 
   test("several receivers: the stream follows the slowest that still reports", () => {
     const controller = new RateController();
-    for (let n = 0; n < 4; n++) {
+    // A queue's signal at most halves the target per cut: 10 → 5 → 2.5 → 0.87 × 2 Mbit/s takes three cuts, two reports each (one more to start).
+    for (let n = 0; n < 8; n++) {
       controller.report(1, report(n, { receiveBytesPerSecond: 1_000_000, delayTrendUsPerS: 200_000 }), 100 * n);
       controller.report(2, report(n, { receiveBytesPerSecond: 250_000, delayTrendUsPerS: 200_000 }), 100 * n);
     }
-    expect(controller.targetBps(300)).toBeCloseTo(0.87 * 2e6, -3);
+    expect(controller.targetBps(700)).toBeCloseTo(0.87 * 2e6, -3);
     // Receiver 2 falls silent; after three seconds receiver 1 alone steers.
-    for (let n = 4; n < 40; n++) controller.report(1, report(n, { receiveBytesPerSecond: 1_000_000, delayTrendUsPerS: 200_000 }), 100 * n);
+    for (let n = 8; n < 40; n++) controller.report(1, report(n, { receiveBytesPerSecond: 1_000_000, delayTrendUsPerS: 200_000 }), 100 * n);
     expect(controller.targetBps(3900)).toBeCloseTo(0.87 * 8e6, -3);
   });
 
@@ -201,8 +202,8 @@ describe("RateController", () => {
     const capped = new RateController({}, 5e6);
     expect(capped.targetBps(0)).toBe(5e6);
     const floor = new RateController({ minBps: 300_000 });
-    for (let n = 0; n < 4; n++) floor.report(1, report(n, { receiveBytesPerSecond: 1000, delayTrendUsPerS: 200_000 }), 100 * n);
-    expect(floor.targetBps(300)).toBe(300_000);
+    for (let n = 0; n < 14; n++) floor.report(1, report(n, { receiveBytesPerSecond: 1000, delayTrendUsPerS: 200_000 }), 100 * n);
+    expect(floor.targetBps(1300)).toBe(300_000);
   });
 
   test("steady loss of a lossy link is not congestion, nor is loss that grows at the same rate; loss that rises with the rate (a policer) is", () => {
