@@ -44,7 +44,7 @@ export class ArrivalLog {
   private readonly delays: { atMs: number; value: number }[] = [];
   private base: { atMs: number; captureUs: number } | undefined;
   /** The newest frame's datagrams so far (arrival times and sizes), for its delivery rate (a packet train's dispersion). */
-  private train: { frameNumber: number; atMs: number[]; bytes: number[] } | undefined;
+  private train: { frameNumber: number; lastPosition: number; atMs: number[]; bytes: number[] } | undefined;
   /** The fastest delivery of a frame since the last report, bytes per second (0: none measured). */
   private fastestDelivery = 0;
   private firstArrivalMs: number | undefined;
@@ -54,7 +54,7 @@ export class ArrivalLog {
     this.bytesSinceMark += bytes;
     this.markMs ??= nowMs;
     this.firstArrivalMs ??= nowMs;
-    this.extendTrain(frameNumber, bytes, nowMs);
+    this.extendTrain(frameNumber, position, bytes, nowMs);
     if (frameNumber === this.lastFrame) return;
     this.lastFrame = frameNumber;
     this.base ??= { atMs: nowMs, captureUs: captureTimeUs };
@@ -108,9 +108,12 @@ export class ArrivalLog {
     return this.firstArrivalMs === undefined ? undefined : nowMs - this.firstArrivalMs;
   }
 
-  private extendTrain(frameNumber: number, bytes: number, nowMs: number): void {
+  private extendTrain(frameNumber: number, position: number, bytes: number, nowMs: number): void {
     const train = this.train;
     if (train && train.frameNumber === frameNumber) {
+      // Only datagrams in send order: one that comes after a later one is a resend (or reordered), a round trip late.
+      if (position <= train.lastPosition) return;
+      train.lastPosition = position;
       if (train.atMs.length < MAX_TRAIN_DATAGRAMS) {
         train.atMs.push(nowMs);
         train.bytes.push(bytes);
@@ -120,7 +123,7 @@ export class ArrivalLog {
     // Only a newer frame starts a train: a resend of an older one arrives on its own.
     if (train && ahead32(frameNumber, train.frameNumber) >= 0x8000_0000) return;
     this.closeTrain();
-    this.train = { frameNumber, atMs: [nowMs], bytes: [bytes] };
+    this.train = { frameNumber, lastPosition: position, atMs: [nowMs], bytes: [bytes] };
   }
 
   private closeTrain(): void {

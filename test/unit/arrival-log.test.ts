@@ -73,6 +73,14 @@ describe("ArrivalLog's delivery rate", () => {
     expect(log.takeDeliveryRate()).toBeCloseTo(1_000_000); // 3000 bytes after the 5th over 3 ms, not 7000 over 4
   });
 
+  test("a resend of a frame's datagram, a round trip late, is no part of its train", () => {
+    const log = new ArrivalLog();
+    for (let i = 0; i < 8; i++) if (i !== 2) log.arrived(1, i, 0, 1000, 100 + i);
+    log.arrived(1, 2, 0, 1000, 140); // answered by a NACK
+    log.frameDone(1);
+    expect(log.takeDeliveryRate()).toBeCloseTo(1_000_000); // positions 4–7 over 3 ms, not stretched to 40
+  });
+
   test("the first report goes as soon as a frame is measured", () => {
     const log = new ArrivalLog();
     const builder = new ReportBuilder();
