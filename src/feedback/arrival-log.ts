@@ -1,4 +1,4 @@
-import { ahead32 } from "../protocol/serial-number.ts";
+import { ahead32, isNewer32 } from "../protocol/serial-number.ts";
 import { linearTrend } from "../util/linear-trend.ts";
 
 /** One-way delay samples kept for the trend: about the last second of frames. */
@@ -55,7 +55,9 @@ export class ArrivalLog {
     this.markMs ??= nowMs;
     this.firstArrivalMs ??= nowMs;
     this.extendTrain(frameNumber, position, bytes, nowMs);
-    if (frameNumber === this.lastFrame) return;
+    // One sample per frame, from its first datagram: a resend of an older frame comes a round trip late, and on a
+    // lossy link such samples made a queue of the repairs (and the next datagram of the newer frame a second sample).
+    if (this.lastFrame !== undefined && !isNewer32(frameNumber, this.lastFrame)) return;
     this.lastFrame = frameNumber;
     this.base ??= { atMs: nowMs, captureUs: captureTimeUs };
     // The clocks' offset is unknown but constant: only the change in delay matters.

@@ -5,8 +5,8 @@ interface SentFrame {
   startMs: number;
   endMs: number;
   bytes: number;
-  /** Send positions resent, and when: an echo of a resent datagram times the round trip from its resend. */
-  resentAtMs?: Map<number, number>;
+  /** Send positions resent, when last and how often: an echo of a resent datagram times the round trip from its resend. */
+  resends?: Map<number, { atMs: number; times: number }>;
 }
 
 /**
@@ -47,15 +47,21 @@ export class RetransmitHistory {
   resent(frameNumber: number, position: number, nowMs: number): void {
     const frame = this.frames.get(frameNumber);
     if (!frame || position >= frame.datagrams.length) return;
-    (frame.resentAtMs ??= new Map()).set(position, nowMs);
+    const resends = (frame.resends ??= new Map());
+    resends.set(position, { atMs: nowMs, times: (resends.get(position)?.times ?? 0) + 1 });
+  }
+
+  /** How often that datagram was resent already. */
+  timesResent(frameNumber: number, position: number): number {
+    return this.frames.get(frameNumber)?.resends?.get(position)?.times ?? 0;
   }
 
   /** About when that datagram last went out (the pacer spreads a frame evenly over its window; a resend is its own time). */
   sentAtMs(frameNumber: number, position: number): number | undefined {
     const frame = this.frames.get(frameNumber);
     if (!frame || position >= frame.datagrams.length) return undefined;
-    const resent = frame.resentAtMs?.get(position);
-    if (resent !== undefined) return resent;
+    const resent = frame.resends?.get(position);
+    if (resent !== undefined) return resent.atMs;
     const share = frame.datagrams.length > 1 ? position / (frame.datagrams.length - 1) : 1;
     return frame.startMs + share * (frame.endMs - frame.startMs);
   }

@@ -46,6 +46,20 @@ export interface SenderFeedbackStats {
   parityPercent: number;
 }
 
+/** Loss at which even a first resend goes twice: one copy alone would miss one frame's deadline in a few hundred. */
+const HEAVY_LOSS = 0.08;
+const MAX_COPIES = 3;
+
+/**
+ * How many copies of a datagram to resend, given how often it was resent
+ * already and the receivers' loss (0–1). Once per ask on a clean link; each
+ * repeat of an ask adds one, so the chance that every copy is lost again
+ * falls as the loss to the power of the copies.
+ */
+export function resendCopies(timesResent: number, lossFraction: number): number {
+  return Math.min(MAX_COPIES, timesResent + (lossFraction >= HEAVY_LOSS ? 2 : 1));
+}
+
 /**
  * A v2 sender's return path: feedback from the network, checked by the
  * gate; NACKs answered from the history within the resend budget; reports
@@ -110,6 +124,9 @@ export class SenderFeedback {
         const datagram = this.history.datagram(frameNumber, position);
         if (datagram && this.budget.take(datagram.length)) {
           resend.push(datagram);
+          // A datagram asked for again was lost again: on a lossy link its next copies go in pairs or threes, so the frame still makes its deadline.
+          const copies = resendCopies(this.history.timesResent(frameNumber, position), this.fec.lossFraction);
+          for (let extra = 1; extra < copies && this.budget.take(datagram.length); extra++) resend.push(datagram);
           this.history.resent(frameNumber, position, nowMs);
           this.counts.chunksResent++;
         } else {

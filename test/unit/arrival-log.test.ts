@@ -25,6 +25,18 @@ describe("ArrivalLog", () => {
     expect(draining.delayTrendUsPerS()).toBeLessThan(-90_000);
   });
 
+
+  test("resends on a lossy link are no queue: only each frame's first datagram, in frame order, times the one-way delay", () => {
+    const log = new ArrivalLog();
+    for (let i = 0; i < 30; i++) {
+      const arrivalMs = 5000 + i * 33 + 20;
+      for (let position = 0; position < 3; position++) log.arrived(i, position, i * 33_000, 1000, arrivalMs + position);
+      // A datagram of the frame before, resent after a NACK: it arrives a round trip (and more) late, then the frame goes on.
+      if (i > 0) log.arrived(i - 1, 1, (i - 1) * 33_000, 1000, arrivalMs + 3);
+      log.arrived(i, 3, i * 33_000, 1000, arrivalMs + 4 + (i % 5) * 6);
+    }
+    expect(Math.abs(log.delayTrendUsPerS())).toBeLessThan(50);
+  });
   test("the echo names the newest datagram and how long ago it came; the rate is per interval", () => {
     const log = new ArrivalLog();
     expect(log.echo(0)).toBeUndefined();

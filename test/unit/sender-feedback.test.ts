@@ -3,6 +3,7 @@ import { endpoint, FeedbackGate } from "../../src/feedback/feedback-gate.ts";
 import { FecController } from "../../src/feedback/fec-controller.ts";
 import { RetransmitBudget } from "../../src/feedback/retransmit-budget.ts";
 import { RetransmitHistory } from "../../src/feedback/retransmit-history.ts";
+import { resendCopies, SenderFeedback } from "../../src/feedback/sender-feedback.ts";
 import { feedbackKey, FeedbackType, serializeFeedback } from "../../src/protocol/feedback.ts";
 import { serializeNack } from "../../src/protocol/feedback-nack.ts";
 import { serializeReport, type ReceiverReport } from "../../src/protocol/feedback-report.ts";
@@ -37,6 +38,28 @@ describe("RetransmitHistory", () => {
     expect(history.datagram(1, 0)).toBeUndefined(); // 4000 > 3000: frame 1 went
     expect(history.datagram(2, 0)).toEqual(bytes(1000, 3));
     expect(history.heldBytes).toBe(2000);
+  });
+});
+
+describe("resends on a lossy link", () => {
+  test("one copy per ask on a clean link; a datagram asked for again goes in more copies, and a first ask in two at heavy loss", () => {
+    expect(resendCopies(0, 0.01)).toBe(1);
+    expect(resendCopies(1, 0.01)).toBe(2);
+    expect(resendCopies(0, 0.2)).toBe(2);
+    expect(resendCopies(5, 0.2)).toBe(3); // never more than three
+  });
+
+  test("answered from the history: the copies are the datagram byte for byte, and only while the budget lasts", () => {
+    const sender = new SenderFeedback({ destinations: new Set(["10.0.0.2:9999"]), streamId: 7, historyBytes: 1 << 20, retransmitShare: 0.5, blindFecPercent: 25 });
+    const datagrams = Array.from({ length: 10 }, (_, i) => bytes(1000, i));
+    sender.frameSent(3, datagrams, 0, 10);
+    const nack = serializeFeedback({ type: FeedbackType.nack, streamId: 7, receiverId: 1, body: serializeNack([{ frameNumber: 3, positions: [4] }]) });
+    expect(sender.received(nack, "10.0.0.2", 9999, 20)).toEqual([datagrams[4]!]);
+    expect(sender.received(nack, "10.0.0.2", 9999, 50)).toEqual([datagrams[4]!, datagrams[4]!]);
+    // 5000 bytes of budget (half of the 10 000 sent): three copies went, and of the third ask's three only two fit.
+    expect(sender.received(nack, "10.0.0.2", 9999, 80)).toEqual([datagrams[4]!, datagrams[4]!]);
+    expect(sender.received(nack, "10.0.0.2", 9999, 90)).toEqual([]);
+    expect(sender.stats(100)).toMatchObject({ chunksRequested: 4, chunksResent: 3, chunksNotResent: 1 });
   });
 });
 
