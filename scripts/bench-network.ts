@@ -147,6 +147,9 @@ const udpvidCommand = (args: string[]) => [process.execPath, UDPVID_CLI, ...args
 const udpvid = (args: string[]) => spawnPiped(udpvidCommand(args));
 const ffmpegSenderCommand = (output: string[]) => ["ffmpeg", "-loglevel", "error", "-re", "-i", source, "-pix_fmt", "yuvj420p", "-c:v", "mjpeg", "-q:v", FFMPEG_Q, "-huffman", "default", ...output];
 
+/** The sender's trace counts for the lowest target from here on (ms): its start is a fixed rate until its probe is answered. */
+const STARTED_MS = 1000;
+
 async function runCase(system: System, scenario: Scenario, seed: number): Promise<Row> {
   const receiverPort = await freePort();
   const relayPort = await freePort();
@@ -200,7 +203,8 @@ async function runCase(system: System, scenario: Scenario, seed: number): Promis
     corrupt,
     psnrMean,
     fullSize,
-    lowestTargetMbps: trace ? trace.reduce((low, p) => (p.targetMbps === null ? low : Math.min(low ?? Infinity, p.targetMbps)), null as number | null) : null,
+    // After the start: the first points are the fixed start rate, before the probe's answer sets the real one.
+    lowestTargetMbps: trace ? trace.reduce((low, p) => (p.targetMbps === null || p.t < STARTED_MS ? low : Math.min(low ?? Infinity, p.targetMbps)), null as number | null) : null,
     overheadPercent: udpvidArgs ? (sent.overheadPercent ?? null) : null,
     latencyP50: received.latencyMs?.p50 ?? null,
     latencyP99: received.latencyMs?.p99 ?? null,
@@ -257,7 +261,7 @@ const seconds = (ms: number | null | undefined, applies: boolean) => (!applies ?
 const lossTable = () => [
   `Loss is per IP fragment (MTU 1500), RTT is twice the relay's one-way delay; "both ways" also loses feedback and SRT's control packets. ` +
     `A frame is intact when its picture, at whatever size it arrived, matches its source frame at ≥ ${INTACT_DB} dB PSNR (as thumbnails); at full size counts those that arrived ${WIDTH}x${HEIGHT}; corrupt counts shown frames that match none. ` +
-    `Mean PSNR is over the intact frames' luma at full size, a smaller picture scaled back up first: what adaptation costs. Lowest target is the least the sender aimed at in any seed (udpvid adapting). ` +
+    `Mean PSNR is over the intact frames' luma at full size, a smaller picture scaled back up first: what adaptation costs. Lowest target is the least the sender aimed at in any seed after its first second (udpvid adapting; before, it starts at a fixed 10 Mbit/s until the probe is answered). ` +
     `Each row is the worst of ${SEEDS} seeds of the relay's loss for udpvid, ${PEER_SEEDS} for the others (fewest intact, then fewest at full size, then lowest PSNR). ` +
     `Overhead is wire bytes beyond the JPEGs (headers, parity, resends), for udpvid. Latency is capture → display, udpvid only (the others carry no capture time; SRT's is its configured ${SRT_LATENCY_MS} ms plus half the RTT). ` +
     `Retransmitted is resent datagrams over first transmissions. Every sender reads the clip uncompressed, as from a camera. All four run on the same 2 cores as the relay, so a CPU-bound sender or receiver shows up as lost frames too.`,

@@ -319,10 +319,13 @@ export class RateController {
     const deliveryBps = state.deliveryBytesPerSecond * 8;
     if (deliveryBps <= 0) return;
     this.stats.probeBps = deliveryBps;
-    // The path spread the probe out: the stream starts just under that rate. It stays a start, not a capacity:
-    // a receiver short of CPU reads a burst slowly too, and the start doubles on while nothing shows congestion.
-    if (this.probe && deliveryBps < PATH_LIMITED * this.probe.sendBps) receiver.estimateBps = Math.max(this.options.minBps, PROBE_SHARE * deliveryBps);
-    else receiver.estimateBps = Math.max(receiver.estimateBps, Math.min(PROBE_SHARE * deliveryBps, PROBE_MAX_RAISE * this.options.startBps));
+    // The path spread the probe out: the stream starts just under that rate, and climbs from there as after a cut
+    // (at most a little above what arrives), not by doubling: doubling took an 8 Mbit/s link to 12 and its queue
+    // to 400 ms. It is no capacity: a receiver short of CPU reads a burst slowly too, and the climb goes on past it.
+    if (this.probe && deliveryBps < PATH_LIMITED * this.probe.sendBps) {
+      receiver.estimateBps = Math.max(this.options.minBps, PROBE_SHARE * deliveryBps);
+      receiver.state = "increase";
+    } else receiver.estimateBps = Math.max(receiver.estimateBps, Math.min(PROBE_SHARE * deliveryBps, PROBE_MAX_RAISE * this.options.startBps));
   }
 
   /**

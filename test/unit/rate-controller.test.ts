@@ -260,6 +260,13 @@ describe("RateController", () => {
     expect(narrow.awaitingProbe(121)).toBe(false);
     expect(narrow.targetBps(121)).toBeCloseTo(0.85 * 3e6, -3);
     expect(narrow.stats.probeBps).toBe(3e6);
+    // From there it climbs as after a cut, never far above what arrives; no doubling into the link's queue.
+    for (let n = 1; n <= 5; n++) {
+      narrow.sent(32_000, 120 + 100 * n);
+      narrow.report(1, report(n, { receiveBytesPerSecond: 375_000 }), 120 + 100 * n, 20);
+    }
+    expect(narrow.state(620)).toBe("increase");
+    expect(narrow.targetBps(620)!).toBeLessThanOrEqual(1.15 * 3e6);
     // A path at least as fast as the probe left: the start is raised to it, and may climb on.
     const wide = new RateController();
     wide.sent(40_000, 0, 0, 1);
