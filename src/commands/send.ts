@@ -248,7 +248,7 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
           retransmitShare: RETRANSMIT_SHARE,
           fixedFecPercent: options.fecFixed ? options.fecPercent : undefined,
           blindFecPercent: options.fecPercent,
-          onReport: (receiverId, report, rttSampleMs, nowMs) => rate.report(receiverId, report, rttSampleMs, nowMs),
+          onReport: (receiverId, report, timing) => rate.report(receiverId, report, timing),
           onReceiverState: (receiverId, state, nowMs) => rate.receiverState(receiverId, state, nowMs),
         })
       : undefined;

@@ -1,4 +1,4 @@
-import { ahead32, isNewer32 } from "../protocol/serial-number.ts";
+import { forward32, isNewer32 } from "../protocol/serial-number.ts";
 import { linearTrend } from "../util/linear-trend.ts";
 
 /** One-way delay samples kept for the trend: about the last second of frames. */
@@ -61,8 +61,8 @@ export class ArrivalLog {
     this.lastFrame = frameNumber;
     this.base ??= { atMs: nowMs, captureUs: captureTimeUs };
     // The clocks' offset is unknown but constant: only the change in delay matters.
-    const sinceCaptureUs = ahead32(captureTimeUs, this.base.captureUs);
-    if (sinceCaptureUs >= 0x8000_0000) return; // a frame captured before the base: out of order, skip
+    const sinceCaptureUs = forward32(captureTimeUs, this.base.captureUs);
+    if (sinceCaptureUs === undefined) return; // a frame captured before the base: out of order, skip
     this.delays.push({ atMs: nowMs, value: (nowMs - this.base.atMs) * 1000 - sinceCaptureUs });
     while (this.delays.length > MAX_TREND_SAMPLES || (this.delays.length > 2 && nowMs - this.delays[0]!.atMs > TREND_WINDOW_MS)) this.delays.shift();
   }
@@ -123,7 +123,7 @@ export class ArrivalLog {
       return;
     }
     // Only a newer frame starts a train: a resend of an older one arrives on its own.
-    if (train && ahead32(frameNumber, train.frameNumber) >= 0x8000_0000) return;
+    if (train && isNewer32(train.frameNumber, frameNumber)) return;
     this.closeTrain();
     this.train = { frameNumber, lastPosition: position, atMs: [nowMs], bytes: [bytes] };
   }

@@ -1,4 +1,5 @@
 import type { ReceiverReport } from "../protocol/feedback-report.ts";
+import { ReceiverReports, type ReportTiming } from "./receiver-reports.ts";
 
 export interface FecControllerOptions {
   /** The share used while no receiver reports (no return path, or it went quiet): today's fixed parity. */
@@ -25,25 +26,18 @@ const HYSTERESIS_POINTS = 2;
 export class FecController {
   private readonly options: FecControllerOptions;
   /** Per receiver (send --to A,B): one stream serves them all, so the parity is the most any of them needs. */
-  private readonly receivers = new Map<number, { previous: ReceiverReport; lastMs: number; loss: number; share: number }>();
+  private readonly receivers: ReceiverReports<{ loss: number; share: number }>;
 
   constructor(options: Partial<FecControllerOptions> = {}) {
     this.options = { ...DEFAULTS, ...options };
+    this.receivers = new ReceiverReports(this.options.staleAfterMs);
   }
 
   /** A report from `receiverId` arrived (already checked to be newer than its last), with the sender's RTT estimate. */
-  report(receiverId: number, report: ReceiverReport, rttMs: number, nowMs: number): void {
-    const state = this.receivers.get(receiverId);
-    if (!state) {
-      this.receivers.set(receiverId, { previous: report, lastMs: nowMs, loss: 0, share: this.options.blindPercent });
-      return;
-    }
-    const before = state.previous;
-    state.previous = report;
-    state.lastMs = nowMs;
-    const expected = (report.chunksExpected - before.chunksExpected) >>> 0;
-    const lost = (report.chunksLost - before.chunksLost) >>> 0;
-    if (expected === 0 || lost > expected) return;
+  report(receiverId: number, report: ReceiverReport, { nowMs, rttMs = 0 }: ReportTiming): void {
+    const { state, delta } = this.receivers.add(receiverId, report, nowMs, () => ({ loss: 0, share: this.options.blindPercent }));
+    if (!delta || delta.expected === 0) return;
+    const { expected, lost } = delta;
     const sample = lost / expected;
     state.loss = sample > state.loss ? 0.5 * state.loss + 0.5 * sample : 0.95 * state.loss + 0.05 * sample;
     const rounds = Math.max(0, Math.floor((report.latencyBudgetMs - DETECT_MS) / Math.max(1, rttMs)));
@@ -53,14 +47,14 @@ export class FecController {
 
   /** The parity percentage to use for the next frame: the most any receiver that still reports needs. */
   percent(nowMs: number): number {
-    const fresh = [...this.receivers.values()].filter((r) => nowMs - r.lastMs <= this.options.staleAfterMs);
+    const fresh = [...this.receivers.fresh(nowMs)];
     if (fresh.length === 0) return this.options.blindPercent;
     return Math.max(...fresh.map((r) => r.share));
   }
 
   /** Smoothed loss fraction of the worst receiver, for the stats. */
   get lossFraction(): number {
-    return Math.max(0, ...[...this.receivers.values()].map((r) => r.loss));
+    return Math.max(0, ...[...this.receivers.all()].map((r) => r.state.loss));
   }
 
   private shareFor(loss: number, rounds: number): number {

@@ -4,6 +4,7 @@ import type { ReceiverState } from "../protocol/feedback-receiver-state.ts";
 import { serializeSenderState, type SenderState } from "../protocol/feedback-sender-state.ts";
 import { feedbackKey, FeedbackType, serializeFeedback } from "../protocol/feedback.ts";
 import { FecController } from "./fec-controller.ts";
+import type { ReportTiming } from "./receiver-reports.ts";
 import { FeedbackGate } from "./feedback-gate.ts";
 import { RetransmitBudget } from "./retransmit-budget.ts";
 import { RetransmitHistory } from "./retransmit-history.ts";
@@ -24,7 +25,7 @@ export interface SenderFeedbackOptions {
   /** The share used before any report (and when they stop): today's default. */
   blindFecPercent: number;
   /** Every accepted report goes here too (rate adaptation). */
-  onReport?: (receiverId: number, report: ReceiverReport, rttSampleMs: number | undefined, nowMs: number) => void;
+  onReport?: (receiverId: number, report: ReceiverReport, timing: ReportTiming) => void;
   /** …and every receiver state (rate adaptation: the path's delivery rate, a receiver short of time). */
   onReceiverState?: (receiverId: number, state: ReceiverState, nowMs: number) => void;
 }
@@ -112,8 +113,9 @@ export class SenderFeedback {
       const sentAt = this.history.sentAtMs(report.echoFrameNumber, report.echoPosition);
       const rttSampleMs = sentAt === undefined ? undefined : nowMs - sentAt - report.echoHoldUs / 1000;
       if (rttSampleMs !== undefined) this.rtt.add(rttSampleMs);
-      this.fec.report(message.receiverId, report, this.rtt.rttMs, nowMs);
-      this.options.onReport?.(message.receiverId, report, rttSampleMs, nowMs);
+      const timing = { nowMs, rttMs: this.rtt.rttMs, rttSampleMs };
+      this.fec.report(message.receiverId, report, timing);
+      this.options.onReport?.(message.receiverId, report, timing);
       return [];
     }
     this.counts.nacksReceived++;

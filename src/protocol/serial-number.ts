@@ -14,6 +14,12 @@ export function isNewer32(a: number, b: number): boolean {
   return distance !== 0 && distance < 0x8000_0000;
 }
 
+/** How far `a` is ahead of `b` (0 when equal); undefined when `a` is behind `b` (half the range or more ahead). */
+export function forward32(a: number, b: number): number | undefined {
+  const distance = ahead32(a, b);
+  return distance < 0x8000_0000 ? distance : undefined;
+}
+
 /** How far `a` is ahead of `b`, modulo 2^16 (0 … 65535). */
 export function ahead16(a: number, b: number): number {
   return (a - b) & 0xffff;

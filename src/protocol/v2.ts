@@ -1,4 +1,4 @@
-import { ahead32, isNewer32 } from "./serial-number.ts";
+import { forward32 } from "./serial-number.ts";
 import { hex, MAX_UDP_PAYLOAD, ProtocolError } from "./protocol-error.ts";
 import { MAX_SHARDS } from "../fec/reed-solomon.ts";
 
@@ -207,11 +207,7 @@ function checkLayout(layout: V2FrameLayout): void {
   }
 }
 
-/** True when frame number `a` comes after `b`, across the 2^32 wrap. */
-export const isNewerFrame = isNewer32;
-
 /** Microseconds from capture time `thenUs` (mod 2^32) to `nowUs`; undefined when it looks negative (clocks apart). */
 export function elapsedSinceCaptureUs(nowUs: number, thenUs: number): number | undefined {
-  const elapsed = ahead32(nowUs, thenUs);
-  return elapsed < 0x8000_0000 ? elapsed : undefined;
+  return forward32(nowUs, thenUs);
 }

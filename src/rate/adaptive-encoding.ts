@@ -3,6 +3,7 @@ import type { ReceiverState } from "../protocol/feedback-receiver-state.ts";
 import type { SENDER_REASONS } from "../protocol/feedback-sender-state.ts";
 import { EncodingPlanner, type EncodingCeiling, type EncodingChoice } from "./encoding-planner.ts";
 import { RateController, type CutCause } from "./rate-controller.ts";
+import type { ReportTiming } from "../feedback/receiver-reports.ts";
 
 /*
  * A sender's rate adaptation, pure and given the time: the receivers'
@@ -90,8 +91,8 @@ export class AdaptiveEncoding {
   }
 
   /** A receiver's report (already checked by the feedback gate), with the round trip its echo gave. */
-  report(receiverId: number, report: ReceiverReport, rttSampleMs: number | undefined, nowMs: number): void {
-    this.controller?.report(receiverId, report, nowMs, rttSampleMs);
+  report(receiverId: number, report: ReceiverReport, timing: ReportTiming): void {
+    this.controller?.report(receiverId, report, timing);
   }
 
   /** A receiver's state (delivery rate, how it keeps up), beside its report. */

@@ -3,6 +3,8 @@ import type { ReceiverState } from "../protocol/feedback-receiver-state.ts";
 import { RateWindow } from "../util/rate-window.ts";
 import { LinkLoss } from "./link-loss.ts";
 import { linearTrend } from "../util/linear-trend.ts";
+import { ReceiverReports, type ReportTiming } from "../feedback/receiver-reports.ts";
+import { forward32 } from "../protocol/serial-number.ts";
 
 /*
  * How many bits per second the path to the receivers can carry, from their
@@ -113,9 +115,6 @@ const RECOVERY_DOUBLING_MS = 200;
 /** At a cut, a path that delivered less than this share of what it was sent (beyond its own loss) could not carry it. */
 const CARRIED_ALL = 0.9;
 
-/** Receivers followed at once: ids come from the network, and without --key anyone can claim one. */
-const MAX_RECEIVERS = 64;
-
 /** The estimate never runs further ahead of what arrives than this (GCC allows 1.5). */
 const MAX_AHEAD_OF_ARRIVALS = 1.15;
 /** While starting, as far as the doubling goes. */
@@ -126,8 +125,6 @@ export type RateState = "unconstrained" | "startup" | "decrease" | "hold" | "inc
 export type CutCause = "delay-growing" | "queue-standing" | "loss-rising" | "overwhelmed";
 
 interface Receiver {
-  previous: ReceiverReport;
-  lastMs: number;
   /** Smoothed arrival rate, bits/s. */
   arrivalBps: number | undefined;
   /** The sending rate between its reports, smoothed alike: what the arrivals are measured against. */
@@ -161,7 +158,7 @@ interface Receiver {
 
 export class RateController {
   private readonly options: RateControllerOptions;
-  private readonly receivers = new Map<number, Receiver>();
+  private readonly receivers: ReceiverReports<Receiver>;
   private readonly sending = new RateWindow<"bytes">(SEND_WINDOW_MS);
   private sentBytes = 0;
   /** How late each recent frame went out after its capture time, ms (as the receiver's delay trend, over about a second). */
@@ -180,6 +177,7 @@ export class RateController {
     private readonly maxBps = Infinity,
   ) {
     this.options = { ...DEFAULTS, ...options };
+    this.receivers = new ReceiverReports(this.options.staleAfterMs);
   }
 
   /**
@@ -197,46 +195,33 @@ export class RateController {
   }
 
   /** A report from `receiverId` arrived (checked to be newer than its last), with the round trip its echo gave. */
-  report(receiverId: number, report: ReceiverReport, nowMs: number, rttSampleMs?: number): void {
-    const receiver = this.receivers.get(receiverId);
-    if (!receiver) {
-      if (this.receivers.size >= MAX_RECEIVERS) this.forgetStalest();
-      this.receivers.set(receiverId, {
-        previous: report,
-        lastMs: nowMs,
-        arrivalBps: undefined,
-        sentBps: undefined,
-        sentBytesAtReport: this.sentBytes,
-        estimateBps: this.options.startBps,
-        congestedInARow: 0,
-        state: "startup",
-        capacity: undefined,
-        rtts: rttSampleMs === undefined ? [] : [{ atMs: nowMs, ms: rttSampleMs }],
-        loss: new LinkLoss(),
-        carried: [],
-        congestedAtMs: -Infinity,
-        overwhelmedInARow: 0,
-        busyUntilMs: -Infinity,
-        latestArrivalBps: undefined,
-        reportLoss: 0,
-        skippedForTime: undefined,
-      });
-      return;
-    }
+  report(receiverId: number, report: ReceiverReport, { nowMs, rttSampleMs }: ReportTiming): void {
+    const { state: receiver, delta } = this.receivers.add(receiverId, report, nowMs, () => ({
+      arrivalBps: undefined,
+      sentBps: undefined,
+      sentBytesAtReport: this.sentBytes,
+      estimateBps: this.options.startBps,
+      congestedInARow: 0,
+      state: "startup",
+      capacity: undefined,
+      rtts: [],
+      loss: new LinkLoss(),
+      carried: [],
+      congestedAtMs: -Infinity,
+      overwhelmedInARow: 0,
+      busyUntilMs: -Infinity,
+      latestArrivalBps: undefined,
+      reportLoss: 0,
+      skippedForTime: undefined,
+    }));
     if (rttSampleMs !== undefined && rttSampleMs >= 0) {
       receiver.rtts.push({ atMs: nowMs, ms: rttSampleMs });
       while (receiver.rtts.length > MAX_RTT_SAMPLES || nowMs - receiver.rtts[0]!.atMs > BASE_RTT_WINDOW_MS) receiver.rtts.shift();
     }
-    const intervalMs = nowMs - receiver.lastMs;
-    const expected = (report.chunksExpected - receiver.previous.chunksExpected) >>> 0;
-    const lost = (report.chunksLost - receiver.previous.chunksLost) >>> 0;
-    receiver.previous = report;
-    receiver.lastMs = nowMs;
-    // Counts that went backwards (wrapped far) or more lost than expected: a confused or forged report.
-    if (intervalMs <= 0 || expected >= 0x8000_0000 || lost > expected) {
-      this.stats.reportsIgnored++;
-      return;
-    }
+    this.stats.reportsIgnored = this.receivers.ignored;
+    // The first report only starts the receiver; one whose counts make no sense (confused or forged) changes nothing.
+    if (!delta) return;
+    const { expected, lost, intervalMs } = delta;
     const arrivalBps = report.receiveBytesPerSecond * 8;
     const weight = Math.min(1, intervalMs / ARRIVAL_SMOOTHING_MS);
     receiver.arrivalBps = receiver.arrivalBps === undefined ? arrivalBps : receiver.arrivalBps + weight * (arrivalBps - receiver.arrivalBps);
@@ -310,9 +295,9 @@ export class RateController {
   receiverState(receiverId: number, state: ReceiverState, nowMs: number): void {
     const receiver = this.receivers.get(receiverId);
     if (!receiver) return;
-    const skipped = receiver.skippedForTime === undefined ? 0 : (state.framesSkippedForTime - receiver.skippedForTime) >>> 0;
+    const skipped = receiver.skippedForTime === undefined ? 0 : (forward32(state.framesSkippedForTime, receiver.skippedForTime) ?? 0);
     receiver.skippedForTime = state.framesSkippedForTime;
-    if ((skipped > 0 && skipped < 0x8000_0000) || state.decodeLagMs > BUSY_LAG_MS) receiver.busyUntilMs = nowMs + BUSY_HOLD_MS;
+    if (skipped > 0 || state.decodeLagMs > BUSY_LAG_MS) receiver.busyUntilMs = nowMs + BUSY_HOLD_MS;
     if (receiver.state !== "startup" || this.probeAnswered) return;
     // The first state answers the probe, measured or not (a probe lost on the way measures nothing: the start doubles up as before).
     this.probeAnswered = true;
@@ -337,8 +322,7 @@ export class RateController {
   targetBps(nowMs: number): number | undefined {
     this.firstAskMs ??= nowMs;
     let target: number | undefined = this.receivers.size === 0 && nowMs - this.firstAskMs < FIRST_REPORT_GRACE_MS ? this.options.startBps : undefined;
-    for (const receiver of this.receivers.values()) {
-      if (nowMs - receiver.lastMs > this.options.staleAfterMs) continue;
+    for (const receiver of this.receivers.fresh(nowMs)) {
       target = Math.min(target ?? Infinity, receiver.estimateBps);
     }
     if (target === undefined) return this.maxBps === Infinity ? undefined : this.maxBps;
@@ -348,30 +332,20 @@ export class RateController {
   /** The most any receiver still reporting loses on its own link, 0–1: what parity and resends are repairing. */
   linkLoss(nowMs: number): number {
     let most = 0;
-    for (const receiver of this.receivers.values()) if (nowMs - receiver.lastMs <= this.options.staleAfterMs) most = Math.max(most, receiver.loss.ownLoss);
+    for (const receiver of this.receivers.fresh(nowMs)) most = Math.max(most, receiver.loss.ownLoss);
     return most;
   }
 
   /** Whether a receiver still reporting is short of time (its decoder lagging, or skipping frames). */
   receiverBusy(nowMs: number): boolean {
-    for (const receiver of this.receivers.values()) if (nowMs - receiver.lastMs <= this.options.staleAfterMs && nowMs < receiver.busyUntilMs) return true;
+    for (const receiver of this.receivers.fresh(nowMs)) if (nowMs < receiver.busyUntilMs) return true;
     return false;
-  }
-
-  /** Makes room for a new receiver: the one heard from longest ago goes. */
-  private forgetStalest(): void {
-    let stalest: number | undefined;
-    let oldestMs = Infinity;
-    for (const [id, receiver] of this.receivers) {
-      if (receiver.lastMs < oldestMs) [stalest, oldestMs] = [id, receiver.lastMs];
-    }
-    if (stalest !== undefined) this.receivers.delete(stalest);
   }
 
   /** The state of the receiver that sets the target (the slowest), for the stats. */
   state(nowMs: number): RateState {
     const target = this.targetBps(nowMs);
-    for (const receiver of this.receivers.values()) if (receiver.estimateBps === target && nowMs - receiver.lastMs <= this.options.staleAfterMs) return receiver.state;
+    for (const receiver of this.receivers.fresh(nowMs)) if (receiver.estimateBps === target) return receiver.state;
     return "unconstrained";
   }
 

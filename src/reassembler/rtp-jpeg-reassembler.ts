@@ -48,7 +48,6 @@ interface PendingFrame {
 const FRAGMENT_OVERHEAD_BYTES = 128;
 
 /** 32-bit RTP timestamps compared as serial numbers: a is after b. */
-const isAfter = isNewer32;
 
 /**
  * Rebuilds JPEG frames from RTP/JPEG packets (RFC 2435), from udpvid or any
@@ -98,7 +97,7 @@ export class RtpJpegReassembler {
     this.stats.packets++;
     this.countSequence(packet.sequence);
 
-    if (this.newestShown !== undefined && !isAfter(packet.timestamp, this.newestShown)) {
+    if (this.newestShown !== undefined && !isNewer32(packet.timestamp, this.newestShown)) {
       this.stats.packetsLate++;
       return undefined;
     }
@@ -156,7 +155,7 @@ export class RtpJpegReassembler {
     if (frame) return frame;
     if (this.pending.size >= this.options.maxFramesInFlight) {
       const oldest = this.oldestPending();
-      if (isAfter(oldest.timestamp, timestamp)) {
+      if (isNewer32(oldest.timestamp, timestamp)) {
         this.stats.packetsLate++;
         return undefined;
       }
@@ -169,7 +168,7 @@ export class RtpJpegReassembler {
 
   private oldestPending(except?: PendingFrame): PendingFrame {
     let oldest: PendingFrame | undefined;
-    for (const frame of this.pending.values()) if (frame !== except && (!oldest || isAfter(oldest.timestamp, frame.timestamp))) oldest = frame;
+    for (const frame of this.pending.values()) if (frame !== except && (!oldest || isNewer32(oldest.timestamp, frame.timestamp))) oldest = frame;
     return oldest!;
   }
 
@@ -195,7 +194,7 @@ export class RtpJpegReassembler {
     this.pending.delete(frame.timestamp);
     this.buffered -= frame.cost;
     // Older incomplete frames can only be shown out of order now: drop them.
-    for (const other of [...this.pending.values()]) if (isAfter(frame.timestamp, other.timestamp)) this.drop(other);
+    for (const other of [...this.pending.values()]) if (isNewer32(frame.timestamp, other.timestamp)) this.drop(other);
     this.newestShown = frame.timestamp;
     this.stats.framesCompleted++;
     const jpeg = buildBaselineJpeg({

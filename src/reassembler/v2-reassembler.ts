@@ -1,5 +1,5 @@
 import { sendPosition } from "../packetizer/send-order.ts";
-import { isNewer32 as isNewerFrame } from "../protocol/serial-number.ts";
+import { ahead32, isNewer32 } from "../protocol/serial-number.ts";
 import type { V2FrameLayout, V2Packet } from "../protocol/v2.ts";
 import { rebuildMissingData } from "./v2-fec-recovery.ts";
 import { chunkCount, FrameArrivals, sameLayout } from "./v2-frame-arrivals.ts";
@@ -164,7 +164,7 @@ export class V2Reassembler {
     if (this.holding) {
       for (const frame of settled) this.complete(frame, events, nowMs);
     } else if (settled.length > 0) {
-      const newest = settled.reduce((a, b) => (isNewerFrame(b.frameNumber, a.frameNumber) ? b : a));
+      const newest = settled.reduce((a, b) => (isNewer32(b.frameNumber, a.frameNumber) ? b : a));
       this.complete(newest, events, nowMs);
     }
     this.dropPendingWhere((p) => nowMs - p.firstSeenMs > this.options.frameDeadlineMs);
@@ -253,7 +253,7 @@ export class V2Reassembler {
     // A newer frame is arriving: the stragglers of older ones are lost, so recover those FEC can.
     // (Frames older than the last one handed on are never pending, so this only ever looks back.)
     this.recoverReadyFramesBefore(frameNumber, events, nowMs);
-    const finished = (this.lastDelivered !== undefined && !isNewerFrame(frameNumber, this.lastDelivered)) || this.ready.some((r) => r.frame.frameNumber === frameNumber);
+    const finished = (this.lastDelivered !== undefined && !isNewer32(frameNumber, this.lastDelivered)) || this.ready.some((r) => r.frame.frameNumber === frameNumber);
     if (finished) {
       this.noteLate(packet, position);
       return;
@@ -279,13 +279,13 @@ export class V2Reassembler {
     if (!this.holding) {
       this.lastDelivered = done.frameNumber;
       // Anything older can no longer be shown: it would go backwards in time.
-      this.dropPendingWhere((p) => !isNewerFrame(p.frameNumber, done.frameNumber));
+      this.dropPendingWhere((p) => !isNewer32(p.frameNumber, done.frameNumber));
       events.push({ kind: "frame", frame: done });
       return;
     }
     const bytes = done.jpeg.length + CHUNK_OVERHEAD_BYTES;
     this.buffered += bytes;
-    const at = this.ready.findIndex((r) => isNewerFrame(r.frame.frameNumber, done.frameNumber));
+    const at = this.ready.findIndex((r) => isNewer32(r.frame.frameNumber, done.frameNumber));
     this.ready.splice(at < 0 ? this.ready.length : at, 0, { frame: done, bytes });
     this.release(nowMs, events);
   }
@@ -299,12 +299,12 @@ export class V2Reassembler {
     while (this.ready.length > 0) {
       const head = this.ready[0]!;
       const waiting = [...this.pending.values()].some(
-        (p) => isNewerFrame(head.frame.frameNumber, p.frameNumber) && nowMs - p.firstSeenMs < this.options.repairHoldMs,
+        (p) => isNewer32(head.frame.frameNumber, p.frameNumber) && nowMs - p.firstSeenMs < this.options.repairHoldMs,
       );
       if (waiting) return;
       this.ready.shift();
       this.buffered -= head.bytes;
-      this.dropPendingWhere((p) => !isNewerFrame(p.frameNumber, head.frame.frameNumber));
+      this.dropPendingWhere((p) => !isNewer32(p.frameNumber, head.frame.frameNumber));
       this.lastDelivered = head.frame.frameNumber;
       events.push({ kind: "frame", frame: head.frame });
     }
@@ -317,8 +317,8 @@ export class V2Reassembler {
    */
   private recoverReadyFramesBefore(frameNumber: number | undefined, events: V2Event[], nowMs: number): void {
     const recoverable = [...this.pending.values()]
-      .filter((p) => p.recoverable && (frameNumber === undefined || isNewerFrame(frameNumber, p.frameNumber)))
-      .sort((a, b) => (isNewerFrame(a.frameNumber, b.frameNumber) ? 1 : -1));
+      .filter((p) => p.recoverable && (frameNumber === undefined || isNewer32(frameNumber, p.frameNumber)))
+      .sort((a, b) => (isNewer32(a.frameNumber, b.frameNumber) ? 1 : -1));
     for (const frame of this.holding ? recoverable : recoverable.slice(-1)) this.complete(frame, events, nowMs);
   }
 
@@ -341,8 +341,8 @@ export class V2Reassembler {
     const frame = new FrameArrivals(packet.frameNumber, packet.captureTimeUs, packet, nowMs);
     this.pending.set(packet.frameNumber, frame);
     this.stats.chunksExpected += chunkCount(frame.layout);
-    if (this.newestFrame === undefined || isNewerFrame(packet.frameNumber, this.newestFrame)) {
-      if (this.newestFrame !== undefined) this.stats.framesMissing += Math.min(1_000_000, ((packet.frameNumber - this.newestFrame) >>> 0) - 1);
+    if (this.newestFrame === undefined || isNewer32(packet.frameNumber, this.newestFrame)) {
+      if (this.newestFrame !== undefined) this.stats.framesMissing += Math.min(1_000_000, ahead32(packet.frameNumber, this.newestFrame) - 1);
       this.newestFrame = packet.frameNumber;
     }
     return frame;
@@ -351,7 +351,7 @@ export class V2Reassembler {
   /** A chunk that arrives behind one sent after it was reordered on the way. */
   private noteOrder(frameNumber: number, position: number): void {
     const last = this.lastPosition;
-    const behind = isNewerFrame(last.frame, frameNumber) || (last.frame === frameNumber && position < last.position);
+    const behind = isNewer32(last.frame, frameNumber) || (last.frame === frameNumber && position < last.position);
     if (behind) this.stats.chunksReordered++;
     else this.lastPosition = { frame: frameNumber, position };
   }
@@ -384,7 +384,7 @@ export class V2Reassembler {
     let oldest: FrameArrivals | undefined;
     for (const p of this.pending.values()) {
       if (p === keep) continue;
-      if (!oldest || isNewerFrame(oldest.frameNumber, p.frameNumber)) oldest = p;
+      if (!oldest || isNewer32(oldest.frameNumber, p.frameNumber)) oldest = p;
     }
     if (!oldest) return;
     this.removePending(oldest);

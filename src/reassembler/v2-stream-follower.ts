@@ -1,4 +1,4 @@
-import { isNewer32 } from "../protocol/serial-number.ts";
+import { ahead32, forward32, isNewer32 } from "../protocol/serial-number.ts";
 
 /** Stream ids that were taken over are remembered so their stray (or replayed) datagrams never take over again. */
 const RETIRED_STREAMS = 64;
@@ -69,9 +69,11 @@ export class StreamFollower {
     const previous = this.lastCapture;
     this.lastCapture = { frameNumber, captureTimeUs };
     if (!previous || !isNewer32(frameNumber, previous.frameNumber)) return;
-    const frames = (frameNumber - previous.frameNumber) >>> 0;
-    const gapMs = ((captureTimeUs - previous.captureTimeUs) >>> 0) / 1000 / frames;
-    if (!(gapMs > 0 && gapMs < 10_000)) return; // clocks apart or a wrapped counter: no estimate from this pair
+    const frames = ahead32(frameNumber, previous.frameNumber);
+    const gapUs = forward32(captureTimeUs, previous.captureTimeUs);
+    if (gapUs === undefined) return; // captured before the previous one: no estimate from this pair
+    const gapMs = gapUs / 1000 / frames;
+    if (!(gapMs > 0 && gapMs < 10_000)) return; // clocks apart: no estimate from this pair
     this.frameIntervalMs = this.frameIntervalMs === undefined ? gapMs : 0.8 * this.frameIntervalMs + 0.2 * gapMs;
   }
 

@@ -3,6 +3,7 @@ import { LatestFrameDecoder } from "../decoder/latest-frame-decoder.ts";
 import { readJpegQuality } from "../decoder/jpeg-header.ts";
 import type { StreamReadout } from "../display/stream-readout.ts";
 import { elapsedSinceCaptureUs } from "../protocol/v2.ts";
+import { forward32 } from "../protocol/serial-number.ts";
 import { StreamAssembler, type AssembledFrame, type AssemblerEvent, type StreamAssemblerOptions } from "../reassembler/stream-assembler.ts";
 import { ReceiverFeedback, type OutgoingDatagram } from "../feedback/receiver-feedback.ts";
 import { RecentSamples } from "../util/percentiles.ts";
@@ -285,7 +286,7 @@ export class ReceiveSession {
       // The next one follows at half their capture spacing: catching up (none for protocols without capture times).
       const next = this.backlog[0]?.frame;
       const spacingMs =
-        frame.captureTimeUs !== undefined && next?.captureTimeUs !== undefined ? Math.min(50, ((next.captureTimeUs - frame.captureTimeUs) >>> 0) / 2000) : 0;
+        frame.captureTimeUs !== undefined && next?.captureTimeUs !== undefined ? Math.min(50, (forward32(next.captureTimeUs, frame.captureTimeUs) ?? 0) / 2000) : 0;
       this.nextOfferMs = nowMs + spacingMs;
       this.decoder.offer(frame);
     }

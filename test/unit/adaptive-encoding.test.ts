@@ -28,7 +28,7 @@ describe("AdaptiveEncoding", () => {
     expect(encoding.leavesOutForProbe(33)).toBe(true);
     expect(encoding.leavesOutForProbe(66)).toBe(true);
     // The answer: 2 Mbit/s arrived of a probe sent at 336 Mbit/s.
-    encoding.report(1, report(0, { receiveBytesPerSecond: 250_000 }), 20, 90);
+    encoding.report(1, report(0, { receiveBytesPerSecond: 250_000 }), { nowMs: 90, rttSampleMs: 20 });
     encoding.receiverState(1, state(0, 250_000), 90);
     expect(encoding.leavesOutForProbe(100)).toBe(false);
     const next = encoding.next(3, 30, 25, 0, 100);
@@ -43,7 +43,7 @@ describe("AdaptiveEncoding", () => {
     const encoding = new AdaptiveEncoding({ ceiling: CEILING, adapt: true });
     encoding.next(0, 30, 0, 0, 0);
     encoding.sent(42_000, 1, 0, 1);
-    encoding.report(1, report(0), 3, 5);
+    encoding.report(1, report(0), { nowMs: 5, rttSampleMs: 3 });
     encoding.receiverState(1, state(0, 40_000_000), 5); // 320 Mbit/s: as fast as it left
     expect(encoding.next(1, 30, 0, 0, 33)).toMatchObject({ quality: 80, scale: 1, frameStride: 1 });
     expect(encoding.stats(33).reason).toBe("full quality");

@@ -84,7 +84,7 @@ function simulate(options: {
     if (report) reports.push({ atMs: now + ONE_WAY_MS, report: options.tamper ? options.tamper(report, now) : report, rttMs: now + ONE_WAY_MS - newestSentMs - report.echoHoldUs / 1000 });
     while (reports.length > 0 && reports[0]!.atMs <= now) {
       const { report: r, rttMs } = reports.shift()!;
-      controller.report(1, r, now, rttMs);
+      controller.report(1, r, { nowMs: now, rttSampleMs: rttMs });
     }
   }
   return samples;
@@ -180,21 +180,21 @@ describe("RateController", () => {
     const controller = new RateController();
     // A queue's signal at most halves the target per cut: 10 → 5 → 2.5 → 0.87 × 2 Mbit/s takes three cuts, two reports each (one more to start).
     for (let n = 0; n < 8; n++) {
-      controller.report(1, report(n, { receiveBytesPerSecond: 1_000_000, delayTrendUsPerS: 200_000 }), 100 * n);
-      controller.report(2, report(n, { receiveBytesPerSecond: 250_000, delayTrendUsPerS: 200_000 }), 100 * n);
+      controller.report(1, report(n, { receiveBytesPerSecond: 1_000_000, delayTrendUsPerS: 200_000 }), { nowMs: 100 * n });
+      controller.report(2, report(n, { receiveBytesPerSecond: 250_000, delayTrendUsPerS: 200_000 }), { nowMs: 100 * n });
     }
     expect(controller.targetBps(700)).toBeCloseTo(0.87 * 2e6, -3);
     // Receiver 2 falls silent; after three seconds receiver 1 alone steers.
-    for (let n = 8; n < 40; n++) controller.report(1, report(n, { receiveBytesPerSecond: 1_000_000, delayTrendUsPerS: 200_000 }), 100 * n);
+    for (let n = 8; n < 40; n++) controller.report(1, report(n, { receiveBytesPerSecond: 1_000_000, delayTrendUsPerS: 200_000 }), { nowMs: 100 * n });
     expect(controller.targetBps(3900)).toBeCloseTo(0.87 * 8e6, -3);
   });
 
   test("receivers claimed from the network are bounded: a flood of ids keeps the newest, and the real one still steers", () => {
     const controller = new RateController();
-    for (let n = 0; n < 4; n++) controller.report(1, report(n, { receiveBytesPerSecond: 1_000_000, delayTrendUsPerS: 200_000 }), 100 * n);
-    for (let id = 1000; id < 11_000; id++) controller.report(id, report(0, {}), 350);
+    for (let n = 0; n < 4; n++) controller.report(1, report(n, { receiveBytesPerSecond: 1_000_000, delayTrendUsPerS: 200_000 }), { nowMs: 100 * n });
+    for (let id = 1000; id < 11_000; id++) controller.report(id, report(0, {}), { nowMs: 350 });
     expect((controller as unknown as { receivers: Map<number, unknown> }).receivers.size).toBeLessThanOrEqual(64);
-    for (let n = 4; n < 8; n++) controller.report(1, report(n, { receiveBytesPerSecond: 1_000_000, delayTrendUsPerS: 200_000 }), 100 * n);
+    for (let n = 4; n < 8; n++) controller.report(1, report(n, { receiveBytesPerSecond: 1_000_000, delayTrendUsPerS: 200_000 }), { nowMs: 100 * n });
     expect(controller.targetBps(700)).toBeCloseTo(0.87 * 8e6, -3);
   });
 
@@ -202,7 +202,7 @@ describe("RateController", () => {
     const capped = new RateController({}, 5e6);
     expect(capped.targetBps(0)).toBe(5e6);
     const floor = new RateController({ minBps: 300_000 });
-    for (let n = 0; n < 14; n++) floor.report(1, report(n, { receiveBytesPerSecond: 1000, delayTrendUsPerS: 200_000 }), 100 * n);
+    for (let n = 0; n < 14; n++) floor.report(1, report(n, { receiveBytesPerSecond: 1000, delayTrendUsPerS: 200_000 }), { nowMs: 100 * n });
     expect(floor.targetBps(1300)).toBe(300_000);
   });
 
@@ -212,7 +212,7 @@ describe("RateController", () => {
       for (let n = from; n < to; n++) {
         controller.sent(bytesPer100Ms, 100 * n);
         lostSoFar.n += Math.round(100 * lossShare);
-        controller.report(1, report(n, { chunksLost: lostSoFar.n, receiveBytesPerSecond: 10 * bytesPer100Ms * (1 - lossShare) }), 100 * n, 20);
+        controller.report(1, report(n, { chunksLost: lostSoFar.n, receiveBytesPerSecond: 10 * bytesPer100Ms * (1 - lossShare) }), { nowMs: 100 * n, rttSampleMs: 20 });
       }
     };
     const lossy = new RateController();
@@ -237,15 +237,15 @@ describe("RateController", () => {
 
   test("a standing queue (round trips well above the least seen) is congestion even when the delay no longer grows", () => {
     const controller = new RateController();
-    for (let n = 0; n < 20; n++) controller.report(1, report(n, {}), 100 * n, 20);
+    for (let n = 0; n < 20; n++) controller.report(1, report(n, {}), { nowMs: 100 * n, rttSampleMs: 20 });
     // The recent round trip is the least of the last 300 ms: a queue counts once it has stood that long.
-    for (let n = 20; n < 24; n++) controller.report(1, report(n, { delayTrendUsPerS: 0 }), 100 * n, 20 + 90);
+    for (let n = 20; n < 24; n++) controller.report(1, report(n, { delayTrendUsPerS: 0 }), { nowMs: 100 * n, rttSampleMs: 20 + 90 });
     expect(controller.stats.decreases).toBe(0);
-    controller.report(1, report(24, { delayTrendUsPerS: 0 }), 2400, 20 + 90);
+    controller.report(1, report(24, { delayTrendUsPerS: 0 }), { nowMs: 2400, rttSampleMs: 20 + 90 });
     expect(controller.targetBps(2400)).toBeCloseTo(0.87 * 8e6, -3);
     // One slow round trip among quick ones is a busy receiver, not a queue.
     const jittery = new RateController();
-    for (let n = 0; n < 40; n++) jittery.report(1, report(n, {}), 100 * n, n % 10 === 5 ? 150 : 20);
+    for (let n = 0; n < 40; n++) jittery.report(1, report(n, {}), { nowMs: 100 * n, rttSampleMs: n % 10 === 5 ? 150 : 20 });
     expect(jittery.stats.decreases).toBe(0);
   });
 
@@ -255,7 +255,7 @@ describe("RateController", () => {
     const narrow = new RateController();
     narrow.sent(40_000, 0, 0, 1); // 320 Mbit/s leaving the sender
     expect(narrow.awaitingProbe(50)).toBe(true);
-    narrow.report(1, report(0, { receiveBytesPerSecond: 375_000 }), 120, 20);
+    narrow.report(1, report(0, { receiveBytesPerSecond: 375_000 }), { nowMs: 120, rttSampleMs: 20 });
     narrow.receiverState(1, state(0, { deliveryBytesPerSecond: 375_000 }), 120); // 3 Mbit/s arriving
     expect(narrow.awaitingProbe(121)).toBe(false);
     expect(narrow.targetBps(121)).toBeCloseTo(0.85 * 3e6, -3);
@@ -263,14 +263,14 @@ describe("RateController", () => {
     // From there it climbs as after a cut, never far above what arrives; no doubling into the link's queue.
     for (let n = 1; n <= 5; n++) {
       narrow.sent(32_000, 120 + 100 * n);
-      narrow.report(1, report(n, { receiveBytesPerSecond: 375_000 }), 120 + 100 * n, 20);
+      narrow.report(1, report(n, { receiveBytesPerSecond: 375_000 }), { nowMs: 120 + 100 * n, rttSampleMs: 20 });
     }
     expect(narrow.state(620)).toBe("increase");
     expect(narrow.targetBps(620)!).toBeLessThanOrEqual(1.15 * 3e6);
     // A path at least as fast as the probe left: the start is raised to it, and may climb on.
     const wide = new RateController();
     wide.sent(40_000, 0, 0, 1);
-    wide.report(1, report(0, {}), 5, 2);
+    wide.report(1, report(0, {}), { nowMs: 5, rttSampleMs: 2 });
     wide.receiverState(1, state(0, { deliveryBytesPerSecond: 30_000_000 }), 5); // 240 Mbit/s
     // …by at most 4 times the start rate (a token bucket lets a probe smaller than its burst allowance through at line rate).
     expect(wide.targetBps(6)).toBe(4 * 10e6);
@@ -286,9 +286,9 @@ describe("RateController", () => {
   test("a receiver short of CPU (its decoder lagging, or skipping frames) is not a congested path: the rate holds, and says why", () => {
     const drive = (busy: boolean) => {
       const controller = new RateController();
-      for (let n = 0; n < 20; n++) controller.report(1, report(n, {}), 100 * n, 20);
+      for (let n = 0; n < 20; n++) controller.report(1, report(n, {}), { nowMs: 100 * n, rttSampleMs: 20 });
       for (let n = 20; n < 30; n++) {
-        controller.report(1, report(n, { delayTrendUsPerS: 200_000 }), 100 * n, 20);
+        controller.report(1, report(n, { delayTrendUsPerS: 200_000 }), { nowMs: 100 * n, rttSampleMs: 20 });
         controller.receiverState(1, state(n, busy ? { decodeLagMs: 250, framesSkippedForTime: n } : {}), 100 * n);
       }
       return controller;
@@ -311,7 +311,7 @@ describe("RateController", () => {
         // Three frames per report; from 2 s on, the sender's lag (and so the delay the receiver sees) grows 100 ms a second.
         for (let f = 0; f < 3; f++) controller.sent(30_000, now + 33 * f, senderLagGrows && n >= 20 ? (now + 33 * f - 2000) / 10 : 0);
         // The receiver's trend spans the last second too: it shows the growth once its window holds it all.
-        controller.report(1, report(n, { delayTrendUsPerS: n >= 30 ? 100_000 : 0 }), now, 20);
+        controller.report(1, report(n, { delayTrendUsPerS: n >= 30 ? 100_000 : 0 }), { nowMs: now, rttSampleMs: 20 });
       }
       return controller;
     };
@@ -328,7 +328,7 @@ describe("RateController", () => {
     const step = (delayTrendUsPerS: number) => {
       const bytes = Math.min(needBps, controller.targetBps(at()) ?? Infinity) / 8 / 10;
       controller.sent(bytes, at());
-      controller.report(1, report(n, { receiveBytesPerSecond: bytes * 10, delayTrendUsPerS }), at(), 20);
+      controller.report(1, report(n, { receiveBytesPerSecond: bytes * 10, delayTrendUsPerS }), { nowMs: at(), rttSampleMs: 20 });
       n++;
     };
     while (n < 30) step(0);
@@ -344,8 +344,8 @@ describe("RateController", () => {
 
   test("a report that goes backwards in its counts is ignored", () => {
     const controller = new RateController();
-    controller.report(1, report(5, {}), 0);
-    controller.report(1, report(6, { chunksExpected: 10, chunksLost: 5000 }), 100);
+    controller.report(1, report(5, {}), { nowMs: 0 });
+    controller.report(1, report(6, { chunksExpected: 10, chunksLost: 5000 }), { nowMs: 100 });
     expect(controller.stats.reportsIgnored).toBe(1);
     expect(controller.stats.decreases).toBe(0);
   });

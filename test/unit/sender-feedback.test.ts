@@ -127,7 +127,7 @@ describe("FecController: parity follows the loss retransmission cannot cover", (
     for (let i = 0; i < reports; i++) {
       expected += 1000;
       lost += Math.round(1000 * loss);
-      fec.report(1, { ...REPORT, reportNumber: number++, chunksExpected: expected, chunksLost: lost, latencyBudgetMs: budgetMs }, rttMs, from + i * 100);
+      fec.report(1, { ...REPORT, reportNumber: number++, chunksExpected: expected, chunksLost: lost, latencyBudgetMs: budgetMs }, { nowMs: from + i * 100, rttMs });
     }
     return from + reports * 100;
   }
@@ -157,8 +157,8 @@ describe("FecController: parity follows the loss retransmission cannot cover", (
   test("several receivers of one stream: the parity is what the worst of them needs, and a receiver that stops reporting stops counting", () => {
     const fec = new FecController();
     for (let i = 0; i < 30; i++) {
-      fec.report(1, { ...REPORT, reportNumber: i, chunksExpected: 1000 * i, chunksLost: 0 }, 20, i * 100);
-      if (i < 20) fec.report(2, { ...REPORT, reportNumber: i, chunksExpected: 1000 * i, chunksLost: 100 * i }, 20, i * 100);
+      fec.report(1, { ...REPORT, reportNumber: i, chunksExpected: 1000 * i, chunksLost: 0 }, { nowMs: i * 100, rttMs: 20 });
+      if (i < 20) fec.report(2, { ...REPORT, reportNumber: i, chunksExpected: 1000 * i, chunksLost: 100 * i }, { nowMs: i * 100, rttMs: 20 });
     }
     expect(fec.percent(2000)).toBeGreaterThan(5); // receiver 2 loses 10%
     expect(fec.percent(2900)).toBeGreaterThan(5);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { ahead16, ahead32, isNewer16, isNewer32 } from "../../src/protocol/serial-number.ts";
+import { ahead16, ahead32, forward32, isNewer16, isNewer32 } from "../../src/protocol/serial-number.ts";
 
 describe("serial-number arithmetic (RFC 1982)", () => {
   test("32 bits: newer across the wrap, never equal, half the range is not newer", () => {
@@ -35,5 +35,15 @@ describe("serial-number arithmetic (RFC 1982)", () => {
       if (a16 === b16 || ahead16(a16, b16) === 0x8000) continue;
       expect(isNewer16(a16, b16)).toBe(!isNewer16(b16, a16));
     }
+  });
+});
+
+describe("forward32", () => {
+  test("how far ahead, across the wrap; undefined when behind", () => {
+    expect(forward32(5, 5)).toBe(0);
+    expect(forward32(0x10, 0xffff_fff0)).toBe(0x20);
+    expect(forward32(0xffff_fff0, 0x10)).toBeUndefined();
+    expect(forward32(0x7fff_ffff, 0)).toBe(0x7fff_ffff);
+    expect(forward32(0x8000_0000, 0)).toBeUndefined(); // exactly half: ambiguous, not ahead
   });
 });
