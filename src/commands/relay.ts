@@ -2,7 +2,7 @@ import { parseRateSchedule, type RateStep } from "../relay/bottleneck.ts";
 import { Impairment, type ImpairmentOptions } from "../relay/impairment.ts";
 import { UdpRelay } from "../relay/udp-relay.ts";
 import { parseHostPort, resolveHost } from "../socket/address.ts";
-import { round } from "../util/terminal.ts";
+import { round } from "../util/round.ts";
 import {
   hostPortOption,
   intOption,

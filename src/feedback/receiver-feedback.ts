@@ -3,6 +3,9 @@ import { deserializeSenderState, type SenderState } from "../protocol/feedback-s
 import { ProtocolError } from "../protocol/protocol-error.ts";
 import { isNewer32 } from "../protocol/serial-number.ts";
 import { normalizeAddress } from "../socket/address.ts";
+import type { Endpoint, OutgoingDatagram } from "../socket/endpoint.ts";
+
+export type { Endpoint, OutgoingDatagram };
 import { MAX_NACK_ENTRIES, serializeNack, type NackEntry } from "../protocol/feedback-nack.ts";
 import { serializeReport } from "../protocol/feedback-report.ts";
 import { serializeReceiverState } from "../protocol/feedback-receiver-state.ts";
@@ -19,15 +22,6 @@ const MAX_AUTO_LATENCY_MS = 1000;
 /** Round trips vary: the budget allows this many mean deviations beyond the least. */
 const JITTER_ALLOWANCE = 2;
 const MAX_ANSWERED_FRAMES = 256;
-
-export interface Endpoint {
-  address: string;
-  port: number;
-}
-
-export interface OutgoingDatagram extends Endpoint {
-  datagram: Uint8Array;
-}
 
 /** What the reassembler shows the return path of the stream it follows. */
 export interface ReassemblyView {

@@ -34,9 +34,6 @@ export class ProtocolError extends Error {
   }
 }
 
-/** The largest UDP payload IPv4 can carry (65535 − 20 IP − 8 UDP). */
-export const MAX_UDP_PAYLOAD = 65507;
-
 /** A byte as two hex digits, for error messages. */
 export function hex(byte: number): string {
   return byte.toString(16).padStart(2, "0");

@@ -1,5 +1,6 @@
 import { forward32 } from "./serial-number.ts";
-import { hex, MAX_UDP_PAYLOAD, ProtocolError } from "./protocol-error.ts";
+import { hex, ProtocolError } from "./protocol-error.ts";
+import { MAX_UDP_PAYLOAD } from "./udp.ts";
 import { MAX_SHARDS } from "../fec/reed-solomon.ts";
 
 /*

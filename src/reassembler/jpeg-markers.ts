@@ -9,12 +9,3 @@ export function endsLikeJpeg(bytes: Uint8Array): boolean {
   return n >= 2 && bytes[n - 2] === 0xff && bytes[n - 1] === 0xd9;
 }
 
-export function concatBytes(parts: readonly Uint8Array[], totalLength: number): Uint8Array {
-  const out = new Uint8Array(totalLength);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}

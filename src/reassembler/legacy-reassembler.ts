@@ -1,5 +1,6 @@
 import type { LegacyChunk } from "../protocol/legacy.ts";
-import { concatBytes, endsLikeJpeg, startsLikeJpeg } from "./jpeg-markers.ts";
+import { concatBytes } from "../util/bytes.ts";
+import { endsLikeJpeg, startsLikeJpeg } from "./jpeg-markers.ts";
 
 export interface LegacyReassemblerOptions {
   /** A frame growing past this is dropped: the lab protocol has no length to check against. */

@@ -1,4 +1,4 @@
-import type { Endpoint, OutgoingDatagram } from "../feedback/receiver-feedback.ts";
+import type { Endpoint, OutgoingDatagram } from "../socket/endpoint.ts";
 import type { WireProtocol } from "../protocol/classify.ts";
 
 export interface AssembledFrame {

@@ -7,7 +7,8 @@ import { addCounts, NO_COUNTS, type AssemblerEvent, type Reassembler, type Reass
 import { RtpJpegDatagrams } from "./rtp-jpeg-datagrams.ts";
 import { RefusedAfterUse, V2Datagrams } from "./v2-datagrams.ts";
 import type { V2ReassemblerOptions } from "./v2-reassembler.ts";
-import type { OutgoingDatagram, ReceiverFeedback } from "../feedback/receiver-feedback.ts";
+import type { ReceiverFeedback } from "../feedback/receiver-feedback.ts";
+import type { OutgoingDatagram } from "../socket/endpoint.ts";
 
 export type { AssembledFrame, AssemblerEvent } from "./reassembler.ts";
 

@@ -1,4 +1,5 @@
-import type { Endpoint, OutgoingDatagram, ReceiverFeedback } from "../feedback/receiver-feedback.ts";
+import type { ReceiverFeedback } from "../feedback/receiver-feedback.ts";
+import type { Endpoint, OutgoingDatagram } from "../socket/endpoint.ts";
 import { sendPosition } from "../packetizer/send-order.ts";
 import { ProtocolError } from "../protocol/protocol-error.ts";
 import { deserializeV2, V2_HEADER_SIZE, V2_SALT_SIZE, type V2Packet } from "../protocol/v2.ts";

@@ -5,10 +5,11 @@ import type { StreamReadout } from "../display/stream-readout.ts";
 import { elapsedSinceCaptureUs } from "../protocol/v2.ts";
 import { forward32 } from "../protocol/serial-number.ts";
 import { StreamAssembler, type AssembledFrame, type AssemblerEvent, type StreamAssemblerOptions } from "../reassembler/stream-assembler.ts";
-import { ReceiverFeedback, type OutgoingDatagram } from "../feedback/receiver-feedback.ts";
+import { ReceiverFeedback } from "../feedback/receiver-feedback.ts";
+import type { OutgoingDatagram } from "../socket/endpoint.ts";
 import { RecentSamples } from "../util/percentiles.ts";
 import { RateWindow } from "../util/rate-window.ts";
-import { round } from "../util/terminal.ts";
+import { round } from "../util/round.ts";
 
 /** Silence this long after a stream counts as its end: the legacy protocol and RTP have no end marker. */
 export const ENDED_AFTER_SILENCE_MS = 3000;

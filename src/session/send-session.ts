@@ -1,6 +1,6 @@
 import { FrameClock } from "../pacer/frame-clock.ts";
 import type { WireFormat } from "../packetizer/wire-format.ts";
-import { round } from "../util/terminal.ts";
+import { round } from "../util/round.ts";
 
 /** Share of each frame interval over which its datagrams are spread: most of it, with slack for timer jitter. */
 const SPREAD_SHARE = 0.7;

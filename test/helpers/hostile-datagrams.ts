@@ -2,7 +2,7 @@
 // everything a stranger on the network might send a receiver.
 import { packetizeLegacy } from "../../src/packetizer/legacy-packetizer.ts";
 import { endOfStreamDatagram, packetizeV2 } from "../../src/packetizer/v2-packetizer.ts";
-import { MAX_UDP_PAYLOAD } from "../../src/protocol/protocol-error.ts";
+import { MAX_UDP_PAYLOAD } from "../../src/protocol/udp.ts";
 import { seededRandom } from "../../src/util/random.ts";
 
 export type HostileKind =
