@@ -46,8 +46,20 @@ test("a frame that fails to decode is counted corrupt and never shown; the next 
   expect(decoder.stats.corrupt).toBe(1);
 });
 
-test("idle() resolves at once when nothing is in flight", async () => {
-  const decoder = new LatestFrameDecoder<number, number>(async (f) => f, () => {});
-  await decoder.idle();
+test("idle() resolves at once when nothing is in flight, and only once the decode in flight ends when one is", async () => {
+  let finish = () => {};
+  const decoder = new LatestFrameDecoder<number, number>((f) => new Promise((resolve) => (finish = () => resolve(f))), () => {});
+  let idle = false;
+  void decoder.idle().then(() => (idle = true));
+  await Bun.sleep(0);
+  expect(idle).toBe(true);
   expect(decoder.stats.decoded).toBe(0);
+  decoder.offer(1);
+  idle = false;
+  void decoder.idle().then(() => (idle = true));
+  await Bun.sleep(0);
+  expect(idle).toBe(false); // the decode of frame 1 is still running
+  finish();
+  await Bun.sleep(0);
+  expect(idle).toBe(true);
 });

@@ -20,7 +20,7 @@ describe("LegacyReassembler", () => {
     const frames = [fakeJpeg(150_000, 1), fakeJpeg(65500, 2), fakeJpeg(10, 3), fakeJpeg(131_000, 4)];
     const out = frames.flatMap((f) => chunksOf(f)).map((c) => r.push(c)).filter((f) => f !== undefined);
     expect(out.length).toBe(4);
-    out.forEach((f, i) => expect(Buffer.from(f).equals(Buffer.from(frames[i]!))).toBe(true));
+    out.forEach((f, i) => expect(Buffer.from(f)).toEqual(Buffer.from(frames[i]!)));
   });
 
   test("a lost last chunk never glues two frames: the next SOI starts afresh", () => {
@@ -29,7 +29,7 @@ describe("LegacyReassembler", () => {
     const b = fakeJpeg(140_000, 2);
     const out = [...a.slice(0, -1), ...chunksOf(b)].map((c) => r.push(c)).filter((f) => f !== undefined);
     expect(out.length).toBe(1);
-    expect(Buffer.from(out[0]!).equals(Buffer.from(b))).toBe(true);
+    expect(Buffer.from(out[0]!)).toEqual(Buffer.from(b));
     expect(r.stats.framesDroppedIncomplete).toBe(1);
   });
 

@@ -112,7 +112,7 @@ describe("v2 packetizer", () => {
     const parsed = datagrams.map(deserializeV2);
     expect(parsed.map((p) => p.chunkIndex)).toEqual([0, 1, 2, 3]);
     expect(parsed.every((p) => p.dataChunks === 4 && p.frameNumber === 2 && p.streamId === 1 && !p.parity)).toBe(true);
-    expect(Buffer.concat(parsed.map((p) => p.payload)).equals(Buffer.from(jpeg))).toBe(true);
+    expect(Buffer.concat(parsed.map((p) => p.payload))).toEqual(Buffer.from(jpeg));
   });
 
   test("with FEC: small frames are cut finer, parity is about the percentage asked and spread among the data", () => {
@@ -123,7 +123,7 @@ describe("v2 packetizer", () => {
     const parity = parsed.filter((p) => p.parity);
     expect(data.length).toBe(48);
     expect(parity.length).toBe(12);
-    expect(Buffer.concat(data.map((p) => p.payload)).equals(Buffer.from(jpeg))).toBe(true);
+    expect(Buffer.concat(data.map((p) => p.payload))).toEqual(Buffer.from(jpeg));
     // Spread: no run of more than 5 data chunks without parity.
     const runs = parsed.map((p) => (p.parity ? "p" : "d")).join("").split("p");
     expect(Math.max(...runs.map((r) => r.length))).toBeLessThanOrEqual(5);
@@ -142,7 +142,7 @@ describe("v2 packetizer", () => {
         const jpeg = Uint8Array.from({ length }, (_, i) => i & 0xff);
         const parsed = packetizeV2(jpeg, { streamId: 1, frameNumber: 0, captureTimeUs: 0 }, options).map(deserializeV2);
         const data = parsed.filter((p) => !p.parity).sort((a, b) => a.chunkIndex - b.chunkIndex);
-        expect(Buffer.concat(data.map((p) => p.payload)).equals(Buffer.from(jpeg))).toBe(true);
+        expect(Buffer.concat(data.map((p) => p.payload))).toEqual(Buffer.from(jpeg));
       }
     }
   });

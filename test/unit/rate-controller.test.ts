@@ -90,7 +90,12 @@ function simulate(options: {
   return samples;
 }
 
-const during = (samples: Sample[], fromMs: number, toMs: number) => samples.filter((s) => s.atMs >= fromMs && s.atMs < toMs);
+/** The samples in [fromMs, toMs): never none, so that a check over them cannot pass by having nothing to check. */
+const during = (samples: Sample[], fromMs: number, toMs: number) => {
+  const within = samples.filter((s) => s.atMs >= fromMs && s.atMs < toMs);
+  expect(within.length).toBeGreaterThan(0);
+  return within;
+};
 const mbit = (bps: number | undefined) => (bps ?? Infinity) / 1e6;
 
 describe("RateController against a simulated bottleneck", () => {

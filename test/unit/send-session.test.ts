@@ -108,7 +108,6 @@ describe("WireFormat: one per protocol", () => {
     expect(packets.some((p) => p.parity)).toBe(true);
     const [end] = wire.endOfStream(8, 0).map(deserializeV2);
     expect(end!.endOfStream).toBe(true);
-    expect(wire.refusePicture(1281, 721)).toBeUndefined();
   });
 
   test("RTP/JPEG: 90 kHz timestamps per frame index, no end signal, pictures in 8-pixel units only", async () => {

@@ -35,7 +35,7 @@ describe("FrameArrivals: one frame's chunks", () => {
     expect(frame.complete).toBe(true);
     expect(frame.missing).toBe(0);
     expect(frame.bytes).toBe(10 * all.length);
-    expect(Buffer.from(frame.assemble()).equals(Buffer.from(jpeg))).toBe(true);
+    expect(Buffer.from(frame.assemble())).toEqual(Buffer.from(jpeg));
   });
 
   test("recoverable when each group has as many chunks as data chunks, parity included; counts what is missing", () => {
@@ -69,7 +69,7 @@ describe("rebuildMissingData: Reed–Solomon over each group", () => {
     const frame = arrivalsOf(all, (p) => p.parity || !lost.has(p.chunkIndex));
     expect(frame.recoverable).toBe(true);
     expect(rebuildMissingData(frame)).toBe(lost.size);
-    expect(Buffer.from(frame.assemble()).equals(Buffer.from(jpeg))).toBe(true);
+    expect(Buffer.from(frame.assemble())).toEqual(Buffer.from(jpeg));
     expect(rebuildMissingData(frame)).toBe(0); // nothing left to rebuild
   });
 });

@@ -26,7 +26,7 @@ function feed(r: V2Reassembler, packets: V2Packet[], now = 0): CompletedFrame[] 
 }
 
 function expectIntact(frames: CompletedFrame[]) {
-  for (const f of frames) expect(Buffer.from(f.jpeg).equals(Buffer.from(frameBytes(f.frameNumber, f.jpeg.length)))).toBe(true);
+  for (const f of frames) expect(Buffer.from(f.jpeg)).toEqual(Buffer.from(frameBytes(f.frameNumber, f.jpeg.length)));
 }
 
 describe("V2Reassembler", () => {

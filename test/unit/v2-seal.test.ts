@@ -58,7 +58,7 @@ describe("sealed v2 datagrams (AES-256-GCM under a per-stream key)", () => {
     sealed.forEach((datagram, i) => {
       expect(datagram.length).toBeLessThanOrEqual(1400);
       const opened = open(datagram);
-      expect(Buffer.from(opened.payload).equals(Buffer.from(plain[i]!.subarray(V2_HEADER_SIZE)))).toBe(true);
+      expect(Buffer.from(opened.payload)).toEqual(Buffer.from(plain[i]!.subarray(V2_HEADER_SIZE)));
       expect(opened.chunkIndex).toBe(deserializeV2(plain[i]!).chunkIndex);
     });
   });
