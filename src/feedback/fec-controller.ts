@@ -2,7 +2,7 @@ import type { ReceiverReport } from "../protocol/feedback-report.ts";
 import { ReceiverReports, type ReportTiming } from "./receiver-reports.ts";
 
 export interface FecControllerOptions {
-  /** The share used while no receiver reports (no return path, or it went quiet): today's fixed parity. */
+  /** The share used while no receiver reports (no return path, or it went quiet): send --fec's fixed share. */
   blindPercent: number;
   maxPercent: number;
   /** Reports older than this no longer steer: the sender falls back to blindPercent. */

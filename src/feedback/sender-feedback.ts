@@ -22,7 +22,7 @@ export interface SenderFeedbackOptions {
   retransmitShare: number;
   /** send --fec N: a fixed parity share; otherwise it follows the reports. */
   fixedFecPercent?: number;
-  /** The share used before any report (and when they stop): today's default. */
+  /** The share used before any report (and when they stop): send --fec's share. */
   blindFecPercent: number;
   /** Every accepted report goes here too (rate adaptation). */
   onReport?: (receiverId: number, report: ReceiverReport, timing: ReportTiming) => void;

@@ -299,7 +299,7 @@ export class RateController {
     receiver.skippedForTime = state.framesSkippedForTime;
     if (skipped > 0 || state.decodeLagMs > BUSY_LAG_MS) receiver.busyUntilMs = nowMs + BUSY_HOLD_MS;
     if (receiver.state !== "startup" || this.probeAnswered) return;
-    // The first state answers the probe, measured or not (a probe lost on the way measures nothing: the start doubles up as before).
+    // The first state answers the probe, measured or not (a probe lost on the way measures nothing: the start then doubles up from the start rate).
     this.probeAnswered = true;
     const deliveryBps = state.deliveryBytesPerSecond * 8;
     if (deliveryBps <= 0) return;

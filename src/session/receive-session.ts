@@ -18,7 +18,7 @@ export const ENDED_AFTER_SILENCE_MS = 3000;
  * retransmission) wait here, at most this many, to be shown one after
  * another at half their capture spacing, catching up, instead of replacing
  * each other in the decoder. Beyond it, or when decoding cannot keep up at
- * all, the oldest are skipped, as before: a live picture must not lag.
+ * all, the oldest are skipped: a live picture must not lag.
  */
 const MAX_BACKLOG = 6;
 /** A frame that waited this long for the decoder is stale: decoding is not keeping up, skip it (the newest always stays). */
