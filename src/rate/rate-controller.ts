@@ -148,8 +148,6 @@ interface Receiver {
   overwhelmedInARow: number;
   /** The loss share of its latest report (before repair). */
   reportLoss: number;
-  /** The arrival rate its latest report gave, bits/s. */
-  latestArrivalBps: number | undefined;
   /** Until when the receiver counts as short of CPU (its decoder lagging, or skipping frames for time). */
   busyUntilMs: number;
   /** Its cumulative count of frames skipped for time, last heard. */
@@ -210,7 +208,6 @@ export class RateController {
       congestedAtMs: -Infinity,
       overwhelmedInARow: 0,
       busyUntilMs: -Infinity,
-      latestArrivalBps: undefined,
       reportLoss: 0,
       skippedForTime: undefined,
     }));
@@ -230,8 +227,9 @@ export class RateController {
     receiver.sentBps = receiver.sentBps === undefined ? intervalSentBps : receiver.sentBps + weight * (intervalSentBps - receiver.sentBps);
     const verdict = receiver.loss.add(expected, lost, this.sendBps);
     const ownLoss = receiver.loss.ownLoss;
-    // Smoothed: one report can hold a stalled reader's backlog, more than the path carried in its interval.
-    rememberCarried(receiver, deliveredBps(receiver.arrivalBps, ownLoss), nowMs);
+    // The lesser of the smoothed and the latest arrivals: one report can hold a stalled reader's backlog, more than
+    // the path carried in its interval, and after a sudden drop the smoothed rate still remembers the rate before it.
+    rememberCarried(receiver, deliveredBps(Math.min(receiver.arrivalBps, arrivalBps), ownLoss), nowMs);
     // The one-way delay the network added: what the receiver saw, less the sender's own growing lag (µs per s).
     const delayTrendUsPerS = report.delayTrendUsPerS - linearTrend(this.lateness) * 1e6;
     // Loss alone is not congestion: it must rise with the rate (a queue or policer overflowing), over two windows (so it acts at once).
@@ -260,13 +258,13 @@ export class RateController {
     if (cause || farBeyond) receiver.congestedAtMs = nowMs;
     receiver.overwhelmedInARow = farBeyond ? receiver.overwhelmedInARow + 1 : 0;
     // Two reports in a row, even at the start: a receiver still warming up (its first decodes) stalls for one.
-    const previousArrivalBps = receiver.latestArrivalBps;
-    receiver.latestArrivalBps = arrivalBps;
     if (receiver.overwhelmedInARow >= OVERWHELMED_REPORTS_TO_ACT) {
       receiver.overwhelmedInARow = 0;
       receiver.congestedAtMs = nowMs;
-      // The better of the two: a stalled reader's report is the low one, a link that dropped shows low in both.
-      this.decrease(receiver, "overwhelmed", Math.max(arrivalBps, previousArrivalBps ?? 0), nowMs);
+      // The latest of the two: a reader that stalled reads its backlog after, so its second report is not the low one;
+      // the first of a link that dropped may still hold arrivals from before the drop (it cut an 8 Mbit/s stream
+      // on a link gone to 6 to 8.5, and the queue overflowed 270 ms longer).
+      this.decrease(receiver, "overwhelmed", arrivalBps, nowMs);
     } else if (receiver.congestedInARow >= this.options.congestedReportsToAct || cause === "loss-rising") this.decrease(receiver, cause!, undefined, nowMs);
     else if (busy) {
       // Neither cut nor climb for a receiver that cannot keep up: more would not be shown, less would not be seen.

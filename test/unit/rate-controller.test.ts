@@ -194,6 +194,24 @@ describe("RateController", () => {
     expect(controller.targetBps(3900)).toBeCloseTo(0.87 * 8e6, -3);
   });
 
+  test("a link that drops to a quarter: the cut goes to what the latest report saw arrive, not to the one that still held the rate before the drop", () => {
+    const controller = new RateController({ startBps: 25e6 });
+    // 25 Mbit/s sent (about 300 datagrams of 1042 bytes per 100 ms report), all of it arriving, for two seconds.
+    let n = 0;
+    const sendAndReport = (arrivingBytesPerS: number, lostPerReport: number) => {
+      controller.sent(312_500, 100 * n);
+      controller.report(1, report(n, { chunksExpected: 300 * n, chunksLost: lostNow(lostPerReport), receiveBytesPerSecond: arrivingBytesPerS }), { nowMs: 100 * n });
+      n++;
+    };
+    let lost = 0;
+    const lostNow = (more: number) => (lost += more);
+    for (let i = 0; i < 20; i++) sendAndReport(3_125_000, 0);
+    expect(controller.targetBps(100 * n)!).toBeGreaterThanOrEqual(25e6);
+    sendAndReport(1_000_000, 200); // the drop came early in this report's interval: 8 Mbit/s arrived
+    sendAndReport(750_000, 225); // 6 Mbit/s arriving: three quarters lost
+    expect(controller.targetBps(100 * n)!).toBeLessThanOrEqual(0.87 * 6e6 + 1);
+  });
+
   test("receivers claimed from the network are bounded: a flood of ids keeps the newest, and the real one still steers", () => {
     const controller = new RateController();
     for (let n = 0; n < 4; n++) controller.report(1, report(n, { receiveBytesPerSecond: 1_000_000, delayTrendUsPerS: 200_000 }), { nowMs: 100 * n });
