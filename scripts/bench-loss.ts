@@ -9,11 +9,11 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { evaluateRecording, INTACT_DB, referenceFrames } from "./bench/frame-match.ts";
 import { lineChartSvg } from "./bench/svg-chart.ts";
-import { ffmpegSync, ffmpegVersion, freePort, spawnPiped } from "./bench/processes.ts";
-import { summaryOf } from "./lib/udpvid-summary.ts";
+import { ffmpegSync, ffmpegVersion, freePort, spawnPiped, untilListening } from "./lib/processes.ts";
+import { rtpJpegSdp } from "../src/protocol/sdp.ts";
+import { UDPVID_CLI, summaryOf } from "./lib/udpvid-summary.ts";
 
 const ROOT = join(import.meta.dir, "..");
-const CLI = join(ROOT, "src", "cli.ts");
 const { values } = parseArgs({ options: { seconds: { type: "string", default: "10" }, "no-sweep": { type: "boolean" } } });
 const WIDTH = 640;
 const HEIGHT = 480;
@@ -53,16 +53,19 @@ async function runCase(system: System, kase: Case, seed: number, fec?: number): 
   const relayPort = await freePort();
   const record = join(work, "received.mjpeg");
   rmSync(record, { force: true });
-  const relay = spawnPiped([process.execPath, CLI, "relay", "--listen", String(relayPort), "--to", `127.0.0.1:${receiverPort}`, "--seed", String(seed), "--json", ...kase.relayArgs]);
+  const relay = spawnPiped([process.execPath, UDPVID_CLI, "relay", "--listen", String(relayPort), "--to", `127.0.0.1:${receiverPort}`, "--seed", String(seed), "--json", ...kase.relayArgs]);
   let receiver: Bun.Subprocess<"ignore", "pipe", "pipe">;
   if (system === "ffmpeg RTP/JPEG") {
     const sdp = join(work, "receive.sdp");
-    writeFileSync(sdp, `v=0\no=- 0 0 IN IP4 127.0.0.1\ns=bench\nc=IN IP4 127.0.0.1\nt=0 0\nm=video ${receiverPort} RTP/AVP 26\n`);
+    writeFileSync(sdp, rtpJpegSdp({ address: "127.0.0.1", family: 4, port: receiverPort, sessionId: 0 }));
     receiver = spawnPiped(["ffmpeg", "-loglevel", "error", "-protocol_whitelist", "file,udp,rtp", "-i", sdp, "-c:v", "copy", "-f", "mjpeg", "-y", record]);
   } else {
-    receiver = spawnPiped([process.execPath, CLI, "receive", "--headless", "--port", String(receiverPort), "--record", record, "--idle-timeout", "2", "--json"]);
+    receiver = spawnPiped([process.execPath, UDPVID_CLI, "receive", "--headless", "--port", String(receiverPort), "--record", record, "--idle-timeout", "2", "--json"]);
   }
-  await Bun.sleep(800);
+  // Ready when udpvid says so (ffmpeg's receiver says nothing: it gets a moment to open its socket).
+  await untilListening(relay);
+  if (system === "ffmpeg RTP/JPEG") await Bun.sleep(800);
+  else await untilListening(receiver);
   let sent: any = {};
   if (system === "ffmpeg RTP/JPEG") {
     const sender = spawnPiped(["ffmpeg", "-loglevel", "error", "-re", "-i", clip, "-vf", `scale=${WIDTH}:${HEIGHT}`, "-pix_fmt", "yuvj420p", "-c:v", "mjpeg", "-q:v", FFMPEG_Q, "-huffman", "default", "-f", "rtp", `rtp://127.0.0.1:${relayPort}`]);
@@ -72,7 +75,7 @@ async function runCase(system: System, kase: Case, seed: number, fec?: number): 
   } else {
     const protocol = system === "udpvid v2" ? "v2" : "legacy";
     const fecArgs = fec === undefined ? [] : ["--fec", String(fec)];
-    sent = await summaryOf<any>(spawnPiped([process.execPath, CLI, "send", clip, "--to", `127.0.0.1:${relayPort}`, "--width", String(WIDTH), "--height", String(HEIGHT), "--quality", "80", "--protocol", protocol, "--json", ...fecArgs]));
+    sent = await summaryOf<any>(spawnPiped([process.execPath, UDPVID_CLI, "send", clip, "--to", `127.0.0.1:${relayPort}`, "--width", String(WIDTH), "--height", String(HEIGHT), "--quality", "80", "--protocol", protocol, "--json", ...fecArgs]));
   }
   const received = system === "ffmpeg RTP/JPEG" ? (await receiver.exited, {}) : await summaryOf<any>(receiver);
   relay.kill("SIGINT");

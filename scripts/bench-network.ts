@@ -22,7 +22,8 @@ import { parseArgs } from "node:util";
 import { evaluateRecording, INTACT_DB, referenceFrames } from "./bench/frame-match.ts";
 import { machineLine, saveResult } from "./bench/report.ts";
 import { lineChartSvg } from "./bench/svg-chart.ts";
-import { ffmpegSync, ffmpegVersion, freePort, spawnPiped } from "./bench/processes.ts";
+import { ffmpegSync, ffmpegVersion, freePort, spawnPiped, untilListening } from "./lib/processes.ts";
+import { rtpJpegSdp } from "../src/protocol/sdp.ts";
 import { summaryOf, UDPVID_CLI } from "./lib/udpvid-summary.ts";
 import { rateFollowing, type RateFollowing } from "./bench/rate-metrics.ts";
 import { inNamespace, kernelPathUnavailable, makeKernelPath, RECEIVER_ADDRESS, RECEIVER_NS, removeKernelPath, SENDER_NS } from "./bench/kernel-path.ts";
@@ -167,14 +168,17 @@ async function runCase(system: System, scenario: Scenario, seed: number): Promis
   const udpvidArgs = UDPVID_ARGS[system];
   if (system === "ffmpeg RTP/JPEG") {
     const sdp = join(work, "receive.sdp");
-    writeFileSync(sdp, `v=0\no=- 0 0 IN IP4 ${receiverHost}\ns=bench\nc=IN IP4 ${receiverHost}\nt=0 0\nm=video ${receiverPort} RTP/AVP 26\n`);
+    writeFileSync(sdp, rtpJpegSdp({ address: receiverHost, family: 4, port: receiverPort, sessionId: 0 }));
     receiver = spawnPiped(onReceiver(["ffmpeg", "-loglevel", "error", "-protocol_whitelist", "file,udp,rtp", "-i", sdp, "-c:v", "copy", "-f", "mjpeg", "-y", record]));
   } else if (system === "SRT (libsrt, 120 ms)") {
     receiver = spawnPiped(onReceiver(["ffmpeg", "-loglevel", "error", "-f", "mjpeg", "-i", `srt://${receiverHost}:${receiverPort}?mode=listener&latency=${SRT_LATENCY_MS * 1000}`, "-c:v", "copy", "-f", "mjpeg", "-y", record]));
   } else {
     receiver = spawnPiped(onReceiver(udpvidCommand(["receive", "--headless", "--port", String(receiverPort), "--record", record, "--idle-timeout", "2", "--json", ...udpvidArgs!.receive])));
   }
-  await Bun.sleep(800);
+  // Ready when udpvid says so (ffmpeg's receivers say nothing: they get a moment to open their sockets).
+  if (relay) await untilListening(relay);
+  if (udpvidArgs) await untilListening(receiver);
+  else await Bun.sleep(800);
   let sent: any = {};
   const sendStartMs = performance.now();
   if (system === "ffmpeg RTP/JPEG") {

@@ -5,10 +5,10 @@
 import { machineLine, saveResult } from "./bench/report.ts";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { summaryOf } from "./lib/udpvid-summary.ts";
+import { UDPVID_CLI, summaryOf } from "./lib/udpvid-summary.ts";
+import { cpuMs, untilListening } from "./lib/processes.ts";
 
 const ROOT = join(import.meta.dir, "..");
-const CLI = join(ROOT, "src", "cli.ts");
 const { values } = parseArgs({ options: { runs: { type: "string", default: "1" } } });
 const runs = Number(values.runs);
 
@@ -27,21 +27,15 @@ interface Row {
   latency: { p50: number; p95: number; p99: number } | null;
 }
 
-function cpuMs(process: Bun.Subprocess): number {
-  const usage = process.resourceUsage();
-  if (!usage) throw new Error("no resource usage for a finished process");
-  // Includes children the process waited for: the sender's ffmpeg is counted.
-  return Number(usage.cpuTime.user + usage.cpuTime.system) / 1000;
-}
 
 
 async function once(protocol: "v2" | "legacy", run: number, port: number): Promise<Row> {
-  const receiver = Bun.spawn([process.execPath, CLI, "receive", "--headless", "--port", String(port), "--idle-timeout", "2", "--json"], {
+  const receiver = Bun.spawn([process.execPath, UDPVID_CLI, "receive", "--headless", "--port", String(port), "--idle-timeout", "2", "--json"], {
     stdout: "pipe",
-    stderr: "ignore",
+    stderr: "pipe",
   });
-  await Bun.sleep(800);
-  const sender = Bun.spawn([process.execPath, CLI, "send", join(ROOT, "video.mp4"), "--to", `127.0.0.1:${port}`, "--protocol", protocol, "--json"], {
+  await untilListening(receiver);
+  const sender = Bun.spawn([process.execPath, UDPVID_CLI, "send", join(ROOT, "video.mp4"), "--to", `127.0.0.1:${port}`, "--protocol", protocol, "--json"], {
     stdout: "pipe",
     stderr: "ignore",
   });

@@ -7,6 +7,7 @@
 // end-to-end latency against its floor; send + receive at 1080p30 together;
 // cost against resolution and quality. Writes bench/results/bench.md.
 import { machineLine, saveResult } from "./bench/report.ts";
+import { ffmpegSync, untilListening } from "./lib/processes.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,10 +19,9 @@ import { StreamAssembler } from "../src/reassembler/stream-assembler.ts";
 import { FfmpegSource, scaleFilter } from "../src/source/ffmpeg-source.ts";
 import { wallClockUs } from "../src/util/terminal.ts";
 import { startXvfb } from "../test/helpers/xvfb.ts";
-import { readSummary } from "./lib/udpvid-summary.ts";
+import { UDPVID_CLI, readSummary } from "./lib/udpvid-summary.ts";
 
 const ROOT = join(import.meta.dir, "..");
-const CLI = join(ROOT, "src", "cli.ts");
 const { values } = parseArgs({ options: { "seconds-both": { type: "string", default: "60" }, quick: { type: "boolean" } } });
 const SECONDS_BOTH = Number(values["seconds-both"]);
 const SIZES = [
@@ -36,11 +36,6 @@ const say = (line = "") => {
   console.log(line);
 };
 
-function ffmpeg(args: string[]): void {
-  const result = Bun.spawnSync(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y", ...args]);
-  if (result.exitCode !== 0) throw new Error(`ffmpeg ${args.join(" ")}: ${result.stderr.toString()}`);
-}
-
 // Sources: video.mp4 with film grain, so JPEGs are the size of real footage. The grain's strength sets
 // what H.264 decoding costs; 7 makes it about what the issue measured on its noisy 720p clip (~7 ms of CPU
 // a frame; alls=12 doubled that and made decoding, for every system alike, all there was to measure).
@@ -50,9 +45,9 @@ const noisy720 = join(work, "noisy-720p-10s.mp4");
 const noisy720long = join(work, "noisy-720p-20s.mp4");
 const noisy1080 = join(work, "noisy-1080p-20s.mp4");
 const x264 = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20"];
-ffmpeg(["-i", join(ROOT, "video.mp4"), "-vf", NOISE, ...x264, noisy720]);
-ffmpeg(["-stream_loop", "1", "-i", join(ROOT, "video.mp4"), "-vf", NOISE, ...x264, noisy720long]);
-ffmpeg(["-stream_loop", "1", "-i", join(ROOT, "video.mp4"), "-vf", `scale=1920:1080,${NOISE}`, ...x264, noisy1080]);
+ffmpegSync(["-i", join(ROOT, "video.mp4"), "-vf", NOISE, ...x264, noisy720]);
+ffmpegSync(["-stream_loop", "1", "-i", join(ROOT, "video.mp4"), "-vf", NOISE, ...x264, noisy720long]);
+ffmpegSync(["-stream_loop", "1", "-i", join(ROOT, "video.mp4"), "-vf", `scale=1920:1080,${NOISE}`, ...x264, noisy1080]);
 const FRAMES = 600;
 
 /** A UDP port that swallows everything, so senders run without ICMP errors. */
@@ -99,7 +94,7 @@ say("|---|---|---|---|---|");
 const capacity = new Map<string, number>();
 for (const [w, h] of SIZES) {
   const target = await sink();
-  const udpvid = (protocol: string) => [process.execPath, CLI, "send", noisy1080, "--fps", "max", "--width", String(w), "--height", String(h), "--protocol", protocol, "--to", `127.0.0.1:${target.port}`, "--json"];
+  const udpvid = (protocol: string) => [process.execPath, UDPVID_CLI, "send", noisy1080, "--fps", "max", "--width", String(w), "--height", String(h), "--protocol", protocol, "--to", `127.0.0.1:${target.port}`, "--json"];
   const systems: [string, string[]][] = [
     ["udpvid v2", udpvid("v2")],
     ["udpvid legacy (lab protocol)", udpvid("legacy")],
@@ -129,8 +124,8 @@ say();
   // FFmpeg backend decodes on every core. Both are shown; the ratio is taken against the first.
   const labOneCore = await measure(["taskset", "-c", "0", ...labCommand]);
   const lab = await measure(labCommand);
-  const v2 = await measure([process.execPath, CLI, "send", noisy720long, "--fps", "max", "--width", "640", "--height", "480", "--to", `127.0.0.1:${target.port}`, "--json"]);
-  const legacy = await measure([process.execPath, CLI, "send", noisy720long, "--fps", "max", "--width", "640", "--height", "480", "--protocol", "legacy", "--to", `127.0.0.1:${target.port}`, "--json"]);
+  const v2 = await measure([process.execPath, UDPVID_CLI, "send", noisy720long, "--fps", "max", "--width", "640", "--height", "480", "--to", `127.0.0.1:${target.port}`, "--json"]);
+  const legacy = await measure([process.execPath, UDPVID_CLI, "send", noisy720long, "--fps", "max", "--width", "640", "--height", "480", "--protocol", "legacy", "--to", `127.0.0.1:${target.port}`, "--json"]);
   target.close();
   // The ceiling: both cores busy with the unavoidable work, decode (with scaling) and encode.
   const decode = await measure(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-i", noisy720long, "-f", "null", "-"]);
@@ -195,17 +190,8 @@ async function offer(port: number, fps: number, seconds: number, lowLatencyBurst
 }
 /** `udpvid receive --port 0 ARGS`, once it says where it listens. */
 async function startReceiver(args: string[], env: Record<string, string> = {}) {
-  const receiver = Bun.spawn([process.execPath, CLI, "receive", "--port", "0", ...args], { stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env } });
-  let port = 0;
-  const reader = receiver.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!port) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`receiver died: ${text}`);
-    text += value;
-    port = Number(/Listening on \S+:(\d+)/.exec(text)?.[1] ?? 0);
-  }
-  reader.releaseLock();
+  const receiver = Bun.spawn([process.execPath, UDPVID_CLI, "receive", "--port", "0", ...args], { stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env } });
+  const { port } = await untilListening(receiver);
   return { receiver, port };
 }
 
@@ -322,7 +308,7 @@ for (const [w, h] of [SIZES[1], SIZES[2]] as const) {
   for (const lowLatency of [false, true]) {
     const { receiver, port } = await startReceiver(["--headless", "--idle-timeout", "2", "--json"]);
     const source = w === 1280 ? noisy720 : noisy1080;
-    const sent = await measure([process.execPath, CLI, "send", source, "--width", String(w), "--height", String(h), "--to", `127.0.0.1:${port}`, "--json", ...(lowLatency ? ["--low-latency"] : [])]);
+    const sent = await measure([process.execPath, UDPVID_CLI, "send", source, "--width", String(w), "--height", String(h), "--to", `127.0.0.1:${port}`, "--json", ...(lowLatency ? ["--low-latency"] : [])]);
     const summary = readSummary<any>(await new Response(receiver.stdout).text());
     const s = readSummary<any>(sent.stdout);
     const c = codec.get(`${w}x${h} q80`)!;
@@ -345,7 +331,7 @@ say(`## send at 1920x1080, 30 fps, and receive --headless on the same 2 cores, $
 say();
 {
   const { receiver, port } = await startReceiver(["--headless", "--idle-timeout", "3", "--json"]);
-  const sender = Bun.spawn([process.execPath, CLI, "send", noisy1080, "--loop", "--to", `127.0.0.1:${port}`, "--json"], { stdout: "pipe", stderr: "ignore" });
+  const sender = Bun.spawn([process.execPath, UDPVID_CLI, "send", noisy1080, "--loop", "--to", `127.0.0.1:${port}`, "--json"], { stdout: "pipe", stderr: "ignore" });
   await Bun.sleep(SECONDS_BOTH * 1000);
   sender.kill("SIGINT");
   const s = readSummary<any>(await new Response(sender.stdout).text());

@@ -4,16 +4,14 @@
 //   bun run fuzz [--seconds 60] [--socket-datagrams 100000] [--seed 1]
 // Writes bench/results/fuzz.md.
 import { machineLine, saveResult } from "./bench/report.ts";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { CorruptFrameError, decodeJpeg, OversizedFrameError } from "../src/decoder/jpeg-decoder.ts";
 import { encodeJpeg } from "../src/encoder/jpeg-encoder.ts";
 import { StreamAssembler } from "../src/reassembler/stream-assembler.ts";
 import { hostileDatagrams, type HostileKind } from "../test/helpers/hostile-datagrams.ts";
-import { readSummary } from "./lib/udpvid-summary.ts";
+import { UDPVID_CLI, readSummary } from "./lib/udpvid-summary.ts";
+import { rssMiB } from "./lib/processes.ts";
 
-const ROOT = join(import.meta.dir, "..");
-const CLI = join(ROOT, "src", "cli.ts");
 const { values } = parseArgs({
   options: { seconds: { type: "string", default: "60" }, "socket-datagrams": { type: "string", default: "100000" }, seed: { type: "string", default: "1" } },
 });
@@ -67,7 +65,7 @@ if (peakBuffered > CAP_MIB * 2 ** 20) throw new Error(`buffered ${peakBuffered} 
 const reasons = assembler.stats().rejectedByReason;
 
 // 2. Over a real socket into a receiver process, paced so the kernel drops nothing and every datagram is counted.
-const receiver = Bun.spawn([process.execPath, CLI, "receive", "--headless", "--port", "0", "--max-memory", String(CAP_MIB), "--json"], { stdout: "pipe", stderr: "pipe" });
+const receiver = Bun.spawn([process.execPath, UDPVID_CLI, "receive", "--headless", "--port", "0", "--max-memory", String(CAP_MIB), "--json"], { stdout: "pipe", stderr: "pipe" });
 const stdout = new Response(receiver.stdout).text();
 let port = 0;
 for await (const chunk of receiver.stderr.pipeThrough(new TextDecoderStream()) as unknown as AsyncIterable<string>) {
@@ -77,7 +75,7 @@ for await (const chunk of receiver.stderr.pipeThrough(new TextDecoderStream()) a
     break;
   }
 }
-const processRss = () => Number(/VmRSS:\s+(\d+)/.exec(require("node:fs").readFileSync(`/proc/${receiver.pid}/status`, "utf8"))![1]) / 1024;
+const processRss = () => rssMiB(receiver.pid);
 await Bun.sleep(300);
 const receiverStart = processRss();
 let receiverPeak = receiverStart;

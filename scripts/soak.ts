@@ -3,27 +3,21 @@
 //   bun run soak [--minutes 30] [--sample-seconds 10]
 // Writes bench/results/soak.md (the RSS curve, drift and error counts) and soak.svg.
 import { machineLine, saveResult } from "./bench/report.ts";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { lineChartSvg } from "./bench/svg-chart.ts";
-import { summaryOf } from "./lib/udpvid-summary.ts";
+import { spawnUdpvid, summaryOf } from "./lib/udpvid-summary.ts";
+import { rssMiB } from "./lib/processes.ts";
 
 const ROOT = join(import.meta.dir, "..");
-const CLI = join(ROOT, "src", "cli.ts");
 const { values } = parseArgs({ options: { minutes: { type: "string", default: "30" }, "sample-seconds": { type: "string", default: "10" } } });
 const minutes = Number(values.minutes);
 const sampleMs = Number(values["sample-seconds"]) * 1000;
 const port = 20000 + Math.floor(Math.random() * 20000);
 
-function rssMiB(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return match ? Number(match[1]) / 1024 : NaN;
-}
-
-const receiver = Bun.spawn([process.execPath, CLI, "receive", "--headless", "--port", String(port), "--idle-timeout", "3", "--json"], { stdout: "pipe", stderr: "inherit" });
+const receiver = spawnUdpvid(["receive", "--headless", "--port", String(port), "--idle-timeout", "3", "--json"], { stderr: "inherit" });
 await Bun.sleep(1000);
-const sender = Bun.spawn([process.execPath, CLI, "send", join(ROOT, "video.mp4"), "--loop", "--to", `127.0.0.1:${port}`, "--json"], { stdout: "pipe", stderr: "inherit" });
+const sender = spawnUdpvid(["send", join(ROOT, "video.mp4"), "--loop", "--to", `127.0.0.1:${port}`, "--json"], { stderr: "inherit" });
 const received = summaryOf<any>(receiver);
 const sent = summaryOf<any>(sender);
 

@@ -26,6 +26,7 @@ import { DEFAULT_MIN_QUALITY } from "../rate/encoding-planner.ts";
 import { choiceOption, hostPortListOption, intOption, numberOption, parseCommand, stringListOption, stringOption, UsageError, type CommandSpec } from "./command-line.ts";
 import { chooseSource, SourceChoiceError, type SourceChoice } from "../source/source-choice.ts";
 import { loadKey } from "./key-option.ts";
+import type { WireProtocol } from "../protocol/classify.ts";
 
 export const sendSpec: CommandSpec = {
   name: "send",
@@ -74,7 +75,7 @@ export interface SendOptions {
   /** The destinations as given, HOST:PORT each. */
   destinations: string[];
   ttl?: number;
-  protocol: "v2" | "legacy" | "rtp";
+  protocol: WireProtocol;
   sdp?: string;
   width?: number;
   height?: number;
@@ -410,7 +411,7 @@ function describeCuts(r: RateStats): string {
 
 /** The return path's numbers for the live status line. */
 function describeReturnPathLive(s: SenderFeedbackStats): string {
-  return (s.rttMs === null ? "" : `  rtt ${Math.round(s.rttMs)} ms`) + (s.chunksResent ? `  resent ${s.chunksResent}` : "") + `  fec ${s.parityPercent}%`;
+  return (s.rttMs === null ? "" : `  rtt ${Math.round(s.rttMs)} ms`) + (s.chunksResent ? `  resent ${s.chunksResent} datagrams` : "") + `  fec ${s.parityPercent}%`;
 }
 
 export function describeSendSummary(s: SendSummary): string {

@@ -78,7 +78,7 @@ export function statusLine(r: StreamReadout, c: Colors): string {
   parts.push(`shown ${r.shown}`);
   // Only what happened: a line that fits an 80-column terminal in the usual case.
   if (r.recoveredFrames) parts.push(`recovered ${r.recoveredFrames}`);
-  if (r.framesSavedByRetransmission) parts.push(`resent ${r.framesSavedByRetransmission}`);
+  if (r.framesSavedByRetransmission) parts.push(`saved by resends ${r.framesSavedByRetransmission}`);
   if (r.rttMs !== undefined) parts.push(`rtt ${Math.round(r.rttMs)} ms`);
   if (r.sender && r.sender.reason !== "full quality") parts.push(describeSender(r.sender));
   if (r.dropped) parts.push(c.yellow(`dropped ${r.dropped}`));

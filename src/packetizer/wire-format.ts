@@ -4,15 +4,14 @@ import { packetizeLegacy } from "./legacy-packetizer.ts";
 import { packetizeRtpJpeg, RtpStream } from "./rtp-jpeg-packetizer.ts";
 import { newStreamKey, type StreamKey } from "../protocol/v2-seal.ts";
 import { endOfStreamDatagram, packetizeV2 } from "./v2-packetizer.ts";
-
-export type WireProtocolName = "v2" | "legacy" | "rtp";
+import type { WireProtocol } from "../protocol/classify.ts";
 
 /**
  * How one protocol puts frames on the wire: the send path asks its
  * WireFormat and never checks which protocol it speaks.
  */
 export interface WireFormat {
-  readonly protocol: WireProtocolName;
+  readonly protocol: WireProtocol;
   /** Parity as a percentage of each frame's data (0 where the protocol has none). */
   readonly fecPercent: number;
   /** The datagrams of frame number `index` (counted from 0), captured at `captureTimeUs` on the sender's wall clock. */
@@ -24,7 +23,7 @@ export interface WireFormat {
 }
 
 export interface WireFormatOptions {
-  protocol: WireProtocolName;
+  protocol: WireProtocol;
   /** Largest datagram (v2, RTP). */
   datagramSize: number;
   /** v2: parity percentage. */

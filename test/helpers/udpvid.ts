@@ -86,9 +86,4 @@ export function loadedLibraries(pid: number): string {
   return readFileSync(`/proc/${pid}/maps`, "utf8");
 }
 
-/** Resident memory of a process, in MiB (Linux /proc). */
-export function rssMiB(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  if (!match) throw new Error(`no VmRSS for process ${pid}`);
-  return Number(match[1]) / 1024;
-}
+export { rssMiB } from "../../scripts/lib/processes.ts";
