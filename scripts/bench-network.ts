@@ -28,7 +28,7 @@ import { summaryOf, UDPVID_CLI } from "./lib/udpvid-summary.ts";
 import { rateFollowing, type RateFollowing } from "./bench/rate-metrics.ts";
 import { inNamespace, kernelPathUnavailable, makeKernelPath, RECEIVER_ADDRESS, RECEIVER_NS, removeKernelPath, SENDER_NS } from "./bench/kernel-path.ts";
 import { parseRateSchedule } from "../src/relay/bottleneck.ts";
-import type { RateTracePoint } from "../src/rate/adaptive-encoding.ts";
+import type { RateTracePoint } from "../src/rate/rate-trace.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const { values } = parseArgs({
@@ -97,6 +97,8 @@ const SCENARIOS: Scenario[] = RATE_SUITE
   : [
       { name: "clean", relayArgs: [] },
       // Random loss with room to spare (Wi-Fi across a house, a radio link): repaired, never a reason to shrink the picture.
+      // Light loss: every frame should arrive, every asked-for datagram be resent in time.
+      { name: "1% random, RTT 20 ms", relayArgs: ["--loss", "1", "--delay", "10"] },
       { name: "5% random, RTT 20 ms", relayArgs: ["--loss", "5", "--delay", "10"] },
       { name: "10% random, RTT 20 ms", relayArgs: ["--loss", "10", "--delay", "10"] },
       { name: "15% random, RTT 20 ms", relayArgs: ["--loss", "15", "--delay", "10"] },

@@ -2,7 +2,7 @@
 // followed a bottleneck's schedule of rates, for bench:network's rate suite.
 // Pure: a trace and a schedule in, numbers out.
 import type { RateStep } from "../../src/relay/bottleneck.ts";
-import type { RateTracePoint } from "../../src/rate/adaptive-encoding.ts";
+import type { RateTracePoint } from "../../src/rate/rate-trace.ts";
 
 export interface RateFollowing {
   /** Longest time from a drop in capacity until the target was at or below it (null: never within the trace, or no drop). */

@@ -14,7 +14,7 @@ import { stderrColors } from "../util/colors.ts";
 import { intOption, numberOption, parseCommand, portOption, stringOption, UsageError, type CommandSpec } from "./command-line.ts";
 import { loadKey } from "./key-option.ts";
 
-/** Room for a 4K stream: with the default 120 ms repair hold, 10 frames in flight (v2-datagrams.ts) of about 6 MB each with parity, plus a legacy frame. */
+/** Room for a 4K stream: with the default 120 ms repair hold, 10 frames in flight (repair-hold.ts) of about 6 MB each with parity, plus a legacy frame. */
 const DEFAULT_MAX_MEMORY_MB = 64;
 
 export const receiveSpec: CommandSpec = {

@@ -1,10 +1,9 @@
 import { existsSync } from "node:fs";
 import { encodeJpeg, DEFAULT_JPEG_QUALITY } from "../encoder/jpeg-encoder.ts";
 import { loadSharp } from "../native/sharp.ts";
-import { RtpJpegWireFormat, V2WireFormat, wireFormatFor } from "../packetizer/wire-format.ts";
+import { wireFormatFor, type WireFormat } from "../packetizer/wire-format.ts";
 import { endpoint } from "../feedback/feedback-gate.ts";
-import { SenderFeedback, type SenderFeedbackStats } from "../feedback/sender-feedback.ts";
-import { rtpJpegSdp } from "../protocol/sdp.ts";
+import type { SenderFeedbackStats } from "../feedback/sender-feedback.ts";
 import { DEFAULT_FEC_PERCENT, DEFAULT_V2_DATAGRAM_SIZE } from "../packetizer/v2-packetizer.ts";
 import { PacedSender } from "../pacer/paced-sender.ts";
 import { V2_HEADER_SIZE } from "../protocol/v2.ts";
@@ -12,16 +11,17 @@ import { MAX_UDP_PAYLOAD } from "../protocol/udp.ts";
 import { isMulticast, parseHostPort, resolveHost } from "../socket/address.ts";
 import { UdpSender } from "../socket/udp-sender.ts";
 import { FanOutSender } from "../socket/fan-out-sender.ts";
-import { checkInputFile, FfmpegSource } from "../source/ffmpeg-source.ts";
+import { checkInputFile, FfmpegSource, type VideoInfo } from "../source/ffmpeg-source.ts";
 import { resolveFfmpeg } from "../source/ffmpeg-path.ts";
-import { SendSession, type SendCounts } from "../session/send-session.ts";
+import type { SendCounts } from "../session/send-session.ts";
+import { SendPipeline } from "../session/send-pipeline.ts";
 import { orderedMap } from "../util/ordered-map.ts";
 import { writeFileAtomically } from "../util/atomic-file.ts";
 import { formatBytes, wallClockUs } from "../util/terminal.ts";
 import { round } from "../util/round.ts";
 import { SendProgress } from "../util/send-progress.ts";
-import type { SenderState } from "../protocol/feedback-sender-state.ts";
-import { AdaptiveEncoding, type RateStats, type RateTracePoint } from "../rate/adaptive-encoding.ts";
+import type { RateStats } from "../rate/adaptive-encoding.ts";
+import type { RateTracePoint } from "../rate/rate-trace.ts";
 import { DEFAULT_MIN_QUALITY } from "../rate/encoding-planner.ts";
 import { choiceOption, hostPortListOption, intOption, numberOption, parseCommand, stringListOption, stringOption, UsageError, type CommandSpec } from "./command-line.ts";
 import { chooseSource, SourceChoiceError, type SourceChoice } from "../source/source-choice.ts";
@@ -204,179 +204,202 @@ export interface SendSummary extends SendCounts {
 export async function runSend(options: SendOptions, signal: AbortSignal): Promise<SendSummary> {
   const ffmpegs = resolveFfmpeg(options.ffmpeg);
   if (options.source.isFile) checkInputFile(options.source.input);
-  const targets = options.destinations.map((text) => parseHostPort(text));
-  const resolved = await Promise.all(targets.map((t) => resolveHost(t.host).catch((error) => Promise.reject(new Error(`--to: ${error.message}`)))));
-  const target = targets[0]!;
-  const destination = resolved[0]!;
-  const { input, inputFormat, inputOptions, live } = options.source;
+  const destinations = await resolveDestinations(options);
+  const source = await openSource(options, ffmpegs);
+  let sender: FanOutSender | undefined;
+  try {
+    // Unpaced (--fps max): no clock, so no frame is ever late or skipped; each goes out as soon as it is encoded.
+    // A live source (camera, network stream) already arrives in real time: pacing it again would only add lag.
+    const fps = options.fps === "max" || options.source.live ? undefined : (options.fps ?? source.info.fps);
+    const wire = wireFormatFor({ protocol: options.protocol, datagramSize: options.mtu, key: options.key, fps: fps ?? source.info.fps });
+    const refusal = wire.refusePicture(source.info.width, source.info.height);
+    if (refusal) throw new UsageError(refusal);
+    const pipeline = pipelineFor(options, wire, destinations, source.info, fps);
+    sender = await openSockets(options, destinations);
+    const maxBytesPerMs = options.maxRateMbit === undefined ? undefined : (options.maxRateMbit * 1e6) / 8 / 1000;
+    // A resend goes to the receiver that asked, through its own pacer (so --max-rate holds for resends too).
+    destinations.forEach((_, i) => {
+      const pacer = new PacedSender(sender!.destination(i), maxBytesPerMs);
+      sender!.destination(i).listen((datagram, from, port) => {
+        const resend = pipeline.received(datagram, from, port, performance.now());
+        if (resend.length > 0) void pacer.sendFrame(resend, 0);
+      });
+    });
+    const info = options.json ? console.error : console.log;
+    const { width, height } = source.info;
+    info(`Streaming video to ${options.destinations.join(", ")} (${width}x${height}, ${options.source.live ? "live" : fps === undefined ? "unpaced" : `${round(fps)} fps`}, ${options.protocol})`);
+    if (options.sdp) writeSdp(options.sdp, wire, destinations[0]!, fps ?? source.info.fps, options.ttl, info);
+    const stop = () => source.close();
+    signal.addEventListener("abort", stop);
+    const status = showStatus(options, pipeline, sender, source.info);
+    try {
+      await streamFrames(source, pipeline, sender, new PacedSender(sender, maxBytesPerMs), options, signal);
+    } finally {
+      signal.removeEventListener("abort", stop);
+      status.stop();
+    }
+    return await finish(options, pipeline, sender, source.info, signal.aborted);
+  } finally {
+    source.close();
+    sender?.close();
+  }
+}
+
+interface Destination {
+  address: string;
+  family: 4 | 6;
+  port: number;
+}
+
+/** Each --to destination's address (a name resolved), in --to order. */
+async function resolveDestinations(options: SendOptions): Promise<Destination[]> {
+  return Promise.all(
+    options.destinations.map(async (text) => {
+      const { host, port } = parseHostPort(text);
+      const { address, family } = await resolveHost(host).catch((error) => Promise.reject(new Error(`--to: ${error.message}`)));
+      return { address, family, port };
+    }),
+  );
+}
+
+async function openSource(options: SendOptions, ffmpegs: ReturnType<typeof resolveFfmpeg>): Promise<FfmpegSource> {
+  const { input, inputFormat, inputOptions } = options.source;
   const opening = FfmpegSource.openWithFirstThatRuns(ffmpegs, { input, inputFormat, inputOptions, width: options.width, height: options.height, loop: options.loop }, (line) =>
     console.error(`udpvid send: ${line}`),
   );
   // libvips loads (and, in a binary, unpacks) while ffmpeg starts, instead of after its first frame.
   const [source] = await Promise.all([opening, loadSharp()]);
-  const { width, height } = source.info;
-  // Unpaced (--fps max): no clock, so no frame is ever late or skipped; each goes out as soon as it is encoded.
-  // A live source (camera, network stream) already arrives in real time: pacing it again would only add lag.
-  const fps = options.fps === "max" || live ? undefined : (options.fps ?? source.info.fps);
-  const wire = wireFormatFor({ protocol: options.protocol, datagramSize: options.mtu, fecPercent: options.fecPercent, key: options.key, fps: fps ?? source.info.fps });
-  const refusal = wire.refusePicture(width, height);
-  if (refusal) {
-    source.close();
-    throw new UsageError(refusal);
-  }
-  const multicast = resolved.some((r) => isMulticast(r.address));
-  if (options.adapt === "on" && multicast) {
-    source.close();
-    throw new UsageError("--adapt on needs the receivers' reports, and multicast receivers send none: drop --adapt on");
-  }
-  // One encoding serves every destination (encoding per destination would cost a core each): the stream follows the slowest.
-  const rate = new AdaptiveEncoding({
-    ceiling: { quality: options.quality, width, height },
-    minQuality: options.minQuality,
-    maxBps: options.maxRateMbit === undefined ? undefined : options.maxRateMbit * 1e6,
-    adapt: options.adapt !== "off" && wire instanceof V2WireFormat && options.feedback && !multicast,
+  return source;
+}
+
+/** The stages between the source and the sockets, as the options ask. */
+function pipelineFor(options: SendOptions, wire: WireFormat, destinations: Destination[], info: VideoInfo, fps: number | undefined): SendPipeline {
+  const multicast = destinations.some((d) => isMulticast(d.address));
+  if (options.adapt === "on" && multicast) throw new UsageError("--adapt on needs the receivers' reports, and multicast receivers send none: drop --adapt on");
+  return new SendPipeline({
+    wire,
+    fps,
+    sourceFps: fps ?? info.fps,
     // Unpaced (--fps max), every frame is sent: none is left out while the probe is answered.
     leaveOutWhileProbing: options.fps !== "max",
+    lowLatency: options.lowLatency,
+    ceiling: { quality: options.quality, width: info.width, height: info.height },
+    minQuality: options.minQuality,
+    maxBps: options.maxRateMbit === undefined ? undefined : options.maxRateMbit * 1e6,
+    adapt: options.adapt,
+    fecPercent: options.fecPercent,
+    fecFixed: options.fecFixed,
+    // Unicast receivers are heard (NACKs answered from the history, reports steer the parity and the rate); multicast ones send nothing.
+    receivers: options.feedback && !multicast ? new Set(destinations.map((d) => endpoint(d.address, d.port))) : undefined,
+    preSharedKey: options.key,
+    historyBytes: RETRANSMIT_HISTORY_BYTES,
+    retransmitShare: RETRANSMIT_SHARE,
   });
-  // v2 to unicast destinations hears its receivers: NACKs answered from the history, reports steer the parity and the rate.
-  const feedback =
-    wire instanceof V2WireFormat && options.feedback && !multicast
-      ? new SenderFeedback({
-          destinations: new Set(resolved.map((r, i) => endpoint(r.address, targets[i]!.port))),
-          streamId: wire.streamId,
-          preSharedKey: options.key,
-          streamKey: wire.streamKey,
-          historyBytes: RETRANSMIT_HISTORY_BYTES,
-          retransmitShare: RETRANSMIT_SHARE,
-          fixedFecPercent: options.fecFixed ? options.fecPercent : undefined,
-          blindFecPercent: options.fecPercent,
-          onReport: (receiverId, report, timing) => rate.report(receiverId, report, timing),
-          onReceiverState: (receiverId, state, nowMs) => rate.receiverState(receiverId, state, nowMs),
-        })
-      : undefined;
-  let resendPacers: PacedSender[] = [];
-  const sender = new FanOutSender(
-    await Promise.all(
-      resolved.map(async ({ address, family }, i) => {
-        const one = await UdpSender.open(address, targets[i]!.port, family, (datagram, from, port) => {
-          const resend = feedback?.received(datagram, from, port, performance.now()) ?? [];
-          // To the receiver that asked, through the pacer (so --max-rate holds for resends too).
-          if (resend.length > 0) void resendPacers[i]?.sendFrame(resend, 0);
-        });
-        if (options.ttl !== undefined || isMulticast(address)) one.setTtl(options.ttl ?? 1, isMulticast(address));
-        return one;
-      }),
-    ),
-  );
-  const maxBytesPerMs = options.maxRateMbit === undefined ? undefined : (options.maxRateMbit * 1e6) / 8 / 1000;
-  resendPacers = resolved.map((_, i) => new PacedSender(sender.destination(i), maxBytesPerMs));
-  const info = options.json ? console.error : console.log;
-  info(`Streaming video to ${options.destinations.join(", ")} (${width}x${height}, ${live ? "live" : fps === undefined ? "unpaced" : `${round(fps)} fps`}, ${options.protocol})`);
+}
 
-  if (options.sdp && wire instanceof RtpJpegWireFormat) {
-    try {
-      writeFileAtomically(options.sdp, rtpJpegSdp({ address: destination.address, family: destination.family, port: target.port, sessionId: wire.stream.ssrc, fps: fps ?? source.info.fps, ttl: options.ttl }));
-    } catch (error) {
-      source.close();
-      sender.close();
-      throw new Error(`cannot write --sdp ${options.sdp}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-    }
-    info(`Wrote ${options.sdp}: play the stream with ffplay -protocol_whitelist file,udp,rtp ${options.sdp}`);
+/** One socket per destination; multicast ones with their TTL. */
+async function openSockets(options: SendOptions, destinations: Destination[]): Promise<FanOutSender> {
+  const sockets = await Promise.all(
+    destinations.map(async ({ address, family, port }) => {
+      const socket = await UdpSender.open(address, port, family);
+      if (options.ttl !== undefined || isMulticast(address)) socket.setTtl(options.ttl ?? 1, isMulticast(address));
+      return socket;
+    }),
+  );
+  return new FanOutSender(sockets);
+}
+
+/** --sdp: the description players open, where the protocol has one. */
+function writeSdp(path: string, wire: WireFormat, destination: Destination, fps: number, ttl: number | undefined, info: (line: string) => void): void {
+  const description = wire.describe({ ...destination, fps, ttl });
+  if (description === undefined) return;
+  try {
+    writeFileAtomically(path, description);
+  } catch (error) {
+    throw new Error(`cannot write --sdp ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
-  const session = new SendSession({ fps, lowLatency: options.lowLatency, wire });
+  info(`Wrote ${path}: play the stream with ffplay -protocol_whitelist file,udp,rtp ${path}`);
+}
+
+/** Source frames, encoded two at a time, each sent at its due time through the pipeline; then the last frame's interval. */
+async function streamFrames(source: FfmpegSource, pipeline: SendPipeline, sender: FanOutSender, paced: PacedSender, options: SendOptions, signal: AbortSignal): Promise<void> {
+  const { width, height } = source.info;
+  const encoded = orderedMap(
+    source.frames(),
+    async (frame) => {
+      try {
+        const plan = pipeline.plan(performance.now());
+        if (plan.encoding === "skip") return { plan, jpeg: undefined };
+        const jpeg = await encodeJpeg(frame.rgb, width, height, plan.encoding.quality, plan.encoding);
+        pipeline.encoded(plan, jpeg.length);
+        return { plan, jpeg };
+      } finally {
+        source.recycle(frame);
+      }
+    },
+    2,
+  );
+  for await (const { plan, jpeg } of encoded) {
+    if (signal.aborted) break;
+    const dueMs = jpeg === undefined ? undefined : pipeline.dueMs(plan, performance.now(), wallClockUs());
+    if (dueMs !== undefined) await sleepUntil(dueMs);
+    const frame = pipeline.frame(plan, jpeg, performance.now(), wallClockUs());
+    if (!frame) continue;
+    const startMs = performance.now();
+    // A burst (--low-latency, --fps max, the probe) goes straight to the socket, which waits for drain when its buffer is full.
+    if (frame.windowMs === 0 && options.maxRateMbit === undefined) await sender.send(frame.datagrams);
+    else await paced.sendFrame(frame.datagrams, frame.windowMs);
+    const endMs = performance.now();
+    pipeline.sent(frame, endMs, endMs - startMs);
+  }
+  const endMs = pipeline.endDueMs();
+  if (endMs !== undefined && !signal.aborted) await sleepUntil(endMs);
+}
+
+/** Every half second: the receivers told the stream's rate, and the terminal its progress. */
+function showStatus(options: SendOptions, pipeline: SendPipeline, sender: FanOutSender, info: VideoInfo): { stop(): void } {
   // A bar for a file of known length (not looping, not live); else one status line; nothing off a terminal or with --quiet.
-  const progress = new SendProgress(options.loop || live ? undefined : source.info.durationSeconds, process.stderr.isTTY === true && !options.quiet);
-  const paced = new PacedSender(sender, maxBytesPerMs);
-  const stop = () => source.close();
-  signal.addEventListener("abort", stop);
-  const statusTimer = setInterval(() => {
-    const seconds = session.elapsedSeconds(performance.now());
-    // Receivers are told what the stream aims at and why (with a return path: the way they know the sender), once it has begun.
-    if (feedback && session.counts().frames > 0) sender.sendControl(feedback.announce(senderStateOf(rate.stats(performance.now()), rate.targetBps(performance.now()))));
-    const { frames, framesSkipped } = session.counts();
+  const progress = new SendProgress(options.loop || options.source.live ? undefined : info.durationSeconds, process.stderr.isTTY === true && !options.quiet);
+  const timer = setInterval(() => {
+    const now = performance.now();
+    const announcement = pipeline.announcement(now);
+    if (announcement) sender.sendControl(announcement);
+    const { elapsedSeconds: seconds, position, counts, returnPath, rate } = pipeline.status(now);
     const refused = sender.stats.sendErrors + sender.stats.errorReports;
     progress.update({
-      positionSeconds: session.position / source.info.fps,
-      fps: seconds > 0 ? frames / seconds : 0,
+      positionSeconds: position / info.fps,
+      fps: seconds > 0 ? counts.frames / seconds : 0,
       mbps: seconds > 0 ? (sender.stats.bytesSent * 8) / seconds / 1e6 : 0,
       extra:
         `  ${formatBytes(sender.stats.bytesSent)}` +
-        (framesSkipped ? `  ${framesSkipped} skipped to keep up` : "") +
+        (counts.framesSkipped ? `  ${counts.framesSkipped} skipped to keep up` : "") +
         (refused ? `  ${refused} refused (nobody listening?)` : "") +
-        (feedback ? describeReturnPathLive(feedback.stats(performance.now())) : "") +
-        describeRateLive(rate.stats(performance.now())),
+        (returnPath ? describeReturnPathLive(returnPath) : "") +
+        describeRateLive(rate, counts.framesSkippedForRate),
     });
   }, 500);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      progress.stop();
+    },
+  };
+}
 
-  try {
-    const budgetFps = fps ?? source.info.fps;
-    let taken = 0;
-    const encoded = orderedMap(
-      source.frames(),
-      async (frame) => {
-        try {
-          const now = performance.now();
-          const parity = feedback ? feedback.parityPercent(now) : wire.fecPercent;
-          const plan = rate.next(taken++, budgetFps, parity, feedback ? feedback.lossFraction : 0, now);
-          if (plan === "skip") return undefined;
-          const jpeg = await encodeJpeg(frame.rgb, width, height, plan.quality, plan);
-          rate.encoded(plan, jpeg.length);
-          return jpeg;
-        } finally {
-          source.recycle(frame);
-        }
-      },
-      2,
-    );
-    for await (const jpeg of encoded) {
-      if (signal.aborted) break;
-      if (jpeg === undefined) {
-        session.skipForRate();
-        continue;
-      }
-      const dueMs = session.nextDueMs(performance.now(), wallClockUs());
-      if (dueMs !== undefined) await sleepUntil(dueMs);
-      // The probe not yet answered when this frame is due: its time slot passes unsent, as one left out for rate.
-      if (rate.leavesOutForProbe(performance.now())) {
-        session.skipForRate();
-        continue;
-      }
-      if (feedback && wire instanceof V2WireFormat) wire.fecPercent = feedback.parityPercent(performance.now());
-      const decision = session.frame(jpeg, performance.now(), wallClockUs());
-      if (decision.kind === "skip") continue;
-      const sendStartMs = performance.now();
-      // The probe goes at once: how the path spreads it out is its capacity.
-      const windowMs = rate.isProbe(decision.index) ? 0 : decision.windowMs;
-      // Into the history before the first datagram leaves: on a short path a NACK for it comes back while the pacer is still sending it.
-      feedback?.frameSent(decision.index, decision.datagrams, sendStartMs, sendStartMs + windowMs);
-      // A burst (--low-latency, --fps max) goes straight to the socket, which waits for drain when its buffer is full.
-      if (windowMs === 0 && options.maxRateMbit === undefined) await sender.send(decision.datagrams);
-      else await paced.sendFrame(decision.datagrams, windowMs);
-      const sendEndMs = performance.now();
-      rate.sent(decision.datagrams.reduce((sum, d) => sum + d.length, 0), sendEndMs, decision.lateMs, sendEndMs - sendStartMs);
-    }
-    const endMs = session.endDueMs();
-    if (endMs !== undefined && !signal.aborted) await sleepUntil(endMs);
-  } finally {
-    signal.removeEventListener("abort", stop);
-    clearInterval(statusTimer);
-    progress.stop();
-    source.close();
-  }
-  const seconds = session.elapsedSeconds(performance.now());
+/** The end datagrams, then the summary. */
+async function finish(options: SendOptions, pipeline: SendPipeline, sender: FanOutSender, info: VideoInfo, stoppedByUser: boolean): Promise<SendSummary> {
+  const { elapsedSeconds: seconds, counts, returnPath, rate } = pipeline.status(performance.now());
   // Taken before the end datagrams: a receiver that quits on the first one makes the rest bounce.
   const { bytesSent, datagramsSent, sendErrors, errorReports, lastError } = { ...sender.stats };
-  const end = session.endOfStream(wallClockUs());
+  const end = pipeline.endOfStream(wallClockUs());
   for (let i = 0; end.length > 0 && i < END_REPEATS; i++) {
     await sender.send(end);
     await Bun.sleep(5);
   }
-  sender.close();
-  const counts = session.counts();
   return {
     to: options.destinations.join(","),
-    width,
-    height,
+    width: info.width,
+    height: info.height,
     ...counts,
     datagrams: datagramsSent,
     bytes: bytesSent,
@@ -386,21 +409,16 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
     sendErrors,
     errorReports,
     lastError: lastError ?? null,
-    stoppedByUser: signal.aborted,
-    returnPath: feedback?.stats(performance.now()) ?? null,
-    rate: { ...rate.stats(performance.now()), trace: rate.traced() },
+    stoppedByUser,
+    returnPath: returnPath ?? null,
+    rate: { ...rate, trace: pipeline.rateTrace() },
   };
 }
 
 /** Rate adaptation for the live status line: only once it has changed something. */
-function describeRateLive(r: RateStats): string {
-  if (r.targetMbps === null && r.scale === 1 && r.framesSkippedForRate === 0) return "";
+function describeRateLive(r: RateStats, framesSkippedForRate: number): string {
+  if (r.targetMbps === null && r.scale === 1 && framesSkippedForRate === 0) return "";
   return `  target ${r.targetMbps ?? "-"} Mbit/s (${r.reason}) q${r.quality} ${r.width}x${r.height} ${r.fps} fps`;
-}
-
-/** What the receivers are told of the stream's rate (the state number is the return path's). */
-function senderStateOf(r: RateStats, targetBps: number | undefined): Omit<SenderState, "stateNumber"> {
-  return { targetBps, reason: r.reason, quality: r.quality, width: r.width, height: r.height, fps: r.fps };
 }
 
 /** "2 cut-backs: 1 delay growing, 1 overwhelmed". */
@@ -425,9 +443,9 @@ export function describeSendSummary(s: SendSummary): string {
       ? `\nReturn path: ${s.returnPath.reportsReceived} reports, ${s.returnPath.nacksReceived} NACKs asking for ${s.returnPath.chunksRequested} chunks, ${s.returnPath.chunksResent} resent` +
         `${s.returnPath.rttMs === null ? "" : `, RTT ${s.returnPath.rttMs} ms`}, loss ${s.returnPath.lossPercent}%, parity now ${s.returnPath.parityPercent}%`
       : "") +
-    (s.rate.decreases > 0 || s.rate.framesSkippedForRate > 0
+    (s.rate.decreases > 0 || s.framesSkippedForRate > 0
       ? `\nRate: followed the path (${describeCuts(s.rate)}); at the end (${s.rate.reason}) ${s.rate.targetMbps === null ? "unconstrained" : `${s.rate.targetMbps} Mbit/s`}, quality ${s.rate.quality}, ${s.rate.width}x${s.rate.height}, ${s.rate.fps} fps` +
-        (s.rate.framesSkippedForRate ? `; ${s.rate.framesSkippedForRate} frames left out to fit` : "")
+        (s.framesSkippedForRate ? `; ${s.framesSkippedForRate} frames left out to fit` : "")
       : "")
   );
 }

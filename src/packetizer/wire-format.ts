@@ -5,29 +5,47 @@ import { packetizeRtpJpeg, RtpStream } from "./rtp-jpeg-packetizer.ts";
 import { newStreamKey, type StreamKey } from "../protocol/v2-seal.ts";
 import { endOfStreamDatagram, packetizeV2 } from "./v2-packetizer.ts";
 import type { WireProtocol } from "../protocol/classify.ts";
+import { rtpJpegSdp } from "../protocol/sdp.ts";
+
+/** What a stream's return path needs to know of it: which stream feedback is about, and its sealing key. */
+export interface ReturnPathIdentity {
+  streamId: number;
+  streamKey: StreamKey | undefined;
+}
+
+/** Where a stream goes, for a description players open (an SDP file). */
+export interface StreamDestination {
+  address: string;
+  family: 4 | 6;
+  port: number;
+  fps: number;
+  ttl?: number;
+}
 
 /**
- * How one protocol puts frames on the wire: the send path asks its
- * WireFormat and never checks which protocol it speaks.
+ * How one protocol puts frames on the wire, and what it can do: the send
+ * path asks its WireFormat and never checks which protocol it speaks.
  */
 export interface WireFormat {
   readonly protocol: WireProtocol;
-  /** Parity as a percentage of each frame's data (0 where the protocol has none). */
-  readonly fecPercent: number;
-  /** The datagrams of frame number `index` (counted from 0), captured at `captureTimeUs` on the sender's wall clock. */
-  packetize(jpeg: Uint8Array, index: number, captureTimeUs: number): Uint8Array[];
+  /** Whether frames carry parity (the parity share passed to packetize is used). */
+  readonly carriesParity: boolean;
+  /** The stream's identity for a return path (NACKs, reports), or undefined where the protocol has none. */
+  readonly returnPath: ReturnPathIdentity | undefined;
+  /** The datagrams of frame number `index` (counted from 0), captured at `captureTimeUs` on the sender's wall clock, with `parityPercent` parity where the protocol carries it. */
+  packetize(jpeg: Uint8Array, index: number, captureTimeUs: number, parityPercent: number): Uint8Array[];
   /** What tells receivers the stream is over, after `frames` frames (empty where the protocol has no such signal). */
   endOfStream(frames: number, nowUs: number): Uint8Array[];
   /** Why this protocol cannot carry a picture of this size (with the fix), or undefined if it can. */
   refusePicture(width: number, height: number): string | undefined;
+  /** A session description players open to receive the stream (RTP's SDP), or undefined where the protocol needs none. */
+  describe(destination: StreamDestination): string | undefined;
 }
 
 export interface WireFormatOptions {
   protocol: WireProtocol;
   /** Largest datagram (v2, RTP). */
   datagramSize: number;
-  /** v2: parity percentage. */
-  fecPercent: number;
   /** v2: the pre-shared key; each run seals under a key derived from it. */
   key?: Uint8Array;
   /** RTP: frames per second, for the 90 kHz timestamps. */
@@ -37,20 +55,22 @@ export interface WireFormatOptions {
 /** udpvid v2: numbered chunks with Reed–Solomon parity, optionally sealed. A random 32-bit stream id tells runs apart. */
 export class V2WireFormat implements WireFormat {
   readonly protocol = "v2";
+  readonly carriesParity = true;
   readonly streamId = crypto.getRandomValues(new Uint32Array(1))[0]!;
   /** With a pre-shared key, this run's own key under it (a random salt per run: see v2-seal.ts). */
   readonly streamKey: StreamKey | undefined;
-  /** Parity for the next frames: the return path may change it between frames. */
-  fecPercent: number;
 
-  constructor(private readonly options: Pick<WireFormatOptions, "datagramSize" | "fecPercent" | "key">) {
+  constructor(private readonly options: Pick<WireFormatOptions, "datagramSize" | "key">) {
     this.streamKey = options.key ? newStreamKey(options.key) : undefined;
-    this.fecPercent = options.fecPercent;
   }
 
-  packetize(jpeg: Uint8Array, index: number, captureTimeUs: number): Uint8Array[] {
+  get returnPath(): ReturnPathIdentity {
+    return { streamId: this.streamId, streamKey: this.streamKey };
+  }
+
+  packetize(jpeg: Uint8Array, index: number, captureTimeUs: number, parityPercent: number): Uint8Array[] {
     const { datagramSize } = this.options;
-    return packetizeV2(jpeg, { streamId: this.streamId, frameNumber: index, captureTimeUs }, { datagramSize, fecPercent: this.fecPercent, key: this.streamKey });
+    return packetizeV2(jpeg, { streamId: this.streamId, frameNumber: index, captureTimeUs }, { datagramSize, fecPercent: parityPercent, key: this.streamKey });
   }
 
   endOfStream(frames: number, nowUs: number): Uint8Array[] {
@@ -60,12 +80,17 @@ export class V2WireFormat implements WireFormat {
   refusePicture(): undefined {
     return undefined;
   }
+
+  describe(): undefined {
+    return undefined;
+  }
 }
 
 /** RTP/JPEG (RFC 2435): what ffplay, VLC and GStreamer play. No end signal. */
 export class RtpJpegWireFormat implements WireFormat {
   readonly protocol = "rtp";
-  readonly fecPercent = 0;
+  readonly carriesParity = false;
+  readonly returnPath = undefined;
   readonly stream = RtpStream.random();
   // Timestamps start at a random point (RFC 3550) and advance at 90 kHz per the frame rate.
   private readonly timestampBase = crypto.getRandomValues(new Uint32Array(1))[0]!;
@@ -89,12 +114,18 @@ export class RtpJpegWireFormat implements WireFormat {
     const fit = (n: number) => Math.min(RTP_JPEG_MAX_DIMENSION, Math.max(8, Math.floor(n / 8) * 8));
     return `RTP/JPEG carries pictures whose width and height are multiples of 8, at most ${RTP_JPEG_MAX_DIMENSION}; this one is ${width}x${height}: add --width ${fit(width)} --height ${fit(height)}`;
   }
+
+  /** The SDP players (ffplay, VLC, GStreamer) need: RTP carries no description of itself. */
+  describe(destination: StreamDestination): string {
+    return rtpJpegSdp({ ...destination, sessionId: this.stream.ssrc });
+  }
 }
 
 /** The lab's protocol: 1-byte marker chunks, no numbers, no end signal. */
 export class LegacyWireFormat implements WireFormat {
   readonly protocol = "legacy";
-  readonly fecPercent = 0;
+  readonly carriesParity = false;
+  readonly returnPath = undefined;
 
   packetize(jpeg: Uint8Array): Uint8Array[] {
     return packetizeLegacy(jpeg);
@@ -105,6 +136,10 @@ export class LegacyWireFormat implements WireFormat {
   }
 
   refusePicture(): undefined {
+    return undefined;
+  }
+
+  describe(): undefined {
     return undefined;
   }
 }

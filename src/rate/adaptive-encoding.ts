@@ -4,6 +4,7 @@ import type { SENDER_REASONS } from "../protocol/feedback-sender-state.ts";
 import { EncodingPlanner, type EncodingCeiling, type EncodingChoice } from "./encoding-planner.ts";
 import { RateController, type CutCause } from "./rate-controller.ts";
 import type { ReportTiming } from "../feedback/receiver-reports.ts";
+import { RateTrace, type RateTracePoint } from "./rate-trace.ts";
 
 /*
  * A sender's rate adaptation, pure and given the time: the receivers'
@@ -35,7 +36,6 @@ export interface RateStats {
   scale: number;
   /** Frames per second actually sent: the source's rate over the frame stride. */
   fps: number;
-  framesSkippedForRate: number;
   decreases: number;
   /** Why the stream is what it is: for the status line, the summary and the receivers. */
   reason: RateReason;
@@ -60,29 +60,14 @@ const LOSSY_LINK = 0.01;
 
 /** v2 headers and the end-of-frame slack, as a share of the JPEG bytes (measured: 2.1% at 1400-byte datagrams). */
 const HEADER_SHARE = 0.025;
-/** Trace points kept for --json: a quarter second apart, the last 10 minutes. */
-const TRACE_EVERY_MS = 250;
-const TRACE_POINTS = 2400;
-
-export interface RateTracePoint {
-  /** ms since the first frame. */
-  t: number;
-  targetMbps: number | null;
-  quality: number;
-  scale: number;
-  fps: number;
-}
 
 export class AdaptiveEncoding {
   private readonly controller: RateController | undefined;
   private readonly planner: EncodingPlanner;
   private last: EncodingChoice;
   private lastFps = 0;
-  private skippedForRate = 0;
-  private readonly trace: RateTracePoint[] = [];
-  private firstMs: number | undefined;
-  private nextTraceMs = 0;
   private probePlanned = false;
+  private readonly trace = new RateTrace();
 
   constructor(private readonly options: AdaptiveEncodingOptions) {
     this.controller = options.adapt ? new RateController({}, options.maxBps ?? Infinity) : undefined;
@@ -122,23 +107,17 @@ export class AdaptiveEncoding {
     this.probePlanned = true;
     this.last = choice;
     this.lastFps = fps / choice.frameStride;
-    this.record(nowMs, target);
-    if (index % choice.frameStride !== 0) {
-      this.skippedForRate++;
-      return "skip";
-    }
-    return choice;
+    this.trace.record(nowMs, { targetMbps: toMbps(target), quality: choice.quality, scale: choice.scale, fps: round2(this.lastFps) });
+    return index % choice.frameStride === 0 ? choice : "skip";
   }
 
   /**
    * Whether a frame due now is left out because the probe has not been
-   * answered (counted as left out for rate): the path's capacity is not known
-   * yet. An unpaced stream (leaveOutWhileProbing false) sends every frame.
+   * answered: the path's capacity is not known yet. An unpaced stream
+   * (leaveOutWhileProbing false) sends every frame.
    */
   leavesOutForProbe(nowMs: number): boolean {
-    if (this.options.leaveOutWhileProbing === false || !this.controller?.awaitingProbe(nowMs)) return false;
-    this.skippedForRate++;
-    return true;
+    return this.options.leaveOutWhileProbing !== false && this.controller?.awaitingProbe(nowMs) === true;
   }
 
   /** Whether frame number `index` is the probe, to go out at once: the first frame, when adapting. */
@@ -160,18 +139,17 @@ export class AdaptiveEncoding {
     const target = this.targetBps(nowMs);
     return {
       adapt: this.options.adapt,
-      targetMbps: target === undefined ? null : Math.round(target / 1e4) / 100,
+      targetMbps: toMbps(target),
       state: this.controller?.state(nowMs) ?? "fixed",
       quality: this.last.quality,
       width: this.last.width,
       height: this.last.height,
       scale: this.last.scale,
-      fps: Math.round(this.lastFps * 100) / 100,
-      framesSkippedForRate: this.skippedForRate,
+      fps: round2(this.lastFps),
       decreases: this.controller?.stats.decreases ?? 0,
       cuts: this.controller ? { ...this.controller.stats.causes } : null,
       reason: this.reason(nowMs),
-      probeMbps: this.controller?.stats.probeBps == null ? null : Math.round(this.controller.stats.probeBps / 1e4) / 100,
+      probeMbps: toMbps(this.controller?.stats.probeBps ?? undefined),
     };
   }
 
@@ -187,20 +165,9 @@ export class AdaptiveEncoding {
 
   /** Target, quality, scale and frame rate every quarter second (bounded: the last ten minutes). */
   traced(): RateTracePoint[] {
-    return [...this.trace];
-  }
-
-  private record(nowMs: number, target: number | undefined): void {
-    this.firstMs ??= nowMs;
-    if (nowMs < this.nextTraceMs) return;
-    this.nextTraceMs = nowMs + TRACE_EVERY_MS;
-    if (this.trace.length >= TRACE_POINTS) this.trace.shift();
-    this.trace.push({
-      t: Math.round(nowMs - this.firstMs),
-      targetMbps: target === undefined ? null : Math.round(target / 1e4) / 100,
-      quality: this.last.quality,
-      scale: this.last.scale,
-      fps: Math.round(this.lastFps * 100) / 100,
-    });
+    return this.trace.traced();
   }
 }
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
+const toMbps = (bps: number | undefined) => (bps === undefined ? null : round2(bps / 1e6));

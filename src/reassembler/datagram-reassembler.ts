@@ -1,5 +1,6 @@
 import type { Endpoint, OutgoingDatagram } from "../socket/endpoint.ts";
 import type { WireProtocol } from "../protocol/classify.ts";
+import { ProtocolError } from "../protocol/protocol-error.ts";
 
 export interface AssembledFrame {
   protocol: WireProtocol;
@@ -56,7 +57,7 @@ export function addCounts(a: ReassemblyCounts, b: ReassemblyCounts): ReassemblyC
  * One protocol's way from datagrams to frames. Pure: the caller passes the
  * clock. A datagram it refuses throws a ProtocolError (counted by the caller).
  */
-export interface Reassembler {
+export interface DatagramReassembler {
   /** One datagram already classified as this reassembler's protocol, from `source` when known. */
   push(datagram: Uint8Array, nowMs: number, source?: Endpoint): AssemblerEvent[];
   /** Call on a timer: frames that waited long enough are finished or given up. */
@@ -69,4 +70,14 @@ export interface Reassembler {
   readonly bufferedBytes: number;
   /** Every protocol-specific count, for --json and debugging. */
   toJSON(): object;
+}
+
+/**
+ * A datagram that authenticated but was already used (a replay, or a
+ * duplicate): refused as "stale", though the events it caused still stand.
+ */
+export class RefusedAfterUse extends ProtocolError {
+  constructor(readonly events: AssemblerEvent[]) {
+    super("stale", "an authentic datagram seen before: a possible replay");
+  }
 }

@@ -1,9 +1,9 @@
 import { deserializeLegacy } from "../protocol/legacy.ts";
 import { LegacyReassembler } from "./legacy-reassembler.ts";
-import { NO_COUNTS, type AssemblerEvent, type Reassembler, type ReassemblyCounts } from "./reassembler.ts";
+import { NO_COUNTS, type AssemblerEvent, type DatagramReassembler, type ReassemblyCounts } from "./datagram-reassembler.ts";
 
 /** The lab protocol's datagrams, parsed and glued into frames. It carries no numbers, so only frames are counted. */
-export class LegacyDatagrams implements Reassembler {
+export class LegacyDatagramReassembler implements DatagramReassembler {
   private readonly reassembler: LegacyReassembler;
 
   constructor(maxFrameBytes: number) {

@@ -1,9 +1,9 @@
 import { deserializeRtp } from "../protocol/rtp.ts";
 import { RtpJpegReassembler } from "./rtp-jpeg-reassembler.ts";
-import { NO_COUNTS, type AssemblerEvent, type Reassembler, type ReassemblyCounts } from "./reassembler.ts";
+import { NO_COUNTS, type AssemblerEvent, type DatagramReassembler, type ReassemblyCounts } from "./datagram-reassembler.ts";
 
 /** RTP/JPEG (RFC 2435) datagrams, parsed and put together into frames; loss and order counted by sequence number. */
-export class RtpJpegDatagrams implements Reassembler {
+export class RtpJpegDatagramReassembler implements DatagramReassembler {
   private readonly reassembler: RtpJpegReassembler;
 
   constructor(maxFrameBytes: number) {

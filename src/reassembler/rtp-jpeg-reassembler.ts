@@ -4,6 +4,7 @@ import { quantTablesForQ } from "../protocol/jpeg-tables.ts";
 import { ProtocolError } from "../protocol/protocol-error.ts";
 import { RTP_PAYLOAD_TYPE_JPEG, type RtpPacket } from "../protocol/rtp.ts";
 import { deserializeRtpJpeg, RTP_JPEG_Q_INBAND, type RtpJpegPayload } from "../protocol/rtp-jpeg.ts";
+import { PendingFrames } from "./pending-frames.ts";
 
 export interface RtpJpegReassemblerOptions {
   /** Cap on scan bytes held for frames being assembled. */
@@ -23,21 +24,22 @@ export const DEFAULT_RTP_JPEG_OPTIONS: RtpJpegReassemblerOptions = {
   takeOverAfterMs: 1000,
 };
 
-export interface RtpJpegFrame {
+export interface RtpJpegAssembledFrame {
   jpeg: Uint8Array;
   ssrc: number;
   /** 90 kHz RTP timestamp. */
   timestamp: number;
 }
 
-interface PendingFrame {
-  timestamp: number;
+/** A frame being collected; keyed by its RTP timestamp. */
+interface RtpJpegPendingFrame {
+  readonly key: number;
   /** Fragments by offset. */
   fragments: Map<number, Uint8Array>;
   /** Scan bytes held. */
   bytes: number;
-  /** What they cost against the memory cap, bookkeeping included. */
-  cost: number;
+  /** What they cost against the memory cap, bookkeeping included (charged by PendingFrames). */
+  chargedBytes: number;
   /** The scan's length, known once the marker packet arrives. */
   length?: number;
   /** From the packet at offset 0, which alone carries in-band tables. */
@@ -46,8 +48,6 @@ interface PendingFrame {
 
 /** Map entry, view and object per fragment, charged so a flood of tiny fragments is bounded too. */
 const FRAGMENT_OVERHEAD_BYTES = 128;
-
-/** 32-bit RTP timestamps compared as serial numbers: a is after b. */
 
 /**
  * Rebuilds JPEG frames from RTP/JPEG packets (RFC 2435), from udpvid or any
@@ -72,18 +72,18 @@ export class RtpJpegReassembler {
   private lastHeardMs = 0;
   private highestSequence = -1;
   private newestShown: number | undefined;
-  private readonly pending = new Map<number, PendingFrame>();
-  private buffered = 0;
+  private readonly pending: PendingFrames<RtpJpegPendingFrame>;
   /** Tables last sent in-band for each Q 128–254: a sender may send them once. */
   private readonly tablesByQ = new Map<number, Uint16Array[]>();
   private readonly options: RtpJpegReassemblerOptions;
 
   constructor(options: Partial<RtpJpegReassemblerOptions> = {}) {
     this.options = { ...DEFAULT_RTP_JPEG_OPTIONS, ...options };
+    this.pending = new PendingFrames({ maxFrames: this.options.maxFramesInFlight, maxBytes: this.options.maxBufferedBytes }, () => this.stats.framesDroppedIncomplete++);
   }
 
   /** Takes one parsed RTP packet; returns the frame it completed, if any. Throws ProtocolError for a packet it refuses. */
-  push(packet: RtpPacket, nowMs: number): RtpJpegFrame | undefined {
+  push(packet: RtpPacket, nowMs: number): RtpJpegAssembledFrame | undefined {
     if (packet.payloadType !== RTP_PAYLOAD_TYPE_JPEG) throw new ProtocolError("bad-flags", `RTP payload type ${packet.payloadType}, not JPEG (26)`);
     const payload = deserializeRtpJpeg(packet.payload);
     if (packet.ssrc !== this.ssrc) {
@@ -108,26 +108,22 @@ export class RtpJpegReassembler {
       return undefined;
     }
     if (frame.bytes + payload.scan.length > this.options.maxFrameBytes) {
-      this.drop(frame);
+      this.pending.drop(frame);
       throw new ProtocolError("bad-length", `RTP/JPEG frame over ${this.options.maxFrameBytes} bytes`);
     }
-    const cost = payload.scan.length + FRAGMENT_OVERHEAD_BYTES;
-    while (this.buffered + cost > this.options.maxBufferedBytes && this.pending.size > 1) this.drop(this.oldestPending(frame));
-    if (this.buffered + cost > this.options.maxBufferedBytes) {
-      this.drop(frame);
+    if (!this.pending.charge(frame, payload.scan.length + FRAGMENT_OVERHEAD_BYTES)) {
+      this.pending.drop(frame);
       throw new ProtocolError("bad-length", `RTP/JPEG frame does not fit the ${this.options.maxBufferedBytes}-byte assembly cap`);
     }
     frame.fragments.set(payload.fragmentOffset, payload.scan);
     frame.bytes += payload.scan.length;
-    frame.cost += cost;
-    this.buffered += cost;
     if (payload.fragmentOffset === 0) frame.first = payload;
     if (packet.marker) frame.length = payload.fragmentOffset + payload.scan.length;
     return this.complete(frame);
   }
 
   private follow(ssrc: number): void {
-    for (const frame of [...this.pending.values()]) this.drop(frame);
+    this.pending.dropWhere(() => true);
     this.ssrc = ssrc;
     this.highestSequence = -1;
     this.newestShown = undefined;
@@ -150,35 +146,19 @@ export class RtpJpegReassembler {
     }
   }
 
-  private frameFor(timestamp: number): PendingFrame | undefined {
-    let frame = this.pending.get(timestamp);
+  private frameFor(timestamp: number): RtpJpegPendingFrame | undefined {
+    const frame = this.pending.get(timestamp);
     if (frame) return frame;
-    if (this.pending.size >= this.options.maxFramesInFlight) {
-      const oldest = this.oldestPending();
-      if (isNewer32(oldest.timestamp, timestamp)) {
-        this.stats.packetsLate++;
-        return undefined;
-      }
-      this.drop(oldest);
+    // Every slot taken by newer frames: this one is too late to be shown.
+    const oldest = this.pending.full ? this.pending.oldest() : undefined;
+    if (oldest && isNewer32(oldest.key, timestamp)) {
+      this.stats.packetsLate++;
+      return undefined;
     }
-    frame = { timestamp, fragments: new Map(), bytes: 0, cost: 0 };
-    this.pending.set(timestamp, frame);
-    return frame;
+    return this.pending.add({ key: timestamp, fragments: new Map(), bytes: 0, chargedBytes: 0 });
   }
 
-  private oldestPending(except?: PendingFrame): PendingFrame {
-    let oldest: PendingFrame | undefined;
-    for (const frame of this.pending.values()) if (frame !== except && (!oldest || isNewer32(oldest.timestamp, frame.timestamp))) oldest = frame;
-    return oldest!;
-  }
-
-  private drop(frame: PendingFrame): void {
-    if (!this.pending.delete(frame.timestamp)) return;
-    this.buffered -= frame.cost;
-    this.stats.framesDroppedIncomplete++;
-  }
-
-  private complete(frame: PendingFrame): RtpJpegFrame | undefined {
+  private complete(frame: RtpJpegPendingFrame): RtpJpegAssembledFrame | undefined {
     if (frame.length === undefined || !frame.first || frame.bytes < frame.length) return undefined;
     const scan = new Uint8Array(frame.length);
     for (let offset = 0; offset < frame.length; ) {
@@ -191,11 +171,10 @@ export class RtpJpegReassembler {
     const first = frame.first;
     const tables = this.tablesFor(first);
     if (!tables) return undefined;
-    this.pending.delete(frame.timestamp);
-    this.buffered -= frame.cost;
+    this.pending.remove(frame);
     // Older incomplete frames can only be shown out of order now: drop them.
-    for (const other of [...this.pending.values()]) if (isNewer32(frame.timestamp, other.timestamp)) this.drop(other);
-    this.newestShown = frame.timestamp;
+    this.pending.dropWhere((other) => isNewer32(frame.key, other.key));
+    this.newestShown = frame.key;
     this.stats.framesCompleted++;
     const jpeg = buildBaselineJpeg({
       width: first.width,
@@ -205,7 +184,7 @@ export class RtpJpegReassembler {
       restartInterval: first.restart?.interval ?? 0,
       scan,
     });
-    return { jpeg, ssrc: this.ssrc!, timestamp: frame.timestamp };
+    return { jpeg, ssrc: this.ssrc!, timestamp: frame.key };
   }
 
   private tablesFor(first: RtpJpegPayload): Uint16Array[] | undefined {
@@ -218,10 +197,10 @@ export class RtpJpegReassembler {
   }
 
   get bufferedBytes(): number {
-    return this.buffered;
+    return this.pending.bytes;
   }
 
   toJSON() {
-    return { ...this.stats, ssrc: this.ssrc ?? null, framesInFlight: this.pending.size, bufferedBytes: this.buffered };
+    return { ...this.stats, ssrc: this.ssrc ?? null, framesInFlight: this.pending.size, bufferedBytes: this.pending.bytes };
   }
 }

@@ -2,15 +2,15 @@ import { normalizeAddress } from "../socket/address.ts";
 import { classifyDatagram, type WireProtocol } from "../protocol/classify.ts";
 import { FEEDBACK_MAGIC } from "../protocol/feedback.ts";
 import { ProtocolError, type ProtocolErrorCode } from "../protocol/protocol-error.ts";
-import { LegacyDatagrams } from "./legacy-datagrams.ts";
-import { addCounts, NO_COUNTS, type AssemblerEvent, type Reassembler, type ReassemblyCounts } from "./reassembler.ts";
-import { RtpJpegDatagrams } from "./rtp-jpeg-datagrams.ts";
-import { RefusedAfterUse, V2Datagrams } from "./v2-datagrams.ts";
-import type { V2ReassemblerOptions } from "./v2-reassembler.ts";
+import { LegacyDatagramReassembler } from "./legacy-datagram-reassembler.ts";
+import { addCounts, NO_COUNTS, RefusedAfterUse, type AssemblerEvent, type DatagramReassembler, type ReassemblyCounts } from "./datagram-reassembler.ts";
+import { RtpJpegDatagramReassembler } from "./rtp-jpeg-datagram-reassembler.ts";
+import { V2DatagramReassembler } from "./v2-datagram-reassembler.ts";
+import type { V2ReassemblerOptions } from "./v2-reassembler-types.ts";
 import type { ReceiverFeedback } from "../feedback/receiver-feedback.ts";
 import type { OutgoingDatagram } from "../socket/endpoint.ts";
 
-export type { AssembledFrame, AssemblerEvent } from "./reassembler.ts";
+export type { AssembledFrame, AssemblerEvent } from "./datagram-reassembler.ts";
 
 export interface StreamAssemblerOptions {
   /** Cap on all bytes held for frames being assembled, all protocols together. */
@@ -40,12 +40,12 @@ export function maxFrameBytesFor(maxMemoryBytes: number): number {
 
 /**
  * Takes raw datagrams of any protocol, datagram by datagram, and turns them
- * into whole frames through that protocol's Reassembler. Pure: no sockets,
+ * into whole frames through that protocol's DatagramReassembler. Pure: no sockets,
  * the caller passes the clock. Every datagram that is refused is counted by
  * reason.
  */
 export class StreamAssembler {
-  private readonly byProtocol: Record<WireProtocol, Reassembler>;
+  private readonly byProtocol: Record<WireProtocol, DatagramReassembler>;
   private readonly received = {
     datagramsReceived: 0,
     bytesReceived: 0,
@@ -60,9 +60,9 @@ export class StreamAssembler {
     // Legacy holds one frame at most, RTP/JPEG gets as much again; v2 gets the rest of the cap.
     const maxFrameBytes = maxFrameBytesFor(options.maxMemoryBytes);
     this.byProtocol = {
-      legacy: new LegacyDatagrams(maxFrameBytes),
-      rtp: new RtpJpegDatagrams(maxFrameBytes),
-      v2: new V2Datagrams({ maxBufferedBytes: options.maxMemoryBytes - 2 * maxFrameBytes, ...options.v2 }, options.key, options.feedback),
+      legacy: new LegacyDatagramReassembler(maxFrameBytes),
+      rtp: new RtpJpegDatagramReassembler(maxFrameBytes),
+      v2: new V2DatagramReassembler({ maxBufferedBytes: options.maxMemoryBytes - 2 * maxFrameBytes, ...options.v2 }, options.key, options.feedback),
     };
     this.key = options.key;
     this.feedback = options.feedback;

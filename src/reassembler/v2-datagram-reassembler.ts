@@ -4,11 +4,9 @@ import { sendPosition } from "../packetizer/send-order.ts";
 import { ProtocolError } from "../protocol/protocol-error.ts";
 import { deserializeV2, V2_HEADER_SIZE, V2_SALT_SIZE, type V2Packet } from "../protocol/v2.ts";
 import { StreamKeyring } from "../protocol/v2-seal.ts";
-import { V2Reassembler, type V2Event, type V2ReassemblerOptions } from "./v2-reassembler.ts";
-import type { AssemblerEvent, Reassembler, ReassemblyCounts } from "./reassembler.ts";
-
-/** Frames held for repair at once: a latency budget's worth at 60 fps, and some slack. */
-const framesInFlightFor = (holdMs: number) => Math.max(4, Math.ceil(holdMs / 16) + 2);
+import { V2Reassembler } from "./v2-reassembler.ts";
+import { staleChunks, type V2Event, type V2ReassemblerOptions } from "./v2-reassembler-types.ts";
+import { RefusedAfterUse, type AssemblerEvent, type DatagramReassembler, type ReassemblyCounts } from "./datagram-reassembler.ts";
 
 /**
  * udpvid v2 datagrams: parsed, opened when the receiver has a key (only
@@ -17,7 +15,7 @@ const framesInFlightFor = (holdMs: number) => Math.max(4, Math.ceil(holdMs / 16)
  * order for repairs within the latency budget, and each tick says what to
  * send back to the stream's source.
  */
-export class V2Datagrams implements Reassembler {
+export class V2DatagramReassembler implements DatagramReassembler {
   private readonly reassembler: V2Reassembler;
   private readonly keyring: StreamKeyring | undefined;
 
@@ -26,8 +24,7 @@ export class V2Datagrams implements Reassembler {
     preSharedKey: Uint8Array | undefined,
     private readonly feedback?: ReceiverFeedback,
   ) {
-    const holdMs = feedback?.latencyBudgetMs ?? 0;
-    this.reassembler = new V2Reassembler({ maxFramesInFlight: framesInFlightFor(holdMs), ...options, repairHoldMs: holdMs });
+    this.reassembler = new V2Reassembler({ ...options, repairHoldMs: feedback?.latencyBudgetMs ?? 0 });
     this.keyring = preSharedKey ? new StreamKeyring(preSharedKey) : undefined;
   }
 
@@ -36,11 +33,11 @@ export class V2Datagrams implements Reassembler {
     if (!this.keyring && parsed.sealed) throw new ProtocolError("sealed-no-key", "the stream is encrypted and this receiver has no key");
     if (this.keyring && !parsed.sealed) throw new ProtocolError("not-sealed", "a plain datagram at a receiver that requires a key");
     const packet = this.keyring ? this.keyring.open(datagram, parsed) : parsed;
-    const staleBefore = this.reassembler.staleChunks;
+    const staleBefore = staleChunks(this.reassembler.stats);
     const events = this.handOn(this.reassembler.push(packet, nowMs));
     if (source) this.observe(packet, datagram, source, nowMs);
     // With a key, anything authentic but already used is refused as a possible replay.
-    if (this.keyring && this.reassembler.staleChunks > staleBefore) throw new RefusedAfterUse(events);
+    if (this.keyring && staleChunks(this.reassembler.stats) > staleBefore) throw new RefusedAfterUse(events);
     return events;
   }
 
@@ -121,16 +118,6 @@ export class V2Datagrams implements Reassembler {
 
   toJSON() {
     return this.reassembler.toJSON();
-  }
-}
-
-/**
- * A sealed datagram that authenticated but was already used (a replay, or a
- * duplicate): refused as "stale", though the events it caused still stand.
- */
-export class RefusedAfterUse extends ProtocolError {
-  constructor(readonly events: AssemblerEvent[]) {
-    super("stale", "an authentic datagram seen before: a possible replay");
   }
 }
 

@@ -22,8 +22,8 @@ export class FrameArrivals {
   private readonly groupReceived: Uint16Array;
   private groupsReady = 0;
   dataReceived = 0;
-  /** Bytes charged against the reassembler's memory cap. */
-  bytes = 0;
+  /** Bytes charged against the reassembler's memory cap (by PendingFrames). */
+  chargedBytes = 0;
   lastArrivalMs: number;
   /** The latest send position that arrived (-1: none yet): anything sent before it and missing was lost or reordered. */
   highestPosition = -1;
@@ -41,15 +41,19 @@ export class FrameArrivals {
     this.lastArrivalMs = firstSeenMs;
   }
 
+  /** The frame number, as PendingFrames keys it. */
+  get key(): number {
+    return this.frameNumber;
+  }
+
   has(packet: V2Packet): boolean {
     return (packet.parity ? this.parity : this.data)[packet.chunkIndex] !== undefined;
   }
 
-  /** Stores a chunk not seen before, charged `cost` bytes. */
-  add(packet: V2Packet, cost: number, nowMs: number): void {
+  /** Stores a chunk not seen before (its bytes already charged). */
+  add(packet: V2Packet, nowMs: number): void {
     (packet.parity ? this.parity : this.data)[packet.chunkIndex] = packet.payload;
     if (!packet.parity) this.dataReceived++;
-    this.bytes += cost;
     this.lastArrivalMs = nowMs;
     const group = packet.chunkIndex % this.layout.groups;
     if (++this.groupReceived[group]! === groupDataChunks(this.layout, group)) this.groupsReady++;

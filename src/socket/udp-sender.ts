@@ -11,6 +11,9 @@ export interface UdpSenderStats {
   lastError: string | undefined;
 }
 
+/** What came back to a sending socket, and from where. */
+export type DatagramHandler = (datagram: Uint8Array, address: string, port: number) => void;
+
 const DRAIN_WAIT_MS = 20;
 /** Room for a whole 1080p frame sent as one burst (--low-latency), so it need not wait for drain. */
 const SEND_BUFFER_BYTES = 1024 * 1024;
@@ -25,6 +28,7 @@ export class UdpSender {
   readonly stats: UdpSenderStats = { datagramsSent: 0, bytesSent: 0, sendErrors: 0, errorReports: 0, lastError: undefined };
   private drainWaiters: (() => void)[] = [];
   private lastSendThrew = false;
+  private onDatagram: DatagramHandler | undefined;
 
   private constructor(
     private readonly socket: udp.Socket<"uint8array">,
@@ -32,14 +36,14 @@ export class UdpSender {
     private readonly address: string,
   ) {}
 
-  /** Opens a socket for sending to address:port; what comes back to it (feedback) goes to `onDatagram`. */
-  static async open(address: string, port: number, family: 4 | 6, onDatagram?: (datagram: Uint8Array, address: string, port: number) => void): Promise<UdpSender> {
+  /** Opens a socket for sending to address:port; what comes back to it (feedback) goes to `onDatagram`, or to listen()'s handler. */
+  static async open(address: string, port: number, family: 4 | 6, onDatagram?: DatagramHandler): Promise<UdpSender> {
     let sender: UdpSender | undefined;
     const socket = await Bun.udpSocket({
       hostname: family === 6 ? "::" : "0.0.0.0",
       binaryType: "uint8array",
       socket: {
-        data: (_socket, datagram, remotePort, remoteAddress) => onDatagram?.(datagram, remoteAddress, remotePort),
+        data: (_socket, datagram, remotePort, remoteAddress) => sender?.onDatagram?.(datagram, remoteAddress, remotePort),
         drain: () => sender?.wakeDrainWaiters(),
         error: (...args: unknown[]) => {
           // Bun passes the Error last; ICMP errors land here asynchronously.
@@ -52,7 +56,13 @@ export class UdpSender {
     });
     growSocketBuffer(socketFd(socket), "send", SEND_BUFFER_BYTES);
     sender = new UdpSender(socket, port, address);
+    sender.onDatagram = onDatagram;
     return sender;
+  }
+
+  /** What comes back to this socket from now on goes to `handler` (until then it is dropped). */
+  listen(handler: DatagramHandler): void {
+    this.onDatagram = handler;
   }
 
   /** Sends datagrams[from, to); resolves when the OS has taken them or they were counted as errors. */

@@ -59,7 +59,9 @@ describe("retransmission through a lossy relay", () => {
   test("on a clean path the parity falls away and nothing is asked", async () => {
     const run = await throughRelay(["--delay", "5"], [], [], join(fixture.dir, "clean.mjpeg"));
     expect(run.receive.returnPath!.nacksSent).toBe(0);
-    expect(run.send.returnPath!.parityPercent).toBe(0);
+    // From the blind 25% to none; on a loaded machine a round trip that spikes can leave room for only one resend
+    // round, and the controller then keeps a 1% floor (fec-controller.ts): still "fallen away".
+    expect(run.send.returnPath!.parityPercent).toBeLessThanOrEqual(1);
     // Nothing lost on the way: every frame the sender sent was shown or skipped for a newer one (throughRelay
     // already accounts for every source frame; a paced sender may skip one it is too late for on a busy machine).
     expect(run.receive.framesDroppedIncomplete).toBe(0);

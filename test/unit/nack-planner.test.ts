@@ -18,7 +18,7 @@ const position = (p: V2Packet) => sendPosition(p.dataChunks, p.groups * p.parity
 /** A frame whose chunks at the given send positions were lost; the rest arrived at `atMs`. */
 function arrivals(all: V2Packet[], lost: number[], atMs = 0): FrameArrivals {
   const frame = new FrameArrivals(all[0]!.frameNumber, 0, all[0]!, atMs);
-  for (const p of all) if (!lost.includes(position(p))) frame.add(p, p.payload.length, atMs);
+  for (const p of all) if (!lost.includes(position(p))) frame.add(p, atMs);
   return frame;
 }
 

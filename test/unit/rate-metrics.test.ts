@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
 import { rateFollowing } from "../../scripts/bench/rate-metrics.ts";
 import { parseRateSchedule } from "../../src/relay/bottleneck.ts";
-import type { RateTracePoint } from "../../src/rate/adaptive-encoding.ts";
+import type { RateTracePoint } from "../../src/rate/rate-trace.ts";
 
 /** A trace every 250 ms from a function of time. */
 const trace = (until: number, at: (t: number) => Omit<RateTracePoint, "t" | "fps">): RateTracePoint[] =>

@@ -1,14 +1,14 @@
 import { describe, expect, test } from "bun:test";
 import { ReceiverFeedback } from "../../src/feedback/receiver-feedback.ts";
-import { SenderFeedback } from "../../src/feedback/sender-feedback.ts";
 import { endpoint } from "../../src/feedback/feedback-gate.ts";
 import { V2WireFormat } from "../../src/packetizer/wire-format.ts";
 import { StreamAssembler } from "../../src/reassembler/stream-assembler.ts";
 import { seededRandom } from "../../src/util/random.ts";
+import { SendPipeline, type FramePlan } from "../../src/session/send-pipeline.ts";
 
-// The v2 stages wired together in memory, pion-style: the sender's wire format
-// and feedback, a simulated network each way (delay, seeded loss), the
-// receiver's assembler with its return path. A fake clock in 1 ms steps; no
+// The v2 stages wired together in memory, pion-style: the sender's pipeline
+// (encoding plan, pacing, wire format, return path), a simulated network each
+// way (delay, seeded loss), the receiver's assembler with its return path. A fake clock in 1 ms steps; no
 // sockets, no timers.
 
 interface Link {
@@ -30,18 +30,39 @@ function lossModel(link: Link, random: () => number): () => boolean {
   };
 }
 
-function simulate(options: { forward: Link; reverse: Link; feedback: boolean; frames?: number; seed?: number; frameBytes?: number; latencyMs?: number }) {
+interface SimOptions {
+  forward: Link;
+  reverse: Link;
+  feedback: boolean;
+  frames?: number;
+  seed?: number;
+  /** Bytes of a frame at full size and quality 80; smaller pictures shrink with their area and quality. */
+  frameBytes?: number;
+  latencyMs?: number;
+  adapt?: "on" | "off";
+}
+
+const FPS = 30;
+const RECEIVER = endpoint("10.0.0.2", 9999);
+
+function simulate(options: SimOptions) {
   const frames = options.frames ?? 300;
   const random = seededRandom(options.seed ?? 1);
   const lostForward = lossModel(options.forward, random);
   const lostReverse = lossModel(options.reverse, random);
-  const wire = new V2WireFormat({ datagramSize: 1200, fecPercent: 25 });
-  const sender = new SenderFeedback({
-    destinations: new Set([endpoint("10.0.0.2", 9999)]),
-    streamId: wire.streamId,
+  const pipeline = new SendPipeline({
+    wire: new V2WireFormat({ datagramSize: 1200 }),
+    fps: FPS,
+    sourceFps: FPS,
+    leaveOutWhileProbing: true,
+    lowLatency: false,
+    ceiling: { quality: 80, width: 1280, height: 720 },
+    adapt: options.adapt ?? "off",
+    fecPercent: 25,
+    fecFixed: false,
+    receivers: options.feedback ? new Set([RECEIVER]) : undefined,
     historyBytes: 32 << 20,
     retransmitShare: 0.3,
-    blindFecPercent: 25,
   });
   const receiverFeedback = options.feedback ? new ReceiverFeedback({ latencyMs: options.latencyMs }) : undefined;
   const assembler = new StreamAssembler({ maxMemoryBytes: 64 << 20, feedback: receiverFeedback });
@@ -55,17 +76,25 @@ function simulate(options: { forward: Link; reverse: Link; feedback: boolean; fr
     datagrams.forEach((datagram, i) => {
       if (!lostForward()) toReceiver.push({ atMs: fromMs + (spanMs * i) / datagrams.length + options.forward.delayMs, datagram });
     });
+  // A stand-in encoder: the planned picture's bytes follow its area and quality.
+  const encode = (plan: FramePlan) => {
+    if (plan.encoding === "skip") return undefined;
+    const { scale, quality } = plan.encoding;
+    return Uint8Array.from({ length: Math.max(500, Math.round((options.frameBytes ?? 40_000) * scale * scale * (quality / 80))) }, (_, i) => (i * 7 + plan.index) & 0xff);
+  };
   const endMs = frames * 33 + 1000;
   for (let now = 0; now < endMs; now++) {
     if (now % 33 === 0 && now / 33 < frames) {
-      const index = now / 33;
-      wire.fecPercent = sender.parityPercent(now);
-      parity.push(wire.fecPercent);
-      const jpeg = Uint8Array.from({ length: options.frameBytes ?? 40_000 }, (_, i) => (i * 7 + index) & 0xff);
-      const datagrams = wire.packetize(jpeg, index, now * 1000);
-      firstSent += datagrams.length;
-      send(datagrams, now, 20);
-      sender.frameSent(index, datagrams, now, now + 20);
+      const plan = pipeline.plan(now);
+      const jpeg = encode(plan);
+      if (jpeg) pipeline.encoded(plan, jpeg.length);
+      const frame = pipeline.frame(plan, jpeg, now, now * 1000);
+      if (frame) {
+        parity.push(pipeline.status(now).counts.fecPercent);
+        firstSent += frame.datagrams.length;
+        send(frame.datagrams, now, frame.windowMs);
+        pipeline.sent(frame, now + frame.windowMs, frame.windowMs);
+      }
     }
     toReceiver.sort((a, b) => a.atMs - b.atMs);
     while (toReceiver.length > 0 && toReceiver[0]!.atMs <= now) {
@@ -79,12 +108,13 @@ function simulate(options: { forward: Link; reverse: Link; feedback: boolean; fr
       }
     }
     while (toSender.length > 0 && toSender[0]!.atMs <= now) {
-      const resend = sender.received(toSender.shift()!.datagram, "10.0.0.2", 9999, now);
+      const resend = pipeline.received(toSender.shift()!.datagram, "10.0.0.2", 9999, now);
       resent += resend.length;
       send(resend, now, 1);
     }
   }
-  return { completed: completed.size, frames, firstSent, resent, parity, sender: sender.stats(endMs), receiver: receiverFeedback };
+  const status = pipeline.status(endMs);
+  return { completed: completed.size, frames, firstSent, resent, parity, sender: status.returnPath!, rate: status.rate, counts: status.counts, receiver: receiverFeedback };
 }
 
 describe("the return path in memory: sender, lossy network both ways, receiver", () => {
@@ -122,5 +152,14 @@ describe("the return path in memory: sender, lossy network both ways, receiver",
     const tail = (xs: number[]) => xs.slice(-100).reduce((a, b) => a + b, 0) / 100;
     expect(tail(long.parity)).toBeGreaterThan(tail(short.parity));
     expect(long.completed / long.frames).toBeGreaterThanOrEqual(0.99);
+  });
+
+  test("adapting, 15% random loss with room to spare: a lossy link is not a narrow one; full picture, the loss repaired (3 seeds)", () => {
+    for (const seed of [1, 2, 3]) {
+      const run = simulate({ forward: { delayMs: 10, loss: 0.15 }, reverse: { delayMs: 10, loss: 0 }, feedback: true, seed, adapt: "on" });
+      expect(run.rate).toMatchObject({ adapt: true, reason: "loss repaired", quality: 80, scale: 1, fps: 30 });
+      expect(run.counts.framesSkippedForRate).toBeLessThan(10); // only those due before the probe's answer
+      expect(run.completed / run.frames).toBeGreaterThanOrEqual(0.95);
+    }
   });
 });
