@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
+import { codeOf } from "../helpers/protocol-error-code.ts";
 import { deserializeV2, serializeV2, V2_HEADER_SIZE } from "../../src/protocol/v2.ts";
-import { ProtocolError } from "../../src/protocol/protocol-error.ts";
 import { classifyDatagram } from "../../src/protocol/classify.ts";
 import { endOfStreamDatagram, packetizeV2, planLayout } from "../../src/packetizer/v2-packetizer.ts";
 import { sendPosition } from "../../src/packetizer/send-order.ts";
@@ -25,16 +25,6 @@ const golden = [
   0x56, 0x02, 0x01, 0x01, 0xde, 0xad, 0xbe, 0xef, 0x01, 0x02, 0x03, 0x04, 0x00, 0x02, 0x00, 0x03, 0x01, 0x00, 0x00, 0x06, 0x0a, 0x0b,
   0x0c, 0x0d, 0xaa, 0xbb,
 ];
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ProtocolError) return e.code;
-    throw e;
-  }
-  return undefined;
-}
 
 describe("v2 datagram codec", () => {
   test("golden bytes", () => {
