@@ -1,5 +1,6 @@
 import { reedSolomonFor } from "../fec/reed-solomon.ts";
 import { AUDIO_CODEC_OPUS, AUDIO_SHARD_HEADER, serializeAudio, type AudioPacket } from "../protocol/v2-audio.ts";
+import { sealAudio, type StreamKey } from "../protocol/v2-seal.ts";
 
 /** Moonlight's shape for audio: 4 packets and 2 parity, so any 2 of 6 may be lost (80 ms of 20 ms packets). */
 export const DEFAULT_AUDIO_GROUP = { data: 4, parity: 2 } as const;
@@ -9,6 +10,8 @@ export interface AudioPacketizerOptions {
   channels: 1 | 2;
   groupData?: number;
   groupParity?: number;
+  /** With --key: the run's stream key, the picture's (one salt for both tracks). */
+  key?: StreamKey;
 }
 
 /** One encoded audio packet as the source gives it. */
@@ -58,7 +61,7 @@ export class AudioPacketizer {
     const sequence = this.sequence;
     this.sequence = (this.sequence + 1) >>> 0;
     const index = sequence % this.k;
-    const out = [serializeAudio({ ...this.header(sequence, audio.captureTimeUs, index, false), durationSamples: audio.durationSamples, payload: audio.data })];
+    const out = [this.datagram({ ...this.header(sequence, audio.captureTimeUs, index, false), durationSamples: audio.durationSamples, payload: audio.data })];
     if (this.m === 0) return out;
     if (index === 0) {
       this.group.first = sequence;
@@ -80,7 +83,12 @@ export class AudioPacketizer {
     const padded = this.group.shards.map((s) => (s.length === size ? s : Uint8Array.from({ length: size }, (_, i) => s[i] ?? 0)));
     return reedSolomonFor(this.k, this.m)
       .encode(padded)
-      .map((shard, row) => serializeAudio({ ...this.header(this.group.first, this.group.captureTimeUs, row, true), durationSamples: 0, payload: shard }));
+      .map((shard, row) => this.datagram({ ...this.header(this.group.first, this.group.captureTimeUs, row, true), durationSamples: 0, payload: shard }));
+  }
+
+  private datagram(packet: AudioPacket): Uint8Array {
+    const plain = serializeAudio(packet);
+    return this.options.key ? sealAudio(plain, packet, this.options.key) : plain;
   }
 
   private header(sequence: number, captureTimeUs: number, index: number, parity: boolean): Omit<AudioPacket, "durationSamples" | "payload"> {

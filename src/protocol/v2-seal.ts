@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, hkdfSync } from "node:crypto";
 import { ProtocolError } from "./protocol-error.ts";
 import { V2_FLAG_SEALED, V2_HEADER_SIZE, V2_SALT_SIZE, V2_TAG_SIZE, type V2Packet } from "./v2.ts";
+import { AUDIO_HEADER_SIZE, type AudioPacket } from "./v2-audio.ts";
 
 /*
  * A sealed v2 datagram: the plain v2 header with the SEALED flag set, then
@@ -26,7 +27,10 @@ import { V2_FLAG_SEALED, V2_HEADER_SIZE, V2_SALT_SIZE, V2_TAG_SIZE, type V2Packe
  *   |   stream id   | frame number  | chunk | kind  |   0   |
  *   +---------------+---------------+-------+-------+-------+
  *
- *   kind  0 data chunk, 1 parity chunk, 2 end of stream.
+ *   kind  0 data chunk, 1 parity chunk, 2 end of stream; for v2 audio
+ *         datagrams (20-byte header, sealed the same way), 3 audio packet
+ *         and 4 audio parity, with the sequence and index in place of the
+ *         frame number and chunk.
  *
  * Within a run a sender never repeats (stream id, frame number, chunk index,
  * kind) with different bytes: frame numbers only grow, and the repeated
@@ -36,7 +40,7 @@ import { V2_FLAG_SEALED, V2_HEADER_SIZE, V2_SALT_SIZE, V2_TAG_SIZE, type V2Packe
  */
 export const KEY_BYTES = 32;
 const NONCE_BYTES = 12;
-const KIND = { data: 0, parity: 1, end: 2 } as const;
+const KIND = { data: 0, parity: 1, end: 2, audio: 3, audioParity: 4 } as const;
 const STREAM_KEY_INFO = "udpvid v2 stream key";
 /** Salts (streams) whose keys a receiver keeps derived: a few streams taking turns on one port. */
 const REMEMBERED_STREAM_KEYS = 8;
@@ -60,12 +64,21 @@ export function newStreamKey(preShared: Uint8Array): StreamKey {
 }
 
 function nonceFor(packet: Pick<V2Packet, "streamId" | "frameNumber" | "chunkIndex" | "parity" | "endOfStream">): Uint8Array {
+  return nonceOf(packet.streamId, packet.frameNumber, packet.chunkIndex, packet.endOfStream ? KIND.end : packet.parity ? KIND.parity : KIND.data);
+}
+
+/** An audio packet's nonce: (stream id, sequence, index, kind audio or audio parity), never a picture's. */
+function audioNonceFor(packet: Pick<AudioPacket, "streamId" | "sequence" | "index" | "parity">): Uint8Array {
+  return nonceOf(packet.streamId, packet.sequence, packet.index, packet.parity ? KIND.audioParity : KIND.audio);
+}
+
+function nonceOf(streamId: number, number: number, index: number, kind: number): Uint8Array {
   const nonce = new Uint8Array(NONCE_BYTES);
   const view = new DataView(nonce.buffer);
-  view.setUint32(0, packet.streamId >>> 0);
-  view.setUint32(4, packet.frameNumber >>> 0);
-  view.setUint16(8, packet.chunkIndex);
-  view.setUint8(10, packet.endOfStream ? KIND.end : packet.parity ? KIND.parity : KIND.data);
+  view.setUint32(0, streamId >>> 0);
+  view.setUint32(4, number >>> 0);
+  view.setUint16(8, index);
+  view.setUint8(10, kind);
   return nonce;
 }
 
@@ -79,15 +92,24 @@ function checkKey(key: Uint8Array): void {
  * own header, parsed: the caller has it already and it names the nonce.
  */
 export function sealV2(datagram: Uint8Array, packet: Omit<V2Packet, "payload" | "sealed">, streamKey: StreamKey): Uint8Array {
+  return seal(datagram, V2_HEADER_SIZE, nonceFor(packet), streamKey);
+}
+
+/** Seals a plain audio datagram the same way (its flags byte is at the same place, with the same SEALED bit). */
+export function sealAudio(datagram: Uint8Array, packet: Omit<AudioPacket, "payload" | "sealed">, streamKey: StreamKey): Uint8Array {
+  return seal(datagram, AUDIO_HEADER_SIZE, audioNonceFor(packet), streamKey);
+}
+
+function seal(datagram: Uint8Array, headerSize: number, nonce: Uint8Array, streamKey: StreamKey): Uint8Array {
   checkKey(streamKey.key);
-  const clear = V2_HEADER_SIZE + V2_SALT_SIZE;
+  const clear = headerSize + V2_SALT_SIZE;
   const sealed = new Uint8Array(datagram.length + V2_SALT_SIZE + V2_TAG_SIZE);
-  sealed.set(datagram.subarray(0, V2_HEADER_SIZE));
+  sealed.set(datagram.subarray(0, headerSize));
   sealed[2]! |= V2_FLAG_SEALED;
-  sealed.set(streamKey.salt, V2_HEADER_SIZE);
-  const cipher = createCipheriv("aes-256-gcm", streamKey.key, nonceFor(packet));
+  sealed.set(streamKey.salt, headerSize);
+  const cipher = createCipheriv("aes-256-gcm", streamKey.key, nonce);
   cipher.setAAD(sealed.subarray(0, clear));
-  const body = cipher.update(datagram.subarray(V2_HEADER_SIZE));
+  const body = cipher.update(datagram.subarray(headerSize));
   cipher.final(); // GCM emits all ciphertext from update()
   sealed.set(body, clear);
   sealed.set(cipher.getAuthTag(), clear + body.length);
@@ -112,11 +134,20 @@ export class StreamKeyring {
    * sealed under another pre-shared key throws ProtocolError("bad-auth").
    */
   open(datagram: Uint8Array, packet: V2Packet): V2Packet {
+    return this.openSealed(datagram, packet, V2_HEADER_SIZE, nonceFor(packet));
+  }
+
+  /** The same for an audio packet. */
+  openAudio(datagram: Uint8Array, packet: AudioPacket): AudioPacket {
+    return this.openSealed(datagram, packet, AUDIO_HEADER_SIZE, audioNonceFor(packet));
+  }
+
+  private openSealed<P extends { sealed: boolean; payload: Uint8Array }>(datagram: Uint8Array, packet: P, headerSize: number, nonce: Uint8Array): P {
     if (!packet.sealed || packet.payload.length < V2_SALT_SIZE + V2_TAG_SIZE) throw new ProtocolError("bad-auth", "datagram is not sealed");
     const salt = packet.payload.subarray(0, V2_SALT_SIZE);
     const remembered = this.known.find((k) => equalBytes(k.salt, salt));
     const streamKey = remembered ?? deriveStreamKey(this.preShared, salt);
-    const opened = openWith(datagram, packet, streamKey.key);
+    const opened = openWith(datagram, packet, headerSize, nonce, streamKey.key);
     if (!remembered) {
       this.known.push(streamKey);
       if (this.known.length > REMEMBERED_STREAM_KEYS) this.known.shift();
@@ -125,10 +156,10 @@ export class StreamKeyring {
   }
 }
 
-function openWith(datagram: Uint8Array, packet: V2Packet, key: Uint8Array): V2Packet {
-  const clear = V2_HEADER_SIZE + V2_SALT_SIZE;
+function openWith<P extends { payload: Uint8Array }>(datagram: Uint8Array, packet: P, headerSize: number, nonce: Uint8Array, key: Uint8Array): P {
+  const clear = headerSize + V2_SALT_SIZE;
   const bodyLength = packet.payload.length - V2_SALT_SIZE - V2_TAG_SIZE;
-  const decipher = createDecipheriv("aes-256-gcm", key, nonceFor(packet));
+  const decipher = createDecipheriv("aes-256-gcm", key, nonce);
   decipher.setAAD(datagram.subarray(0, clear));
   decipher.setAuthTag(packet.payload.subarray(V2_SALT_SIZE + bodyLength));
   const plain = new Uint8Array(bodyLength);

@@ -3,6 +3,8 @@ import { AudioPacketizer, type EncodedAudio } from "../../src/packetizer/audio-p
 import { deserializeAudio, type AudioPacket } from "../../src/protocol/v2-audio.ts";
 import { recoverAudioGroup, readAudioShard } from "../../src/reassembler/audio-group-recovery.ts";
 import { seededRandom } from "../../src/util/random.ts";
+import { newStreamKey, StreamKeyring } from "../../src/protocol/v2-seal.ts";
+import { ProtocolError } from "../../src/protocol/protocol-error.ts";
 
 /** 20 ms Opus-sized packets of varying length, each's bytes naming it. */
 function packets(count: number, random = seededRandom(1)): EncodedAudio[] {
@@ -91,5 +93,29 @@ describe("AudioPacketizer and audio group recovery", () => {
     expect(packets(8).flatMap((a) => packetizer.packetize(a))).toHaveLength(8);
     expect(() => new AudioPacketizer({ streamId: 1, channels: 1, groupData: 16 })).toThrow(RangeError);
     expect(() => new AudioPacketizer({ streamId: 1, channels: 1, groupData: 0 })).toThrow(RangeError);
+  });
+
+  test("sealed under --key: every packet authenticates and opens to the same bytes; a flipped bit or another key fails", () => {
+    const preShared = new Uint8Array(32).fill(7);
+    const key = newStreamKey(preShared);
+    const source = packets(4);
+    const plain = new AudioPacketizer({ streamId: 5, channels: 2 });
+    const sealed = new AudioPacketizer({ streamId: 5, channels: 2, key });
+    const plainDatagrams = source.flatMap((a) => plain.packetize(a));
+    const sealedDatagrams = source.flatMap((a) => sealed.packetize(a));
+    const keyring = new StreamKeyring(preShared);
+    sealedDatagrams.forEach((datagram, i) => {
+      const packet = deserializeAudio(datagram);
+      expect(packet.sealed).toBe(true);
+      expect([...keyring.openAudio(datagram, packet).payload]).toEqual([...deserializeAudio(plainDatagrams[i]!).payload]);
+    });
+    const datagram = Uint8Array.from(sealedDatagrams[0]!);
+    datagram[datagram.length - 20]! ^= 1;
+    expect(() => keyring.openAudio(datagram, deserializeAudio(datagram))).toThrow(ProtocolError);
+    const moved = Uint8Array.from(sealedDatagrams[0]!);
+    moved[15]! ^= 1; // the capture time: header fields are authenticated too
+    expect(() => keyring.openAudio(moved, deserializeAudio(moved))).toThrow(ProtocolError);
+    const stranger = new StreamKeyring(new Uint8Array(32).fill(8));
+    expect(() => stranger.openAudio(sealedDatagrams[0]!, deserializeAudio(sealedDatagrams[0]!))).toThrow(ProtocolError);
   });
 });
