@@ -1,0 +1,112 @@
+import type { EncodedAudio } from "../packetizer/audio-packetizer.ts";
+import { isNewer32 } from "../protocol/serial-number.ts";
+import type { AudioPacket } from "../protocol/v2-audio.ts";
+import { recoverAudioGroup } from "./audio-group-recovery.ts";
+
+/** A sound packet ready for the jitter buffer: arrived, or rebuilt from its group's parity. */
+export interface ReceivedAudio extends EncodedAudio {
+  sequence: number;
+  channels: 1 | 2;
+  recovered: boolean;
+}
+
+/** Groups remembered at once: 64 groups of 4 × 20 ms is 5 s of sound, far past any deadline. */
+const MAX_GROUPS = 64;
+
+interface Group {
+  readonly first: number;
+  readonly groupData: number;
+  readonly groupParity: number;
+  readonly channels: 1 | 2;
+  readonly data: (EncodedAudio | undefined)[];
+  readonly parity: (Uint8Array | undefined)[];
+}
+
+/**
+ * Puts a sound track's datagrams back together: each packet is handed on
+ * as it arrives (the jitter buffer orders them), and a packet that stays
+ * lost is rebuilt once its group's parity makes that possible. Pure, and
+ * bounded: the newest 64 groups are remembered; a packet older than all of
+ * them is late. Counts what it sees.
+ */
+export class AudioReassembler {
+  private readonly groups = new Map<number, Group>();
+  private streamId: number | undefined;
+  readonly stats = { packetsReceived: 0, packetsRecovered: 0, packetsDuplicate: 0, packetsLate: 0, packetsOtherStream: 0, packetsInconsistent: 0 };
+
+  /**
+   * One parsed (and opened) audio datagram of stream `followed` (the
+   * picture's stream; undefined until one is followed: the first sound's is
+   * taken). Returns the packets it made available.
+   */
+  push(packet: AudioPacket, followed: number | undefined): ReceivedAudio[] {
+    const streamId = followed ?? this.streamId ?? packet.streamId;
+    if (packet.streamId !== streamId) {
+      this.stats.packetsOtherStream++;
+      return [];
+    }
+    if (streamId !== this.streamId) {
+      this.groups.clear();
+      this.streamId = streamId;
+    }
+    const first = packet.parity ? packet.sequence : (packet.sequence - packet.index) >>> 0;
+    const group = this.groupFor(first, packet);
+    if (!group) return [];
+    if (group.groupData !== packet.groupData || group.groupParity !== packet.groupParity || group.channels !== packet.channels) {
+      this.stats.packetsInconsistent++;
+      return [];
+    }
+    const out: ReceivedAudio[] = [];
+    if (packet.parity) {
+      if (group.parity[packet.index]) return this.duplicate();
+      group.parity[packet.index] = packet.payload;
+    } else {
+      if (group.data[packet.index]) return this.duplicate();
+      const audio = { data: packet.payload, captureTimeUs: packet.captureTimeUs, durationSamples: packet.durationSamples };
+      group.data[packet.index] = audio;
+      this.stats.packetsReceived++;
+      out.push({ ...audio, sequence: packet.sequence, channels: packet.channels, recovered: false });
+    }
+    for (const [index, audio] of recoverAudioGroup(group)) {
+      group.data[index] = audio;
+      this.stats.packetsRecovered++;
+      out.push({ ...audio, sequence: (group.first + index) >>> 0, channels: group.channels, recovered: true });
+    }
+    return out;
+  }
+
+  /** Groups held now (bounded). */
+  get groupsHeld(): number {
+    return this.groups.size;
+  }
+
+  private duplicate(): ReceivedAudio[] {
+    this.stats.packetsDuplicate++;
+    return [];
+  }
+
+  /** The group starting at `first`, made if new (evicting the oldest past the cap); undefined when it is older than every group kept. */
+  private groupFor(first: number, packet: AudioPacket): Group | undefined {
+    const known = this.groups.get(first);
+    if (known) return known;
+    if (this.groups.size >= MAX_GROUPS) {
+      let oldest: number | undefined;
+      for (const key of this.groups.keys()) if (oldest === undefined || isNewer32(oldest, key)) oldest = key;
+      if (isNewer32(oldest!, first)) {
+        this.stats.packetsLate++;
+        return undefined;
+      }
+      this.groups.delete(oldest!);
+    }
+    const group: Group = {
+      first,
+      groupData: packet.groupData,
+      groupParity: packet.groupParity,
+      channels: packet.channels,
+      data: new Array(packet.groupData),
+      parity: new Array(packet.groupParity),
+    };
+    this.groups.set(first, group);
+    return group;
+  }
+}
