@@ -59,9 +59,10 @@ describe("retransmission through a lossy relay", () => {
   test("on a clean path the parity falls away and nothing is asked", async () => {
     const run = await throughRelay(["--delay", "5"], [], [], join(fixture.dir, "clean.mjpeg"));
     expect(run.receive.returnPath!.nacksSent).toBe(0);
-    // From the blind 25% to none; on a loaded machine a round trip that spikes can leave room for only one resend
-    // round, and the controller then keeps a 1% floor (fec-controller.ts): still "fallen away".
-    expect(run.send.returnPath!.parityPercent).toBeLessThanOrEqual(1);
+    // From the blind 25% to none, or, with nothing lost, to the controller's insurance floor (fec-controller.ts):
+    // 1% when the round trip leaves room for only one resend round, 2% for none. On this 2-core machine, loaded by
+    // the suite, the sender's smoothed round trip has spiked past 45 and 90 ms in full runs.
+    expect(run.send.returnPath!.parityPercent).toBeLessThanOrEqual(2);
     // Nothing lost on the way: every frame the sender sent was shown or skipped for a newer one (throughRelay
     // already accounts for every source frame; a paced sender may skip one it is too late for on a busy machine).
     expect(run.receive.framesDroppedIncomplete).toBe(0);
