@@ -388,7 +388,11 @@ function showStatus(options: SendOptions, pipeline: SendPipeline, sender: FanOut
 
 /** The end datagrams, then the summary. */
 async function finish(options: SendOptions, pipeline: SendPipeline, sender: FanOutSender, info: VideoInfo, stoppedByUser: boolean): Promise<SendSummary> {
-  const { elapsedSeconds: seconds, counts, returnPath, rate } = pipeline.status(performance.now());
+  const seconds = pipeline.status(performance.now()).elapsedSeconds;
+  // The last frame's repairs first, while NACKs are still answered: the end makes receivers give up what they hold.
+  const repairsCloseMs = pipeline.repairsCloseMs();
+  if (repairsCloseMs !== undefined && !stoppedByUser) await sleepUntil(repairsCloseMs);
+  const { counts, returnPath, rate } = pipeline.status(performance.now());
   // Taken before the end datagrams: a receiver that quits on the first one makes the rest bounce.
   const { bytesSent, datagramsSent, sendErrors, errorReports, lastError } = { ...sender.stats };
   const end = pipeline.endOfStream(wallClockUs());

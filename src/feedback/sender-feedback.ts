@@ -50,6 +50,8 @@ export interface SenderFeedbackStats {
 /** Loss at which even a first resend goes twice: one copy alone would miss one frame's deadline in a few hundred. */
 const HEAVY_LOSS = 0.08;
 const MAX_COPIES = 3;
+/** A reported budget beyond this (a forged report) does not keep a finished sender waiting. */
+const MAX_REPAIR_HOLD_MS = 1000;
 
 /**
  * How many copies of a datagram to resend, given how often it was resent
@@ -76,6 +78,8 @@ export class SenderFeedback {
   /** Sender state goes out sealed under the stream's feedback key, as feedback comes back. */
   private readonly key: Uint8Array | undefined;
   private nextStateNumber = 0;
+  /** The longest repair hold a receiver reported: how long after a frame's first datagram it may still be repaired. */
+  private repairHoldMs: number | undefined;
   private readonly counts = { senderStatesSent: 0, nacksReceived: 0, chunksRequested: 0, chunksResent: 0, chunksNotResent: 0, reportsReceived: 0 };
 
   constructor(private readonly options: SenderFeedbackOptions) {
@@ -110,6 +114,7 @@ export class SenderFeedback {
     if (message.kind === "report") {
       this.counts.reportsReceived++;
       const { report } = message;
+      this.repairHoldMs = Math.min(MAX_REPAIR_HOLD_MS, Math.max(this.repairHoldMs ?? 0, report.latencyBudgetMs));
       const sentAt = this.history.sentAtMs(report.echoFrameNumber, report.echoPosition);
       const rttSampleMs = sentAt === undefined ? undefined : nowMs - sentAt - report.echoHoldUs / 1000;
       if (rttSampleMs !== undefined) this.rtt.add(rttSampleMs);
@@ -137,6 +142,11 @@ export class SenderFeedback {
       }
     }
     return resend;
+  }
+
+  /** How long after a frame's first datagram a receiver may still ask for it (its reported latency budget; undefined before any report). */
+  get receiversRepairHoldMs(): number | undefined {
+    return this.repairHoldMs;
   }
 
   /** The parity share for the next frame. */

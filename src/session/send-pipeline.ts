@@ -1,5 +1,6 @@
 import type { WireFormat } from "../packetizer/wire-format.ts";
 import { SenderFeedback, type SenderFeedbackStats } from "../feedback/sender-feedback.ts";
+import { DEFAULT_LATENCY_MS } from "../feedback/receiver-feedback.ts";
 import type { SenderState } from "../protocol/feedback-sender-state.ts";
 import { AdaptiveEncoding, type RateStats } from "../rate/adaptive-encoding.ts";
 import type { EncodingCeiling, EncodingChoice } from "../rate/encoding-planner.ts";
@@ -78,6 +79,8 @@ export class SendPipeline {
   private readonly feedback: SenderFeedback | undefined;
   /** The one frame counter: the next source frame's number. */
   private nextIndex = 0;
+  /** When the last frame sent began to go out. */
+  private lastFrameMs: number | undefined;
 
   constructor(private readonly options: SendPipelineOptions) {
     const { wire } = options;
@@ -147,6 +150,7 @@ export class SendPipeline {
     const windowMs = this.rate.isProbe(plan.index) ? 0 : decision.windowMs;
     // Into the history before the first datagram leaves: on a short path a NACK for it comes back while the pacer is still sending it.
     this.feedback?.frameSent(plan.index, decision.datagrams, nowMs, nowMs + windowMs);
+    this.lastFrameMs = nowMs;
     return { index: plan.index, datagrams: decision.datagrams, windowMs, lateMs: decision.lateMs };
   }
 
@@ -173,6 +177,18 @@ export class SendPipeline {
   /** When the last frame's interval on screen ends (undefined when unpaced). */
   endDueMs(): number | undefined {
     return this.session.endDueMs();
+  }
+
+  /**
+   * Until when the end of the stream waits, answering NACKs: until the last
+   * frame can no longer be repaired (its first datagram plus the receivers'
+   * repair hold). A receiver gives up what it still holds when the end
+   * arrives, so a sender that ended at once lost the last frame whenever one
+   * of its datagrams was lost. Undefined: no wait (nobody heard, nothing sent).
+   */
+  repairsCloseMs(): number | undefined {
+    if (!this.feedback || this.lastFrameMs === undefined) return undefined;
+    return this.lastFrameMs + (this.feedback.receiversRepairHoldMs ?? DEFAULT_LATENCY_MS);
   }
 
   /** The datagrams that tell receivers the stream is over. */

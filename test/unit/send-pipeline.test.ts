@@ -6,6 +6,8 @@ import { deserializeFeedback, FeedbackType } from "../../src/protocol/feedback.t
 import { deserializeSenderState } from "../../src/protocol/feedback-sender-state.ts";
 import { deserializeV2 } from "../../src/protocol/v2.ts";
 import { SendPipeline, type SendPipelineOptions } from "../../src/session/send-pipeline.ts";
+import { ReceiverFeedback } from "../../src/feedback/receiver-feedback.ts";
+import { StreamAssembler } from "../../src/reassembler/stream-assembler.ts";
 
 // The pipeline's own decisions, given the time; wired to a receiver over a lossy network in return-path-sim.test.ts.
 
@@ -130,5 +132,34 @@ describe("SendPipeline", () => {
     const [end] = p.endOfStream(0).map(deserializeV2);
     expect(end!.endOfStream).toBe(true);
     expect(end!.frameNumber).toBe(3);
+  });
+
+  test("the end waits for the last frame's repairs: a datagram of it lost on the way is asked for and resent before receivers give up", () => {
+    const lastFrameShown = (lingering: boolean) => {
+      const p = pipeline({ adapt: "off", fecPercent: 0, fecFixed: true });
+      const assembler = new StreamAssembler({ maxMemoryBytes: 64 << 20, feedback: new ReceiverFeedback({}) });
+      const shown = new Set<number>();
+      const deliver = (datagrams: Uint8Array[], now: number) => {
+        for (const d of datagrams) for (const e of assembler.push(d, now, "10.0.0.1", 5000)) if (e.kind === "frame") shown.add(e.frame.frameNumber!);
+      };
+      for (let i = 0; i < 3; i++) {
+        const now = i * 33;
+        const plan = p.plan(now);
+        const frame = p.frame(plan, jpeg(5000), now, now * 1000)!;
+        p.sent(frame, now, 0);
+        // The last frame's last datagram is lost on the way.
+        deliver(i === 2 ? frame.datagrams.slice(0, -1) : frame.datagrams, now + 5);
+      }
+      const endAt = lingering ? p.repairsCloseMs()! : p.endDueMs()!;
+      for (let now = 70; now < endAt; now += 5) {
+        for (const e of assembler.expire(now)) if (e.kind === "frame") shown.add(e.frame.frameNumber!);
+        for (const reply of assembler.replies(now)) deliver(p.received(reply.datagram, "10.0.0.2", 9999, now + 5), now + 10);
+      }
+      deliver(p.endOfStream(0), endAt);
+      return shown.has(2);
+    };
+    expect(lastFrameShown(false)).toBe(false); // ending when the last frame's interval is over: too soon
+    expect(lastFrameShown(true)).toBe(true);
+    expect(pipeline({ receivers: undefined }).repairsCloseMs()).toBeUndefined(); // nobody heard: nothing to wait for
   });
 });
