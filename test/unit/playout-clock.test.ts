@@ -1,0 +1,63 @@
+import { describe, expect, test } from "bun:test";
+import { PlayoutClock } from "../../src/session/playout-clock.ts";
+import { seededRandom } from "../../src/util/random.ts";
+
+/** Packets every 20 ms from capture time `startUs` (sender's clock), each arriving `delay(n)` ms after its capture on a local clock `offsetMs` ahead. */
+function feed(clock: PlayoutClock, count: number, delay: (n: number) => number, startUs = 5_000_000, offsetMs = 123_456, driftPpm = 0) {
+  for (let n = 0; n < count; n++) {
+    const senderMs = n * 20;
+    const localMs = offsetMs + senderMs * (1 - driftPpm / 1e6) + delay(n);
+    clock.arrived((startUs + senderMs * 1000) >>> 0, localMs);
+  }
+}
+
+describe("PlayoutClock", () => {
+  test("a steady path: plays at capture + path delay + margin, nothing more", () => {
+    const clock = new PlayoutClock({ marginMs: 10 });
+    expect(clock.playoutMs(0)).toBeUndefined();
+    feed(clock, 100, () => 30);
+    // Captured at 5 s on the sender = 0 ms on its timeline: local 123456 + 30 + 10.
+    expect(clock.playoutMs(5_000_000)).toBeCloseTo(123_496, 6);
+    expect(clock.playoutMs(5_020_000)).toBeCloseTo(123_516, 6);
+  });
+
+  test("jitter: plays late enough for 95% of packets, by the fastest transit", () => {
+    const random = seededRandom(4);
+    const clock = new PlayoutClock({ marginMs: 0 });
+    const delays: number[] = [];
+    feed(clock, 500, () => {
+      const d = 30 + 40 * random() ** 2;
+      delays.push(d);
+      return d;
+    });
+    const late = delays.filter((d, n) => 123_456 + n * 20 + d > clock.playoutMs((5_000_000 + n * 20_000) >>> 0)!).length;
+    expect(late / delays.length).toBeLessThanOrEqual(0.06);
+    expect(clock.delayMs).toBeGreaterThan(25); // 95th percentile of 40·u² is 36
+    expect(clock.delayMs).toBeLessThan(40);
+  });
+
+  test("capture times wrapping past 2^32 µs keep their spacing", () => {
+    const clock = new PlayoutClock({ marginMs: 0 });
+    feed(clock, 200, () => 30, 0xffff_ffff - 1_000_000); // wraps after 1 s
+    const before = clock.playoutMs((0xffff_ffff - 1_000_000 + 980_000) >>> 0)!;
+    const after = clock.playoutMs((0xffff_ffff - 1_000_000 + 1_020_000) >>> 0)!;
+    expect(after - before).toBeCloseTo(40, 6);
+  });
+
+  test("a sender clock 200 ppm fast is followed: the offset never grows past the window's drift", () => {
+    const clock = new PlayoutClock({ marginMs: 0, windowMs: 2000 });
+    feed(clock, 30_000, () => 30, 5_000_000, 0, 200); // 10 minutes
+    const n = 29_999;
+    const arrival = n * 20 * (1 - 200 / 1e6) + 30;
+    const playout = clock.playoutMs((5_000_000 + n * 20_000) >>> 0)!;
+    // Without following, it would be 120 ms off after 10 minutes; the 2 s window keeps it within 0.4 ms.
+    expect(Math.abs(playout - arrival)).toBeLessThan(1);
+  });
+
+  test("a stream longer than half the capture clock's range (re-based) keeps its mapping", () => {
+    const clock = new PlayoutClock({ marginMs: 0 });
+    // 40 minutes in 1 s steps: the capture clock passes 2^31 µs (35.8 min).
+    for (let s = 0; s <= 2400; s++) clock.arrived((s * 1_000_000) >>> 0, 1000 + s * 1000 + 30);
+    expect(clock.playoutMs((2400 * 1_000_000) >>> 0)).toBeCloseTo(1000 + 2_400_000 + 30, 3);
+  });
+});
