@@ -1,0 +1,65 @@
+import { describe, expect, test } from "bun:test";
+import { AudioJitterBuffer, type AudioSlot } from "../../src/session/audio-jitter-buffer.ts";
+import type { ReceivedAudio } from "../../src/reassembler/audio-reassembler.ts";
+import { seededRandom, shuffle } from "../../src/util/random.ts";
+
+const packet = (sequence: number): ReceivedAudio => ({ sequence, captureTimeUs: (sequence * 20_000) >>> 0, durationSamples: 960, data: Uint8Array.of(sequence & 0xff), channels: 2, recovered: false });
+/** Plays 50 ms after capture. */
+const playout = (captureUs: number) => captureUs / 1000 + 50;
+
+function drain(buffer: AudioJitterBuffer, nowMs: number): AudioSlot[] {
+  const out: AudioSlot[] = [];
+  for (let slot = buffer.take(nowMs, playout); slot; slot = buffer.take(nowMs, playout)) out.push(slot);
+  return out;
+}
+
+describe("AudioJitterBuffer", () => {
+  test("packets arriving out of order play in order, each at its playout time", () => {
+    const buffer = new AudioJitterBuffer();
+    const random = seededRandom(1);
+    buffer.add(packet(0));
+    for (const p of shuffle([1, 2, 3, 4, 5, 6, 7, 8, 9].map(packet), random)) buffer.add(p);
+    expect(drain(buffer, 49)).toEqual([]);
+    expect(drain(buffer, 50).map((s) => s.kind === "play" && s.packet.sequence)).toEqual([0]);
+    expect(drain(buffer, 110).map((s) => s.kind === "play" && s.packet.sequence)).toEqual([1, 2, 3]);
+    expect(drain(buffer, 1000).map((s) => s.kind === "play" && s.packet.sequence)).toEqual([4, 5, 6, 7, 8, 9]);
+    expect(buffer.stats).toMatchObject({ played: 10, concealed: 0 });
+  });
+
+  test("a packet that never comes is concealed when its time has passed; arriving after that, it is late and dropped", () => {
+    const buffer = new AudioJitterBuffer();
+    for (const n of [0, 1, 3, 4]) buffer.add(packet(n));
+    const slots = drain(buffer, 200);
+    expect(slots.map((s) => (s.kind === "play" ? s.packet.sequence : `conceal ${s.sequence} (${s.durationSamples})`))).toEqual([0, 1, "conceal 2 (960)", 3, 4]);
+    buffer.add(packet(2));
+    expect(buffer.stats).toMatchObject({ played: 4, concealed: 1, late: 1 });
+    expect(buffer.size).toBe(0);
+  });
+
+  test("a gap at the end is not concealed until a later packet shows it is one", () => {
+    const buffer = new AudioJitterBuffer();
+    buffer.add(packet(0));
+    expect(drain(buffer, 500)).toHaveLength(1);
+    expect(drain(buffer, 10_000)).toEqual([]); // the stream may just be quiet, or over
+    buffer.add(packet(5));
+    expect(drain(buffer, 10_000).map((s) => s.kind)).toEqual(["conceal", "conceal", "conceal", "conceal", "play"]);
+  });
+
+  test("bounded: packets numbered far ahead are refused; duplicates are held once", () => {
+    const buffer = new AudioJitterBuffer();
+    buffer.add(packet(0));
+    buffer.add(packet(1));
+    buffer.add(packet(1));
+    buffer.add(packet(100_000));
+    expect(buffer.size).toBe(2);
+    expect(buffer.stats.tooFarAhead).toBe(1);
+  });
+
+  test("sequence numbers wrapping past 2^32 keep their order", () => {
+    const buffer = new AudioJitterBuffer();
+    const sequences = [0xffff_fffe, 0xffff_ffff, 0, 1];
+    const packets = sequences.map((sequence, i) => ({ ...packet(sequence), captureTimeUs: i * 20_000 }));
+    for (const p of [packets[0]!, packets[2]!, packets[3]!, packets[1]!]) buffer.add(p);
+    expect(drain(buffer, 1000).map((s) => s.kind === "play" && s.packet.sequence)).toEqual(sequences);
+  });
+});
