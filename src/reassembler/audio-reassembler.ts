@@ -1,7 +1,7 @@
 import type { EncodedAudio } from "../packetizer/audio-packetizer.ts";
-import { isNewer32 } from "../protocol/serial-number.ts";
 import type { AudioPacket } from "../protocol/v2-audio.ts";
 import { recoverAudioGroup } from "./audio-group-recovery.ts";
+import { PendingFrames } from "./pending-frames.ts";
 
 /** A sound packet ready for the jitter buffer: arrived, or rebuilt from its group's parity. */
 export interface ReceivedAudio extends EncodedAudio {
@@ -13,8 +13,10 @@ export interface ReceivedAudio extends EncodedAudio {
 /** Groups remembered at once: 64 groups of 4 × 20 ms is 5 s of sound, far past any deadline. */
 const MAX_GROUPS = 64;
 
+/** A group of sound packets, keyed (for PendingFrames) by its first packet's sequence number. */
 interface Group {
-  readonly first: number;
+  readonly key: number;
+  chargedBytes: number;
   readonly groupData: number;
   readonly groupParity: number;
   readonly channels: 1 | 2;
@@ -30,7 +32,8 @@ interface Group {
  * them is late. Counts what it sees.
  */
 export class AudioReassembler {
-  private readonly groups = new Map<number, Group>();
+  /** The newest groups; nothing charged against bytes (each datagram is bounded by UDP, the groups by count). */
+  private readonly groups = new PendingFrames<Group>({ maxFrames: MAX_GROUPS, maxBytes: Infinity }, () => {});
   private streamId: number | undefined;
   readonly stats = { packetsReceived: 0, packetsRecovered: 0, packetsDuplicate: 0, packetsLate: 0, packetsOtherStream: 0, packetsInconsistent: 0 };
 
@@ -46,7 +49,7 @@ export class AudioReassembler {
       return [];
     }
     if (streamId !== this.streamId) {
-      this.groups.clear();
+      this.groups.dropWhere(() => true);
       this.streamId = streamId;
     }
     const first = packet.parity ? packet.sequence : (packet.sequence - packet.index) >>> 0;
@@ -70,7 +73,7 @@ export class AudioReassembler {
     for (const [index, audio] of recoverAudioGroup(group)) {
       group.data[index] = audio;
       this.stats.packetsRecovered++;
-      out.push({ ...audio, sequence: (group.first + index) >>> 0, channels: group.channels, recovered: true });
+      out.push({ ...audio, sequence: (group.key + index) >>> 0, channels: group.channels, recovered: true });
     }
     return out;
   }
@@ -89,24 +92,9 @@ export class AudioReassembler {
   private groupFor(first: number, packet: AudioPacket): Group | undefined {
     const known = this.groups.get(first);
     if (known) return known;
-    if (this.groups.size >= MAX_GROUPS) {
-      let oldest: number | undefined;
-      for (const key of this.groups.keys()) if (oldest === undefined || isNewer32(oldest, key)) oldest = key;
-      if (isNewer32(oldest!, first)) {
-        this.stats.packetsLate++;
-        return undefined;
-      }
-      this.groups.delete(oldest!);
-    }
-    const group: Group = {
-      first,
-      groupData: packet.groupData,
-      groupParity: packet.groupParity,
-      channels: packet.channels,
-      data: new Array(packet.groupData),
-      parity: new Array(packet.groupParity),
-    };
-    this.groups.set(first, group);
+    const { groupData, groupParity, channels } = packet;
+    const group = this.groups.admit({ key: first, chargedBytes: 0, groupData, groupParity, channels, data: new Array(groupData), parity: new Array(groupParity) });
+    if (!group) this.stats.packetsLate++;
     return group;
   }
 }

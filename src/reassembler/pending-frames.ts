@@ -70,6 +70,17 @@ export class PendingFrames<F extends PendingFrame> {
   }
 
   /**
+   * A new frame unless it is older than every frame held while they fill
+   * the cap (it could only evict a newer one, and would be shown out of
+   * order): then undefined, nothing changed.
+   */
+  admit(frame: F): F | undefined {
+    const oldest = this.full ? this.oldest() : undefined;
+    if (oldest && isNewer32(oldest.key, frame.key)) return undefined;
+    return this.add(frame);
+  }
+
+  /**
    * Charges `cost` more bytes to `frame` (already added), with `heldElsewhere`
    * bytes (finished frames not yet handed on) counting against the cap too:
    * older frames are evicted to make room; false (nothing charged) when even

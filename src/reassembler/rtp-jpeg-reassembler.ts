@@ -150,12 +150,9 @@ export class RtpJpegReassembler {
     const frame = this.pending.get(timestamp);
     if (frame) return frame;
     // Every slot taken by newer frames: this one is too late to be shown.
-    const oldest = this.pending.full ? this.pending.oldest() : undefined;
-    if (oldest && isNewer32(oldest.key, timestamp)) {
-      this.stats.packetsLate++;
-      return undefined;
-    }
-    return this.pending.add({ key: timestamp, fragments: new Map(), bytes: 0, chargedBytes: 0 });
+    const admitted = this.pending.admit({ key: timestamp, fragments: new Map(), bytes: 0, chargedBytes: 0 });
+    if (!admitted) this.stats.packetsLate++;
+    return admitted;
   }
 
   private complete(frame: RtpJpegPendingFrame): RtpJpegAssembledFrame | undefined {

@@ -21,6 +21,17 @@ describe("PendingFrames: frames being collected, within a frame cap and a byte c
     expect([...pending.values()].map((f) => f.key)).toEqual([0xffff_ffff, 0, 1]);
   });
 
+  test("admit(): a new frame older than every frame held at the cap is refused, nothing evicted; a newer one evicts the oldest", () => {
+    const dropped: number[] = [];
+    const pending = new PendingFrames({ maxFrames: 2, maxBytes: 1000 }, (f) => dropped.push(f.key));
+    expect(pending.admit(frame(5))?.key).toBe(5);
+    expect(pending.admit(frame(3))?.key).toBe(3); // room left: older is fine
+    expect(pending.admit(frame(2))).toBeUndefined(); // full, and older than both
+    expect(dropped).toEqual([]);
+    expect(pending.admit(frame(6))?.key).toBe(6);
+    expect(dropped).toEqual([3]);
+  });
+
   test("charging past the byte cap evicts older frames, never the one charged; alone too big, it is refused", () => {
     const dropped: number[] = [];
     const pending = new PendingFrames({ maxFrames: 10, maxBytes: 100 }, (f) => dropped.push(f.key));
