@@ -3,6 +3,8 @@ import type { SdlWindowDisplay } from "../display/sdl-window.ts";
 import { statusLine } from "../display/stream-readout.ts";
 import { Viewer } from "../display/viewer.ts";
 import { MjpegRecorder } from "../recorder/mjpeg-recorder.ts";
+import { PlayoutClock } from "../session/playout-clock.ts";
+import { SoundOutput, type SoundStats } from "../speaker/sound-output.ts";
 import { ReceiveSession, type ReceiveCounts } from "../session/receive-session.ts";
 import { DEFAULT_LATENCY_MS } from "../feedback/receiver-feedback.ts";
 import { networkInterfaces } from "node:os";
@@ -28,6 +30,7 @@ export const receiveSpec: CommandSpec = {
     group: { type: "string", value: "ADDR", description: "join this multicast group (e.g. 239.1.2.3) and receive what is sent to it" },
     interface: { type: "string", value: "ADDR", description: "with --group: the local interface address to join on (default: the OS picks)" },
     headless: { type: "boolean", description: "no window (SDL is not loaded); decode, count, record" },
+    audio: { type: "boolean", description: "with --headless: play the stream's sound all the same (a window plays it always)" },
     record: { type: "string", value: "FILE", description: "write every shown frame's JPEG to FILE as MJPEG (ffplay -f mjpeg FILE)" },
     "idle-timeout": { type: "string", value: "SECONDS", description: "exit once a stream has started and been silent this long, or has ended" },
     from: { type: "string", value: "ADDR", description: "accept datagrams from this source address (or host name) only" },
@@ -42,7 +45,7 @@ export const receiveSpec: CommandSpec = {
     help: { type: "boolean", short: "h", description: "show this help" },
   },
   footer:
-    "Keys in the window: s stats overlay, f (or double-click) fullscreen, space freeze/go live, q or Esc quit.\n" +
+    "Keys in the window: s stats overlay, f (or double-click) fullscreen, space freeze/go live, m mute, up/down volume, q or Esc quit.\n" +
     "The legacy protocol has no integrity or authentication: any host can inject frames. With --key, only sealed v2 is accepted.",
 };
 
@@ -52,6 +55,8 @@ export interface ReceiveOptions {
   group?: string;
   interface?: string;
   headless: boolean;
+  /** Play the sound: always with a window, with --headless only when --audio is given. */
+  audio: boolean;
   record?: string;
   idleTimeoutSeconds?: number;
   from?: string;
@@ -77,6 +82,7 @@ export function defaultReceiveOptions(): ReceiveOptions {
     port: 9999,
     bind: "0.0.0.0",
     headless: false,
+    audio: true,
     feedback: true,
     maxMemoryBytes: DEFAULT_MAX_MEMORY_MB * 1024 * 1024,
     maxPixels: DEFAULT_MAX_PIXELS,
@@ -94,6 +100,7 @@ export function parseReceiveOptions(argv: string[]): ReceiveOptions | "help" {
     bind: stringOption(values, "bind") ?? defaults.bind,
     ...groupOptions(stringOption(values, "group"), stringOption(values, "interface")),
     headless: values.headless === true,
+    audio: values.headless !== true || values.audio === true,
     record: stringOption(values, "record"),
     idleTimeoutSeconds: numberOption(values, "idle-timeout", 0.01, 86400),
     from: stringOption(values, "from"),
@@ -119,6 +126,8 @@ export interface ReceiveSummary extends ReceiveCounts {
   mbps: number;
   recorded: number;
   quitBy: "key" | "window" | "signal" | "idle-timeout" | "end-of-stream";
+  /** The sound as played (null: no sound came, or it was not played: --headless without --audio). */
+  sound: SoundStats | null;
 }
 
 const realClock = { nowMs: () => performance.now(), wallClockUs };
@@ -135,12 +144,20 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
   const quitBy = new Promise<ReceiveSummary["quitBy"]>((resolve) => (quit = resolve));
   signal.addEventListener("abort", () => quit("signal"));
 
+  const playoutClock = new PlayoutClock();
+  const sound = options.audio ? new SoundOutput(playoutClock, wallClockUs, options.json ? console.error : console.warn) : undefined;
+  sound?.preload();
   let display: SdlWindowDisplay | undefined;
   let viewer: Viewer | undefined;
   if (!options.headless) {
     const { SdlWindowDisplay } = await import("../display/sdl-window.ts");
     display = await SdlWindowDisplay.open(
-      (key) => (key === "quit" ? quit("key") : viewer?.key(key)),
+      (key) => {
+        if (key === "quit") quit("key");
+        else if (key === "mute") sound?.toggleMute();
+        else if (key === "louder" || key === "quieter") sound?.changeVolume(key === "louder" ? 1 : -1);
+        else viewer?.key(key);
+      },
       () => viewer?.resized(),
     );
   }
@@ -160,6 +177,7 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
         recorder?.write(frame.jpeg);
         viewer?.showFrame(image);
       },
+      heard: (audio, nowMs) => sound?.received(audio, nowMs),
       ended: () => {
         if (options.idleTimeoutSeconds !== undefined) quit("end-of-stream");
       },
@@ -192,6 +210,7 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
   const housekeeping = setInterval(() => {
     const now = performance.now();
     for (const reply of session.tick(now)) receiver.reply(reply.datagram, reply.address, reply.port);
+    sound?.tick(now);
     const silentMs = session.silentForMs(now);
     if (silentMs !== undefined && options.idleTimeoutSeconds !== undefined && silentMs > options.idleTimeoutSeconds * 1000) quit("idle-timeout");
     if (now - lastReadoutMs >= READOUT_MS) {
@@ -207,7 +226,9 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
   status.clear();
   receiver.close();
   await session.finish();
+  await sound?.ready();
   recorder?.close();
+  sound?.close();
   display?.close();
 
   const seconds = (performance.now() - startMs) / 1000;
@@ -220,6 +241,7 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
     mbps: round((counts.bytesReceived * 8) / seconds / 1e6, 2),
     recorded: recorder?.framesWritten ?? 0,
     quitBy: by,
+    sound: sound?.hasSound ? sound.stats() : null,
   };
 }
 
@@ -281,6 +303,19 @@ export function describeReceiveSummary(s: ReceiveSummary): string {
   }
   if (s.latencyMs) lines.push(`Latency capture→display: p50 ${s.latencyMs.p50} ms, p95 ${s.latencyMs.p95} ms, p99 ${s.latencyMs.p99} ms`);
   if (s.decodeMs) lines.push(`Decoding a frame: p50 ${s.decodeMs.p50} ms, p99 ${s.decodeMs.p99} ms`);
+  if (s.sound) lines.push(describeSound(s.sound, s.audio));
   if (s.recorded) lines.push(`Recorded ${s.recorded} frames`);
   return lines.join("\n");
+}
+
+/** "Sound: 500 packets played, 2 concealed (0.4%), 3 rebuilt by FEC; capture→heard p50 …". */
+function describeSound(s: SoundStats, arrived: ReceiveSummary["audio"]): string {
+  const total = s.played + s.concealed;
+  return (
+    `Sound: ${s.played} packets played, ${s.concealed} concealed (${total ? round((100 * s.concealed) / total, 2) : 0}%)` +
+    (arrived?.packetsRecovered ? `, ${arrived.packetsRecovered} rebuilt by FEC` : "") +
+    (s.late ? `, ${s.late} late` : "") +
+    (s.skippedBehind ? `, ${s.skippedBehind} left out to catch up` : "") +
+    (s.latencyMs ? `; capture→heard p50 ${s.latencyMs.p50} ms, p99 ${s.latencyMs.p99} ms` : "")
+  );
 }

@@ -15,6 +15,8 @@ import { checkInputFile, FfmpegSource, type VideoInfo } from "../source/ffmpeg-s
 import { resolveFfmpeg } from "../source/ffmpeg-path.ts";
 import type { SendCounts } from "../session/send-session.ts";
 import { SendPipeline } from "../session/send-pipeline.ts";
+import type { FfmpegAudioSource } from "../source/ffmpeg-audio-source.ts";
+import { openSound, streamSound } from "./send-audio.ts";
 import { orderedMap } from "../util/ordered-map.ts";
 import { writeFileAtomically } from "../util/atomic-file.ts";
 import { formatBytes, wallClockUs } from "../util/terminal.ts";
@@ -46,6 +48,8 @@ export const sendSpec: CommandSpec = {
     height: { type: "string", value: "N", description: "scale to N pixels high (width follows unless given)" },
     quality: { type: "string", value: "N", description: `JPEG quality 1-100 (default ${DEFAULT_JPEG_QUALITY})` },
     fps: { type: "string", value: "N|max", description: "frames per second (default: the file's own rate); max = unpaced, as fast as it goes" },
+    "no-audio": { type: "boolean", description: "leave the sound out (default: the source's first audio stream goes with the picture, as Opus)" },
+    "audio-stream": { type: "string", value: "N", description: "send the source's audio stream N (counted from 0) instead of the first" },
     "low-latency": { type: "boolean", description: "send each frame in one burst instead of spreading it (for links where bursts are safe)" },
     loop: { type: "boolean", description: "start again at the end of the file, until Ctrl-C" },
     mtu: { type: "string", value: "BYTES", description: `largest v2 datagram (default ${DEFAULT_V2_DATAGRAM_SIZE}: never fragmented)` },
@@ -96,6 +100,10 @@ export interface SendOptions {
   minQuality: number;
   ffmpeg?: string;
   key?: Uint8Array;
+  /** --no-audio: picture only. */
+  noAudio: boolean;
+  /** --audio-stream N: which of the source's audio streams (default: the first, if any). */
+  audioStream?: number;
   json: boolean;
   quiet: boolean;
 }
@@ -116,6 +124,7 @@ export function defaultSendOptions(source: SourceChoice, destination: string): S
     feedback: true,
     adapt: "auto",
     minQuality: DEFAULT_MIN_QUALITY,
+    noAudio: false,
     json: false,
     quiet: false,
   };
@@ -128,6 +137,7 @@ export function parseSendOptions(argv: string[]): SendOptions | "help" {
   const protocol = choiceOption(values, "protocol", ["v2", "legacy", "rtp"] as const) ?? "v2";
   const key = loadKey(stringOption(values, "key"), stringOption(values, "key-env"));
   if (key && protocol !== "v2") throw new UsageError(`the ${protocol} protocol cannot be encrypted: drop --key or use --protocol v2`);
+  if (values["no-audio"] === true && values["audio-stream"] !== undefined) throw new UsageError("--no-audio and --audio-stream contradict each other: give one");
   const sdp = stringOption(values, "sdp");
   if (sdp !== undefined && protocol !== "rtp") throw new UsageError("--sdp describes an RTP stream: add --protocol rtp");
   let source: SourceChoice;
@@ -169,6 +179,8 @@ export function parseSendOptions(argv: string[]): SendOptions | "help" {
     adapt,
     minQuality: intOption(values, "min-quality", 1, 100) ?? defaults.minQuality,
     ffmpeg: stringOption(values, "ffmpeg"),
+    noAudio: values["no-audio"] === true,
+    audioStream: intOption(values, "audio-stream", 0, 63),
     key,
     json: values.json === true,
     quiet: values.quiet === true,
@@ -199,13 +211,15 @@ export interface SendSummary extends SendCounts {
   returnPath: SenderFeedbackStats | null;
   /** Rate adaptation at the end, and every quarter second of it (--json). */
   rate: RateStats & { trace: RateTracePoint[] };
+  /** The sound track's Opus packets and their bytes on the wire, parity and headers included (null: picture only). */
+  audio: { packets: number; bytes: number } | null;
 }
 
 export async function runSend(options: SendOptions, signal: AbortSignal): Promise<SendSummary> {
   const ffmpegs = resolveFfmpeg(options.ffmpeg);
   if (options.source.isFile) checkInputFile(options.source.input);
   const destinations = await resolveDestinations(options);
-  const source = await openSource(options, ffmpegs);
+  const { source, sound } = await openSources(options, ffmpegs);
   let sender: FanOutSender | undefined;
   try {
     // Unpaced (--fps max): no clock, so no frame is ever late or skipped; each goes out as soon as it is encoded.
@@ -214,7 +228,7 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
     const wire = wireFormatFor({ protocol: options.protocol, datagramSize: options.mtu, key: options.key, fps: fps ?? source.info.fps });
     const refusal = wire.refusePicture(source.info.width, source.info.height);
     if (refusal) throw new UsageError(refusal);
-    const pipeline = pipelineFor(options, wire, destinations, source.info, fps);
+    const pipeline = pipelineFor(options, wire, destinations, source.info, fps, sound?.head.channels === 1 ? 1 : sound ? 2 : undefined);
     sender = await openSockets(options, destinations);
     const maxBytesPerMs = options.maxRateMbit === undefined ? undefined : (options.maxRateMbit * 1e6) / 8 / 1000;
     // A resend goes to the receiver that asked, through its own pacer (so --max-rate holds for resends too).
@@ -227,13 +241,18 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
     });
     const info = options.json ? console.error : console.log;
     const { width, height } = source.info;
-    info(`Streaming video to ${options.destinations.join(", ")} (${width}x${height}, ${options.source.live ? "live" : fps === undefined ? "unpaced" : `${round(fps)} fps`}, ${options.protocol})`);
+    const pace = options.source.live ? "live" : fps === undefined ? "unpaced" : `${round(fps)} fps`;
+    info(`Streaming ${sound ? "video and sound" : "video"} to ${options.destinations.join(", ")} (${width}x${height}, ${pace}, ${options.protocol})`);
     if (options.sdp) writeSdp(options.sdp, wire, destinations[0]!, fps ?? source.info.fps, options.ttl, info);
     const stop = () => source.close();
     signal.addEventListener("abort", stop);
     const status = showStatus(options, pipeline, sender, source.info);
+    const clock = deferred();
     try {
-      await streamFrames(source, pipeline, sender, new PacedSender(sender, maxBytesPerMs), options, signal);
+      await Promise.all([
+        streamFrames(source, pipeline, sender, new PacedSender(sender, maxBytesPerMs), options, signal, clock.resolve).finally(clock.resolve),
+        sound ? streamSound(sound, pipeline, sender, clock.promise, signal) : undefined,
+      ]);
     } finally {
       signal.removeEventListener("abort", stop);
       status.stop();
@@ -241,8 +260,15 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
     return await finish(options, pipeline, sender, source.info, signal.aborted);
   } finally {
     source.close();
+    sound?.close();
     sender?.close();
   }
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
 }
 
 interface Destination {
@@ -262,18 +288,35 @@ async function resolveDestinations(options: SendOptions): Promise<Destination[]>
   );
 }
 
-async function openSource(options: SendOptions, ffmpegs: ReturnType<typeof resolveFfmpeg>): Promise<FfmpegSource> {
+/** The picture's source, and the sound's (where there is one and it can go), opened side by side with libvips. */
+async function openSources(options: SendOptions, ffmpegs: ReturnType<typeof resolveFfmpeg>): Promise<{ source: FfmpegSource; sound: FfmpegAudioSource | undefined }> {
   const { input, inputFormat, inputOptions } = options.source;
-  const opening = FfmpegSource.openWithFirstThatRuns(ffmpegs, { input, inputFormat, inputOptions, width: options.width, height: options.height, loop: options.loop }, (line) =>
-    console.error(`udpvid send: ${line}`),
+  const warn = (line: string) => console.error(`udpvid send: ${line}`);
+  const opening = FfmpegSource.openWithFirstThatRuns(ffmpegs, { input, inputFormat, inputOptions, width: options.width, height: options.height, loop: options.loop }, warn);
+  const sound = openSound(
+    {
+      source: options.source,
+      audioStream: options.audioStream,
+      noAudio: options.noAudio,
+      loop: options.loop,
+      unpacedReason: options.fps === "max" ? "unpaced (--fps max), there is no clock to place sound on" : options.source.live ? "a live source's sound is not streamed yet" : undefined,
+      protocolReason: options.protocol === "v2" ? undefined : `the ${options.protocol} protocol carries the picture only`,
+    },
+    ffmpegs[0]!.path,
+    console.error,
   );
   // libvips loads (and, in a binary, unpacks) while ffmpeg starts, instead of after its first frame.
-  const [source] = await Promise.all([opening, loadSharp()]);
-  return source;
+  const [picture, audio] = await Promise.allSettled([opening, sound, loadSharp()]);
+  if (picture.status === "rejected" || audio.status === "rejected") {
+    if (picture.status === "fulfilled") picture.value.close();
+    if (audio.status === "fulfilled") audio.value?.close();
+    throw picture.status === "rejected" ? picture.reason : (audio as PromiseRejectedResult).reason;
+  }
+  return { source: picture.value, sound: audio.value };
 }
 
 /** The stages between the source and the sockets, as the options ask. */
-function pipelineFor(options: SendOptions, wire: WireFormat, destinations: Destination[], info: VideoInfo, fps: number | undefined): SendPipeline {
+function pipelineFor(options: SendOptions, wire: WireFormat, destinations: Destination[], info: VideoInfo, fps: number | undefined, audioChannels: 1 | 2 | undefined): SendPipeline {
   const multicast = destinations.some((d) => isMulticast(d.address));
   if (options.adapt === "on" && multicast) throw new UsageError("--adapt on needs the receivers' reports, and multicast receivers send none: drop --adapt on");
   return new SendPipeline({
@@ -294,6 +337,7 @@ function pipelineFor(options: SendOptions, wire: WireFormat, destinations: Desti
     preSharedKey: options.key,
     historyBytes: RETRANSMIT_HISTORY_BYTES,
     retransmitShare: RETRANSMIT_SHARE,
+    audioChannels,
   });
 }
 
@@ -322,7 +366,15 @@ function writeSdp(path: string, wire: WireFormat, destination: Destination, fps:
 }
 
 /** Source frames, encoded two at a time, each sent at its due time through the pipeline; then the last frame's interval. */
-async function streamFrames(source: FfmpegSource, pipeline: SendPipeline, sender: FanOutSender, paced: PacedSender, options: SendOptions, signal: AbortSignal): Promise<void> {
+async function streamFrames(
+  source: FfmpegSource,
+  pipeline: SendPipeline,
+  sender: FanOutSender,
+  paced: PacedSender,
+  options: SendOptions,
+  signal: AbortSignal,
+  clockStarted: () => void,
+): Promise<void> {
   const { width, height } = source.info;
   const encoded = orderedMap(
     source.frames(),
@@ -342,6 +394,7 @@ async function streamFrames(source: FfmpegSource, pipeline: SendPipeline, sender
   for await (const { plan, jpeg } of encoded) {
     if (signal.aborted) break;
     const dueMs = jpeg === undefined ? undefined : pipeline.dueMs(plan, performance.now(), wallClockUs());
+    if (jpeg !== undefined) clockStarted();
     if (dueMs !== undefined) await sleepUntil(dueMs);
     const frame = pipeline.frame(plan, jpeg, performance.now(), wallClockUs());
     if (!frame) continue;
@@ -392,7 +445,7 @@ async function finish(options: SendOptions, pipeline: SendPipeline, sender: FanO
   // The last frame's repairs first, while NACKs are still answered: the end makes receivers give up what they hold.
   const repairsCloseMs = pipeline.repairsCloseMs();
   if (repairsCloseMs !== undefined && !stoppedByUser) await sleepUntil(repairsCloseMs);
-  const { counts, returnPath, rate } = pipeline.status(performance.now());
+  const { counts, returnPath, rate, audio } = pipeline.status(performance.now());
   // Taken before the end datagrams: a receiver that quits on the first one makes the rest bounce.
   const { bytesSent, datagramsSent, sendErrors, errorReports, lastError } = { ...sender.stats };
   const end = pipeline.endOfStream(wallClockUs());
@@ -416,6 +469,7 @@ async function finish(options: SendOptions, pipeline: SendPipeline, sender: FanO
     stoppedByUser,
     returnPath: returnPath ?? null,
     rate: { ...rate, trace: pipeline.rateTrace() },
+    audio,
   };
 }
 
@@ -441,6 +495,7 @@ export function describeSendSummary(s: SendSummary): string {
     `Sent ${s.frames} frames (${formatBytes(s.bytes)} in ${s.datagrams} datagrams) to ${s.to} in ${s.seconds.toFixed(2)} s: ` +
     `${s.fps} fps, ${s.mbps} Mbit/s, ${s.overheadPercent}% overhead${s.fecPercent ? ` (FEC ${s.fecPercent}%)` : ""}` +
     (s.framesSkipped ? `; ${s.framesSkipped} frames skipped to keep up` : "") +
+    (s.audio ? `; sound: ${s.audio.packets} Opus packets, ${s.seconds > 0 ? round((s.audio.bytes * 8) / s.seconds / 1000) : 0} kbit/s` : "") +
     (s.sendErrors ? `; ${s.sendErrors} datagrams could not be sent` : "") +
     (s.errorReports ? `; ${s.errorReports} errors reported back (last: ${s.lastError}): is anyone listening at ${s.to}?` : "") +
     (s.returnPath && s.returnPath.feedbackReceived > 0

@@ -21,7 +21,7 @@ const NO_WINDOW_IN_BINARY = (target: string) =>
 const DOUBLE_CLICK_MS = 400;
 
 /** SDL key names → what they do in the viewer. */
-const KEYS: Record<string, ViewerKey> = { q: "quit", escape: "quit", s: "overlay", f: "fullscreen", space: "freeze" };
+const KEYS: Record<string, ViewerKey> = { q: "quit", escape: "quit", s: "overlay", f: "fullscreen", space: "freeze", m: "mute", up: "louder", down: "quieter" };
 
 /**
  * The window, as a thin shell over SDL: draws a picture letterboxed, sets

@@ -3,7 +3,7 @@ import { blendOver } from "./blend.ts";
 import { overlayLines, windowTitle, type StreamReadout } from "./stream-readout.ts";
 import { overlayFontSize, renderMessageCard, renderOverlayPanel } from "./text-image.ts";
 
-export type ViewerKey = "quit" | "overlay" | "fullscreen" | "freeze";
+export type ViewerKey = "quit" | "overlay" | "fullscreen" | "freeze" | "mute" | "louder" | "quieter";
 
 /** What the viewer needs of a window: the SDL shell is one, a test's recorder another. */
 export interface WindowSurface {

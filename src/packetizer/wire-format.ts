@@ -6,6 +6,7 @@ import { newStreamKey, type StreamKey } from "../protocol/v2-seal.ts";
 import { endOfStreamDatagram, packetizeV2 } from "./v2-packetizer.ts";
 import type { WireProtocol } from "../protocol/classify.ts";
 import { rtpJpegSdp } from "../protocol/sdp.ts";
+import { AudioPacketizer } from "./audio-packetizer.ts";
 
 /** What a stream's return path needs to know of it: which stream feedback is about, and its sealing key. */
 export interface ReturnPathIdentity {
@@ -40,6 +41,8 @@ export interface WireFormat {
   refusePicture(width: number, height: number): string | undefined;
   /** A session description players open to receive the stream (RTP's SDP), or undefined where the protocol needs none. */
   describe(destination: StreamDestination): string | undefined;
+  /** The packetizer for the stream's sound track (Opus, `channels`), or undefined where the protocol carries picture only. */
+  audioPacketizer(channels: 1 | 2): AudioPacketizer | undefined;
 }
 
 export interface WireFormatOptions {
@@ -84,6 +87,11 @@ export class V2WireFormat implements WireFormat {
   describe(): undefined {
     return undefined;
   }
+
+  /** Sound under the picture's stream id and key: a receiver follows both as one stream. */
+  audioPacketizer(channels: 1 | 2): AudioPacketizer {
+    return new AudioPacketizer({ streamId: this.streamId, channels, key: this.streamKey });
+  }
 }
 
 /** RTP/JPEG (RFC 2435): what ffplay, VLC and GStreamer play. No end signal. */
@@ -119,6 +127,11 @@ export class RtpJpegWireFormat implements WireFormat {
   describe(destination: StreamDestination): string {
     return rtpJpegSdp({ ...destination, sessionId: this.stream.ssrc });
   }
+
+  /** Picture only, so far (an RTP Opus stream beside it is still to come). */
+  audioPacketizer(): undefined {
+    return undefined;
+  }
 }
 
 /** The lab's protocol: 1-byte marker chunks, no numbers, no end signal. */
@@ -140,6 +153,11 @@ export class LegacyWireFormat implements WireFormat {
   }
 
   describe(): undefined {
+    return undefined;
+  }
+
+  /** The lab's protocol stays picture only: its marker byte has no room to tell sound from picture. */
+  audioPacketizer(): undefined {
     return undefined;
   }
 }

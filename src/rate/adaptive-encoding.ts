@@ -60,6 +60,8 @@ const LOSSY_LINK = 0.01;
 
 /** v2 headers and the end-of-frame slack, as a share of the JPEG bytes (measured: 2.1% at 1400-byte datagrams). */
 const HEADER_SHARE = 0.025;
+/** Whatever the sound takes, the picture keeps at least this share of the target (a target below the sound's rate is the path failing, not a budget). */
+const MIN_PICTURE_SHARE = 0.5;
 
 export class AdaptiveEncoding {
   private readonly controller: RateController | undefined;
@@ -67,6 +69,7 @@ export class AdaptiveEncoding {
   private last: EncodingChoice;
   private lastFps = 0;
   private probePlanned = false;
+  private reservedBps = 0;
   private readonly trace = new RateTrace();
 
   constructor(private readonly options: AdaptiveEncodingOptions) {
@@ -96,7 +99,9 @@ export class AdaptiveEncoding {
    */
   next(index: number, fps: number, parityPercent: number, resendShare: number, nowMs: number): EncodingChoice | "skip" {
     const target = this.targetBps(nowMs);
-    const payloadBps = target === undefined ? undefined : target / (1 + parityPercent / 100 + resendShare + HEADER_SHARE);
+    // The sound's share comes off the top: adaptation lowers the picture, never the sound.
+    const pictureBps = target === undefined ? undefined : Math.max(target * MIN_PICTURE_SHARE, target - this.reservedBps);
+    const payloadBps = pictureBps === undefined ? undefined : pictureBps / (1 + parityPercent / 100 + resendShare + HEADER_SHARE);
     // Until the probe (the first frame) is answered, frames are the picture at full size, as good as the start
     // rate allows: the path's answer sets the rest, and a start that shrank the picture would show.
     // The probe itself is up to PROBE_BYTES: larger than a token bucket's usual burst allowance (whose datagrams pass at
@@ -123,6 +128,11 @@ export class AdaptiveEncoding {
   /** Whether frame number `index` is the probe, to go out at once: the first frame, when adapting. */
   isProbe(index: number): boolean {
     return this.controller !== undefined && index === 0;
+  }
+
+  /** Bits per second another track (the sound) takes from the target before the picture is planned. */
+  reserve(bps: number): void {
+    this.reservedBps = Math.max(0, bps);
   }
 
   /** A frame's datagrams, `bytes` in all, went out over `durationMs`, `lateMs` after its capture time. */

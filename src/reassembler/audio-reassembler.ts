@@ -12,6 +12,12 @@ export interface ReceivedAudio extends EncodedAudio {
 
 /** Groups remembered at once: 64 groups of 4 × 20 ms is 5 s of sound, far past any deadline. */
 const MAX_GROUPS = 64;
+/**
+ * Bytes held across them: 64 groups of 6 packets of 96 kbit/s Opus are
+ * about 120 KB; a hostile sender's 15 + 15 groups of 64 KB datagrams would
+ * otherwise hold 125 MB. Older groups make way for newer ones.
+ */
+export const MAX_AUDIO_BYTES = 1024 * 1024;
 
 /** A group of sound packets, keyed (for PendingFrames) by its first packet's sequence number. */
 interface Group {
@@ -32,10 +38,10 @@ interface Group {
  * them is late. Counts what it sees.
  */
 export class AudioReassembler {
-  /** The newest groups; nothing charged against bytes (each datagram is bounded by UDP, the groups by count). */
-  private readonly groups = new PendingFrames<Group>({ maxFrames: MAX_GROUPS, maxBytes: Infinity }, () => {});
+  /** The newest groups, within a group count and a byte cap. */
+  private readonly groups = new PendingFrames<Group>({ maxFrames: MAX_GROUPS, maxBytes: MAX_AUDIO_BYTES }, () => {});
   private streamId: number | undefined;
-  readonly stats = { packetsReceived: 0, packetsRecovered: 0, packetsDuplicate: 0, packetsLate: 0, packetsOtherStream: 0, packetsInconsistent: 0 };
+  readonly stats = { packetsReceived: 0, packetsRecovered: 0, packetsDuplicate: 0, packetsLate: 0, packetsOtherStream: 0, packetsInconsistent: 0, packetsOverMemory: 0 };
 
   /**
    * One parsed (and opened) audio datagram of stream `followed` (the
@@ -60,11 +66,14 @@ export class AudioReassembler {
       return [];
     }
     const out: ReceivedAudio[] = [];
+    if ((packet.parity ? group.parity : group.data)[packet.index]) return this.duplicate();
+    if (!this.groups.charge(group, packet.payload.length)) {
+      this.stats.packetsOverMemory++;
+      return [];
+    }
     if (packet.parity) {
-      if (group.parity[packet.index]) return this.duplicate();
       group.parity[packet.index] = packet.payload;
     } else {
-      if (group.data[packet.index]) return this.duplicate();
       const audio = { data: packet.payload, captureTimeUs: packet.captureTimeUs, durationSamples: packet.durationSamples };
       group.data[packet.index] = audio;
       this.stats.packetsReceived++;
@@ -81,6 +90,11 @@ export class AudioReassembler {
   /** Groups held now (bounded). */
   get groupsHeld(): number {
     return this.groups.size;
+  }
+
+  /** Bytes held now (bounded by MAX_AUDIO_BYTES). */
+  get bufferedBytes(): number {
+    return this.groups.bytes;
   }
 
   private duplicate(): ReceivedAudio[] {

@@ -1,3 +1,4 @@
+import type { ReceivedAudio } from "./audio-reassembler.ts";
 import type { Endpoint, OutgoingDatagram } from "../socket/endpoint.ts";
 import type { WireProtocol } from "../protocol/classify.ts";
 import { ProtocolError } from "../protocol/protocol-error.ts";
@@ -12,7 +13,7 @@ export interface AssembledFrame {
   recovered?: boolean;
 }
 
-export type AssemblerEvent = { kind: "frame"; frame: AssembledFrame } | { kind: "end" };
+export type AssemblerEvent = { kind: "frame"; frame: AssembledFrame } | { kind: "audio"; audio: ReceivedAudio } | { kind: "end" };
 
 /**
  * What every protocol's reassembler counts, in the same terms. Datagram

@@ -7,6 +7,8 @@ import { addCounts, NO_COUNTS, RefusedAfterUse, type AssemblerEvent, type Datagr
 import { RtpJpegDatagramReassembler } from "./rtp-jpeg-datagram-reassembler.ts";
 import { V2DatagramReassembler } from "./v2-datagram-reassembler.ts";
 import type { V2ReassemblerOptions } from "./v2-reassembler-types.ts";
+import { AudioDatagramReassembler } from "./audio-datagram-reassembler.ts";
+import { AUDIO_MAGIC } from "../protocol/v2-audio.ts";
 import type { ReceiverFeedback } from "../feedback/receiver-feedback.ts";
 import type { OutgoingDatagram } from "../socket/endpoint.ts";
 
@@ -46,6 +48,9 @@ export function maxFrameBytesFor(maxMemoryBytes: number): number {
  */
 export class StreamAssembler {
   private readonly byProtocol: Record<WireProtocol, DatagramReassembler>;
+  private readonly v2: V2DatagramReassembler;
+  /** v2's sound track, beside its picture. */
+  private readonly audio: AudioDatagramReassembler;
   private readonly received = {
     datagramsReceived: 0,
     bytesReceived: 0,
@@ -59,11 +64,9 @@ export class StreamAssembler {
   constructor(options: StreamAssemblerOptions) {
     // Legacy holds one frame at most, RTP/JPEG gets as much again; v2 gets the rest of the cap.
     const maxFrameBytes = maxFrameBytesFor(options.maxMemoryBytes);
-    this.byProtocol = {
-      legacy: new LegacyDatagramReassembler(maxFrameBytes),
-      rtp: new RtpJpegDatagramReassembler(maxFrameBytes),
-      v2: new V2DatagramReassembler({ maxBufferedBytes: options.maxMemoryBytes - 2 * maxFrameBytes, ...options.v2 }, options.key, options.feedback),
-    };
+    this.v2 = new V2DatagramReassembler({ maxBufferedBytes: options.maxMemoryBytes - 2 * maxFrameBytes, ...options.v2 }, options.key, options.feedback);
+    this.byProtocol = { legacy: new LegacyDatagramReassembler(maxFrameBytes), rtp: new RtpJpegDatagramReassembler(maxFrameBytes), v2: this.v2 };
+    this.audio = new AudioDatagramReassembler(options.key);
     this.key = options.key;
     this.feedback = options.feedback;
     this.allowFrom = options.allowFrom === undefined ? undefined : normalizeAddress(options.allowFrom);
@@ -82,6 +85,7 @@ export class StreamAssembler {
         this.feedback.senderState(datagram, source !== undefined && sourcePort !== undefined ? { address: source, port: sourcePort } : undefined);
         return [];
       }
+      if (datagram[0] === AUDIO_MAGIC) return this.audio.push(datagram, this.v2.currentStreamId).map((audio) => ({ kind: "audio", audio }));
       const protocol = classifyDatagram(datagram);
       if (protocol === undefined) throw new ProtocolError(datagram.length === 0 ? "empty" : "unknown-protocol", "not a udpvid datagram");
       if (this.key && protocol !== "v2") throw new ProtocolError("not-sealed", `${protocol === "rtp" ? "RTP/JPEG" : "the legacy protocol"} cannot be authenticated`);
@@ -123,7 +127,12 @@ export class StreamAssembler {
   }
 
   get bufferedBytes(): number {
-    return Object.values(this.byProtocol).reduce((sum, r) => sum + r.bufferedBytes, 0);
+    return Object.values(this.byProtocol).reduce((sum, r) => sum + r.bufferedBytes, this.audio.bufferedBytes);
+  }
+
+  /** What the sound track's reassembly counted (v2). */
+  audioStats(): Readonly<AudioDatagramReassembler["stats"]> {
+    return this.audio.stats;
   }
 
   private reject(code: ProtocolErrorCode): void {
@@ -132,6 +141,6 @@ export class StreamAssembler {
   }
 
   toJSON() {
-    return { ...this.received, legacy: this.byProtocol.legacy.toJSON(), v2: this.byProtocol.v2.toJSON(), rtp: this.byProtocol.rtp.toJSON() };
+    return { ...this.received, legacy: this.byProtocol.legacy.toJSON(), v2: this.byProtocol.v2.toJSON(), rtp: this.byProtocol.rtp.toJSON(), audio: this.audio.stats };
   }
 }

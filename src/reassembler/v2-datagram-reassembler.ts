@@ -41,6 +41,11 @@ export class V2DatagramReassembler implements DatagramReassembler {
     return events;
   }
 
+  /** The stream being followed (its sound is followed with it), once there is one. */
+  get currentStreamId(): number | undefined {
+    return this.reassembler.currentStreamId;
+  }
+
   expire(nowMs: number): AssemblerEvent[] {
     return this.handOn(this.reassembler.expire(nowMs));
   }

@@ -1,4 +1,4 @@
-import { AudioPacketizer, type AudioPacketizerOptions } from "../packetizer/audio-packetizer.ts";
+import type { AudioPacketizer } from "../packetizer/audio-packetizer.ts";
 import { AUDIO_SAMPLE_RATE, type SourceAudioPacket } from "../source/ffmpeg-audio-source.ts";
 
 /** When the stream's clock started: the local time (ms) and the wall clock (µs) the first frame was due at. */
@@ -22,15 +22,12 @@ export interface OutgoingAudio {
  * frame's bulk. Counts its bytes, which the rate budget sets aside.
  */
 export class AudioTrack {
-  private readonly packetizer: AudioPacketizer;
   private bytes = 0;
   private packets = 0;
   private firstMs: number | undefined;
   private lastMs = 0;
 
-  constructor(options: AudioPacketizerOptions) {
-    this.packetizer = new AudioPacketizer(options);
-  }
+  constructor(private readonly packetizer: AudioPacketizer) {}
 
   /** The packet's datagrams and due time, given the stream's start. */
   schedule(packet: SourceAudioPacket, start: StreamStart): OutgoingAudio {

@@ -9,7 +9,15 @@ export interface PlayoutClockOptions {
   marginMs: number;
 }
 
-const DEFAULTS: PlayoutClockOptions = { windowMs: 10_000, jitterPercentile: 95, marginMs: 10 };
+const DEFAULTS: PlayoutClockOptions = { windowMs: 10_000, jitterPercentile: 99, marginMs: 10 };
+/**
+ * The jitter allowance never goes below one 20 ms packet: a lost packet is
+ * known lost only when the next one was due, and concealing it then must
+ * still be in time. Until enough arrivals have been seen to measure it, a
+ * cautious 40 ms.
+ */
+const MIN_JITTER_MS = 20;
+const STARTING_JITTER_MS = 40;
 /** Transit samples kept for the jitter: 10 s of 20 ms packets. */
 const JITTER_SAMPLES = 500;
 /** The jitter is recomputed every this many arrivals (sorting 500 samples per packet would be waste). */
@@ -32,15 +40,23 @@ export class PlayoutClock {
   /** (arrival, transit) pairs, transit increasing from front to back: the front is the window's fastest. */
   private readonly fastest: { atMs: number; transitMs: number }[] = [];
   private readonly excess = new RecentSamples(JITTER_SAMPLES);
-  private jitterMs = 0;
+  private jitterMs = STARTING_JITTER_MS;
   private arrivals = 0;
 
   constructor(options: Partial<PlayoutClockOptions> = {}) {
     this.options = { ...DEFAULTS, ...options };
   }
 
-  /** Something captured at `captureUs` (sender's clock) arrived at `nowMs` (local clock). */
-  arrived(captureUs: number, nowMs: number): void {
+  /**
+   * Something captured at `captureUs` (sender's clock) arrived at `nowMs`
+   * (local clock). Something `late` by nature (rebuilt from parity, resent)
+   * says how much later things may come, not how fast the path is.
+   */
+  arrived(captureUs: number, nowMs: number, late = false): void {
+    if (late) {
+      if (this.base && this.fastest.length > 0) this.excess.add(nowMs - this.base.localMs - this.relativeMs(captureUs) - this.fastest[0]!.transitMs);
+      return;
+    }
     if (!this.base) this.base = { captureUs, localMs: nowMs };
     else if (Math.abs(this.relativeMs(captureUs)) * 1000 > REBASE_AFTER_US) this.rebase(captureUs);
     const transitMs = nowMs - this.base.localMs - this.relativeMs(captureUs);
@@ -48,7 +64,7 @@ export class PlayoutClock {
     this.fastest.push({ atMs: nowMs, transitMs });
     while (this.fastest[0]!.atMs < nowMs - this.options.windowMs) this.fastest.shift();
     this.excess.add(transitMs - this.fastest[0]!.transitMs);
-    if (this.arrivals++ % JITTER_EVERY === 0) this.jitterMs = this.excess.percentile(this.options.jitterPercentile) ?? 0;
+    if (++this.arrivals % JITTER_EVERY === 0) this.jitterMs = Math.max(MIN_JITTER_MS, this.excess.percentile(this.options.jitterPercentile) ?? 0);
   }
 
   /** Local time (ms) at which what was captured at `captureUs` plays; undefined before anything arrived. */

@@ -6,6 +6,7 @@ import { elapsedSinceCaptureUs } from "../protocol/v2.ts";
 import { forward32 } from "../protocol/serial-number.ts";
 import { StreamAssembler, type AssembledFrame, type AssemblerEvent, type StreamAssemblerOptions } from "../reassembler/stream-assembler.ts";
 import { ReceiverFeedback } from "../feedback/receiver-feedback.ts";
+import type { ReceivedAudio } from "../reassembler/audio-reassembler.ts";
 import type { OutgoingDatagram } from "../socket/endpoint.ts";
 import { RecentSamples } from "../util/percentiles.ts";
 import { RateWindow } from "../util/rate-window.ts";
@@ -39,9 +40,10 @@ export interface ReceiveSessionOptions extends Omit<StreamAssemblerOptions, "fee
   decode?: (jpeg: Uint8Array, maxPixels: number) => Promise<RgbaImage>;
 }
 
-/** What a session hands on: each frame it shows, and the end of a stream. */
+/** What a session hands on: each frame it shows, each sound packet as it arrives, and the end of a stream. */
 export interface ReceiveSessionHandlers {
   show(frame: AssembledFrame, image: RgbaImage): void;
+  heard?(audio: ReceivedAudio, nowMs: number): void;
   ended(): void;
 }
 
@@ -81,6 +83,8 @@ export interface ReceiveCounts {
   } | null;
   /** What the sender last said of its rate (v2 with a return path): its target, why, and how it encodes. */
   sender: { targetMbps: number | null; reason: string; quality: number; width: number; height: number; fps: number } | null;
+  /** The sound track's packets as they arrived (null: the stream had no sound). */
+  audio: { packetsReceived: number; packetsRecovered: number; packetsDuplicate: number; packetsLate: number } | null;
 }
 
 /**
@@ -254,6 +258,7 @@ export class ReceiveSession {
             framesSavedByRetransmission: this.feedback.stats.framesSavedByRetransmission,
           }
         : null,
+      audio: audioCounts(this.assembler.audioStats()),
       sender: this.feedback?.sender ? { ...this.senderReadout()!, quality: this.feedback.sender.quality, width: this.feedback.sender.width, height: this.feedback.sender.height, fps: this.feedback.sender.fps } : null,
     };
   }
@@ -268,6 +273,8 @@ export class ReceiveSession {
           this.backlogSkipped++;
         }
         this.pump(this.clock.nowMs());
+      } else if (event.kind === "audio") {
+        this.handlers.heard?.(event.audio, this.clock.nowMs());
       } else {
         this.streamEnded = true;
         this.handlers.ended();
@@ -305,4 +312,10 @@ export class ReceiveSession {
       this.recentLatency.add(elapsed / 1000);
     }
   }
+}
+
+function audioCounts(stats: ReturnType<StreamAssembler["audioStats"]>): ReceiveCounts["audio"] {
+  if (stats.packetsReceived + stats.packetsRecovered === 0) return null;
+  const { packetsReceived, packetsRecovered, packetsDuplicate, packetsLate } = stats;
+  return { packetsReceived, packetsRecovered, packetsDuplicate, packetsLate };
 }

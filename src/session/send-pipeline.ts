@@ -6,6 +6,8 @@ import { AdaptiveEncoding, type RateStats } from "../rate/adaptive-encoding.ts";
 import type { EncodingCeiling, EncodingChoice } from "../rate/encoding-planner.ts";
 import type { RateTracePoint } from "../rate/rate-trace.ts";
 import { SendSession, type SendCounts } from "./send-session.ts";
+import { AudioTrack, type OutgoingAudio } from "./audio-track.ts";
+import type { SourceAudioPacket } from "../source/ffmpeg-audio-source.ts";
 
 /*
  * The send side's stages between the source and the socket, pure and given
@@ -18,7 +20,12 @@ import { SendSession, type SendCounts } from "./send-session.ts";
  * that it is left out for rate); encoded() tells the planner its size;
  * dueMs() says when it goes; frame() turns it into datagrams (or leaves it
  * out); sent() says when they left. received() answers what comes back.
+ * The sound, where there is one, rides the same clock: audio() places each
+ * packet against the stream's start and sets its rate aside in the budget.
  */
+
+/** What the sound takes before a second of it has gone: 96 kbit/s of Opus with headers and 4+2 parity. */
+const NOMINAL_AUDIO_BPS = 160_000;
 
 export interface SendPipelineOptions {
   wire: WireFormat;
@@ -48,6 +55,8 @@ export interface SendPipelineOptions {
   preSharedKey?: Uint8Array;
   historyBytes: number;
   retransmitShare: number;
+  /** The source's sound track, Opus with this many channels; undefined: picture only. */
+  audioChannels?: 1 | 2;
 }
 
 /** One source frame's plan: its number, and how to encode it (or "skip": left out for rate, not encoded). */
@@ -71,12 +80,15 @@ export interface SendPipelineStatus {
   counts: SendCounts;
   returnPath: SenderFeedbackStats | undefined;
   rate: RateStats;
+  /** The sound track's packets and bytes sent so far (null: no sound). */
+  audio: { packets: number; bytes: number } | null;
 }
 
 export class SendPipeline {
   private readonly session: SendSession;
   private readonly rate: AdaptiveEncoding;
   private readonly feedback: SenderFeedback | undefined;
+  private readonly audioTrack: AudioTrack | undefined;
   /** The one frame counter: the next source frame's number. */
   private nextIndex = 0;
   /** When the last frame sent began to go out. */
@@ -109,6 +121,26 @@ export class SendPipeline {
           })
         : undefined;
     this.session = new SendSession({ fps: options.fps, lowLatency: options.lowLatency, wire });
+    const audio = options.audioChannels === undefined ? undefined : wire.audioPacketizer(options.audioChannels);
+    this.audioTrack = audio ? new AudioTrack(audio) : undefined;
+  }
+
+  /** Whether the stream carries sound (the source has it and the protocol can carry it). */
+  get carriesAudio(): boolean {
+    return this.audioTrack !== undefined;
+  }
+
+  /**
+   * A sound packet from the source: its datagrams and when they are due on
+   * the picture's clock. Undefined until the first frame has started that
+   * clock (the caller waits for it), or when the stream carries no sound.
+   */
+  audio(packet: SourceAudioPacket): OutgoingAudio | undefined {
+    const start = this.session.start;
+    if (!this.audioTrack || !start) return undefined;
+    const outgoing = this.audioTrack.schedule(packet, start);
+    this.rate.reserve(this.audioTrack.bitsPerSecond ?? NOMINAL_AUDIO_BPS);
+    return outgoing;
   }
 
   /** Whether the receivers are heard (NACKs answered, reports followed). */
@@ -203,6 +235,7 @@ export class SendPipeline {
       counts: this.session.counts(),
       returnPath: this.feedback?.stats(nowMs),
       rate: this.rate.stats(nowMs),
+      audio: this.audioTrack?.stats() ?? null,
     };
   }
 

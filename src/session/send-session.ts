@@ -120,6 +120,11 @@ export class SendSession {
     return this.options.wire.endOfStream(this.next, nowUs);
   }
 
+  /** When the stream's clock started (the first frame's due time, locally and on the wall clock), once it has: what sound is placed against. */
+  get start(): { ms: number; us: number } | undefined {
+    return this.started ? { ms: this.startMs, us: this.startUs } : undefined;
+  }
+
   /** Seconds since the first frame was ready. */
   elapsedSeconds(nowMs: number): number {
     return this.started ? (nowMs - this.startMs) / 1000 : 0;

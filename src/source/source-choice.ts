@@ -11,6 +11,14 @@ export interface SourceChoice {
   isFile: boolean;
   /** How the summary names it. */
   label: string;
+  /** Where its sound comes from, as ffmpeg is to open it (undefined: no sound is taken from this kind of source). */
+  sound: SoundInput | undefined;
+}
+
+export interface SoundInput {
+  input: string;
+  inputFormat?: string;
+  inputOptions: [string, string][];
 }
 
 export interface SourceRequest {
@@ -30,6 +38,8 @@ const LIVE_FORMATS = new Set(["v4l2", "video4linux2", "avfoundation", "dshow", "
 const LIVE_SCHEMES = new Set(["rtsp", "rtsps", "rtmp", "rtmps", "udp", "rtp", "srt", "tcp"]);
 
 export const TEST_PATTERN = "testsrc2=size=1280x720:rate=30";
+/** The test pattern's sound: a 100 ms 1 kHz beep at the start of every second, as testsrc2's counter turns. */
+export const TEST_TONE = "aevalsrc=if(lt(mod(t\\,1)\\,0.1)\\,0.5*sin(2*PI*1000*t)\\,0):s=48000";
 
 export class SourceChoiceError extends Error {}
 
@@ -43,11 +53,12 @@ export function chooseSource(request: SourceRequest): SourceChoice {
     return [match[1]!, match[2]!];
   });
   if (request.testPattern) {
-    return { input: TEST_PATTERN, inputFormat: "lavfi", inputOptions, live: false, isFile: false, label: "test pattern" };
+    return { input: TEST_PATTERN, inputFormat: "lavfi", inputOptions, live: false, isFile: false, label: "test pattern", sound: { input: TEST_TONE, inputFormat: "lavfi", inputOptions: [] } };
   }
   if (request.camera) {
     const camera = defaultCamera(request.platform);
-    return { ...camera, inputOptions, live: true, isFile: false, label: `camera ${camera.input}` };
+    // A microphone is a second device per platform (ALSA/Pulse, avfoundation ":0", dshow "audio=NAME"): not opened yet.
+    return { ...camera, inputOptions, live: true, isFile: false, label: `camera ${camera.input}`, sound: undefined };
   }
   if (request.positional === undefined && !request.defaultVideoExists) {
     throw new SourceChoiceError("no FILE given and no ./video.mp4 here: name a video file or URL, or use --camera or --test-pattern");
@@ -55,7 +66,8 @@ export function chooseSource(request: SourceRequest): SourceChoice {
   const input = request.positional ?? "video.mp4";
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(input)?.[1]?.toLowerCase();
   const live = (request.inputFormat !== undefined && LIVE_FORMATS.has(request.inputFormat)) || (scheme !== undefined && LIVE_SCHEMES.has(scheme));
-  return { input, inputFormat: request.inputFormat, inputOptions, live, isFile: request.inputFormat === undefined && scheme === undefined, label: input };
+  const isFile = request.inputFormat === undefined && scheme === undefined;
+  return { input, inputFormat: request.inputFormat, inputOptions, live, isFile, label: input, sound: { input, inputFormat: request.inputFormat, inputOptions } };
 }
 
 /** The platform's default camera as ffmpeg names it. */

@@ -1,6 +1,7 @@
 // Seeded generator of hostile datagrams for the fuzz test and `bun run fuzz`:
 // everything a stranger on the network might send a receiver.
 import { packetizeLegacy } from "../../src/packetizer/legacy-packetizer.ts";
+import { AudioPacketizer } from "../../src/packetizer/audio-packetizer.ts";
 import { endOfStreamDatagram, packetizeV2 } from "../../src/packetizer/v2-packetizer.ts";
 import { MAX_UDP_PAYLOAD } from "../../src/protocol/udp.ts";
 import { seededRandom } from "../../src/util/random.ts";
@@ -16,7 +17,8 @@ export type HostileKind =
   | "corrupt JPEG in valid v2"
   | "corrupt JPEG in valid legacy"
   | "huge claimed picture"
-  | "frames that never complete";
+  | "frames that never complete"
+  | "forged sound";
 
 export const HOSTILE_KINDS: readonly HostileKind[] = [
   "random bytes",
@@ -30,6 +32,7 @@ export const HOSTILE_KINDS: readonly HostileKind[] = [
   "corrupt JPEG in valid legacy",
   "huge claimed picture",
   "frames that never complete",
+  "forged sound",
 ];
 
 /** How often each kind is picked: single-datagram kinds often, whole-frame kinds (tens of datagrams each) seldom. */
@@ -45,6 +48,7 @@ const WEIGHTS: Record<HostileKind, number> = {
   "corrupt JPEG in valid legacy": 6,
   "huge claimed picture": 3,
   "frames that never complete": 1,
+  "forged sound": 3,
 };
 
 export interface HostileDatagram {
@@ -139,6 +143,17 @@ export function* hostileDatagrams(seed: number, sampleJpeg: Uint8Array, maxSize 
           for (const d of packetizeV2(sampleJpeg, { streamId: id, frameNumber: frame, captureTimeUs: n * 33_333 }, { datagramSize: 1400, fecPercent: 25 })) yield { kind, bytes: d };
         }
         if (random() < 0.5) yield { kind, bytes: endOfStreamDatagram(id, (start + 4) >>> 0, 0) };
+        break;
+      }
+      case "forged sound": {
+        // Valid sound datagrams with the largest groups and payloads a header allows, some mutated or cut short.
+        const packetizer = new AudioPacketizer({ streamId: streamId(), channels: pick([1, 2] as const), groupData: 1 + int(15), groupParity: int(16) });
+        for (let n = 0; n < 1 + int(8); n++) {
+          const data = bytes(1 + (random() < 0.9 ? int(400) : int(60_000)));
+          for (const d of packetizer.packetize({ data, captureTimeUs: int(2 ** 32), durationSamples: 960 })) {
+            yield { kind, bytes: random() < 0.2 ? mutate(d) : random() < 0.1 ? d.subarray(0, int(d.length)) : d };
+          }
+        }
         break;
       }
       case "frames that never complete": {

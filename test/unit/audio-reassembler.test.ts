@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { AudioPacketizer, type EncodedAudio } from "../../src/packetizer/audio-packetizer.ts";
 import { deserializeAudio, type AudioPacket } from "../../src/protocol/v2-audio.ts";
-import { AudioReassembler } from "../../src/reassembler/audio-reassembler.ts";
+import { AudioReassembler, MAX_AUDIO_BYTES } from "../../src/reassembler/audio-reassembler.ts";
 import { seededRandom, shuffle } from "../../src/util/random.ts";
 
 const source = (count: number, from = 0): EncodedAudio[] =>
@@ -63,6 +63,24 @@ describe("AudioReassembler", () => {
     expect(r.groupsHeld).toBe(64);
     expect(r.push(all[0]!, 1)).toEqual([]);
     expect(r.stats.packetsLate).toBe(1);
+  });
+
+  test("bounded in bytes: a hostile sender's 15 + 15 groups of 60 KB packets never hold more than the cap; new groups still come through", () => {
+    const r = new AudioReassembler();
+    const packetizer = new AudioPacketizer({ streamId: 1, channels: 2, groupData: 15, groupParity: 15 });
+    const big = Array.from({ length: 15 * 40 }, (_, n) => ({ data: new Uint8Array(60_000).fill(n & 0xff), captureTimeUs: n * 20_000, durationSamples: 960 }));
+    let handedOn = 0;
+    let peak = 0;
+    for (const a of big) {
+      for (const d of packetizer.packetize(a)) {
+        handedOn += r.push(deserializeAudio(d), 1).length;
+        peak = Math.max(peak, r.bufferedBytes);
+      }
+    }
+    expect(peak).toBeLessThanOrEqual(MAX_AUDIO_BYTES);
+    expect(peak).toBeGreaterThan(MAX_AUDIO_BYTES / 2);
+    // The newest packets are still handed on: the oldest groups made way.
+    expect(handedOn).toBe(big.length);
   });
 
   test("a packet whose group shape disagrees with its group's is refused, never mixed in", () => {

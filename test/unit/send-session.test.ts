@@ -20,6 +20,7 @@ function recordingWire(): WireFormat & { calls: { index: number; captureTimeUs: 
     endOfStream: (frames) => [Uint8Array.of(frames)],
     refusePicture: () => undefined,
     describe: () => undefined,
+    audioPacketizer: () => undefined,
   };
 }
 

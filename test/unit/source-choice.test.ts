@@ -1,10 +1,18 @@
 import { expect, test } from "bun:test";
-import { chooseSource, SourceChoiceError, TEST_PATTERN, type SourceRequest } from "../../src/source/source-choice.ts";
+import { chooseSource, SourceChoiceError, TEST_PATTERN, TEST_TONE, type SourceRequest } from "../../src/source/source-choice.ts";
 
 const base: SourceRequest = { inputOptions: [], camera: false, testPattern: false, platform: "linux", defaultVideoExists: true };
 
 test("no source given: ./video.mp4, a file, paced", () => {
-  expect(chooseSource(base)).toEqual({ input: "video.mp4", inputFormat: undefined, inputOptions: [], live: false, isFile: true, label: "video.mp4" });
+  expect(chooseSource(base)).toEqual({
+    input: "video.mp4",
+    inputFormat: undefined,
+    inputOptions: [],
+    live: false,
+    isFile: true,
+    label: "video.mp4",
+    sound: { input: "video.mp4", inputFormat: undefined, inputOptions: [] },
+  });
 });
 
 test("without ./video.mp4, says how to pick a source", () => {
@@ -13,6 +21,11 @@ test("without ./video.mp4, says how to pick a source", () => {
 
 test("the test pattern is ffmpeg's lavfi testsrc2, paced like a file", () => {
   expect(chooseSource({ ...base, testPattern: true })).toMatchObject({ input: TEST_PATTERN, inputFormat: "lavfi", live: false, isFile: false });
+});
+
+test("the test pattern's sound is its own tone; a camera's microphone is not taken (yet)", () => {
+  expect(chooseSource({ ...base, testPattern: true }).sound).toEqual({ input: TEST_TONE, inputFormat: "lavfi", inputOptions: [] });
+  expect(chooseSource({ ...base, positional: "talk.mkv" }).sound?.input).toBe("talk.mkv");
 });
 
 test("network streams and capture devices are live: never paced again", () => {

@@ -1,0 +1,84 @@
+import { FfmpegAudioSource } from "../source/ffmpeg-audio-source.ts";
+import { SourceError } from "../source/ffmpeg-source.ts";
+import type { SourceChoice } from "../source/source-choice.ts";
+import type { SendPipeline } from "../session/send-pipeline.ts";
+import type { FanOutSender } from "../socket/fan-out-sender.ts";
+import { UsageError } from "./command-line.ts";
+
+/*
+ * The send side's sound, at the edge: which of the source's audio streams
+ * goes (if any), the ffmpeg that encodes it, and the loop that puts each
+ * packet on the socket at its due time. What a packet carries and when it
+ * is due is SendPipeline's (pure); this file only waits and sends.
+ */
+
+export interface SoundRequest {
+  source: SourceChoice;
+  /** --audio-stream N; undefined: the first, if there is one. */
+  audioStream: number | undefined;
+  /** --no-audio. */
+  noAudio: boolean;
+  loop: boolean;
+  /** Sound goes only where the picture is paced on the source's clock (a file, the test pattern); why not, otherwise. */
+  unpacedReason: string | undefined;
+  /** Whether the protocol can carry sound; why not, otherwise. */
+  protocolReason: string | undefined;
+}
+
+/** The sound source to stream, or undefined (with the one line to say, if any) when there is none. */
+export async function openSound(request: SoundRequest, ffmpeg: string, say: (line: string) => void): Promise<FfmpegAudioSource | undefined> {
+  if (request.noAudio) return undefined;
+  const explicit = request.audioStream !== undefined;
+  const refuse = (why: string) => {
+    if (explicit) throw new UsageError(`--audio-stream: ${why}`);
+    return undefined;
+  };
+  if (request.protocolReason) return refuse(request.protocolReason);
+  if (request.unpacedReason) return refuse(request.unpacedReason);
+  const sound = request.source.sound;
+  if (!sound) return refuse("this source's sound is not streamed yet (a camera's microphone is not opened)");
+  const { input, inputFormat, inputOptions } = sound;
+  const open = (encoder: "libopus" | "opus") =>
+    FfmpegAudioSource.open({ ffmpeg, input, inputFormat, inputOptions, loop: request.loop, audioStream: request.audioStream ?? 0, encoder });
+  try {
+    return await open("libopus");
+  } catch (error) {
+    if (!(error instanceof SourceError)) throw error;
+    if (/has no audio stream/.test(error.message)) return refuse(error.message);
+    if (!/libopus/i.test(error.message)) {
+      if (explicit) throw error;
+      say(`udpvid send: streaming the picture without sound: ${error.message}`);
+      return undefined;
+    }
+  }
+  // An ffmpeg built without libopus still has its own Opus encoder.
+  say(`udpvid send: this ffmpeg has no libopus; encoding the sound with ffmpeg's own Opus encoder`);
+  return open("opus");
+}
+
+/**
+ * Each sound packet to the receivers at its due time, once the picture's
+ * clock has started (`clockStarted`), until the source ends or `signal`
+ * aborts. Sound goes straight to the socket: it never waits behind a
+ * frame's bulk in the pacer.
+ */
+export async function streamSound(source: FfmpegAudioSource, pipeline: SendPipeline, sender: FanOutSender, clockStarted: Promise<void>, signal: AbortSignal): Promise<void> {
+  const stop = () => source.close();
+  signal.addEventListener("abort", stop);
+  try {
+    await clockStarted;
+    for await (const packet of source.packets()) {
+      if (signal.aborted) break;
+      const outgoing = pipeline.audio(packet);
+      if (!outgoing) break;
+      const wait = outgoing.dueMs - performance.now();
+      if (wait > 0) await Bun.sleep(wait);
+      await sender.send(outgoing.datagrams);
+    }
+  } catch (error) {
+    // Stopped by the user, ffmpeg is killed mid-packet: nothing to report.
+    if (!signal.aborted) throw error;
+  } finally {
+    signal.removeEventListener("abort", stop);
+  }
+}

@@ -1,0 +1,104 @@
+import type { ReceivedAudio } from "../reassembler/audio-reassembler.ts";
+import { AUDIO_SAMPLE_RATE } from "../source/ffmpeg-audio-source.ts";
+import { AudioJitterBuffer } from "./audio-jitter-buffer.ts";
+import type { PlayoutClock } from "./playout-clock.ts";
+
+/** What to write to the sound device next, in order. */
+export type PlayoutAction =
+  /** Decode this packet and queue it; it will be heard at `atMs` (local). */
+  | { kind: "play"; packet: ReceivedAudio; atMs: number }
+  /** The packet due here never came: queue this many samples of the decoder's concealment. */
+  | { kind: "conceal"; durationSamples: number }
+  /** Queue this many samples of silence, so the next packet starts at its playout time. */
+  | { kind: "silence"; samples: number };
+
+export interface AudioPlayoutOptions {
+  /** How far ahead of its playout time a packet is queued: room for a late timer, at the cost of reacting later. */
+  leadMs: number;
+  /** The device plays a queued sample this long after the queue hands it on (its own buffer). */
+  deviceLatencyMs: number;
+}
+
+/** Sound may start this much late before silence fills the gap (each fill is heard: small drifts are left alone). */
+const LATE_START_TOLERANCE_MS = 10;
+/** A missing packet is concealed when it would be heard within this (beyond the device's latency): a tick of 10 ms and some slack. */
+const CONCEAL_AHEAD_MS = 15;
+/** Queued sound may run this far behind its playout time before a packet is left out to catch up. */
+const BEHIND_TOLERANCE_MS = 20;
+
+export interface AudioPlayoutStats {
+  played: number;
+  concealed: number;
+  /** Arrived after their turn (the jitter buffer's late). */
+  late: number;
+  /** Left out because the sound ran behind its playout time (catching up after a stall or a clock change). */
+  skippedBehind: number;
+  /** Silences put in to start a packet at its playout time (the start, after a stall). */
+  silences: number;
+}
+
+/**
+ * The sound track's playout, pure and given the time: packets in (as they
+ * arrive or are rebuilt), placed on the shared PlayoutClock, and handed
+ * out in order as device writes, each one starting at its playout time.
+ * The device's queue is the output's clock: the caller says how much is
+ * still queued, and this keeps where the queue ends in line with the
+ * playout times (silence when it would start early, a packet left out when
+ * it runs behind), so the offset from the picture never grows.
+ */
+export class AudioPlayout {
+  private readonly jitter = new AudioJitterBuffer();
+  private skippedBehind = 0;
+  private silences = 0;
+
+  constructor(
+    private readonly clock: PlayoutClock,
+    private readonly options: AudioPlayoutOptions,
+  ) {}
+
+  /** A packet from the reassembler, at `nowMs`. A rebuilt one comes when its group's parity does: the wait allowed for covers it, the path's speed does not count it. */
+  received(packet: ReceivedAudio, nowMs: number): void {
+    this.clock.arrived(packet.captureTimeUs, nowMs, packet.recovered);
+    this.jitter.add(packet);
+  }
+
+  /** The device writes to make now, given how much sound (ms) the device still has queued. */
+  due(nowMs: number, queuedMs: number): PlayoutAction[] {
+    const actions: PlayoutAction[] = [];
+    // Local time at which the sample after everything queued would play.
+    let queueEndMs = nowMs + queuedMs + this.options.deviceLatencyMs;
+    const playoutMs = (captureUs: number) => this.clock.playoutMs(captureUs);
+    // Packets are queued ahead of time; a missing one is given up only when the device would otherwise run dry before the next call.
+    const playBy = nowMs + this.options.leadMs;
+    const concealBy = nowMs + this.options.deviceLatencyMs + CONCEAL_AHEAD_MS;
+    for (let slot = this.jitter.take(playBy, playoutMs, concealBy); slot; slot = this.jitter.take(playBy, playoutMs, concealBy)) {
+      const captureUs = slot.kind === "play" ? slot.packet.captureTimeUs : slot.captureTimeUs;
+      const durationSamples = slot.kind === "play" ? slot.packet.durationSamples : slot.durationSamples;
+      const startMs = playoutMs(captureUs)!;
+      const earlyByMs = startMs - queueEndMs;
+      if (earlyByMs < -BEHIND_TOLERANCE_MS) {
+        this.skippedBehind++;
+        continue;
+      }
+      if (earlyByMs > LATE_START_TOLERANCE_MS) {
+        const samples = Math.round((earlyByMs * AUDIO_SAMPLE_RATE) / 1000);
+        actions.push({ kind: "silence", samples });
+        this.silences++;
+        queueEndMs += (samples * 1000) / AUDIO_SAMPLE_RATE;
+      }
+      actions.push(slot.kind === "play" ? { kind: "play", packet: slot.packet, atMs: queueEndMs } : { kind: "conceal", durationSamples });
+      queueEndMs += (durationSamples * 1000) / AUDIO_SAMPLE_RATE;
+    }
+    return actions;
+  }
+
+  /** Packets waiting for their turn. */
+  get waiting(): number {
+    return this.jitter.size;
+  }
+
+  get stats(): AudioPlayoutStats {
+    const { played, concealed, late } = this.jitter.stats;
+    return { played, concealed, late, skippedBehind: this.skippedBehind, silences: this.silences };
+  }
+}

@@ -1,0 +1,93 @@
+import { EMBEDDED } from "../native/embedded.ts";
+import { withNativeStderrQuiet } from "../display/quiet-native-stderr.ts";
+import { OUTPUT_CHANNELS } from "../decoder/opus-decoder.ts";
+import { AUDIO_SAMPLE_RATE } from "../source/ffmpeg-audio-source.ts";
+
+/** Samples the device takes at a time: about 11 ms at 48 kHz, small enough not to add much delay. */
+const DEVICE_BUFFER_SAMPLES = 512;
+const BYTES_PER_FRAME = 4 * OUTPUT_CHANNELS;
+
+/** Why there is no sound output, in one line for the user. */
+export class SpeakerUnavailableError extends Error {}
+
+/**
+ * The sound device, through SDL's audio (the library the window already
+ * loads): 48 kHz stereo float samples queued and played as they come. A thin
+ * shell: when to queue what is AudioPlayout's; the volume is applied here.
+ */
+export class SdlSpeaker {
+  private gain = 1;
+  private muted = false;
+
+  private constructor(private readonly device: import("@kmamal/sdl").Sdl.Audio.AudioPlaybackInstance) {}
+
+  /**
+   * Loads SDL (a no-op where the window already has): loading it when the
+   * first sound arrives held the receiver up for tens of ms, and the sound
+   * that waited in the socket meanwhile looked late.
+   */
+  static async load(): Promise<typeof import("@kmamal/sdl")> {
+    if (EMBEDDED && !EMBEDDED.parts.sdl) throw new SpeakerUnavailableError(`this udpvid (${EMBEDDED.target}) carries no SDL, so no sound output`);
+    try {
+      return await withNativeStderrQuiet(() => import("@kmamal/sdl"));
+    } catch (error) {
+      throw new SpeakerUnavailableError(`cannot load SDL for sound (${firstLine(error)})`);
+    }
+  }
+
+  static async open(): Promise<SdlSpeaker> {
+    const sdl = await SdlSpeaker.load();
+    if (sdl.info.drivers.audio.current === null) throw new SpeakerUnavailableError("no sound device (SDL has no audio driver here)");
+    try {
+      const options = { channels: OUTPUT_CHANNELS, frequency: AUDIO_SAMPLE_RATE, format: "f32", buffered: DEVICE_BUFFER_SAMPLES } as const;
+      // SDL logs its drivers' chatter (the disk driver's "CRITICAL" notice) on stderr as it opens one.
+      const device = await withNativeStderrQuiet(async () => sdl.audio.openDevice({ type: "playback" }, options));
+      device.play();
+      return new SdlSpeaker(device);
+    } catch (error) {
+      throw new SpeakerUnavailableError(`cannot open a sound device (${firstLine(error)})`);
+    }
+  }
+
+  /** How long the device's own buffer holds a sample before it is heard. */
+  static get latencyMs(): number {
+    return (DEVICE_BUFFER_SAMPLES * 1000) / AUDIO_SAMPLE_RATE;
+  }
+
+  /** Sound still queued, in ms. */
+  get queuedMs(): number {
+    return (this.device.queued / BYTES_PER_FRAME / AUDIO_SAMPLE_RATE) * 1000;
+  }
+
+  /** Queues interleaved stereo samples, at the current volume. */
+  write(samples: Float32Array): void {
+    const gain = this.muted ? 0 : this.gain;
+    if (gain !== 1) for (let i = 0; i < samples.length; i++) samples[i] = samples[i]! * gain;
+    this.device.enqueue(Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength));
+  }
+
+  /** Volume, 0 to 1 (the stream's own level at 1). */
+  get volume(): number {
+    return this.gain;
+  }
+
+  set volume(value: number) {
+    this.gain = Math.min(1, Math.max(0, value));
+  }
+
+  get isMuted(): boolean {
+    return this.muted;
+  }
+
+  set isMuted(value: boolean) {
+    this.muted = value;
+  }
+
+  close(): void {
+    if (!this.device.closed) this.device.close();
+  }
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split("\n")[0]!;
+}

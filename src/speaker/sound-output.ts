@@ -1,0 +1,144 @@
+import { OpusPacketDecoder, OUTPUT_CHANNELS } from "../decoder/opus-decoder.ts";
+import { elapsedSinceCaptureUs } from "../protocol/v2.ts";
+import type { ReceivedAudio } from "../reassembler/audio-reassembler.ts";
+import { AudioPlayout, type AudioPlayoutStats } from "../session/audio-playout.ts";
+import type { PlayoutClock } from "../session/playout-clock.ts";
+import { RecentSamples } from "../util/percentiles.ts";
+import { round } from "../util/round.ts";
+import { SdlSpeaker, SpeakerUnavailableError } from "./sdl-speaker.ts";
+
+/** Queued this far ahead of its playout time: two device buffers and a late timer's worth. */
+const LEAD_MS = 40;
+/** Volume steps for the arrow keys: about 1.5 dB. */
+const VOLUME_STEP = 0.16;
+
+export interface SoundStats extends AudioPlayoutStats {
+  /** Capture → heard, ms (the sender's and this machine's wall clocks). */
+  latencyMs: { p50: number; p95: number; p99: number } | null;
+  /** The sound's level lately, dBFS (RMS); null before any. */
+  levelDb: number | null;
+  volume: number;
+  muted: boolean;
+  /** Packets the decoder refused (concealed instead). */
+  refused: number;
+}
+
+/**
+ * The receive side's sound, at the edge: packets into the playout (pure),
+ * its writes decoded and queued on the device, on a timer. The device is
+ * opened when the first sound arrives (a stream without sound never opens
+ * one); where there is none, that is said once and the picture plays on.
+ * Keeps the figures the overlay and the summary show.
+ */
+export class SoundOutput {
+  private readonly playout: AudioPlayout;
+  private readonly latency = new RecentSamples();
+  private levelSum = 0;
+  private levelCount = 0;
+  private levelDb: number | null = null;
+  private opening: Promise<void> | undefined;
+  private speaker: SdlSpeaker | undefined;
+  private decoder: OpusPacketDecoder | undefined;
+  private muted = false;
+  private volume = 1;
+
+  constructor(
+    clock: PlayoutClock,
+    private readonly wallClockUs: () => number,
+    private readonly say: (line: string) => void,
+  ) {
+    this.playout = new AudioPlayout(clock, { leadMs: LEAD_MS, deviceLatencyMs: SdlSpeaker.latencyMs });
+  }
+
+  /** Loads what the device and the decoder need ahead of the first sound (SDL, the decoder's WebAssembly); the device itself opens on the first sound. */
+  private preloading: Promise<unknown> | undefined;
+  preload(): void {
+    this.preloading = Promise.all([SdlSpeaker.load(), OpusPacketDecoder.open().then((decoder) => (this.decoder = decoder))]).catch(() => {});
+  }
+
+  received(packet: ReceivedAudio, nowMs: number): void {
+    this.opening ??= this.open();
+    this.playout.received(packet, nowMs);
+  }
+
+  /** Resolves once the device is open, or known to be missing (said once); immediately if no sound has come. */
+  async ready(): Promise<void> {
+    await this.opening;
+  }
+
+  private async open(): Promise<void> {
+    try {
+      await this.preloading;
+      [this.speaker, this.decoder] = await Promise.all([SdlSpeaker.open(), this.decoder ?? OpusPacketDecoder.open()]);
+      this.speaker.volume = this.volume;
+      this.speaker.isMuted = this.muted;
+    } catch (error) {
+      if (!(error instanceof SpeakerUnavailableError)) throw error;
+      this.say(`udpvid receive: the stream has sound, but there is no sound output: ${error.message}; playing the picture only`);
+    }
+  }
+
+  /** Queues what is due; call every few ms. Without a device the sound is still taken in turn (and counted), unheard. */
+  tick(nowMs: number): void {
+    if (!this.opening) return;
+    const { speaker, decoder } = this;
+    const actions = this.playout.due(nowMs, speaker?.queuedMs ?? 0);
+    if (!speaker || !decoder) return;
+    for (const action of actions) {
+      if (action.kind === "silence") speaker.write(new Float32Array(action.samples * OUTPUT_CHANNELS));
+      else if (action.kind === "conceal") speaker.write(decoder.conceal(action.durationSamples));
+      else {
+        const samples = decoder.decode(action.packet.data, action.packet.durationSamples);
+        this.measureLevel(samples);
+        const heardUs = this.wallClockUs() + (action.atMs - nowMs) * 1000;
+        const latency = elapsedSinceCaptureUs(Math.round(heardUs) >>> 0, action.packet.captureTimeUs);
+        if (latency !== undefined) this.latency.add(latency / 1000);
+        speaker.write(samples);
+      }
+    }
+  }
+
+  toggleMute(): void {
+    this.muted = !this.muted;
+    if (this.speaker) this.speaker.isMuted = this.muted;
+  }
+
+  /** One step louder (+1) or quieter (-1). */
+  changeVolume(direction: 1 | -1): void {
+    this.volume = Math.min(1, Math.max(0, this.volume + direction * VOLUME_STEP));
+    if (this.speaker) this.speaker.volume = this.volume;
+  }
+
+  /** Whether sound has arrived (the stream has a sound track). */
+  get hasSound(): boolean {
+    return this.opening !== undefined;
+  }
+
+  stats(): SoundStats {
+    const p = (n: number) => round(this.latency.percentile(n)!, 1);
+    return {
+      ...this.playout.stats,
+      latencyMs: this.latency.count > 0 ? { p50: p(50), p95: p(95), p99: p(99) } : null,
+      levelDb: this.levelDb,
+      volume: round(this.volume, 2),
+      muted: this.muted,
+      refused: this.decoder?.stats.refused ?? 0,
+    };
+  }
+
+  close(): void {
+    this.speaker?.close();
+    this.decoder?.close();
+  }
+
+  /** RMS over about a quarter second, as dBFS. */
+  private measureLevel(samples: Float32Array): void {
+    for (let i = 0; i < samples.length; i++) this.levelSum += samples[i]! * samples[i]!;
+    this.levelCount += samples.length;
+    if (this.levelCount < 48_000 / 2) return;
+    const rms = Math.sqrt(this.levelSum / this.levelCount);
+    this.levelDb = rms > 1e-6 ? round(20 * Math.log10(rms), 1) : -120;
+    this.levelSum = 0;
+    this.levelCount = 0;
+  }
+}

@@ -1,0 +1,107 @@
+import { describe, expect, test } from "bun:test";
+import type { ReceivedAudio } from "../../src/reassembler/audio-reassembler.ts";
+import { AudioPlayout, type PlayoutAction } from "../../src/session/audio-playout.ts";
+import { PlayoutClock } from "../../src/session/playout-clock.ts";
+import { seededRandom } from "../../src/util/random.ts";
+
+const packet = (sequence: number): ReceivedAudio => ({
+  sequence,
+  data: Uint8Array.of(sequence & 0xff),
+  captureTimeUs: (1_000_000 + sequence * 20_000) >>> 0,
+  durationSamples: 960,
+  channels: 2,
+  recovered: false,
+});
+
+/** A device that plays its queue in real time: where each write lands (local ms), given the playout's actions. */
+class SimulatedDevice {
+  queuedMs = 0;
+  private lastMs = 0;
+  readonly heard: { sequence: number | "conceal"; atMs: number }[] = [];
+  silences = 0;
+
+  advance(nowMs: number): void {
+    this.queuedMs = Math.max(0, this.queuedMs - (nowMs - this.lastMs));
+    this.lastMs = nowMs;
+  }
+
+  write(nowMs: number, actions: PlayoutAction[], deviceLatencyMs: number): void {
+    for (const action of actions) {
+      const atMs = nowMs + this.queuedMs + deviceLatencyMs;
+      if (action.kind === "silence") {
+        this.silences++;
+        this.queuedMs += action.samples / 48;
+      } else {
+        this.heard.push({ sequence: action.kind === "play" ? action.packet.sequence : "conceal", atMs });
+        this.queuedMs += (action.kind === "play" ? action.packet.durationSamples : action.durationSamples) / 48;
+      }
+    }
+  }
+}
+
+/** Runs `count` packets sent every 20 ms through a path (transit per packet) with a tick every `tickMs`, except where `stalled` says. */
+function run(options: { count: number; transitMs: (n: number) => number | undefined; tickMs?: number; stalled?: (nowMs: number) => boolean }) {
+  const clock = new PlayoutClock();
+  const deviceLatencyMs = 10;
+  const playout = new AudioPlayout(clock, { leadMs: 40, deviceLatencyMs });
+  const device = new SimulatedDevice();
+  const arrivals = Array.from({ length: options.count }, (_, n) => ({ n, atMs: n * 20 + (options.transitMs(n) ?? NaN) }))
+    .filter((a) => !Number.isNaN(a.atMs))
+    .sort((a, b) => a.atMs - b.atMs);
+  const tickMs = options.tickMs ?? 10;
+  let next = 0;
+  for (let now = 0; now < options.count * 20 + 1000; now += 1) {
+    while (next < arrivals.length && arrivals[next]!.atMs <= now) playout.received(packet(arrivals[next++]!.n), now);
+    device.advance(now);
+    if (now % tickMs === 0 && !options.stalled?.(now)) device.write(now, playout.due(now, device.queuedMs), deviceLatencyMs);
+  }
+  // Where each packet was heard against where the clock placed it (capture n·20 ms after the first, at the clock's delay).
+  const playoutOf = (n: number) => clock.playoutMs(packet(n).captureTimeUs)!;
+  return { playout, device, playoutOf };
+}
+
+describe("AudioPlayout", () => {
+  test("a path with jitter: every packet heard once, in order (one at most left out when the measured jitter replaces the starting guess), each near its playout time", () => {
+    for (let seed = 1; seed <= 10; seed++) {
+      const random = seededRandom(seed);
+      const { playout, device, playoutOf } = run({ count: 500, transitMs: () => 5 + random() * 15 });
+      // After the last packet, a few more are concealed (the stream might go on) before silence.
+      const heard = device.heard.map((h) => h.sequence);
+      const played = heard.filter((h) => h !== "conceal") as number[];
+      expect(played).toEqual([...played].sort((a, b) => a - b));
+      expect(new Set(played).size).toBe(played.length);
+      expect(played.length).toBeGreaterThanOrEqual(499);
+      expect(playout.stats.skippedBehind).toBe(500 - played.length);
+      expect(playout.stats).toMatchObject({ concealed: heard.length - played.length, late: 0 });
+      expect(playout.stats.concealed).toBeLessThanOrEqual(3); // after the end only
+      expect(device.silences).toBeLessThanOrEqual(1);
+      // After the clock has settled (its jitter measured), sound is heard where the clock says.
+      for (const h of device.heard.slice(100).filter((h) => h.sequence !== "conceal")) expect(Math.abs(h.atMs - playoutOf(h.sequence as number))).toBeLessThan(LATE_OR_EARLY_MS);
+    }
+  });
+
+  test("a packet that never comes is concealed in its place, for its length; the rest keep their times", () => {
+    const { playout, device } = run({ count: 100, transitMs: (n) => (n === 50 || n === 51 ? undefined : 10) });
+    const trailing = ["conceal", "conceal", "conceal"] as const;
+    expect(device.heard.map((h) => h.sequence)).toEqual([...Array.from({ length: 50 }, (_, n) => n), "conceal", "conceal", ...Array.from({ length: 48 }, (_, n) => n + 52), ...trailing]);
+    expect(playout.stats.concealed).toBe(2 + trailing.length);
+    // Contiguous: each write starts where the last ended.
+    for (let i = 1; i < device.heard.length; i++) expect(device.heard[i]!.atMs - device.heard[i - 1]!.atMs).toBeCloseTo(20, 0);
+  });
+
+  test("after a stall (no writes for 200 ms), what ran behind is left out and the sound is back at its playout time: the offset never grows", () => {
+    const { playout, device, playoutOf } = run({ count: 300, transitMs: () => 10, stalled: (now) => now >= 3000 && now < 3200 });
+    expect(playout.stats.skippedBehind).toBeGreaterThan(0);
+    const after = device.heard.filter((h) => h.atMs > 3400 && h.sequence !== "conceal");
+    expect(after.length).toBeGreaterThan(50);
+    for (const h of after) expect(Math.abs(h.atMs - playoutOf(h.sequence as number))).toBeLessThan(LATE_OR_EARLY_MS);
+  });
+
+  test("sound that starts late (the first packets slow, the path then faster) catches up: left out, never an offset that stays", () => {
+    const { device, playoutOf } = run({ count: 200, transitMs: (n) => (n < 5 ? 60 - n * 10 : 10) });
+    for (const h of device.heard.filter((h) => h.atMs > 1000 && h.sequence !== "conceal")) expect(Math.abs(h.atMs - playoutOf(h.sequence as number))).toBeLessThan(LATE_OR_EARLY_MS);
+  });
+});
+
+/** The playout's own tolerances: starting up to 10 ms late, running up to 20 ms behind. */
+const LATE_OR_EARLY_MS = 21;
