@@ -144,9 +144,8 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
   const quitBy = new Promise<ReceiveSummary["quitBy"]>((resolve) => (quit = resolve));
   signal.addEventListener("abort", () => quit("signal"));
 
-  const playoutClock = new PlayoutClock();
+  const playoutClock = new PlayoutClock({ marginMs: SoundOutput.playoutMarginMs });
   const sound = options.audio ? new SoundOutput(playoutClock, wallClockUs, options.json ? console.error : console.warn) : undefined;
-  sound?.preload();
   let display: SdlWindowDisplay | undefined;
   let viewer: Viewer | undefined;
   if (!options.headless) {
@@ -162,7 +161,7 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
     );
   }
 
-  await warmUpDecoder();
+  await Promise.all([warmUpDecoder(), sound?.preload()]);
   const session = new ReceiveSession(
     {
       maxMemoryBytes: options.maxMemoryBytes,
@@ -227,6 +226,8 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
   receiver.close();
   await session.finish();
   await sound?.ready();
+  // A stream that ended has its last sound still to play; a user who quit wants silence now.
+  if (by === "end-of-stream" || by === "idle-timeout") await sound?.drain();
   recorder?.close();
   sound?.close();
   display?.close();

@@ -9,6 +9,15 @@ import { dlopen, FFIType, ptr } from "bun:ffi";
  * `load` just runs.
  */
 export async function withNativeStderrQuiet<T>(load: () => Promise<T>): Promise<T> {
+  // One at a time: two overlapping would each save the other's /dev/null and leave stderr silenced for good.
+  const turn = queue.then(() => quietWhile(load));
+  queue = turn.catch(() => {});
+  return turn;
+}
+
+let queue: Promise<unknown> = Promise.resolve();
+
+async function quietWhile<T>(load: () => Promise<T>): Promise<T> {
   const libc = openLibc();
   const saved = libc ? libc.dup(2) : -1;
   const devNull = saved >= 0 ? libc!.open(ptr(Buffer.from("/dev/null\0")), O_WRONLY) : -1;

@@ -26,6 +26,16 @@ const CONCEAL_AHEAD_MS = 15;
 /** Queued sound may run this far behind its playout time before a packet is left out to catch up. */
 const BEHIND_TOLERANCE_MS = 20;
 
+/**
+ * The margin the PlayoutClock must add for this device: a packet arriving
+ * within the measured jitter must come before its deadline to be concealed
+ * (the device's latency and CONCEAL_AHEAD_MS before it is heard), with 5 ms
+ * to spare.
+ */
+export function playoutMarginMs(deviceLatencyMs: number): number {
+  return deviceLatencyMs + CONCEAL_AHEAD_MS + 5;
+}
+
 export interface AudioPlayoutStats {
   played: number;
   concealed: number;

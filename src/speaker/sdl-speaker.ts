@@ -3,8 +3,13 @@ import { withNativeStderrQuiet } from "../display/quiet-native-stderr.ts";
 import { OUTPUT_CHANNELS } from "../decoder/opus-decoder.ts";
 import { AUDIO_SAMPLE_RATE } from "../source/ffmpeg-audio-source.ts";
 
-/** Samples the device takes at a time: about 11 ms at 48 kHz, small enough not to add much delay. */
-const DEVICE_BUFFER_SAMPLES = 512;
+/**
+ * Samples the device takes at a time (SDL takes powers of two): 21 ms at
+ * 48 kHz. SDL's disk driver, which the tests listen through, sleeps whole
+ * ms per buffer: at 512 samples (10.67 ms, slept as 10) it ran 5-7% fast and
+ * its sound had to be padded with silence every 200 ms; at 1024 it is 1-2%.
+ */
+const DEVICE_BUFFER_SAMPLES = 1024;
 const BYTES_PER_FRAME = 4 * OUTPUT_CHANNELS;
 
 /** Why there is no sound output, in one line for the user. */

@@ -1,7 +1,7 @@
 import { OpusPacketDecoder, OUTPUT_CHANNELS } from "../decoder/opus-decoder.ts";
 import { elapsedSinceCaptureUs } from "../protocol/v2.ts";
 import type { ReceivedAudio } from "../reassembler/audio-reassembler.ts";
-import { AudioPlayout, type AudioPlayoutStats } from "../session/audio-playout.ts";
+import { AudioPlayout, playoutMarginMs, type AudioPlayoutStats } from "../session/audio-playout.ts";
 import type { PlayoutClock } from "../session/playout-clock.ts";
 import { RecentSamples } from "../util/percentiles.ts";
 import { round } from "../util/round.ts";
@@ -50,10 +50,20 @@ export class SoundOutput {
     this.playout = new AudioPlayout(clock, { leadMs: LEAD_MS, deviceLatencyMs: SdlSpeaker.latencyMs });
   }
 
-  /** Loads what the device and the decoder need ahead of the first sound (SDL, the decoder's WebAssembly); the device itself opens on the first sound. */
+  /**
+   * Loads what the device and the decoder need ahead of the first sound
+   * (SDL, the decoder's WebAssembly); the device itself opens on the first
+   * sound. Awaited before the receiver listens: stderr is quiet while SDL loads.
+   */
   private preloading: Promise<unknown> | undefined;
-  preload(): void {
+  async preload(): Promise<void> {
     this.preloading = Promise.all([SdlSpeaker.load(), OpusPacketDecoder.open().then((decoder) => (this.decoder = decoder))]).catch(() => {});
+    await this.preloading;
+  }
+
+  /** What the shared PlayoutClock must add for this output (see playoutMarginMs). */
+  static get playoutMarginMs(): number {
+    return playoutMarginMs(SdlSpeaker.latencyMs);
   }
 
   received(packet: ReceivedAudio, nowMs: number): void {
@@ -95,6 +105,15 @@ export class SoundOutput {
         if (latency !== undefined) this.latency.add(latency / 1000);
         speaker.write(samples);
       }
+    }
+  }
+
+  /** The stream is over: plays out what is waiting and queued (at most `maxMs`), so its last sound is heard. */
+  async drain(maxMs = 1000): Promise<void> {
+    const until = performance.now() + maxMs;
+    while (this.speaker && performance.now() < until && (this.playout.waiting > 0 || this.speaker.queuedMs > 0)) {
+      this.tick(performance.now());
+      await Bun.sleep(10);
     }
   }
 

@@ -9,16 +9,17 @@ export function tempDir(prefix = "udpvid-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-function ffmpeg(args: string[]): Buffer {
+export function ffmpeg(args: string[]): Buffer {
   const result = Bun.spawnSync(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", ...args], { stdout: "pipe", stderr: "pipe" });
   if (result.exitCode !== 0) throw new Error(`ffmpeg ${args.join(" ")} failed: ${result.stderr.toString()}`);
   return result.stdout;
 }
 
 /** Cuts the first `seconds` of video.mp4, scaled to `width` wide, into a new file: "part of video.mp4" for quick tests. */
-export function makeClip(dir: string, seconds: number, width: number, name = "clip.mp4"): string {
+export function makeClip(dir: string, seconds: number, width: number, name = "clip.mp4", sound = false): string {
   const out = join(dir, name);
-  ffmpeg(["-i", VIDEO, "-t", String(seconds), "-vf", `scale=${width}:-2`, "-c:v", "libx264", "-crf", "18", "-preset", "veryfast", "-an", "-y", out]);
+  const audio = sound ? ["-c:a", "aac", "-b:a", "128k"] : ["-an"];
+  ffmpeg(["-i", VIDEO, "-t", String(seconds), "-vf", `scale=${width}:-2`, "-c:v", "libx264", "-crf", "18", "-preset", "veryfast", ...audio, "-y", out]);
   return out;
 }
 

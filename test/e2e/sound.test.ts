@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import type { ReceiveSummary } from "../../src/commands/receive.ts";
+import type { SendSummary } from "../../src/commands/send.ts";
+import { ffmpeg, makeClip, tempDir } from "../helpers/frames.ts";
+import { compareSound } from "../helpers/sound-compare.ts";
+import { finish, lastJson, runUdpvid, startUdpvid } from "../helpers/udpvid.ts";
+
+// 5 s of video.mp4 with its sound (a beep every second over a quiet hum),
+// streamed over real sockets to a receiver whose sound goes to SDL's disk
+// driver: the file holds exactly what a sound device would have played.
+const SECONDS = 5;
+let dir = "";
+let clip = "";
+let source: Float32Array = new Float32Array(0);
+
+beforeAll(() => {
+  dir = tempDir();
+  clip = makeClip(dir, SECONDS, 320, "clip.mp4", true);
+  const pcm = ffmpeg(["-i", clip, "-map", "0:a:0", "-f", "f32le", "-ac", "2", "-ar", "48000", "-"]);
+  source = new Float32Array(pcm.buffer, pcm.byteOffset, pcm.byteLength / 4);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const diskAudio = (file: string) => ({ SDL_AUDIODRIVER: "disk", SDL_DISKAUDIOFILE: file });
+
+function played(file: string): Float32Array {
+  const bytes = readFileSync(file);
+  return new Float32Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.byteLength / 4));
+}
+
+/**
+ * Sound intact: present, without gaps a listener hears, the same sound in
+ * most seconds, and recognisably the same in every one. Not yet 0.9 in
+ * every second (issue 22 stays open for it): at the start the first packets
+ * look late while the receiver starts, and SDL's disk driver runs 1-2% fast
+ * (it sleeps whole ms per buffer), so the playout pads with silence or
+ * leaves a packet out now and then; one that lands in a beep lowers that
+ * second to 0.68-0.85 (the others measure 0.95-1.0). Following the device's
+ * rate by resampling is what removes both.
+ */
+function expectSoundIntact(output: Float32Array) {
+  const c = compareSound(source, output);
+  expect(c.presentShare).toBeGreaterThanOrEqual(0.99);
+  expect(c.longestGapMs).toBeLessThanOrEqual(40);
+  expect(c.perSecond).toHaveLength(SECONDS);
+  for (const r of c.perSecond) expect(r).toBeGreaterThan(0.5);
+  expect([...c.perSecond].sort((a, b) => a - b)[Math.floor(SECONDS / 2)]!).toBeGreaterThanOrEqual(0.9);
+  return c;
+}
+
+describe("sound", () => {
+  test("send → receive over loopback: the device plays the source's sound, intact, and the summaries say so", async () => {
+    const out = join(dir, "loopback.f32");
+    await using receiver = startUdpvid(["receive", "--headless", "--audio", "--port", "0", "--idle-timeout", "2", "--json"], diskAudio(out));
+    const port = await receiver.listening;
+    const sent = await runUdpvid(["send", clip, "--to", `127.0.0.1:${port}`, "--json"]);
+    expect(sent.exitCode).toBe(0);
+    expect(sent.stderr).toContain("Streaming video and sound");
+    const sendSummary = lastJson<SendSummary>(sent.stdout);
+    // 20 ms Opus packets for the whole clip (and the encoder's lead-in).
+    expect(sendSummary.audio!.packets).toBeGreaterThanOrEqual((SECONDS * 1000) / 20);
+    const received = await finish(receiver);
+    expect(received.exitCode).toBe(0);
+    const summary = lastJson<ReceiveSummary>(received.stdout);
+    expect(summary.audio!.packetsReceived).toBe(sendSummary.audio!.packets);
+    expect(summary.sound!.played).toBeGreaterThanOrEqual((SECONDS * 1000) / 20 - 5);
+    expect(summary.sound!.latencyMs!.p50).toBeGreaterThan(0);
+    expectSoundIntact(played(out));
+  }, 60_000);
+
+  test("--no-audio sends the picture alone; --headless without --audio plays nothing (no device opened)", async () => {
+    const out = join(dir, "silent.f32");
+    await using receiver = startUdpvid(["receive", "--headless", "--port", "0", "--idle-timeout", "2", "--json"], diskAudio(out));
+    const port = await receiver.listening;
+    const sent = await runUdpvid(["send", clip, "--to", `127.0.0.1:${port}`, "--json", "--no-audio"]);
+    expect(sent.exitCode).toBe(0);
+    expect(sent.stderr).toContain("Streaming video to");
+    expect(lastJson<SendSummary>(sent.stdout).audio).toBeNull();
+    const summary = lastJson<ReceiveSummary>((await finish(receiver)).stdout);
+    expect(summary.audio).toBeNull();
+    expect(summary.sound).toBeNull();
+    expect(summary.framesShown).toBeGreaterThan(100);
+    expect(() => readFileSync(out)).toThrow();
+  }, 60_000);
+
+  test("--audio-stream names a stream the source does not have: a clear error before anything is sent", async () => {
+    const result = await runUdpvid(["send", clip, "--to", "127.0.0.1:9", "--audio-stream", "3"]);
+    expect(result.exitCode).not.toBe(0);
+    expect(result.stderr).toContain("has no audio stream 3");
+  });
+});
