@@ -292,6 +292,8 @@ async function resolveDestinations(options: SendOptions): Promise<Destination[]>
 async function openSources(options: SendOptions, ffmpegs: ReturnType<typeof resolveFfmpeg>): Promise<{ source: FfmpegSource; sound: FfmpegAudioSource | undefined }> {
   const { input, inputFormat, inputOptions } = options.source;
   const warn = (line: string) => console.error(`udpvid send: ${line}`);
+  // What the sound has to say waits for the picture: if the picture cannot be opened either, its error alone is told.
+  const soundNotes: string[] = [];
   const opening = FfmpegSource.openWithFirstThatRuns(ffmpegs, { input, inputFormat, inputOptions, width: options.width, height: options.height, loop: options.loop }, warn);
   const sound = openSound(
     {
@@ -303,15 +305,17 @@ async function openSources(options: SendOptions, ffmpegs: ReturnType<typeof reso
       protocolReason: options.protocol === "v2" ? undefined : `the ${options.protocol} protocol carries the picture only`,
     },
     ffmpegs[0]!.path,
-    console.error,
+    (line) => soundNotes.push(line),
   );
   // libvips loads (and, in a binary, unpacks) while ffmpeg starts, instead of after its first frame.
-  const [picture, audio] = await Promise.allSettled([opening, sound, loadSharp()]);
-  if (picture.status === "rejected" || audio.status === "rejected") {
+  const [picture, audio, sharp] = await Promise.allSettled([opening, sound, loadSharp()]);
+  if (picture.status === "rejected" || audio.status === "rejected" || sharp.status === "rejected") {
     if (picture.status === "fulfilled") picture.value.close();
     if (audio.status === "fulfilled") audio.value?.close();
-    throw picture.status === "rejected" ? picture.reason : (audio as PromiseRejectedResult).reason;
+    // The first failure in the order they matter: the picture's source, the encoder, the sound.
+    throw [picture, sharp, audio].map((result) => (result.status === "rejected" ? result.reason : undefined)).find((reason) => reason !== undefined);
   }
+  for (const line of soundNotes) console.error(line);
   return { source: picture.value, sound: audio.value };
 }
 

@@ -1,4 +1,7 @@
-import { OpusDecoder } from "opus-decoder";
+// A namespace import: Bun's bundler, given the package's named import, drops
+// its web-worker class but keeps a reference to it, and the compiled binary
+// failed at start ("OpusDecoderWebWorker is not defined").
+import * as opus from "opus-decoder";
 import { AUDIO_SAMPLE_RATE } from "../source/ffmpeg-audio-source.ts";
 
 /** The device's layout: stereo, whatever the stream has (mono is played on both sides). */
@@ -14,11 +17,11 @@ export const OUTPUT_CHANNELS = 2;
 export class OpusPacketDecoder {
   readonly stats = { decoded: 0, concealed: 0, refused: 0 };
 
-  private constructor(private readonly decoder: OpusDecoder<typeof AUDIO_SAMPLE_RATE>) {}
+  private constructor(private readonly decoder: opus.OpusDecoder<typeof AUDIO_SAMPLE_RATE>) {}
 
   /** libopus decodes mono and stereo packets alike to the stereo it was opened for. */
   static async open(): Promise<OpusPacketDecoder> {
-    const decoder = new OpusDecoder({ channels: OUTPUT_CHANNELS, sampleRate: AUDIO_SAMPLE_RATE, preSkip: 0 });
+    const decoder = new opus.OpusDecoder({ channels: OUTPUT_CHANNELS, sampleRate: AUDIO_SAMPLE_RATE, preSkip: 0 });
     await decoder.ready;
     return new OpusPacketDecoder(decoder);
   }

@@ -5,10 +5,14 @@ import type { PlayoutClock } from "./playout-clock.ts";
 
 /** What to write to the sound device next, in order. */
 export type PlayoutAction =
-  /** Decode this packet and queue it; it will be heard at `atMs` (local). */
-  | { kind: "play"; packet: ReceivedAudio; atMs: number }
+  /**
+   * Decode this packet and queue it; it will be heard at `atMs` (local),
+   * `offMs` before its playout time (negative: after). driftCorrection()
+   * says whether to put that right here.
+   */
+  | { kind: "play"; packet: ReceivedAudio; atMs: number; offMs: number }
   /** The packet due here never came: queue this many samples of the decoder's concealment. */
-  | { kind: "conceal"; durationSamples: number }
+  | { kind: "conceal"; durationSamples: number; offMs: number }
   /** Queue this many samples of silence, so the next packet starts at its playout time. */
   | { kind: "silence"; samples: number };
 
@@ -19,12 +23,23 @@ export interface AudioPlayoutOptions {
   deviceLatencyMs: number;
 }
 
-/** Sound may start this much late before silence fills the gap (each fill is heard: small drifts are left alone). */
-const LATE_START_TOLERANCE_MS = 10;
+/**
+ * Sound is heard within this of its playout time as it is. Beyond it, the
+ * offset is put right at a quiet moment (a little silence added, or a little
+ * sound left out, where nobody hears it); past LOUD_FIX_MS, after waiting
+ * LOUD_WAIT_MS for a quiet moment, or past HARD_FIX_MS, at once: that keeps
+ * the picture in sync whatever the sound. A device whose clock runs off by
+ * more than a resampler should hide (SDL's disk driver: 1-2%) is kept in
+ * time this way.
+ */
+const IN_TIME_MS = 4;
+const LOUD_FIX_MS = 15;
+const LOUD_WAIT_MS = 300;
+const HARD_FIX_MS = 30;
 /** A missing packet is concealed when it would be heard within this (beyond the device's latency): a tick of 10 ms and some slack. */
 const CONCEAL_AHEAD_MS = 15;
-/** Queued sound may run this far behind its playout time before a packet is left out to catch up. */
-const BEHIND_TOLERANCE_MS = 20;
+/** Queued sound may run this far behind its playout time before a packet is left out to catch up (a stall, not a drift). */
+const BEHIND_TOLERANCE_MS = 40;
 
 /**
  * The margin the PlayoutClock must add for this device: a packet arriving
@@ -34,6 +49,31 @@ const BEHIND_TOLERANCE_MS = 20;
  */
 export function playoutMarginMs(deviceLatencyMs: number): number {
   return deviceLatencyMs + CONCEAL_AHEAD_MS + 5;
+}
+
+/**
+ * How to put an offset right on a packet about to be queued (`quiet`: it is
+ * a quiet moment, see isQuiet; `waitedMs`: how long the sound has been out
+ * of time): samples of silence to add before it, or of it to leave out from
+ * its start. Nothing while in time, or while loud unless far off for long.
+ */
+export function driftCorrection(offMs: number, quiet: boolean, durationSamples: number, waitedMs = Infinity): { padSamples: number; trimSamples: number } {
+  const none = { padSamples: 0, trimSamples: 0 };
+  const off = Math.abs(offMs);
+  if (off <= IN_TIME_MS) return none;
+  if (!quiet && off <= HARD_FIX_MS && (off <= LOUD_FIX_MS || waitedMs < LOUD_WAIT_MS)) return none;
+  const samples = Math.round((Math.abs(offMs) * AUDIO_SAMPLE_RATE) / 1000);
+  return offMs > 0 ? { padSamples: samples, trimSamples: 0 } : { padSamples: 0, trimSamples: Math.min(samples, durationSamples - 1) };
+}
+
+/** Silent outright (-34 dBFS), or well below the sound's recent level (a pause between words, the quiet between beats). */
+/** Whether the sound is out of time by more than is left as it is (for how long it has been, see driftCorrection). */
+export function outOfTime(offMs: number): boolean {
+  return Math.abs(offMs) > IN_TIME_MS;
+}
+
+export function isQuiet(packetRms: number, recentRms: number): boolean {
+  return packetRms < 0.02 || packetRms < 0.35 * recentRms;
 }
 
 export interface AudioPlayoutStats {
@@ -52,9 +92,11 @@ export interface AudioPlayoutStats {
  * arrive or are rebuilt), placed on the shared PlayoutClock, and handed
  * out in order as device writes, each one starting at its playout time.
  * The device's queue is the output's clock: the caller says how much is
- * still queued, and this keeps where the queue ends in line with the
- * playout times (silence when it would start early, a packet left out when
- * it runs behind), so the offset from the picture never grows.
+ * still queued (in real time: it corrects for the device's own rate), and
+ * this keeps where the queue ends in line with the playout times: a packet
+ * stretched or shrunk slightly for a small offset, silence when it would
+ * start early, a packet left out when it runs far behind (a stall). So the
+ * offset from the picture never grows.
  */
 export class AudioPlayout {
   private readonly jitter = new AudioJitterBuffer();
@@ -90,13 +132,14 @@ export class AudioPlayout {
         this.skippedBehind++;
         continue;
       }
-      if (earlyByMs > LATE_START_TOLERANCE_MS) {
+      if (earlyByMs > HARD_FIX_MS) {
         const samples = Math.round((earlyByMs * AUDIO_SAMPLE_RATE) / 1000);
         actions.push({ kind: "silence", samples });
         this.silences++;
         queueEndMs += (samples * 1000) / AUDIO_SAMPLE_RATE;
       }
-      actions.push(slot.kind === "play" ? { kind: "play", packet: slot.packet, atMs: queueEndMs } : { kind: "conceal", durationSamples });
+      const offMs = startMs - queueEndMs;
+      actions.push(slot.kind === "play" ? { kind: "play", packet: slot.packet, atMs: queueEndMs, offMs } : { kind: "conceal", durationSamples, offMs });
       queueEndMs += (durationSamples * 1000) / AUDIO_SAMPLE_RATE;
     }
     return actions;

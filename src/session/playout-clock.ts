@@ -22,6 +22,8 @@ const STARTING_JITTER_MS = 40;
 const JITTER_SAMPLES = 500;
 /** The jitter is recomputed every this many arrivals (sorting 500 samples per packet would be waste). */
 const JITTER_EVERY = 25;
+/** The allowance shrinks by at most this per recomputation (2 ms a second at 50 packets a second). */
+const JITTER_DECAY_MS = 1;
 /** Capture times are re-based before the signed 32-bit distance from the base (±35 min) could wrap. */
 const REBASE_AFTER_US = 0x4000_0000;
 
@@ -64,7 +66,11 @@ export class PlayoutClock {
     this.fastest.push({ atMs: nowMs, transitMs });
     while (this.fastest[0]!.atMs < nowMs - this.options.windowMs) this.fastest.shift();
     this.excess.add(transitMs - this.fastest[0]!.transitMs);
-    if (++this.arrivals % JITTER_EVERY === 0) this.jitterMs = Math.max(MIN_JITTER_MS, this.excess.percentile(this.options.jitterPercentile) ?? 0);
+    if (++this.arrivals % JITTER_EVERY === 0) {
+      // Up at once (sound that comes later than allowed is lost), down gently (every change is heard as a shift).
+      const measured = Math.max(MIN_JITTER_MS, this.excess.percentile(this.options.jitterPercentile) ?? 0);
+      this.jitterMs = measured >= this.jitterMs ? measured : Math.max(measured, this.jitterMs - JITTER_DECAY_MS);
+    }
   }
 
   /** Local time (ms) at which what was captured at `captureUs` plays; undefined before anything arrived. */

@@ -4,12 +4,12 @@ import { OUTPUT_CHANNELS } from "../decoder/opus-decoder.ts";
 import { AUDIO_SAMPLE_RATE } from "../source/ffmpeg-audio-source.ts";
 
 /**
- * Samples the device takes at a time (SDL takes powers of two): 21 ms at
- * 48 kHz. SDL's disk driver, which the tests listen through, sleeps whole
- * ms per buffer: at 512 samples (10.67 ms, slept as 10) it ran 5-7% fast and
- * its sound had to be padded with silence every 200 ms; at 1024 it is 1-2%.
+ * Samples the device takes at a time (SDL takes powers of two): 10.7 ms at
+ * 48 kHz, two of them within the ~20 ms the queue holds ahead. (SDL's disk
+ * driver, which the tests listen through, sleeps whole ms per buffer and so
+ * runs some 6% fast: the playout keeps it in time at quiet moments.)
  */
-const DEVICE_BUFFER_SAMPLES = 1024;
+const DEVICE_BUFFER_SAMPLES = 512;
 const BYTES_PER_FRAME = 4 * OUTPUT_CHANNELS;
 
 /** Why there is no sound output, in one line for the user. */
@@ -59,13 +59,17 @@ export class SdlSpeaker {
     return (DEVICE_BUFFER_SAMPLES * 1000) / AUDIO_SAMPLE_RATE;
   }
 
-  /** Sound still queued, in ms. */
-  get queuedMs(): number {
-    return (this.device.queued / BYTES_PER_FRAME / AUDIO_SAMPLE_RATE) * 1000;
+  /** Samples (per channel) queued in all so far. */
+  written = 0;
+
+  /** Samples (per channel) still queued. */
+  get queued(): number {
+    return this.device.queued / BYTES_PER_FRAME;
   }
 
   /** Queues interleaved stereo samples, at the current volume. */
   write(samples: Float32Array): void {
+    this.written += samples.length / OUTPUT_CHANNELS;
     const gain = this.muted ? 0 : this.gain;
     if (gain !== 1) for (let i = 0; i < samples.length; i++) samples[i] = samples[i]! * gain;
     this.device.enqueue(Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength));

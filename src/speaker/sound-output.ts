@@ -1,18 +1,29 @@
 import { OpusPacketDecoder, OUTPUT_CHANNELS } from "../decoder/opus-decoder.ts";
 import { elapsedSinceCaptureUs } from "../protocol/v2.ts";
 import type { ReceivedAudio } from "../reassembler/audio-reassembler.ts";
-import { AudioPlayout, playoutMarginMs, type AudioPlayoutStats } from "../session/audio-playout.ts";
+import { AudioPlayout, driftCorrection, isQuiet, outOfTime, playoutMarginMs, type AudioPlayoutStats } from "../session/audio-playout.ts";
 import type { PlayoutClock } from "../session/playout-clock.ts";
 import { RecentSamples } from "../util/percentiles.ts";
 import { round } from "../util/round.ts";
 import { SdlSpeaker, SpeakerUnavailableError } from "./sdl-speaker.ts";
+import { DeviceRate } from "./device-rate.ts";
+import { StereoResampler } from "./resampler.ts";
+import { AUDIO_SAMPLE_RATE } from "../source/ffmpeg-audio-source.ts";
 
 /** Queued this far ahead of its playout time: two device buffers and a late timer's worth. */
 const LEAD_MS = 40;
+/** A device clock off by at most this is followed by resampling (0.2%: 3.5 cents, unheard). */
+const MAX_RESAMPLED_DRIFT = 0.002;
+/** The loudest level remembered fades by this a packet: to a third in 2 s. */
+const LOUDEST_DECAY = 0.99;
 /** Volume steps for the arrow keys: about 1.5 dB. */
 const VOLUME_STEP = 0.16;
 
 export interface SoundStats extends AudioPlayoutStats {
+  /** How fast the device plays against this machine's clock (1.01: 1% fast), as measured. */
+  deviceSpeed: number;
+  /** Times the offset from the playout time was put right at a quiet moment (or at once, when far off). */
+  corrections: number;
   /** Capture → heard, ms (the sender's and this machine's wall clocks). */
   latencyMs: { p50: number; p95: number; p99: number } | null;
   /** The sound's level lately, dBFS (RMS); null before any. */
@@ -36,11 +47,19 @@ export class SoundOutput {
   private levelSum = 0;
   private levelCount = 0;
   private levelDb: number | null = null;
+  /** The loudest packet lately (decaying by LOUDEST_DECAY a packet), for telling a quiet moment. */
+  private loudest = 0;
   private opening: Promise<void> | undefined;
   private speaker: SdlSpeaker | undefined;
   private decoder: OpusPacketDecoder | undefined;
   private muted = false;
   private volume = 1;
+  private readonly deviceRate = new DeviceRate(AUDIO_SAMPLE_RATE);
+  private readonly resampler = new StereoResampler();
+  /** Offsets put right by adding or leaving out a little sound. */
+  private corrections = 0;
+  /** Since when the sound has been out of time, waiting for a quiet moment to be put right. */
+  private outOfTimeSinceMs: number | undefined;
 
   constructor(
     clock: PlayoutClock,
@@ -92,18 +111,47 @@ export class SoundOutput {
   tick(nowMs: number): void {
     if (!this.opening) return;
     const { speaker, decoder } = this;
-    const actions = this.playout.due(nowMs, speaker?.queuedMs ?? 0);
+    if (speaker) this.deviceRate.observe(nowMs, speaker.written, speaker.queued);
+    // A device clock slightly off (crystals differ by some 100 ppm) is followed by resampling, unheard;
+    // one further off is kept in time by the playout's corrections at quiet moments instead.
+    const measured = this.deviceRate.ratio;
+    const deviceSpeed = Math.abs(measured - 1) <= MAX_RESAMPLED_DRIFT ? measured : 1;
+    // What is still queued, by the smoothed line rather than the device's jumps (it takes its buffer at a time).
+    const consumed = speaker ? (this.deviceRate.consumedAt(nowMs) ?? speaker.written - speaker.queued) : 0;
+    const queued = speaker ? Math.max(0, speaker.written - consumed) : 0;
+    const queuedMs = (queued * 1000) / (AUDIO_SAMPLE_RATE * deviceSpeed);
+    const actions = this.playout.due(nowMs, queuedMs);
     if (!speaker || !decoder) return;
+    // One correction a call: the offsets of the actions after it were reckoned before it.
+    let corrected = false;
+    const queue = (samples: Float32Array, offMs: number, durationSamples: number) => {
+      if (!corrected) {
+        if (!outOfTime(offMs)) this.outOfTimeSinceMs = undefined;
+        else this.outOfTimeSinceMs ??= nowMs;
+        const waitedMs = this.outOfTimeSinceMs === undefined ? 0 : nowMs - this.outOfTimeSinceMs;
+        const level = rms(samples);
+        this.loudest = Math.max(level, this.loudest * LOUDEST_DECAY);
+        const { padSamples, trimSamples } = driftCorrection(offMs, isQuiet(level, this.loudest), durationSamples, waitedMs);
+        if (padSamples > 0) speaker.write(this.resampler.push(new Float32Array(padSamples * OUTPUT_CHANNELS), deviceSpeed));
+        if (trimSamples > 0) samples = samples.subarray(trimSamples * OUTPUT_CHANNELS);
+        corrected = padSamples > 0 || trimSamples > 0;
+        if (corrected) {
+          this.corrections++;
+          this.outOfTimeSinceMs = undefined;
+        }
+      }
+      speaker.write(this.resampler.push(samples, deviceSpeed));
+    };
     for (const action of actions) {
-      if (action.kind === "silence") speaker.write(new Float32Array(action.samples * OUTPUT_CHANNELS));
-      else if (action.kind === "conceal") speaker.write(decoder.conceal(action.durationSamples));
+      if (action.kind === "silence") speaker.write(new Float32Array(Math.round(action.samples * deviceSpeed) * OUTPUT_CHANNELS));
+      else if (action.kind === "conceal") queue(decoder.conceal(action.durationSamples), action.offMs, action.durationSamples);
       else {
         const samples = decoder.decode(action.packet.data, action.packet.durationSamples);
         this.measureLevel(samples);
         const heardUs = this.wallClockUs() + (action.atMs - nowMs) * 1000;
         const latency = elapsedSinceCaptureUs(Math.round(heardUs) >>> 0, action.packet.captureTimeUs);
         if (latency !== undefined) this.latency.add(latency / 1000);
-        speaker.write(samples);
+        queue(samples, action.offMs, action.packet.durationSamples);
       }
     }
   }
@@ -111,7 +159,7 @@ export class SoundOutput {
   /** The stream is over: plays out what is waiting and queued (at most `maxMs`), so its last sound is heard. */
   async drain(maxMs = 1000): Promise<void> {
     const until = performance.now() + maxMs;
-    while (this.speaker && performance.now() < until && (this.playout.waiting > 0 || this.speaker.queuedMs > 0)) {
+    while (this.speaker && performance.now() < until && (this.playout.waiting > 0 || this.speaker.queued > 0)) {
       this.tick(performance.now());
       await Bun.sleep(10);
     }
@@ -137,6 +185,8 @@ export class SoundOutput {
     const p = (n: number) => round(this.latency.percentile(n)!, 1);
     return {
       ...this.playout.stats,
+      deviceSpeed: round(this.deviceRate.ratio, 5),
+      corrections: this.corrections,
       latencyMs: this.latency.count > 0 ? { p50: p(50), p95: p(95), p99: p(99) } : null,
       levelDb: this.levelDb,
       volume: round(this.volume, 2),
@@ -150,14 +200,21 @@ export class SoundOutput {
     this.decoder?.close();
   }
 
-  /** RMS over about a quarter second, as dBFS. */
+  /** RMS over about a quarter second, as dBFS (48 000 interleaved values: half a second of stereo, a quarter of each side). */
   private measureLevel(samples: Float32Array): void {
     for (let i = 0; i < samples.length; i++) this.levelSum += samples[i]! * samples[i]!;
     this.levelCount += samples.length;
     if (this.levelCount < 48_000 / 2) return;
-    const rms = Math.sqrt(this.levelSum / this.levelCount);
-    this.levelDb = rms > 1e-6 ? round(20 * Math.log10(rms), 1) : -120;
+    const level = Math.sqrt(this.levelSum / this.levelCount);
+    this.levelDb = level > 1e-6 ? round(20 * Math.log10(level), 1) : -120;
     this.levelSum = 0;
     this.levelCount = 0;
   }
+}
+
+/** RMS of interleaved samples. */
+function rms(samples: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < samples.length; i++) sum += samples[i]! * samples[i]!;
+  return samples.length ? Math.sqrt(sum / samples.length) : 0;
 }

@@ -31,22 +31,18 @@ function played(file: string): Float32Array {
 }
 
 /**
- * Sound intact: present, without gaps a listener hears, the same sound in
- * most seconds, and recognisably the same in every one. Not yet 0.9 in
- * every second (issue 22 stays open for it): at the start the first packets
- * look late while the receiver starts, and SDL's disk driver runs 1-2% fast
- * (it sleeps whole ms per buffer), so the playout pads with silence or
- * leaves a packet out now and then; one that lands in a beep lowers that
- * second to 0.68-0.85 (the others measure 0.95-1.0). Following the device's
- * rate by resampling is what removes both.
+ * Sound intact: present, without gaps a listener hears, and the same sound
+ * in every second. SDL's disk driver sleeps whole ms per buffer and so runs
+ * some 5% fast: the receiver keeps it in time by adding a few ms of silence
+ * at quiet moments, which the comparison follows window by window.
  */
 function expectSoundIntact(output: Float32Array) {
   const c = compareSound(source, output);
+  if (process.env.SOUND_DEBUG) console.log(JSON.stringify(c));
   expect(c.presentShare).toBeGreaterThanOrEqual(0.99);
   expect(c.longestGapMs).toBeLessThanOrEqual(40);
   expect(c.perSecond).toHaveLength(SECONDS);
-  for (const r of c.perSecond) expect(r).toBeGreaterThan(0.5);
-  expect([...c.perSecond].sort((a, b) => a - b)[Math.floor(SECONDS / 2)]!).toBeGreaterThanOrEqual(0.9);
+  for (const r of c.perSecond) expect(r).toBeGreaterThanOrEqual(0.9);
   return c;
 }
 
@@ -67,6 +63,7 @@ describe("sound", () => {
     expect(summary.audio!.packetsReceived).toBe(sendSummary.audio!.packets);
     expect(summary.sound!.played).toBeGreaterThanOrEqual((SECONDS * 1000) / 20 - 5);
     expect(summary.sound!.latencyMs!.p50).toBeGreaterThan(0);
+    if (process.env.SOUND_DEBUG) console.log(JSON.stringify(summary.sound));
     expectSoundIntact(played(out));
   }, 60_000);
 

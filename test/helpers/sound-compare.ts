@@ -1,5 +1,5 @@
 // What a listener got, against the source's sound: both as 48 kHz stereo
-// float samples, interleaved. Used by the sound tests and `bun run bench:av`.
+// float samples, interleaved. Used by the sound tests.
 
 const RATE = 48_000;
 /** Envelope blocks of 1 ms: fine enough to find gaps, coarse enough to search seconds of lag quickly. */
@@ -12,7 +12,7 @@ export interface SoundComparison {
   presentShare: number;
   /** Longest run (ms) where the source sounds and the output is silent. */
   longestGapMs: number;
-  /** Pearson correlation of each second of the source with the output at the same place (best within ±25 ms). */
+  /** Each second's correlation of source and output: its 100 ms windows' (each where it best matches near the last confident match), weighted by the source's energy. */
   perSecond: number[];
 }
 
@@ -23,11 +23,12 @@ export function leftChannel(interleaved: Float32Array): Float32Array {
   return out;
 }
 
-function envelope(samples: Float32Array): Float32Array {
-  const out = new Float32Array(Math.floor(samples.length / BLOCK));
+/** RMS over 1 ms windows, one every `hop` samples (a window of a whole tone period or more: smooth). */
+function envelope(samples: Float32Array, hop = BLOCK): Float32Array {
+  const out = new Float32Array(Math.max(0, Math.floor((samples.length - BLOCK) / hop) + 1));
   for (let b = 0; b < out.length; b++) {
     let sum = 0;
-    for (let i = b * BLOCK; i < (b + 1) * BLOCK; i++) sum += samples[i]! * samples[i]!;
+    for (let i = b * hop; i < b * hop + BLOCK; i++) sum += samples[i]! * samples[i]!;
     out[b] = Math.sqrt(sum / BLOCK);
   }
   return out;
@@ -49,21 +50,41 @@ function correlation(a: Float32Array, aFrom: number, b: Float32Array, bFrom: num
   return va > 0 && vb > 0 ? cov / Math.sqrt(va * vb) : 0;
 }
 
-/** The lag (samples) at which `output` best matches `source`: by the envelopes, then to the sample. */
+/**
+ * Where the source's start lies in the output (samples): its first second's
+ * envelope against the output's, the earliest place that matches nearly as
+ * well as the best (sound that repeats every second matches a second later
+ * too), then to the sample.
+ */
 function findLag(source: Float32Array, output: Float32Array): number {
   const s = envelope(source);
   const o = envelope(output);
-  let best = 0;
-  let bestScore = -Infinity;
-  // The whole source at each lag: the clip's sound repeats every second, so a part of it would match a second off as well.
-  for (let lag = 0; lag < o.length; lag++) {
-    const score = correlation(s, 0, o, lag, s.length);
-    if (score > bestScore) {
-      bestScore = score;
-      best = lag;
+  const length = Math.min(s.length, 1000);
+  const scores: number[] = [];
+  for (let lag = 0; lag + length <= o.length; lag++) scores.push(correlation(s, 0, o, lag, length));
+  const top = Math.max(...scores);
+  const best = Math.max(0, scores.findIndex((score) => score >= 0.9 * top));
+  return refine(source, output, 0, best * BLOCK, RATE / 5, 2 * BLOCK).lag;
+}
+
+/** As refine, trying every `step`th lag and comparing every `step`th sample: a quick first look. */
+function refineStepped(source: Float32Array, output: Float32Array, from: number, around: number, length: number, range: number, step: number): { lag: number; score: number } {
+  let best = { lag: around, score: -Infinity };
+  for (let lag = around - range; lag <= around + range; lag += step) {
+    let sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0, n = 0;
+    for (let i = 0; i < length; i += step) {
+      const x = source[from + i] ?? 0;
+      const j = from + lag + i;
+      const y = j < 0 ? 0 : (output[j] ?? 0);
+      sa += x; sb += y; saa += x * x; sbb += y * y; sab += x * y; n++;
     }
+    const cov = sab / n - (sa / n) * (sb / n);
+    const va = saa / n - (sa / n) ** 2;
+    const vb = sbb / n - (sb / n) ** 2;
+    const score = va > 0 && vb > 0 ? cov / Math.sqrt(va * vb) : 0;
+    if (score > best.score) best = { lag, score };
   }
-  return refine(source, output, 0, best * BLOCK, RATE, 2 * BLOCK).lag;
+  return best;
 }
 
 /** Best sample lag within ±`range` of `around` for `length` samples from `from` in the source. */
@@ -76,30 +97,63 @@ function refine(source: Float32Array, output: Float32Array, from: number, around
   return best;
 }
 
+
+
 /** Compares the left channels of the source's sound and the output's. */
 export function compareSound(sourceInterleaved: Float32Array, outputInterleaved: Float32Array): SoundComparison {
   const source = leftChannel(sourceInterleaved);
-  const output = leftChannel(outputInterleaved);
-  const lag = findLag(source, output);
-  // Presence and gaps, in 10 ms stretches: sounding means an RMS above -40 dBFS.
+  const rawOutput = leftChannel(outputInterleaved);
+  // The receiver keeps a device whose clock is off in time by adding or leaving out a few ms at quiet moments (it
+  // resamples only for drifts too small to matter here): the recording is the source shifted in places, never
+  // stretched. So it is not warped; each window below finds its own offset.
+  const lag = findLag(source, rawOutput);
+  // From the source's start on, all of it: sound added at quiet moments makes it longer than the source.
+  const output = rawOutput.subarray(Math.max(0, lag));
+  // Each second as ten 100 ms windows, each matched where it lies, weighted by the source's energy in it. The receiver
+  // adds or leaves out a few ms at a time, so windows are searched near the last confident match: one with a tenth
+  // of the loudest window's energy or more (a steady tone alone, being periodic, matches a period off as well).
+  const WINDOW = RATE / 10;
+  const energies: number[] = [];
+  for (let from = 0; from + WINDOW <= source.length; from += WINDOW) {
+    let e = 0;
+    for (let i = from; i < from + WINDOW; i++) e += source[i]! * source[i]!;
+    energies.push(e);
+  }
+  const loudest = Math.max(...energies);
+  const perSecond: number[] = [];
+  const windowOffsets: number[] = [];
+  let offset = 0;
+  for (let second = 0; (second + 1) * RATE <= source.length; second++) {
+    let weighted = 0;
+    let energy = 0;
+    for (let from = second * RATE; from < (second + 1) * RATE; from += WINDOW) {
+      const e = energies[from / WINDOW]!;
+      const confident = e >= loudest / 10;
+      const coarse = refineStepped(source, output, from, offset, WINDOW, (confident ? 80 : 25) * BLOCK, 4);
+      const best = refine(source, output, from, coarse.lag, WINDOW, 4);
+      weighted += Math.max(0, best.score) * e;
+      energy += e;
+      if (confident) offset = best.lag;
+      // Presence is judged where the confident match puts the window: a quiet window's own best match may slide over a hole.
+      windowOffsets.push(confident ? best.lag : offset);
+    }
+    perSecond.push(energy > 0 ? weighted / energy : 0);
+  }
+  // Presence and gaps, in 10 ms stretches, each where its window lies: sounding means an RMS above -40 dBFS.
   const stretch = RATE / 100;
   const rms = (x: Float32Array, from: number) => {
     let sum = 0;
-    for (let i = from; i < from + stretch; i++) sum += (x[i] ?? 0) ** 2;
+    for (let i = from; i < from + stretch; i++) sum += (i < 0 ? 0 : (x[i] ?? 0)) ** 2;
     return Math.sqrt(sum / stretch);
   };
   let sounding = 0, present = 0, run = 0, longest = 0;
   for (let from = 0; from + stretch <= source.length; from += stretch) {
     if (rms(source, from) < 0.01) continue;
     sounding++;
-    if (rms(output, from + lag) >= 0.005) {
+    if (rms(output, from + (windowOffsets[Math.floor(from / WINDOW)] ?? offset)) >= 0.005) {
       present++;
       run = 0;
     } else longest = Math.max(longest, ++run);
-  }
-  const perSecond: number[] = [];
-  for (let second = 0; (second + 1) * RATE <= source.length; second++) {
-    perSecond.push(refine(source, output, second * RATE, lag, RATE, 25 * BLOCK).score);
   }
   return { lagSamples: lag, presentShare: sounding ? present / sounding : 0, longestGapMs: longest * 10, perSecond };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { ReceivedAudio } from "../../src/reassembler/audio-reassembler.ts";
-import { AudioPlayout, type PlayoutAction } from "../../src/session/audio-playout.ts";
+import { AudioPlayout, driftCorrection, isQuiet, type PlayoutAction } from "../../src/session/audio-playout.ts";
 import { PlayoutClock } from "../../src/session/playout-clock.ts";
 import { seededRandom } from "../../src/util/random.ts";
 
@@ -17,7 +17,8 @@ const packet = (sequence: number): ReceivedAudio => ({
 class SimulatedDevice {
   queuedMs = 0;
   private lastMs = 0;
-  readonly heard: { sequence: number | "conceal"; atMs: number }[] = [];
+  /** Each packet (or concealment) heard: when, and how far from its playout time at the moment it was queued (positive: early). */
+  readonly heard: { sequence: number | "conceal"; atMs: number; offMs: number }[] = [];
   silences = 0;
 
   advance(nowMs: number): void {
@@ -25,16 +26,23 @@ class SimulatedDevice {
     this.lastMs = nowMs;
   }
 
-  write(nowMs: number, actions: PlayoutAction[], deviceLatencyMs: number): void {
+  /** As SoundOutput writes: at most one correction a call, the sound taken as quiet or not. */
+  write(nowMs: number, actions: PlayoutAction[], deviceLatencyMs: number, quiet = true): void {
+    let corrected = false;
     for (const action of actions) {
-      const atMs = nowMs + this.queuedMs + deviceLatencyMs;
       if (action.kind === "silence") {
         this.silences++;
         this.queuedMs += action.samples / 48;
-      } else {
-        this.heard.push({ sequence: action.kind === "play" ? action.packet.sequence : "conceal", atMs });
-        this.queuedMs += (action.kind === "play" ? action.packet.durationSamples : action.durationSamples) / 48;
+        continue;
       }
+      const duration = action.kind === "play" ? action.packet.durationSamples : action.durationSamples;
+      const fix: { padSamples: number; trimSamples: number } = corrected ? { padSamples: 0, trimSamples: 0 } : driftCorrection(action.offMs, quiet, duration);
+      corrected ||= fix.padSamples + fix.trimSamples > 0;
+      this.queuedMs += fix.padSamples / 48;
+      const atMs = nowMs + this.queuedMs + deviceLatencyMs;
+      const offMs = action.offMs - fix.padSamples / 48 + fix.trimSamples / 48;
+      this.heard.push({ sequence: action.kind === "play" ? action.packet.sequence : "conceal", atMs: atMs - fix.trimSamples / 48, offMs });
+      this.queuedMs += (duration - fix.trimSamples) / 48;
     }
   }
 }
@@ -56,15 +64,14 @@ function run(options: { count: number; transitMs: (n: number) => number | undefi
     if (now % tickMs === 0 && !options.stalled?.(now)) device.write(now, playout.due(now, device.queuedMs), deviceLatencyMs);
   }
   // Where each packet was heard against where the clock placed it (capture n·20 ms after the first, at the clock's delay).
-  const playoutOf = (n: number) => clock.playoutMs(packet(n).captureTimeUs)!;
-  return { playout, device, playoutOf };
+  return { playout, device };
 }
 
 describe("AudioPlayout", () => {
   test("a path with jitter: every packet heard once, in order (one at most left out when the measured jitter replaces the starting guess), each near its playout time", () => {
     for (let seed = 1; seed <= 10; seed++) {
       const random = seededRandom(seed);
-      const { playout, device, playoutOf } = run({ count: 500, transitMs: () => 5 + random() * 15 });
+      const { playout, device } = run({ count: 500, transitMs: () => 5 + random() * 15 });
       // After the last packet, a few more are concealed (the stream might go on) before silence.
       const heard = device.heard.map((h) => h.sequence);
       const played = heard.filter((h) => h !== "conceal") as number[];
@@ -76,7 +83,7 @@ describe("AudioPlayout", () => {
       expect(playout.stats.concealed).toBeLessThanOrEqual(3); // after the end only
       expect(device.silences).toBeLessThanOrEqual(1);
       // After the clock has settled (its jitter measured), sound is heard where the clock says.
-      for (const h of device.heard.slice(100).filter((h) => h.sequence !== "conceal")) expect(Math.abs(h.atMs - playoutOf(h.sequence as number))).toBeLessThan(LATE_OR_EARLY_MS);
+      for (const h of device.heard.slice(250).filter((h) => h.sequence !== "conceal")) expect(Math.abs(h.offMs)).toBeLessThan(LATE_OR_EARLY_MS);
     }
   });
 
@@ -85,23 +92,45 @@ describe("AudioPlayout", () => {
     const trailing = ["conceal", "conceal", "conceal"] as const;
     expect(device.heard.map((h) => h.sequence)).toEqual([...Array.from({ length: 50 }, (_, n) => n), "conceal", "conceal", ...Array.from({ length: 48 }, (_, n) => n + 52), ...trailing]);
     expect(playout.stats.concealed).toBe(2 + trailing.length);
-    // Contiguous: each write starts where the last ended.
-    for (let i = 1; i < device.heard.length; i++) expect(device.heard[i]!.atMs - device.heard[i - 1]!.atMs).toBeCloseTo(20, 0);
+    // Contiguous around the gap: each write starts where the last ended (the clock settled long before).
+    for (let i = 41; i < 60; i++) expect(device.heard[i]!.atMs - device.heard[i - 1]!.atMs).toBeCloseTo(20, 0);
   });
 
   test("after a stall (no writes for 200 ms), what ran behind is left out and the sound is back at its playout time: the offset never grows", () => {
-    const { playout, device, playoutOf } = run({ count: 300, transitMs: () => 10, stalled: (now) => now >= 3000 && now < 3200 });
+    const { playout, device } = run({ count: 400, transitMs: () => 10, stalled: (now) => now >= 3000 && now < 3200 });
     expect(playout.stats.skippedBehind).toBeGreaterThan(0);
-    const after = device.heard.filter((h) => h.atMs > 3400 && h.sequence !== "conceal");
+    const after = device.heard.filter((h) => h.atMs > 6000 && h.sequence !== "conceal");
     expect(after.length).toBeGreaterThan(50);
-    for (const h of after) expect(Math.abs(h.atMs - playoutOf(h.sequence as number))).toBeLessThan(LATE_OR_EARLY_MS);
+    for (const h of after) expect(Math.abs(h.offMs)).toBeLessThan(LATE_OR_EARLY_MS);
   });
 
   test("sound that starts late (the first packets slow, the path then faster) catches up: left out, never an offset that stays", () => {
-    const { device, playoutOf } = run({ count: 200, transitMs: (n) => (n < 5 ? 60 - n * 10 : 10) });
-    for (const h of device.heard.filter((h) => h.atMs > 1000 && h.sequence !== "conceal")) expect(Math.abs(h.atMs - playoutOf(h.sequence as number))).toBeLessThan(LATE_OR_EARLY_MS);
+    const { device } = run({ count: 300, transitMs: (n) => (n < 5 ? 60 - n * 10 : 10) });
+    for (const h of device.heard.filter((h) => h.atMs > 4000 && h.sequence !== "conceal")) expect(Math.abs(h.offMs)).toBeLessThan(LATE_OR_EARLY_MS);
+    // Stretched back, not left at the edge of the tolerance: the last second plays within 6 ms of its time (3 ms are left as they are).
+    for (const h of device.heard.filter((h) => h.atMs > 5000 && h.sequence !== "conceal")) expect(Math.abs(h.offMs)).toBeLessThan(6);
   });
 });
 
-/** The playout's own tolerances: starting up to 10 ms late, running up to 20 ms behind. */
-const LATE_OR_EARLY_MS = 21;
+describe("driftCorrection", () => {
+  test("in time: nothing; off at a quiet moment: put right (silence added when early, sound left out when late); loud: only when far off", () => {
+    expect(driftCorrection(3, true, 960)).toEqual({ padSamples: 0, trimSamples: 0 });
+    expect(driftCorrection(8, true, 960)).toEqual({ padSamples: 384, trimSamples: 0 });
+    expect(driftCorrection(-8, true, 960)).toEqual({ padSamples: 0, trimSamples: 384 });
+    expect(driftCorrection(-8, false, 960)).toEqual({ padSamples: 0, trimSamples: 0 });
+    // Loud and 16 ms off: put right only once no quiet moment came for 300 ms; 31 ms off: at once.
+    expect(driftCorrection(-16, false, 960, 100)).toEqual({ padSamples: 0, trimSamples: 0 });
+    expect(driftCorrection(-16, false, 960, 300)).toEqual({ padSamples: 0, trimSamples: 768 });
+    expect(driftCorrection(-31, false, 960, 0)).toEqual({ padSamples: 0, trimSamples: 959 }); // never the whole packet
+  });
+
+  test("quiet: silent outright, or well below the loudest sound lately", () => {
+    expect(isQuiet(0.01, 0)).toBe(true);
+    expect(isQuiet(0.035, 0.35)).toBe(true); // the clip's hum after its beep
+    expect(isQuiet(0.3, 0.35)).toBe(false);
+    expect(isQuiet(0.05, 0.06)).toBe(false);
+  });
+});
+
+/** The playout's own tolerance: 4 ms are left as they are; quiet sound (as here) is put right beyond that. */
+const LATE_OR_EARLY_MS = 5;

@@ -15,10 +15,27 @@ describe("PlayoutClock", () => {
   test("a steady path: plays at capture + path delay + one packet's allowance + margin, nothing more", () => {
     const clock = new PlayoutClock({ marginMs: 10 });
     expect(clock.playoutMs(0)).toBeUndefined();
-    feed(clock, 100, () => 30);
+    feed(clock, 1000, () => 30);
     // Captured at 5 s on the sender = 0 ms on its timeline: local 123456 + 30 + 20 (a lost packet must be known in time) + 10.
+    // (The starting 40 ms allowance has come down to what was measured by then, 1 ms every 25 packets.)
     expect(clock.playoutMs(5_000_000)).toBeCloseTo(123_516, 6);
     expect(clock.playoutMs(5_020_000)).toBeCloseTo(123_536, 6);
+  });
+
+  test("the allowance goes up at once when packets come later, and down gently when they stop", () => {
+    const clock = new PlayoutClock({ marginMs: 0 });
+    feed(clock, 1000, () => 30);
+    expect(clock.delayMs).toBe(20);
+    // Every 5th packet 60 ms later than the fastest, from packet 500 to 1000; then calm again.
+    const late = new PlayoutClock({ marginMs: 0 });
+    const arrive = (n: number) => late.arrived((5_000_000 + n * 20_000) >>> 0, 123_456 + n * 20 + (n >= 500 && n < 1000 && n % 5 === 0 ? 90 : 30));
+    for (let n = 0; n < 1000; n++) arrive(n);
+    expect(late.delayMs).toBeGreaterThanOrEqual(60);
+    const before = late.delayMs;
+    for (let n = 1000; n < 1100; n++) arrive(n);
+    // 100 calm packets (2 s): down by 1 ms per 25 packets at most, not back to 20 at once.
+    expect(before - late.delayMs).toBeLessThanOrEqual(4);
+    expect(late.delayMs).toBeGreaterThan(50);
   });
 
   test("until its jitter is measured, a cautious 40 ms", () => {

@@ -1,0 +1,33 @@
+import { describe, expect, test } from "bun:test";
+import { DeviceRate } from "../../src/speaker/device-rate.ts";
+
+/** A device taking `chunk`-sample buffers at `speed` × 48 kHz, fed 960 samples every 20 ms (kept ahead of it); observed every 10 ms. */
+function simulate(speed: number, chunk: number, seconds: number): DeviceRate {
+  const rate = new DeviceRate(48_000);
+  let written = 1920;
+  for (let now = 0; now <= seconds * 1000; now += 10) {
+    const consumed = Math.floor((now * 48 * speed) / chunk) * chunk;
+    while (written - consumed < 2 * chunk + 960) written += 960;
+    rate.observe(now, written, written - consumed);
+  }
+  return rate;
+}
+
+describe("DeviceRate", () => {
+  test("taken at its word until it has been measured for 3 s", () => {
+    expect(simulate(1.05, 1024, 2).ratio).toBe(1);
+  });
+
+  test.each([1, 1.016, 0.9998, 1.067])("a device at %d × its rate is measured within 0.05%, through its buffer-sized steps", (speed) => {
+    expect(Math.abs(simulate(speed, 1024, 12).ratio - speed)).toBeLessThan(0.0005);
+  });
+
+  test("a queue that ran dry starts the measurement again; an absurd rate is not believed", () => {
+    const rate = simulate(1.016, 1024, 12);
+    rate.observe(12_010, 1000, 0);
+    expect(rate.ratio).toBe(1);
+    const stalled = new DeviceRate(48_000);
+    for (let now = 0; now <= 5000; now += 10) stalled.observe(now, 1_000_000, 1_000_000 - now * 48 * 3);
+    expect(stalled.ratio).toBe(1);
+  });
+});
