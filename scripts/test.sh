@@ -36,8 +36,8 @@ fi
 node_modules/.bin/bun test --timeout 60000 "${args[@]}" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 stop_load
-passed=$(grep -Eo '^ *[0-9]+ pass$' "$log" | tail -1 | grep -Eo '[0-9]+')
-failed=$(grep -Eo '^ *[0-9]+ fail$' "$log" | tail -1 | grep -Eo '[0-9]+')
+passed=$(grep -aEo '^ *[0-9]+ pass$' "$log" | tail -1 | grep -Eo '[0-9]+')
+failed=$(grep -aEo '^ *[0-9]+ fail$' "$log" | tail -1 | grep -Eo '[0-9]+')
 echo "${passed:-0} passed, ${failed:-0} failed"
 # A run that died before its summary is a failure even if it printed no "fail".
 if [ "$status" -eq 0 ] && [ -z "$passed" ]; then exit 1; fi
