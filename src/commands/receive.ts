@@ -5,6 +5,7 @@ import { Viewer } from "../display/viewer.ts";
 import { MjpegRecorder } from "../recorder/mjpeg-recorder.ts";
 import { PlayoutClock } from "../session/playout-clock.ts";
 import { SoundOutput, type SoundStats } from "../speaker/sound-output.ts";
+import type { PresenterStats } from "../session/frame-presenter.ts";
 import { ReceiveSession, type ReceiveCounts } from "../session/receive-session.ts";
 import { DEFAULT_LATENCY_MS } from "../feedback/receiver-feedback.ts";
 import { networkInterfaces } from "node:os";
@@ -128,6 +129,8 @@ export interface ReceiveSummary extends ReceiveCounts {
   quitBy: "key" | "window" | "signal" | "idle-timeout" | "end-of-stream";
   /** The sound as played (null: no sound came, or it was not played: --headless without --audio). */
   sound: SoundStats | null;
+  /** The picture against the sound's clock: frames held for their time, and when they were shown against it (null: no sound followed). */
+  avSync: PresenterStats | null;
 }
 
 const realClock = { nowMs: () => performance.now(), wallClockUs };
@@ -162,6 +165,22 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
   }
 
   await Promise.all([warmUpDecoder(), sound?.preload()]);
+  // A frame waiting for its time on the sound's clock is shown on a timer of its own: the 10 ms tick would be late.
+  // (The session, made below, calls it through its `waiting` handler.)
+  let presentTimer: ReturnType<typeof setTimeout> | undefined;
+  let presentAtMs: number | undefined;
+  const schedulePresent = () => {
+    const next = session.nextPresentMs;
+    if (next === undefined || next === presentAtMs) return;
+    clearTimeout(presentTimer);
+    presentAtMs = next;
+    presentTimer = setTimeout(() => {
+      presentAtMs = undefined;
+      session.present(performance.now());
+      schedulePresent();
+    }, Math.max(0, next - performance.now()));
+  };
+
   const session = new ReceiveSession(
     {
       maxMemoryBytes: options.maxMemoryBytes,
@@ -170,6 +189,15 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
       maxPixels: options.maxPixels,
       // A group's receivers never answer: one sender, many receivers, no NACK storm.
       returnPath: options.feedback && !options.group ? { latencyMs: options.latencyMs } : undefined,
+      // With sound playing, each frame is shown at its playout time on the sound's clock, and its readiness widens the
+      // clock's allowance (the sound waits for the picture as much as the picture for the sound). Without: at once.
+      pictureClock: sound && {
+        frameReady: (captureUs, nowMs) => {
+          if (!sound.playing(nowMs)) return undefined;
+          playoutClock.pictureReady(captureUs, nowMs);
+          return playoutClock.playoutMs(captureUs);
+        },
+      },
     },
     {
       show: (frame, image) => {
@@ -177,6 +205,7 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
         viewer?.showFrame(image);
       },
       heard: (audio, nowMs) => sound?.received(audio, nowMs),
+      waiting: () => schedulePresent(),
       ended: () => {
         if (options.idleTimeoutSeconds !== undefined) quit("end-of-stream");
       },
@@ -222,6 +251,7 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
 
   const by = await quitBy;
   clearInterval(housekeeping);
+  clearTimeout(presentTimer);
   status.clear();
   receiver.close();
   await session.finish();
@@ -243,6 +273,7 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
     recorded: recorder?.framesWritten ?? 0,
     quitBy: by,
     sound: sound?.hasSound ? sound.stats() : null,
+    avSync: session.presenterStats(),
   };
 }
 
@@ -305,6 +336,7 @@ export function describeReceiveSummary(s: ReceiveSummary): string {
   if (s.latencyMs) lines.push(`Latency capture→display: p50 ${s.latencyMs.p50} ms, p95 ${s.latencyMs.p95} ms, p99 ${s.latencyMs.p99} ms`);
   if (s.decodeMs) lines.push(`Decoding a frame: p50 ${s.decodeMs.p50} ms, p99 ${s.decodeMs.p99} ms`);
   if (s.sound) lines.push(describeSound(s.sound, s.audio));
+  if (s.avSync?.offsetMs) lines.push(`Picture with the sound: ${s.avSync.held} frames held for their time (median ${s.avSync.waitedMs ?? 0} ms); shown against it p50 ${s.avSync.offsetMs.p50} ms, p95 ${s.avSync.offsetMs.p95} ms`);
   if (s.recorded) lines.push(`Recorded ${s.recorded} frames`);
   return lines.join("\n");
 }

@@ -123,6 +123,8 @@ export class AudioPlayout {
     // Packets are queued ahead of time; a missing one is given up only when the device would otherwise run dry before the next call.
     const playBy = nowMs + this.options.leadMs;
     const concealBy = nowMs + this.options.deviceLatencyMs + CONCEAL_AHEAD_MS;
+    // Nothing queued: the device plays silence anyway, so sound that would start early waits in silence, however little.
+    let idle = queuedMs <= 0;
     for (let slot = this.jitter.take(playBy, playoutMs, concealBy); slot; slot = this.jitter.take(playBy, playoutMs, concealBy)) {
       const captureUs = slot.kind === "play" ? slot.packet.captureTimeUs : slot.captureTimeUs;
       const durationSamples = slot.kind === "play" ? slot.packet.durationSamples : slot.durationSamples;
@@ -132,12 +134,13 @@ export class AudioPlayout {
         this.skippedBehind++;
         continue;
       }
-      if (earlyByMs > HARD_FIX_MS) {
+      if (earlyByMs > HARD_FIX_MS || (idle && earlyByMs > 0)) {
         const samples = Math.round((earlyByMs * AUDIO_SAMPLE_RATE) / 1000);
         actions.push({ kind: "silence", samples });
         this.silences++;
         queueEndMs += (samples * 1000) / AUDIO_SAMPLE_RATE;
       }
+      idle = false;
       const offMs = startMs - queueEndMs;
       actions.push(slot.kind === "play" ? { kind: "play", packet: slot.packet, atMs: queueEndMs, offMs } : { kind: "conceal", durationSamples, offMs });
       queueEndMs += (durationSamples * 1000) / AUDIO_SAMPLE_RATE;

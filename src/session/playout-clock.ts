@@ -5,18 +5,18 @@ export interface PlayoutClockOptions {
   windowMs: number;
   /** Arrival variation allowed for: this percentile of how much later than the fastest packets arrive. */
   jitterPercentile: number;
-  /** Added on top: time to decode and hand to the device. */
+  /** Added to the sound's jitter allowance: time to decode and hand to the device, and to conceal a lost packet in time. */
   marginMs: number;
 }
 
 const DEFAULTS: PlayoutClockOptions = { windowMs: 10_000, jitterPercentile: 99, marginMs: 10 };
 /**
- * The jitter allowance never goes below one 20 ms packet: a lost packet is
- * known lost only when the next one was due, and concealing it then must
- * still be in time. Until enough arrivals have been seen to measure it, a
+ * The sound's jitter allowance never goes below 5 ms (a lost packet is
+ * concealed by its deadline, not when a later one shows it missing, so no
+ * more is needed). Until enough arrivals have been seen to measure it, a
  * cautious 40 ms.
  */
-const MIN_JITTER_MS = 20;
+const MIN_JITTER_MS = 5;
 const STARTING_JITTER_MS = 40;
 /** Transit samples kept for the jitter: 10 s of 20 ms packets. */
 const JITTER_SAMPLES = 500;
@@ -24,15 +24,50 @@ const JITTER_SAMPLES = 500;
 const JITTER_EVERY = 25;
 /** The allowance shrinks by at most this per recomputation (2 ms a second at 50 packets a second). */
 const JITTER_DECAY_MS = 1;
+/** The path's delay as used comes down by at most this a packet (5 ms a second): see PlayoutClock.transitMs. */
+const TRANSIT_DECAY_MS = 0.1;
+/** A frame shown at its time is drawn within a timer's lateness of it. */
+const PICTURE_MARGIN_MS = 2;
 /** Capture times are re-based before the signed 32-bit distance from the base (±35 min) could wrap. */
 const REBASE_AFTER_US = 0x4000_0000;
 
 /**
+ * How much later than the fastest one track's things come (the 99th
+ * percentile, say), kept as an allowance: up at once when things come later
+ * (what comes later than allowed is lost or late), down gently (every change
+ * is a shift the viewer or listener notices).
+ */
+class Allowance {
+  private readonly excess = new RecentSamples(JITTER_SAMPLES);
+  private samples = 0;
+
+  constructor(
+    private valueMs: number,
+    private readonly floorMs: number,
+    private readonly percentile: number,
+  ) {}
+
+  add(excessMs: number): void {
+    this.excess.add(excessMs);
+    if (++this.samples % JITTER_EVERY !== 0) return;
+    const measured = Math.max(this.floorMs, this.excess.percentile(this.percentile) ?? 0);
+    this.valueMs = measured >= this.valueMs ? measured : Math.max(measured, this.valueMs - JITTER_DECAY_MS);
+  }
+
+  get ms(): number {
+    return this.valueMs;
+  }
+
+}
+
+/**
  * When something captured at a given instant on the sender's clock should
- * be played here: the sender's capture clock (µs mod 2^32) mapped onto the
- * local clock (ms) by the fastest transit seen lately (the path's delay plus
- * the clocks' unknown offset) plus the jitter the recent packets showed.
- * Both tracks use one clock, so sound and picture captured together play
+ * be played or shown here: the sender's capture clock (µs mod 2^32) mapped
+ * onto the local clock (ms) by the fastest sound packet seen lately (the
+ * path's delay plus the clocks' unknown offset), plus what each track needs
+ * beyond that: the sound its arrival jitter and the device's margin, the
+ * picture the time its frames take to arrive whole and be decoded. The
+ * larger wins, so sound and picture captured together are heard and seen
  * together. The fastest transit is taken over a sliding window, so a sender
  * clock that runs fast or slow is followed. Pure: given the local time.
  */
@@ -41,22 +76,30 @@ export class PlayoutClock {
   private base: { captureUs: number; localMs: number } | undefined;
   /** (arrival, transit) pairs, transit increasing from front to back: the front is the window's fastest. */
   private readonly fastest: { atMs: number; transitMs: number }[] = [];
-  private readonly excess = new RecentSamples(JITTER_SAMPLES);
-  private jitterMs = STARTING_JITTER_MS;
-  private arrivals = 0;
+  private readonly sound: Allowance;
+  /**
+   * The path's delay as the clock uses it: the window's fastest transit,
+   * followed at once when it grows (later sound would be lost) and gently
+   * when it shrinks (a receiver busy at the start makes the first packets
+   * look slow; following the faster ones at once would cut the sound short).
+   */
+  private transitMs: number | undefined;
+  private readonly picture = new Allowance(0, 0, 99);
 
   constructor(options: Partial<PlayoutClockOptions> = {}) {
     this.options = { ...DEFAULTS, ...options };
+    this.sound = new Allowance(STARTING_JITTER_MS, MIN_JITTER_MS, this.options.jitterPercentile);
   }
 
   /**
-   * Something captured at `captureUs` (sender's clock) arrived at `nowMs`
-   * (local clock). Something `late` by nature (rebuilt from parity, resent)
-   * says how much later things may come, not how fast the path is.
+   * A sound packet captured at `captureUs` (sender's clock) arrived at
+   * `nowMs` (local clock). One `late` by nature (rebuilt from parity,
+   * resent) says how much later sound may come, not how fast the path is.
    */
   arrived(captureUs: number, nowMs: number, late = false): void {
     if (late) {
-      if (this.base && this.fastest.length > 0) this.excess.add(nowMs - this.base.localMs - this.relativeMs(captureUs) - this.fastest[0]!.transitMs);
+      const excess = this.excessMs(captureUs, nowMs);
+      if (excess !== undefined) this.sound.add(excess);
       return;
     }
     if (!this.base) this.base = { captureUs, localMs: nowMs };
@@ -65,23 +108,32 @@ export class PlayoutClock {
     while (this.fastest.length > 0 && this.fastest.at(-1)!.transitMs >= transitMs) this.fastest.pop();
     this.fastest.push({ atMs: nowMs, transitMs });
     while (this.fastest[0]!.atMs < nowMs - this.options.windowMs) this.fastest.shift();
-    this.excess.add(transitMs - this.fastest[0]!.transitMs);
-    if (++this.arrivals % JITTER_EVERY === 0) {
-      // Up at once (sound that comes later than allowed is lost), down gently (every change is heard as a shift).
-      const measured = Math.max(MIN_JITTER_MS, this.excess.percentile(this.options.jitterPercentile) ?? 0);
-      this.jitterMs = measured >= this.jitterMs ? measured : Math.max(measured, this.jitterMs - JITTER_DECAY_MS);
-    }
+    const fastestMs = this.fastest[0]!.transitMs;
+    this.transitMs = this.transitMs === undefined || fastestMs > this.transitMs ? fastestMs : Math.max(fastestMs, this.transitMs - TRANSIT_DECAY_MS);
+    this.sound.add(transitMs - this.transitMs);
+  }
+
+  /** A frame captured at `captureUs` is decoded and ready to show at `nowMs`: how long the picture takes counts too. */
+  pictureReady(captureUs: number, nowMs: number): void {
+    const excess = this.excessMs(captureUs, nowMs);
+    if (excess !== undefined) this.picture.add(excess);
   }
 
   /** Local time (ms) at which what was captured at `captureUs` plays; undefined before anything arrived. */
   playoutMs(captureUs: number): number | undefined {
-    if (!this.base || this.fastest.length === 0) return undefined;
-    return this.base.localMs + this.relativeMs(captureUs) + this.fastest[0]!.transitMs + this.delayMs;
+    if (!this.base || this.transitMs === undefined) return undefined;
+    return this.base.localMs + this.relativeMs(captureUs) + this.transitMs + this.delayMs;
   }
 
-  /** How long after the fastest packets things play: the jitter allowance and the margin. */
+  /** How long after the fastest sound packets things play: the larger of what the sound and the picture need. */
   get delayMs(): number {
-    return this.jitterMs + this.options.marginMs;
+    return Math.max(this.sound.ms + this.options.marginMs, this.picture.ms + PICTURE_MARGIN_MS);
+  }
+
+  /** How much later than the path's delay something captured at `captureUs` came (undefined before any sound). */
+  private excessMs(captureUs: number, nowMs: number): number | undefined {
+    if (!this.base || this.transitMs === undefined) return undefined;
+    return nowMs - this.base.localMs - this.relativeMs(captureUs) - this.transitMs;
   }
 
   /** Capture time `captureUs` in ms after the base's, by the signed 32-bit distance (capture times wrap every 71.6 min). */

@@ -10,6 +10,7 @@ import type { ReceivedAudio } from "../reassembler/audio-reassembler.ts";
 import type { OutgoingDatagram } from "../socket/endpoint.ts";
 import { RecentSamples } from "../util/percentiles.ts";
 import { RateWindow } from "../util/rate-window.ts";
+import { FramePresenter, type PresenterStats } from "./frame-presenter.ts";
 import { round } from "../util/round.ts";
 
 /** Silence this long after a stream counts as its end: the legacy protocol and RTP have no end marker. */
@@ -32,7 +33,18 @@ export interface ReceiveClock {
   wallClockUs(): number;
 }
 
+/**
+ * The clock the picture follows when there is one (the sound's): a frame
+ * captured at `captureUs` is ready at `nowMs`; when is it to be shown
+ * (undefined: at once)?
+ */
+export interface PictureClock {
+  frameReady(captureUs: number, nowMs: number): number | undefined;
+}
+
 export interface ReceiveSessionOptions extends Omit<StreamAssemblerOptions, "feedback"> {
+  /** With sound playing, each frame waits for its time on the sound's clock. */
+  pictureClock?: PictureClock;
   maxPixels: number;
   /** v2's return path (unicast): NACKs and reports to the sender, frames held for repair within the latency budget. */
   returnPath?: { latencyMs?: number };
@@ -44,6 +56,8 @@ export interface ReceiveSessionOptions extends Omit<StreamAssemblerOptions, "fee
 export interface ReceiveSessionHandlers {
   show(frame: AssembledFrame, image: RgbaImage): void;
   heard?(audio: ReceivedAudio, nowMs: number): void;
+  /** A frame waits for its time on the picture clock: call present() at `dueMs`. */
+  waiting?(dueMs: number): void;
   ended(): void;
 }
 
@@ -114,14 +128,19 @@ export class ReceiveSession {
   private streamEnded = false;
   private lastDatagramMs = 0;
   private readonly backlog: { frame: AssembledFrame; sinceMs: number }[] = [];
+  private readonly presenter = new FramePresenter<{ frame: AssembledFrame; image: RgbaImage }>();
+  private readonly pictureClock: PictureClock | undefined;
   private nextOfferMs = 0;
   private backlogSkipped = 0;
+  /** Frames overtaken while waiting for their time on the picture clock. */
+  private presenterSkipped = 0;
 
   constructor(
     options: ReceiveSessionOptions,
     private readonly handlers: ReceiveSessionHandlers,
     private readonly clock: ReceiveClock,
   ) {
+    this.pictureClock = options.pictureClock;
     this.feedback = options.returnPath ? new ReceiverFeedback({ latencyMs: options.returnPath.latencyMs, preSharedKey: options.key }) : undefined;
     this.assembler = new StreamAssembler({ ...options, feedback: this.feedback });
     const decode = options.decode ?? decodeJpeg;
@@ -134,7 +153,7 @@ export class ReceiveSession {
         this.recentDecodeTimes.add(took);
         return image;
       },
-      (frame, image) => this.show(frame, image),
+      (frame, image) => this.decoded(frame, image),
       (_frame, error) => {
         if (error instanceof OversizedFrameError) this.oversized++;
       },
@@ -156,6 +175,7 @@ export class ReceiveSession {
 
   /** Call on a timer: frames that waited long enough are finished or given up; returns the feedback to send now. */
   tick(nowMs: number): OutgoingDatagram[] {
+    this.present(nowMs);
     this.handle(this.assembler.expire(nowMs));
     this.pump(nowMs);
     this.feedback?.noteLoad(this.backlog.length > 0 ? nowMs - this.backlog[0]!.sinceMs : 0, this.decoder.stats.skipped + this.backlogSkipped);
@@ -175,6 +195,31 @@ export class ReceiveSession {
   async finish(): Promise<void> {
     this.handle(this.assembler.flush());
     await this.idle();
+    this.present(Infinity);
+  }
+
+  /** Shows the frames whose time on the picture clock has come. */
+  present(nowMs: number): void {
+    const due = this.presenter.due(nowMs);
+    // Only the newest is worth drawing; the others were overtaken while waiting.
+    for (const [i, { frame, image }] of due.entries()) if (i === due.length - 1) this.show(frame, image);
+    this.presenterSkipped += Math.max(0, due.length - 1);
+  }
+
+  /** When the next frame waiting for its time is due (the shell sets a timer for it); undefined when none waits. */
+  get nextPresentMs(): number | undefined {
+    return this.presenter.nextDueMs;
+  }
+
+  /** Frames not shown because newer ones overtook them: in the decoder, the backlog, or waiting for their time. */
+  private get framesSkipped(): number {
+    return this.decoder.stats.skipped + this.backlogSkipped + this.presenterSkipped + this.presenter.stats().skipped;
+  }
+
+  /** The picture against the picture clock (null: no clock was followed). */
+  presenterStats(): PresenterStats | null {
+    const stats = this.presenter.stats();
+    return stats.offsetMs ? stats : null;
   }
 
   /** Resolves once every frame waiting is decoded and shown (no more waiting for turns). */
@@ -206,7 +251,7 @@ export class ReceiveSession {
       latencyMs: this.recentLatency.count ? this.recentLatency.percentile(50) : undefined,
       decodeMs: this.recentDecodeTimes.count ? this.recentDecodeTimes.percentile(50) : undefined,
       shown: this.shown,
-      skipped: this.decoder.stats.skipped + this.backlogSkipped,
+      skipped: this.framesSkipped,
       dropped: s.framesDroppedIncomplete + this.decoder.stats.corrupt,
       recoveredFrames: s.framesRecovered,
       rejected: s.datagramsRejected,
@@ -239,7 +284,7 @@ export class ReceiveSession {
       framesReceived: s.framesCompleted,
       framesRecovered: s.framesRecovered,
       framesShown: this.shown,
-      framesSkipped: this.decoder.stats.skipped + this.backlogSkipped,
+      framesSkipped: this.framesSkipped,
       framesDroppedIncomplete: s.framesDroppedIncomplete,
       framesCorrupt: this.decoder.stats.corrupt,
       framesOversized: this.oversized,
@@ -297,6 +342,20 @@ export class ReceiveSession {
         frame.captureTimeUs !== undefined && next?.captureTimeUs !== undefined ? Math.min(50, (forward32(next.captureTimeUs, frame.captureTimeUs) ?? 0) / 2000) : 0;
       this.nextOfferMs = nowMs + spacingMs;
       this.decoder.offer(frame);
+    }
+  }
+
+  /** A frame decoded: shown now, or held until its time on the picture clock. */
+  private decoded(frame: AssembledFrame, image: RgbaImage): void {
+    const nowMs = this.clock.nowMs();
+    const dueMs = frame.captureTimeUs === undefined ? undefined : this.pictureClock?.frameReady(frame.captureTimeUs, nowMs);
+    const now = this.presenter.add({ frame, image }, dueMs, nowMs);
+    for (const [i, { frame: f, image: img }] of now.entries()) if (i === now.length - 1) this.show(f, img);
+    this.presenterSkipped += Math.max(0, now.length - 1);
+    const next = this.presenter.nextDueMs;
+    if (next !== undefined) {
+      queueMicrotask(() => this.pump(this.clock.nowMs()));
+      this.handlers.waiting?.(next);
     }
   }
 

@@ -54,6 +54,7 @@ export class SoundOutput {
   private decoder: OpusPacketDecoder | undefined;
   private muted = false;
   private volume = 1;
+  private lastReceivedMs = -Infinity;
   private readonly deviceRate = new DeviceRate(AUDIO_SAMPLE_RATE);
   private readonly resampler = new StereoResampler();
   /** Offsets put right by adding or leaving out a little sound. */
@@ -85,8 +86,14 @@ export class SoundOutput {
     return playoutMarginMs(SdlSpeaker.latencyMs);
   }
 
+  /** Whether sound is being played now: a device is open and sound came within the last second (the picture then follows its clock). */
+  playing(nowMs: number): boolean {
+    return this.speaker !== undefined && nowMs - this.lastReceivedMs < 1000;
+  }
+
   received(packet: ReceivedAudio, nowMs: number): void {
     this.opening ??= this.open();
+    this.lastReceivedMs = nowMs;
     this.playout.received(packet, nowMs);
   }
 

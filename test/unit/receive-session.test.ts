@@ -15,7 +15,7 @@ const jpegLike = (length: number, seed: number) => {
   return bytes;
 };
 
-function harness(options: { corruptSeeds?: number[]; returnPath?: boolean } = {}) {
+function harness(options: { corruptSeeds?: number[]; returnPath?: boolean; pictureClock?: ConstructorParameters<typeof ReceiveSession>[0]["pictureClock"] } = {}) {
   let now = 0;
   const shown: number[] = [];
   let ended = 0;
@@ -28,6 +28,7 @@ function harness(options: { corruptSeeds?: number[]; returnPath?: boolean } = {}
         return { width: 1, height: 1, rgba: Uint8Array.of(jpeg[3]!, 0, 0, 255) } satisfies RgbaImage;
       },
       returnPath: options.returnPath ? {} : undefined,
+      pictureClock: options.pictureClock,
     },
     { show: (_frame: AssembledFrame, image: RgbaImage) => shown.push(image.rgba[0]!), ended: () => ended++ },
     { nowMs: () => now, wallClockUs: () => now * 1000 },
@@ -45,6 +46,25 @@ function harness(options: { corruptSeeds?: number[]; returnPath?: boolean } = {}
 }
 
 describe("ReceiveSession", () => {
+  test("with a picture clock (sound playing), each frame is shown at its time, not when decoded; latency counts the wait", async () => {
+    // Frames are due 60 ms after their capture (as the sound's playout would have it).
+    const h = harness({ pictureClock: { frameReady: (captureUs) => captureUs / 1000 + 60 } });
+    h.at(10);
+    h.feed(h.frame(0));
+    await h.session.idle();
+    expect(h.shown).toEqual([]); // decoded, waiting
+    expect(h.session.nextPresentMs).toBe(60);
+    h.at(59);
+    h.session.present(59);
+    expect(h.shown).toEqual([]);
+    h.at(60);
+    h.session.present(60);
+    expect(h.shown).toEqual([0]);
+    expect(h.session.counts().latencyMs!.p50).toBe(60);
+    expect(h.session.presenterStats()).toMatchObject({ held: 1, offsetMs: { p50: 0 } });
+  });
+
+
   test("frames are assembled, decoded one at a time and shown; the counts add up", async () => {
     const h = harness();
     for (let n = 0; n < 5; n++) {

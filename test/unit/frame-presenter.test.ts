@@ -1,0 +1,38 @@
+import { describe, expect, test } from "bun:test";
+import { FramePresenter } from "../../src/session/frame-presenter.ts";
+
+describe("FramePresenter", () => {
+  test("no clock to follow: every frame at once, nothing held or measured", () => {
+    const p = new FramePresenter<number>();
+    expect(p.add(1, undefined, 0)).toEqual([1]);
+    expect(p.add(2, undefined, 33)).toEqual([2]);
+    expect(p.stats()).toEqual({ held: 0, skipped: 0, offsetMs: null, waitedMs: null });
+  });
+
+  test("a frame ready early waits for its time; one ready late is shown at once and counted late", () => {
+    const p = new FramePresenter<number>();
+    expect(p.add(1, 150, 100)).toEqual([]);
+    expect(p.nextDueMs).toBe(150);
+    expect(p.due(149)).toEqual([]);
+    expect(p.due(151)).toEqual([1]);
+    expect(p.add(2, 170, 190)).toEqual([2]); // 20 ms late
+    const s = p.stats();
+    expect(s.held).toBe(1);
+    expect(s.waitedMs).toBe(51);
+    expect(s.offsetMs!.max).toBe(20);
+  });
+
+  test("in order: a late frame never jumps ahead of an earlier one still waiting; at most 3 wait, the oldest dropped", () => {
+    const p = new FramePresenter<number>();
+    p.add(1, 200, 100);
+    expect(p.add(2, 150, 160)).toEqual([2]); // 1 is not due yet: 2, ready after its time, goes now
+    for (const n of [3, 4, 5, 6]) p.add(n, 300 + n, 170);
+    expect(p.stats().skipped).toBe(2); // 1 and 3 made way
+    expect(p.due(1000)).toEqual([4, 5, 6]);
+  });
+
+  test("a frame due absurdly far ahead (a clock just set, or wrong) is not held", () => {
+    const p = new FramePresenter<number>();
+    expect(p.add(1, 10_000, 0)).toEqual([1]);
+  });
+});
