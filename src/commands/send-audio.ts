@@ -75,6 +75,8 @@ export async function streamSound(source: FfmpegAudioSource, pipeline: SendPipel
       if (wait > 0) await Bun.sleep(wait);
       await sender.send(outgoing.datagrams);
     }
+    const last = pipeline.audioEnded();
+    if (last.length > 0 && !signal.aborted) await sender.send(last);
   } catch (error) {
     // Stopped by the user, ffmpeg is killed mid-packet: nothing to report.
     if (!signal.aborted) throw error;

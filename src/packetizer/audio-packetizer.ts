@@ -73,17 +73,32 @@ export class AudioPacketizer {
     return out;
   }
 
+  /**
+   * The track ends: parity for a group left partly filled, so its last
+   * packets are protected too. The packets never sent count as empty shards
+   * (all zeros), which a receiver rebuilding them reads as no packet.
+   */
+  flush(): Uint8Array[] {
+    const pending = this.group.shards.length;
+    if (this.m === 0 || pending === 0 || pending === this.k) return [];
+    while (this.group.shards.length < this.k) this.group.shards.push(new Uint8Array(0));
+    const parity = this.parity(pending);
+    this.group.shards = [];
+    return parity;
+  }
+
   /** Packets numbered so far: the next one's number. */
   get nextSequence(): number {
     return this.sequence;
   }
 
-  private parity(): Uint8Array[] {
+  /** The group's parity datagrams; `sent`: data packets it holds when fewer than k (the track ended), in the duration field. */
+  private parity(sent = 0): Uint8Array[] {
     const size = Math.max(...this.group.shards.map((s) => s.length));
     const padded = this.group.shards.map((s) => (s.length === size ? s : Uint8Array.from({ length: size }, (_, i) => s[i] ?? 0)));
     return reedSolomonFor(this.k, this.m)
       .encode(padded)
-      .map((shard, row) => this.datagram({ ...this.header(this.group.first, this.group.captureTimeUs, row, true), durationSamples: 0, payload: shard }));
+      .map((shard, row) => this.datagram({ ...this.header(this.group.first, this.group.captureTimeUs, row, true), durationSamples: sent, payload: shard }));
   }
 
   private datagram(packet: AudioPacket): Uint8Array {

@@ -38,7 +38,9 @@ import { V2_SEAL_OVERHEAD } from "./v2.ts";
  *                packets g·k … g·k+k−1.
  *   index        data: sequence mod k; parity: its row, 0 … m−1.
  *   duration     data: samples per channel at 48 kHz (Opus: 120–5760);
- *                parity: 0.
+ *                parity: 0, or, for a group the track ended before it was
+ *                full, how many data packets it holds (1 … k−1): the rest
+ *                count as empty shards (all zeros), never sent.
  *
  * Parity shards are Reed–Solomon over the group's data shards, each shard
  * being capture time (4 bytes), duration (2), payload length (2) and the
@@ -143,7 +145,7 @@ export function deserializeAudio(datagram: Uint8Array): AudioPacket {
   if (packet.parity) {
     if (packet.index >= packet.groupParity) throw new ProtocolError("bad-chunk-index", `parity row ${packet.index} is not below ${packet.groupParity}`);
     if (packet.sequence % packet.groupData !== 0) throw new ProtocolError("bad-chunk-index", `parity for a group starting at ${packet.sequence}, not a multiple of ${packet.groupData}`);
-    if (packet.durationSamples !== 0) throw new ProtocolError("bad-length", "a parity packet has no duration");
+    if (packet.durationSamples >= packet.groupData) throw new ProtocolError("bad-length", `parity for a group of ${packet.durationSamples} data packets, not fewer than ${packet.groupData}`);
   } else {
     if (packet.index !== packet.sequence % packet.groupData) throw new ProtocolError("bad-chunk-index", `packet ${packet.sequence} at index ${packet.index} of a group of ${packet.groupData}`);
     if (packet.durationSamples < OPUS_MIN_SAMPLES || packet.durationSamples > OPUS_MAX_SAMPLES) {
@@ -153,6 +155,11 @@ export function deserializeAudio(datagram: Uint8Array): AudioPacket {
   const least = (packet.parity ? AUDIO_SHARD_HEADER : 1) + (packet.sealed ? V2_SEAL_OVERHEAD : 0);
   if (packet.payload.length < least) throw new ProtocolError("empty-payload", `audio ${packet.parity ? "parity" : "packet"} of ${packet.payload.length} bytes, at least ${least}`);
   return packet;
+}
+
+/** How many data packets a parity packet's group holds: k, or fewer for the track's last group (see the diagram's "duration"). */
+export function groupDataSent(parity: AudioPacket): number {
+  return parity.durationSamples === 0 ? parity.groupData : parity.durationSamples;
 }
 
 /** Whether a datagram claims to be v2 audio (its first byte). */

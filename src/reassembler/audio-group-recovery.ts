@@ -10,6 +10,8 @@ export interface AudioGroupArrivals {
   data: (EncodedAudio | undefined)[];
   /** Parity shards by row. */
   parity: (Uint8Array | undefined)[];
+  /** Data packets the group holds: k, or fewer for a track's last group (the rest are empty shards, never sent). */
+  sent: number;
 }
 
 /** Reads a data shard back: its timing and payload; undefined when it cannot be one (a hostile parity packet rebuilt garbage). */
@@ -31,14 +33,15 @@ export function readAudioShard(shard: Uint8Array): EncodedAudio | undefined {
 export function recoverAudioGroup(group: AudioGroupArrivals): Map<number, EncodedAudio> {
   const rebuilt = new Map<number, EncodedAudio>();
   const missing: number[] = [];
-  for (let i = 0; i < group.groupData; i++) if (!group.data[i]) missing.push(i);
+  for (let i = 0; i < group.sent; i++) if (!group.data[i]) missing.push(i);
   const parity = group.parity.filter((p): p is Uint8Array => p !== undefined);
   if (missing.length === 0 || parity.length === 0) return rebuilt;
   const size = parity[0]!.length;
   const shards: (Uint8Array | undefined)[] = [];
   for (let i = 0; i < group.groupData; i++) {
     const d = group.data[i];
-    if (!d) shards.push(undefined);
+    if (i >= group.sent) shards.push(new Uint8Array(size));
+    else if (!d) shards.push(undefined);
     else {
       const own = audioShard(d);
       if (own.length > size) return rebuilt; // parity shorter than a packet it covers: not this group's

@@ -1,5 +1,5 @@
 import type { EncodedAudio } from "../packetizer/audio-packetizer.ts";
-import type { AudioPacket } from "../protocol/v2-audio.ts";
+import { groupDataSent, type AudioPacket } from "../protocol/v2-audio.ts";
 import { recoverAudioGroup } from "./audio-group-recovery.ts";
 import { PendingFrames } from "./pending-frames.ts";
 
@@ -28,6 +28,8 @@ interface Group {
   readonly channels: 1 | 2;
   readonly data: (EncodedAudio | undefined)[];
   readonly parity: (Uint8Array | undefined)[];
+  /** Data packets the group holds: k, unless a parity packet says the track ended first. */
+  sent: number;
 }
 
 /**
@@ -73,6 +75,7 @@ export class AudioReassembler {
     }
     if (packet.parity) {
       group.parity[packet.index] = packet.payload;
+      group.sent = groupDataSent(packet);
     } else {
       const audio = { data: packet.payload, captureTimeUs: packet.captureTimeUs, durationSamples: packet.durationSamples };
       group.data[packet.index] = audio;
@@ -107,7 +110,7 @@ export class AudioReassembler {
     const known = this.groups.get(first);
     if (known) return known;
     const { groupData, groupParity, channels } = packet;
-    const group = this.groups.admit({ key: first, chargedBytes: 0, groupData, groupParity, channels, data: new Array(groupData), parity: new Array(groupParity) });
+    const group = this.groups.admit({ key: first, chargedBytes: 0, groupData, groupParity, channels, data: new Array(groupData), parity: new Array(groupParity), sent: groupData });
     if (!group) this.stats.packetsLate++;
     return group;
   }

@@ -25,8 +25,10 @@ export class AudioJitterBuffer {
   private next: number | undefined;
   /** Capture time and length of the last slot handed out, to know when a missing one was due. */
   private last: { captureTimeUs: number; durationSamples: number } | undefined;
-  /** Concealed in a row with nothing later held. */
+  /** Concealed in a row with nothing later held: counted as concealed only once a later packet shows they were gaps (not the stream's end). */
   private blindRun = 0;
+  /** The stream is over: nothing more will come, so nothing past the last packet is concealed. */
+  private ended = false;
   readonly stats = { played: 0, concealed: 0, late: 0, tooFarAhead: 0 };
 
   /** A packet from the reassembler (arrived or rebuilt). */
@@ -57,19 +59,27 @@ export class AudioJitterBuffer {
       const due = playoutMs(packet.captureTimeUs);
       if (due === undefined || due > nowMs) return undefined;
       this.held.delete(this.next);
+      // Concealed with nothing later held, and now something came: they were gaps after all.
+      this.stats.concealed += this.blindRun;
       this.blindRun = 0;
       return this.advance({ kind: "play", packet }, packet);
     }
     // Missing: due when the last slot ends, and concealed once that has passed (a loss is known only by then: waiting
     // for a later packet to prove it would leave the device to run dry first). With nothing later held, only a few
     // are concealed in a row: the stream may have ended, or stalled.
-    if (!this.last || (this.blindRun >= MAX_BLIND_CONCEALS && !this.hasLater())) return undefined;
+    if (!this.last || ((this.ended || this.blindRun >= MAX_BLIND_CONCEALS) && !this.hasLater())) return undefined;
     const captureTimeUs = (this.last.captureTimeUs + Math.round((this.last.durationSamples * 1e6) / 48_000)) >>> 0;
     const due = playoutMs(captureTimeUs);
     if (due === undefined || due > concealBy) return undefined;
     const durationSamples = this.last.durationSamples;
-    this.blindRun = this.hasLater() ? 0 : this.blindRun + 1;
+    if (this.hasLater()) this.stats.concealed++;
+    else this.blindRun++;
     return this.advance({ kind: "conceal", sequence: this.next, captureTimeUs, durationSamples }, { captureTimeUs, durationSamples });
+  }
+
+  /** The stream has ended: what is held still plays, nothing after it is concealed. */
+  end(): void {
+    this.ended = true;
   }
 
   /** Packets waiting. */
@@ -81,7 +91,6 @@ export class AudioJitterBuffer {
     this.last = { captureTimeUs: timing.captureTimeUs, durationSamples: timing.durationSamples };
     this.next = (this.next! + 1) >>> 0;
     if (slot.kind === "play") this.stats.played++;
-    else this.stats.concealed++;
     return slot;
   }
 

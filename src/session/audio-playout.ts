@@ -148,6 +148,11 @@ export class AudioPlayout {
     return actions;
   }
 
+  /** The stream has ended: what waits still plays; nothing after the last packet is concealed. */
+  ended(): void {
+    this.jitter.end();
+  }
+
   /** Packets waiting for their turn. */
   get waiting(): number {
     return this.jitter.size;

@@ -42,6 +42,13 @@ export class AudioTrack {
     return { dueMs, datagrams };
   }
 
+  /** The track has ended: its last group's parity, when that group was not full. */
+  flush(): Uint8Array[] {
+    const datagrams = this.packetizer.flush();
+    for (const d of datagrams) this.bytes += d.length;
+    return datagrams;
+  }
+
   /** Bits per second the track has used so far (headers and parity included); undefined before a second of it. */
   get bitsPerSecond(): number | undefined {
     const spanMs = this.firstMs === undefined ? 0 : this.lastMs - this.firstMs;

@@ -186,6 +186,11 @@ export class SendPipeline {
     return { index: plan.index, datagrams: decision.datagrams, windowMs, lateMs: decision.lateMs };
   }
 
+  /** The sound track has ended: what protects its last packets (the parity of a group it left partly filled). */
+  audioEnded(): Uint8Array[] {
+    return this.audioTrack?.flush() ?? [];
+  }
+
   /** The frame's datagrams all left, the last at `nowMs`, `durationMs` after the first. */
   sent(frame: OutgoingFrame, nowMs: number, durationMs: number): void {
     let bytes = 0;

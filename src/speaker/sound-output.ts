@@ -165,6 +165,7 @@ export class SoundOutput {
 
   /** The stream is over: plays out what is waiting and queued (at most `maxMs`), so its last sound is heard. */
   async drain(maxMs = 1000): Promise<void> {
+    this.playout.ended();
     const until = performance.now() + maxMs;
     while (this.speaker && performance.now() < until && (this.playout.waiting > 0 || this.speaker.queued > 0)) {
       this.tick(performance.now());

@@ -6,6 +6,7 @@ import type { SendSummary } from "../../src/commands/send.ts";
 import { ffmpeg, makeClip, tempDir } from "../helpers/frames.ts";
 import { compareSound } from "../helpers/sound-compare.ts";
 import { finish, lastJson, runUdpvid, startUdpvid } from "../helpers/udpvid.ts";
+import { streamThroughRelay } from "../helpers/through-relay.ts";
 
 // 5 s of video.mp4 with its sound (a beep every second over a quiet hum),
 // streamed over real sockets to a receiver whose sound goes to SDL's disk
@@ -63,9 +64,31 @@ describe("sound", () => {
     expect(summary.audio!.packetsReceived).toBe(sendSummary.audio!.packets);
     expect(summary.sound!.played).toBeGreaterThanOrEqual((SECONDS * 1000) / 20 - 5);
     expect(summary.sound!.latencyMs!.p50).toBeGreaterThan(0);
-    if (process.env.SOUND_DEBUG) console.log(JSON.stringify(summary.sound));
+    if (process.env.SOUND_DEBUG) console.log(JSON.stringify({ sound: summary.sound, avSync: summary.avSync, latency: summary.latencyMs }));
+    // Nothing was lost, so nothing concealed (not even past the end).
+    expect(summary.sound!.concealed).toBe(0);
+    // The picture followed the sound's clock: frames held for their time and shown at it, by the receiver's own count
+    // (lip sync measured from outside is the benchmark's), and the sound no later than the picture.
+    expect(summary.avSync!.held).toBeGreaterThan(100);
+    expect(summary.avSync!.offsetMs!.p95).toBeLessThanOrEqual(15);
+    expect(summary.sound!.latencyMs!.p99).toBeLessThanOrEqual(summary.latencyMs!.p99 + 5);
     expectSoundIntact(played(out));
   }, 60_000);
+
+  test("at 5% random loss through the relay: Reed–Solomon groups rebuild what is lost, and the sound plays intact", async () => {
+    for (const seed of [1, 2]) {
+      const out = join(dir, `loss-${seed}.f32`);
+      const run = await streamThroughRelay(clip, ["--loss", "5", "--seed", String(seed)], [], ["--audio"], join(dir, `loss-${seed}.mjpeg`), diskAudio(out));
+      const sound = run.receive.sound!;
+      if (process.env.SOUND_DEBUG) console.log(JSON.stringify({ sound, audio: run.receive.audio }));
+      expect(run.receive.audio!.packetsRecovered).toBeGreaterThan(0);
+      // A rebuilt packet comes with its group's parity, up to 80 ms after its time: until the playout's allowance has
+      // grown to cover that (the first seconds), one can come too late. Measured 0-2 of 251 here; the issue's target
+      // (under 0.5% at 5% loss) is the benchmark's, over longer runs.
+      expect(sound.concealed / (sound.played + sound.concealed)).toBeLessThan(0.02);
+      expectSoundIntact(played(out));
+    }
+  }, 120_000);
 
   test("--no-audio sends the picture alone; --headless without --audio plays nothing (no device opened)", async () => {
     const out = join(dir, "silent.f32");

@@ -15,8 +15,8 @@ export interface RelayCounts {
  * send → relay (impairments) → receive, all real processes; the receiver
  * records what it shows to `record`. Each exits 0; their summaries come back.
  */
-export async function streamThroughRelay(clip: string, relayArgs: string[], sendArgs: string[], receiveArgs: string[], record: string) {
-  await using receiver = startUdpvid(["receive", "--headless", "--port", "0", "--record", record, "--idle-timeout", "3", "--json", ...receiveArgs]);
+export async function streamThroughRelay(clip: string, relayArgs: string[], sendArgs: string[], receiveArgs: string[], record: string, receiveEnv: Record<string, string> = {}) {
+  await using receiver = startUdpvid(["receive", "--headless", "--port", "0", "--record", record, "--idle-timeout", "3", "--json", ...receiveArgs], receiveEnv);
   const receiverPort = await receiver.listening;
   await using relay = startUdpvid(["relay", "--listen", "0", "--to", `127.0.0.1:${receiverPort}`, "--json", ...relayArgs]);
   const relayPort = await relay.listening;

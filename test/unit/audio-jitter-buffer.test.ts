@@ -45,6 +45,13 @@ describe("AudioJitterBuffer", () => {
     expect(drain(buffer, 170).map((s) => s.kind)).toEqual(["conceal", "conceal", "play"]);
   });
 
+  test("once the stream has ended, nothing past its last packet is concealed; a gap before it still is", () => {
+    const buffer = new AudioJitterBuffer();
+    for (const n of [0, 2]) buffer.add(packet(n));
+    buffer.end();
+    expect(drain(buffer, 10_000).map((s) => s.kind)).toEqual(["play", "conceal", "play"]);
+  });
+
   test("a missing packet is given up by its deadline (concealBy), not by how far ahead packets are taken", () => {
     const buffer = new AudioJitterBuffer();
     buffer.add(packet(0));

@@ -53,7 +53,7 @@ describe("AudioPacketizer and audio group recovery", () => {
     for (let a = 0; a < 6; a++) {
       for (let b = a + 1; b < 6; b++) {
         const group = gather(datagrams, new Set([a, b])).get(0)!;
-        const rebuilt = recoverAudioGroup({ groupData: 4, groupParity: 2, ...group });
+        const rebuilt = recoverAudioGroup({ groupData: 4, groupParity: 2, sent: 4, ...group });
         for (let i = 0; i < 4; i++) {
           const got = group.data[i] ?? rebuilt.get(i);
           expect(got).toBeDefined();
@@ -68,7 +68,7 @@ describe("AudioPacketizer and audio group recovery", () => {
     const packetizer = new AudioPacketizer({ streamId: 1, channels: 1 });
     const datagrams = packets(4).flatMap((a) => packetizer.packetize(a)).map(deserializeAudio);
     const group = gather(datagrams, new Set([0, 1, 4])).get(0)!;
-    expect(recoverAudioGroup({ groupData: 4, groupParity: 2, ...group }).size).toBe(0);
+    expect(recoverAudioGroup({ groupData: 4, groupParity: 2, sent: 4, ...group }).size).toBe(0);
   });
 
   test("hostile parity (wrong length, or bytes that rebuild nonsense) never yields a packet that could not be", () => {
@@ -78,7 +78,7 @@ describe("AudioPacketizer and audio group recovery", () => {
     const random = seededRandom(3);
     for (let trial = 0; trial < 200; trial++) {
       const forged = group.parity.map((p) => Uint8Array.from({ length: trial % 2 ? p!.length : 5 + (trial % 40) }, () => Math.floor(random() * 256)));
-      const rebuilt = recoverAudioGroup({ groupData: 4, groupParity: 2, data: group.data, parity: forged });
+      const rebuilt = recoverAudioGroup({ groupData: 4, groupParity: 2, sent: 4, data: group.data, parity: forged });
       for (const audio of rebuilt.values()) {
         expect(audio.durationSamples).toBeGreaterThanOrEqual(120);
         expect(audio.durationSamples).toBeLessThanOrEqual(5760);

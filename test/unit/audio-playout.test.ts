@@ -79,8 +79,9 @@ describe("AudioPlayout", () => {
       expect(new Set(played).size).toBe(played.length);
       expect(played.length).toBeGreaterThanOrEqual(499);
       expect(playout.stats.skippedBehind).toBe(500 - played.length);
-      expect(playout.stats).toMatchObject({ concealed: heard.length - played.length, late: 0 });
-      expect(playout.stats.concealed).toBeLessThanOrEqual(3); // after the end only
+      // A few concealed after the last packet (the stream might have gone on), not counted: no gap was concealed.
+      expect(heard.length - played.length).toBeLessThanOrEqual(3);
+      expect(playout.stats).toMatchObject({ concealed: 0, late: 0 });
       expect(device.silences).toBeLessThanOrEqual(1);
       // After the clock has settled (its jitter measured), sound is heard where the clock says.
       for (const h of device.heard.slice(250).filter((h) => h.sequence !== "conceal")) expect(Math.abs(h.offMs)).toBeLessThan(LATE_OR_EARLY_MS);
@@ -91,7 +92,7 @@ describe("AudioPlayout", () => {
     const { playout, device } = run({ count: 100, transitMs: (n) => (n === 50 || n === 51 ? undefined : 10) });
     const trailing = ["conceal", "conceal", "conceal"] as const;
     expect(device.heard.map((h) => h.sequence)).toEqual([...Array.from({ length: 50 }, (_, n) => n), "conceal", "conceal", ...Array.from({ length: 48 }, (_, n) => n + 52), ...trailing]);
-    expect(playout.stats.concealed).toBe(2 + trailing.length);
+    expect(playout.stats.concealed).toBe(2); // the two gaps; what followed the last packet is not counted
     // Contiguous around the gap: each write starts where the last ended (the clock settled long before).
     for (let i = 41; i < 60; i++) expect(device.heard[i]!.atMs - device.heard[i - 1]!.atMs).toBeCloseTo(20, 0);
   });

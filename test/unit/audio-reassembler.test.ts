@@ -92,3 +92,18 @@ describe("AudioReassembler", () => {
     expect(r.stats.packetsInconsistent).toBe(1);
   });
 });
+
+describe("the last, partial group", () => {
+  test("its parity goes out when the track ends, and rebuilds a lost packet of it; the packets never sent are not made up", () => {
+    const packetizer = new AudioPacketizer({ streamId: 1, channels: 2 });
+    const audio = source(10); // two full groups of 4, then 2 of a third
+    const datagrams = [...audio.flatMap((a) => packetizer.packetize(a)), ...packetizer.flush()].map(deserializeAudio);
+    expect(datagrams.filter((d) => d.parity)).toHaveLength(6);
+    const r = new AudioReassembler();
+    // Packet 9 (the last) is lost.
+    const out = datagrams.filter((d) => d.parity || d.sequence !== 9).flatMap((d) => r.push(d, 1));
+    expect(out.map((a) => a.sequence).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect([...out.find((a) => a.sequence === 9)!.data]).toEqual([...audio[9]!.data]);
+    expect(packetizer.flush()).toEqual([]); // nothing left to protect
+  });
+});

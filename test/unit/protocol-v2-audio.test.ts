@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { codeOf } from "../helpers/protocol-error-code.ts";
-import { AUDIO_HEADER_SIZE, deserializeAudio, looksLikeAudio, serializeAudio, type AudioPacket } from "../../src/protocol/v2-audio.ts";
+import { AUDIO_HEADER_SIZE, deserializeAudio, groupDataSent, looksLikeAudio, serializeAudio, type AudioPacket } from "../../src/protocol/v2-audio.ts";
 import { classifyDatagram } from "../../src/protocol/classify.ts";
 import { ProtocolError } from "../../src/protocol/protocol-error.ts";
 import { MAX_UDP_PAYLOAD } from "../../src/protocol/udp.ts";
@@ -36,7 +36,7 @@ describe("v2 audio datagram codec", () => {
     expect({ ...parsed, payload: [...parsed.payload] }).toEqual({ ...packet, payload: [0xfc, 0xff, 0xfe] });
   });
 
-  test("a parity packet: PARITY flag, its group's first sequence, its row, no duration", () => {
+  test("a parity packet: PARITY flag, its group's first sequence, its row, 0 in the duration (a full group)", () => {
     const parity = serializeAudio({ ...packet, parity: true, sequence: 0x01020304, index: 1, durationSamples: 0, payload: new Uint8Array(12) });
     expect(parity[2]).toBe(0x04);
     expect(deserializeAudio(parity)).toMatchObject({ parity: true, sequence: 0x01020304, index: 1 });
@@ -77,6 +77,13 @@ describe("v2 audio datagram codec", () => {
     expect(codeOf(() => deserializeAudio(serializeAudio({ ...parity, index: 2 })))).toBe("bad-chunk-index"); // row beyond m
     expect(codeOf(() => deserializeAudio(serializeAudio({ ...parity, sequence: 0x01020305 })))).toBe("bad-chunk-index"); // not a group's start
     expect(codeOf(() => deserializeAudio(serializeAudio({ ...parity, durationSamples: 960 })))).toBe("bad-length");
+    expect(codeOf(() => deserializeAudio(serializeAudio({ ...parity, durationSamples: 4 })))).toBe("bad-length"); // a group of k says 0
+  });
+
+  test("a track's last group, ended before it was full: its parity says how many data packets it holds", () => {
+    const parity = { ...packet, parity: true, sequence: 0x01020304, index: 0, durationSamples: 0, payload: new Uint8Array(12) };
+    expect(groupDataSent(deserializeAudio(serializeAudio(parity)))).toBe(4);
+    expect(groupDataSent(deserializeAudio(serializeAudio({ ...parity, durationSamples: 3 })))).toBe(3);
   });
 
   test("random bytes behind the magic never throw anything but a ProtocolError", () => {
