@@ -243,7 +243,7 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
     if (silentMs !== undefined && options.idleTimeoutSeconds !== undefined && silentMs > options.idleTimeoutSeconds * 1000) quit("idle-timeout");
     if (now - lastReadoutMs >= READOUT_MS) {
       lastReadoutMs = now;
-      const current = session.readout(now, receiver.port, viewer?.isFrozen ?? false);
+      const current = { ...session.readout(now, receiver.port, viewer?.isFrozen ?? false), sound: sound?.readout(now, session.recentAvOffsetMs) };
       viewer?.update(current);
       status.update(statusLine(current, stderrColors));
     }

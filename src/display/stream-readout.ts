@@ -27,6 +27,27 @@ export interface StreamReadout {
   quality?: number;
   /** What the sender says it aims at and why (v2 with a return path, once it has said). */
   sender?: { targetMbps: number | null; reason: string };
+  /** The sound, while a stream with sound plays. */
+  sound?: SoundReadout;
+}
+
+export interface SoundReadout {
+  /** Its level lately, dBFS (null before any). */
+  levelDb: number | null;
+  /** When frames are shown against the sound, median of the last ones, ms (positive: the picture late); null before any. */
+  avOffsetMs: number | null;
+  /** Packets concealed so far (lost, or later than their turn). */
+  concealed: number;
+  muted: boolean;
+  /** 0 to 1. */
+  volume: number;
+}
+
+/** "sound -23 dB · A/V +1 ms · 0 concealed", with "muted" or the volume when not full. */
+function describeSound(s: SoundReadout): string {
+  const level = s.muted ? "sound muted" : `sound ${s.levelDb === null ? "-" : Math.round(s.levelDb)} dB` + (s.volume < 1 ? ` (volume ${Math.round(s.volume * 100)}%)` : "");
+  const offset = s.avOffsetMs === null ? "" : ` · A/V ${s.avOffsetMs >= 0 ? "+" : ""}${Math.round(s.avOffsetMs)} ms`;
+  return `${level}${offset} · ${s.concealed} concealed`;
 }
 
 /** "sender 12.5 Mbit/s (link limit)", or "sender unlimited (full quality)". */
@@ -63,6 +84,7 @@ export function overlayLines(r: StreamReadout, size?: { width: number; height: n
   const dimensions = (size ? `${size.width}×${size.height} · ` : "") + (r.quality === undefined ? "" : `q${r.quality} · `);
   lines.push(`${dimensions}shown ${r.shown} · skipped ${r.skipped} · dropped ${r.dropped}`);
   if (r.sender) lines.push(describeSender(r.sender));
+  if (r.sound) lines.push(describeSound(r.sound));
   if (r.rejected) lines.push(`rejected ${r.rejected} datagrams`);
   if (r.frozen) lines.push("FROZEN: space goes live");
   return lines;
@@ -81,6 +103,8 @@ export function statusLine(r: StreamReadout, c: Colors): string {
   if (r.framesSavedByRetransmission) parts.push(`saved by resends ${r.framesSavedByRetransmission}`);
   if (r.rttMs !== undefined) parts.push(`rtt ${Math.round(r.rttMs)} ms`);
   if (r.sender && r.sender.reason !== "full quality") parts.push(describeSender(r.sender));
+  if (r.sound?.muted) parts.push("muted");
+  if (r.sound?.concealed) parts.push(`concealed ${r.sound.concealed}`);
   if (r.dropped) parts.push(c.yellow(`dropped ${r.dropped}`));
   if (r.skipped) parts.push(`skipped ${r.skipped}`);
   if (r.rejected) parts.push(c.red(`rejected ${r.rejected}`));

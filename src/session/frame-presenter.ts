@@ -26,6 +26,8 @@ export interface PresenterStats {
 export class FramePresenter<F> {
   private readonly waiting: { frame: F; dueMs: number; sinceMs: number }[] = [];
   private readonly offsets = new RecentSamples(2000);
+  /** The last frames' offsets, for the live readout. */
+  private readonly recentOffsets = new RecentSamples(30);
   private readonly waits = new RecentSamples(2000);
   private held = 0;
   private skipped = 0;
@@ -33,7 +35,7 @@ export class FramePresenter<F> {
   /** A decoded frame due at `dueMs` (undefined: no sound to follow); returns what to show now. */
   add(frame: F, dueMs: number | undefined, nowMs: number): F[] {
     if (dueMs === undefined || dueMs <= nowMs || dueMs - nowMs > MAX_HOLD_MS) {
-      if (dueMs !== undefined && dueMs - nowMs <= MAX_HOLD_MS) this.offsets.add(nowMs - dueMs);
+      if (dueMs !== undefined && dueMs - nowMs <= MAX_HOLD_MS) this.recordOffset(nowMs - dueMs);
       // Anything still waiting was due earlier: it goes first, or is overtaken.
       return [...this.due(nowMs), frame];
     }
@@ -51,7 +53,7 @@ export class FramePresenter<F> {
     const out: F[] = [];
     while (this.waiting.length > 0 && this.waiting[0]!.dueMs <= nowMs) {
       const { frame, dueMs, sinceMs } = this.waiting.shift()!;
-      this.offsets.add(nowMs - dueMs);
+      this.recordOffset(nowMs - dueMs);
       this.waits.add(nowMs - sinceMs);
       out.push(frame);
     }
@@ -61,6 +63,16 @@ export class FramePresenter<F> {
   /** When the next waiting frame is due (undefined: none waits). */
   get nextDueMs(): number | undefined {
     return this.waiting[0]?.dueMs;
+  }
+
+  /** The median offset of the last frames shown against their time (undefined before any). */
+  get recentOffsetMs(): number | undefined {
+    return this.recentOffsets.count > 0 ? this.recentOffsets.percentile(50) : undefined;
+  }
+
+  private recordOffset(ms: number): void {
+    this.offsets.add(ms);
+    this.recentOffsets.add(ms);
   }
 
   stats(): PresenterStats {

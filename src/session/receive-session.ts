@@ -216,6 +216,11 @@ export class ReceiveSession {
     return this.decoder.stats.skipped + this.backlogSkipped + this.presenterSkipped + this.presenter.stats().skipped;
   }
 
+  /** When the last frames were shown against their time on the picture clock, median (undefined: none followed it). */
+  get recentAvOffsetMs(): number | undefined {
+    return this.presenter.recentOffsetMs;
+  }
+
   /** The picture against the picture clock (null: no clock was followed). */
   presenterStats(): PresenterStats | null {
     const stats = this.presenter.stats();

@@ -6,6 +6,7 @@ import type { PlayoutClock } from "../session/playout-clock.ts";
 import { RecentSamples } from "../util/percentiles.ts";
 import { round } from "../util/round.ts";
 import { SdlSpeaker, SpeakerUnavailableError } from "./sdl-speaker.ts";
+import type { SoundReadout } from "../display/stream-readout.ts";
 import { DeviceRate } from "./device-rate.ts";
 import { StereoResampler } from "./resampler.ts";
 import { AUDIO_SAMPLE_RATE } from "../source/ffmpeg-audio-source.ts";
@@ -187,6 +188,12 @@ export class SoundOutput {
   /** Whether sound has arrived (the stream has a sound track). */
   get hasSound(): boolean {
     return this.opening !== undefined;
+  }
+
+  /** For the overlay and the status line: undefined while no sound plays. */
+  readout(nowMs: number, avOffsetMs: number | undefined): SoundReadout | undefined {
+    if (!this.playing(nowMs)) return undefined;
+    return { levelDb: this.levelDb, avOffsetMs: avOffsetMs ?? null, concealed: this.playout.stats.concealed, muted: this.muted, volume: this.volume };
   }
 
   stats(): SoundStats {

@@ -59,3 +59,12 @@ test("the status line is plain without colours and coloured with them", () => {
   const quiet = { ...base, state: "waiting" as const, lossPercent: undefined, latencyMs: undefined, fps: 0, mbps: 0, shown: 0, skipped: 0, dropped: 0, recoveredFrames: 0 };
   expect(statusLine(quiet, colorsFor({ isTTY: false }, {}))).toBe("waiting on :9999  0.0 fps  0.0 Mbit/s  shown 0");
 });
+
+test("with sound playing, the overlay has its level, the picture's offset from it and what was concealed; the status line says muted and concealed", () => {
+  const sound = { levelDb: -23.4, avOffsetMs: 1.2, concealed: 3, muted: false, volume: 1 };
+  expect(overlayLines({ ...base, sound }, { width: 1280, height: 720 })).toContain("sound -23 dB · A/V +1 ms · 3 concealed");
+  expect(overlayLines({ ...base, sound: { ...sound, volume: 0.5, avOffsetMs: -4 } })).toContain("sound -23 dB (volume 50%) · A/V -4 ms · 3 concealed");
+  expect(overlayLines({ ...base, sound: { ...sound, muted: true, avOffsetMs: null } })).toContain("sound muted · 3 concealed");
+  expect(statusLine({ ...base, sound: { ...sound, muted: true } }, colorsFor({ isTTY: false }, {}))).toContain("muted  concealed 3");
+  expect(overlayLines(base).some((line) => line.startsWith("sound"))).toBe(false);
+});
