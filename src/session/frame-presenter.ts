@@ -1,8 +1,13 @@
 import { RecentSamples } from "../util/percentiles.ts";
 import { round } from "../util/round.ts";
 
-/** Frames waiting for their time at most: a newer one due sooner replaces the older (a live picture must not fall behind). */
-const MAX_WAITING = 3;
+/**
+ * Decoded frames waiting for their time take at most this much memory (a
+ * 720p frame is 3.7 MB: 17 of them, over half a second at 30 fps; a 4K one
+ * 33 MB: two); beyond it the oldest is dropped. At least two always wait.
+ */
+const MAX_WAITING_BYTES = 64 * 1024 * 1024;
+const MIN_WAITING = 2;
 /** A frame due further ahead than this is not held (the clock is wrong, or has just been set): shown at once. */
 const MAX_HOLD_MS = 500;
 
@@ -20,11 +25,13 @@ export interface PresenterStats {
 /**
  * Shows each decoded frame at its time on the sound's clock (when there is
  * sound: its playout time, undefined otherwise): a frame ready early waits,
- * one ready late is shown at once. Pure: given the time; the shell sets a
+ * one ready late is shown at once. Bounded in memory: past 64 MB of frames
+ * waiting, the oldest is dropped. Pure: given the time; the shell sets a
  * timer for `nextDueMs` and calls `due()`.
  */
 export class FramePresenter<F> {
-  private readonly waiting: { frame: F; dueMs: number; sinceMs: number }[] = [];
+  private readonly waiting: { frame: F; dueMs: number; sinceMs: number; bytes: number }[] = [];
+  private waitingBytes = 0;
   private readonly offsets = new RecentSamples(2000);
   /** The last frames' offsets, for the live readout. */
   private readonly recentOffsets = new RecentSamples(30);
@@ -32,17 +39,18 @@ export class FramePresenter<F> {
   private held = 0;
   private skipped = 0;
 
-  /** A decoded frame due at `dueMs` (undefined: no sound to follow); returns what to show now. */
-  add(frame: F, dueMs: number | undefined, nowMs: number): F[] {
+  /** A decoded frame (`bytes` of it) due at `dueMs` (undefined: no sound to follow); returns what to show now. */
+  add(frame: F, dueMs: number | undefined, nowMs: number, bytes = 0): F[] {
     if (dueMs === undefined || dueMs <= nowMs || dueMs - nowMs > MAX_HOLD_MS) {
       if (dueMs !== undefined && dueMs - nowMs <= MAX_HOLD_MS) this.recordOffset(nowMs - dueMs);
       // Anything still waiting was due earlier: it goes first, or is overtaken.
       return [...this.due(nowMs), frame];
     }
-    this.waiting.push({ frame, dueMs, sinceMs: nowMs });
+    this.waiting.push({ frame, dueMs, sinceMs: nowMs, bytes });
+    this.waitingBytes += bytes;
     this.held++;
-    while (this.waiting.length > MAX_WAITING) {
-      this.waiting.shift();
+    while (this.waiting.length > MIN_WAITING && this.waitingBytes > MAX_WAITING_BYTES) {
+      this.waitingBytes -= this.waiting.shift()!.bytes;
       this.skipped++;
     }
     return this.due(nowMs);
@@ -52,11 +60,20 @@ export class FramePresenter<F> {
   due(nowMs: number): F[] {
     const out: F[] = [];
     while (this.waiting.length > 0 && this.waiting[0]!.dueMs <= nowMs) {
-      const { frame, dueMs, sinceMs } = this.waiting.shift()!;
+      const { frame, dueMs, sinceMs, bytes } = this.waiting.shift()!;
+      this.waitingBytes -= bytes;
       this.recordOffset(nowMs - dueMs);
       this.waits.add(nowMs - sinceMs);
       out.push(frame);
     }
+    return out;
+  }
+
+  /** The run is over: whatever still waits, at once (not counted as shown at its time). */
+  flush(): F[] {
+    const out = this.waiting.map((w) => w.frame);
+    this.waiting.length = 0;
+    this.waitingBytes = 0;
     return out;
   }
 

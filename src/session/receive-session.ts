@@ -195,7 +195,8 @@ export class ReceiveSession {
   async finish(): Promise<void> {
     this.handle(this.assembler.flush());
     await this.idle();
-    this.present(Infinity);
+    const last = this.presenter.flush().at(-1);
+    if (last) this.show(last.frame, last.image);
   }
 
   /** Shows the frames whose time on the picture clock has come. */
@@ -354,7 +355,7 @@ export class ReceiveSession {
   private decoded(frame: AssembledFrame, image: RgbaImage): void {
     const nowMs = this.clock.nowMs();
     const dueMs = frame.captureTimeUs === undefined ? undefined : this.pictureClock?.frameReady(frame.captureTimeUs, nowMs);
-    const now = this.presenter.add({ frame, image }, dueMs, nowMs);
+    const now = this.presenter.add({ frame, image }, dueMs, nowMs, image.rgba.length);
     for (const [i, { frame: f, image: img }] of now.entries()) if (i === now.length - 1) this.show(f, img);
     this.presenterSkipped += Math.max(0, now.length - 1);
     const next = this.presenter.nextDueMs;

@@ -22,13 +22,31 @@ describe("FramePresenter", () => {
     expect(s.offsetMs!.max).toBe(20);
   });
 
-  test("in order: a late frame never jumps ahead of an earlier one still waiting; at most 3 wait, the oldest dropped", () => {
+  test("in order: a late frame never jumps ahead of an earlier one still waiting", () => {
     const p = new FramePresenter<number>();
     p.add(1, 200, 100);
     expect(p.add(2, 150, 160)).toEqual([2]); // 1 is not due yet: 2, ready after its time, goes now
-    for (const n of [3, 4, 5, 6]) p.add(n, 300 + n, 170);
-    expect(p.stats().skipped).toBe(2); // 1 and 3 made way
-    expect(p.due(1000)).toEqual([4, 5, 6]);
+    expect(p.due(1000)).toEqual([1]);
+  });
+
+  test("bounded in memory: past 64 MB waiting the oldest is dropped, but two always wait", () => {
+    const p = new FramePresenter<number>();
+    const frame4k = 3840 * 2160 * 4; // 33 MB
+    for (const n of [1, 2, 3, 4]) p.add(n, 400 + n, 100, frame4k);
+    expect(p.stats().skipped).toBe(2);
+    expect(p.due(1000)).toEqual([3, 4]);
+    const small = new FramePresenter<number>();
+    for (let n = 0; n < 15; n++) small.add(n, 400 + n, 100, 1280 * 720 * 4); // 15 of 720p: 55 MB
+    expect(small.stats().skipped).toBe(0);
+  });
+
+  test("flushed at the end: what waits comes out at once, and is not counted as shown at its time", () => {
+    const p = new FramePresenter<number>();
+    p.add(1, 150, 100);
+    p.add(2, 183, 120);
+    expect(p.flush()).toEqual([1, 2]);
+    expect(p.nextDueMs).toBeUndefined();
+    expect(p.stats().offsetMs).toBeNull();
   });
 
   test("a frame due absurdly far ahead (a clock just set, or wrong) is not held", () => {

@@ -1,0 +1,206 @@
+// Lip sync, measured from outside udpvid, and what the sound costs:
+//   bun run bench:av [--seeds N] [--only NAME]
+// video.mp4 flashes a white square and beeps for the first 100 ms of every
+// second. The receiver runs with its window under Xvfb and its sound on SDL's
+// disk driver. x11grab watches the square's corner of the window at 250
+// frames a second (its timestamps are the wall clock); this script watches
+// the sound file grow, every millisecond, on the same clock. Each flash is
+// paired with its beep: the offset is when the flash was seen minus when the
+// beep was written out (positive: the picture late). Rows: loopback, 5%
+// random loss and a 25 -> 6 -> 25 Mbit/s step through the relay; and the
+// same loopback run without sound, for the CPU the sound costs each side.
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { machineLine, saveResult } from "./bench/report.ts";
+import { cpuMs, ffmpegVersion } from "./lib/processes.ts";
+import { finish, lastJson, startUdpvid } from "../test/helpers/udpvid.ts";
+import { findWindows, startXvfb, UDPVID_WINDOW, windowGeometry } from "../test/helpers/xvfb.ts";
+import type { ReceiveSummary } from "../src/commands/receive.ts";
+import type { SendSummary } from "../src/commands/send.ts";
+
+const ROOT = join(import.meta.dir, "..");
+/** Where the flash is in the picture (make-video.sh: a 160-pixel square 40 pixels in from the top left). */
+const FLASH = { x: 40, y: 40, size: 160 };
+
+const { values } = parseArgs({ options: { seeds: { type: "string", default: "3" }, only: { type: "string" } } });
+const SEEDS = Number(values.seeds);
+
+interface Row {
+  name: string;
+  relay?: string[];
+  sound: boolean;
+}
+const ROWS: Row[] = [
+  { name: "loopback", sound: true },
+  { name: "5% random loss", relay: ["--loss", "5"], sound: true },
+  { name: "25 -> 6 -> 25 Mbit/s", relay: ["--rate", "25,6@3s,25@7s"], sound: true },
+  { name: "loopback, --no-audio", sound: false },
+].filter((row) => !values.only || row.name.includes(values.only));
+
+interface RunResult {
+  offsetsMs: number[];
+  receive: ReceiveSummary;
+  send: SendSummary;
+  senderCpuMs: number;
+  receiverCpuMs: number;
+}
+
+const wallUs = () => (performance.timeOrigin + performance.now()) * 1000;
+
+async function run(row: Row, seed: number): Promise<RunResult> {
+  const dir = mkdtempSync(join(tmpdir(), "udpvid-av-"));
+  await using x = await startXvfb(1920, 1080);
+  const audioFile = join(dir, "sound.f32");
+  await using receiver = startUdpvid(["receive", "--port", "0", "--json", "--idle-timeout", "3"], { DISPLAY: x.display, SDL_AUDIODRIVER: "disk", SDL_DISKAUDIOFILE: audioFile });
+  const port = await receiver.listening;
+  await using relay = row.relay ? startUdpvid(["relay", "--listen", "0", "--to", `127.0.0.1:${port}`, "--seed", String(seed), "--json", ...row.relay]) : undefined;
+  const target = relay ? await relay.listening : port;
+
+  // The sound file's size on the wall clock, every millisecond.
+  const growth: { atUs: number; bytes: number }[] = [];
+  const poll = setInterval(() => {
+    if (!existsSync(audioFile)) return;
+    const bytes = statSync(audioFile).size;
+    if (growth.length === 0 || growth.at(-1)!.bytes !== bytes) growth.push({ atUs: wallUs(), bytes });
+  }, 1);
+
+  const sender = startUdpvid(["send", join(ROOT, "video.mp4"), "--to", `127.0.0.1:${target}`, "--json", ...(row.sound ? [] : ["--no-audio"])]);
+  // x11grab starts once the window has the stream's size (its first frame); the first flash may be missed.
+  let grabber: Bun.Subprocess<"ignore", "pipe", "pipe"> | undefined;
+  let grabbed: Promise<string> | undefined;
+  for (let i = 0; i < 400 && !grabber; i++) {
+    await Bun.sleep(25);
+    const id = findWindows(x.display, UDPVID_WINDOW)[0];
+    if (!id) continue;
+    const g = windowGeometry(x.display, id);
+    if (g.width !== 1280 || g.height !== 720) continue;
+    grabber = Bun.spawn(
+      ["ffmpeg", "-hide_banner", "-nostdin", "-copyts", "-f", "x11grab", "-draw_mouse", "0", "-framerate", "250", "-video_size", `${FLASH.size}x${FLASH.size}`, "-i", `${x.display}+${g.x + FLASH.x},${g.y + FLASH.y}`, "-vf", "showinfo", "-f", "null", "-"],
+      { stdin: "ignore", stdout: "pipe", stderr: "pipe" },
+    );
+    grabbed = new Response(grabber.stderr).text();
+  }
+  const sent = await finish(sender, 60_000);
+  const received = await finish(receiver, 60_000);
+  clearInterval(poll);
+  grabber?.kill("SIGINT");
+  relay?.kill();
+  await grabber?.exited;
+  if (sent.exitCode !== 0 || received.exitCode !== 0) throw new Error(`${row.name}: send exited ${sent.exitCode}, receive ${received.exitCode}: ${received.stderr}`);
+  const flashes = flashTimesUs((await grabbed) ?? "");
+  const beeps = existsSync(audioFile) ? beepTimesUs(readFileSync(audioFile), growth) : [];
+  const result = {
+    offsetsMs: pairOffsets(flashes, beeps),
+    receive: lastJson<ReceiveSummary>(received.stdout),
+    send: lastJson<SendSummary>(sent.stdout),
+    senderCpuMs: cpuMs(sender.process),
+    receiverCpuMs: cpuMs(receiver.process),
+  };
+  rmSync(dir, { recursive: true, force: true });
+  return result;
+}
+
+/** When the square turned white, by x11grab's timestamps (µs, wall clock): frames whose mean luma crosses the middle upwards. */
+function flashTimesUs(showinfo: string): number[] {
+  const times: number[] = [];
+  let bright = false;
+  for (const match of showinfo.matchAll(/pts:\s*(\d+).*?mean:\[(\d+)/g)) {
+    const luma = Number(match[2]);
+    if (!bright && luma > 160) {
+      times.push(Number(match[1]));
+      bright = true;
+    } else if (bright && luma < 96) bright = false;
+  }
+  return times;
+}
+
+/**
+ * When each beep was played out, µs on the wall clock: the first loud sample
+ * after a quiet stretch, placed in time by when the file grew past it (the
+ * disk driver writes what a device would play, as it plays it).
+ */
+function beepTimesUs(file: Buffer, growth: { atUs: number; bytes: number }[]): number[] {
+  const samples = new Float32Array(file.buffer, file.byteOffset, Math.floor(file.byteLength / 8) * 2);
+  const times: number[] = [];
+  let quietSince = 0;
+  for (let i = 0; i < samples.length / 2; i++) {
+    const loud = Math.abs(samples[2 * i]!) > 0.2;
+    if (loud && i - quietSince > 48_000 / 2) {
+      const byte = i * 8;
+      const written = growth.findIndex((g) => g.bytes > byte);
+      if (written > 0) {
+        // The write that took the file past this sample began where the one before left it.
+        const chunkStart = growth[written - 1]!.bytes;
+        times.push(growth[written]!.atUs + ((byte - chunkStart) / 8 / 48_000) * 1e6);
+      }
+    }
+    if (loud) quietSince = i;
+  }
+  return times;
+}
+
+/** Each flash against the nearest beep (within half a second): ms, positive when the picture came later. */
+function pairOffsets(flashes: number[], beeps: number[]): number[] {
+  const offsets: number[] = [];
+  for (const flash of flashes) {
+    let best: number | undefined;
+    for (const beep of beeps) if (best === undefined || Math.abs(flash - beep) < Math.abs(flash - best)) best = beep;
+    if (best !== undefined && Math.abs(flash - best) < 500_000) offsets.push((flash - best) / 1000);
+  }
+  return offsets;
+}
+
+const percentile = (values: number[], p: number) => {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+};
+const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : "-");
+
+const table: string[] = [];
+const cpu: Record<string, { send: number[]; receive: number[] }> = {};
+for (const row of ROWS) {
+  const results: RunResult[] = [];
+  for (let seed = 1; seed <= SEEDS; seed++) {
+    const result = await run(row, seed);
+    results.push(result);
+    console.error(`${row.name} seed ${seed}: ${result.offsetsMs.length} pairs, offsets ${result.offsetsMs.map((o) => o.toFixed(1)).join(" ")}`);
+  }
+  cpu[row.name] = { send: results.map((r) => r.senderCpuMs / r.send.seconds / 10), receive: results.map((r) => r.receiverCpuMs / r.receive.seconds / 10) };
+  if (!row.sound) continue;
+  // The worst seed: the one whose 95th percentile offset is furthest from zero.
+  const worst = results.reduce((a, b) => (percentile(b.offsetsMs.map(Math.abs), 95) > percentile(a.offsetsMs.map(Math.abs), 95) ? b : a));
+  const abs = worst.offsetsMs.map(Math.abs);
+  const s = worst.receive.sound;
+  const concealed = s ? (100 * s.concealed) / Math.max(1, s.played + s.concealed) : NaN;
+  table.push(
+    `| ${row.name} | ${worst.offsetsMs.length} | ${f1(percentile(worst.offsetsMs, 50))} | ${f1(percentile(abs, 95))} | ${f1(Math.max(...abs))} | ` +
+      `${f1(s?.latencyMs?.p99 ?? NaN)} | ${f1(worst.receive.latencyMs?.p99 ?? NaN)} | ${f1(Math.max(...results.map((r) => (r.receive.sound ? (100 * r.receive.sound.concealed) / Math.max(1, r.receive.sound.played + r.receive.sound.concealed) : NaN))))}% (this seed ${f1(concealed)}%) |`,
+  );
+}
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const cpuRows = Object.entries(cpu).map(([name, c]) => `| ${name} | ${f1(mean(c.send))}% | ${f1(mean(c.receive))}% |`);
+
+const report = [
+  "# Sound and picture together (`bun run bench:av`)",
+  "",
+  machineLine(`ffmpeg ${ffmpegVersion()}`, `${SEEDS} seeds a row`),
+  "",
+  "video.mp4 (10 s, 1280x720 at 30 fps, a flash and a beep every second) from `udpvid send` to `udpvid receive` with its window under Xvfb and its sound on SDL's disk driver, through `udpvid relay` where a row says. Measured from outside: x11grab watches the flash's corner of the window at 250 frames a second; the sound file's growth is sampled every millisecond on the same wall clock. A/V offset: when each flash was seen minus when its beep was played out (positive: the picture late). The worst seed by |offset| p95 is shown; concealed: the worst seed's share of sound packets concealed.",
+  "",
+  "| row | pairs | offset p50 ms | abs offset p95 ms | abs offset max ms | sound capture->heard p99 ms | picture capture->shown p99 ms | concealed (worst seed) |",
+  "|---|---|---|---|---|---|---|---|",
+  ...table,
+  "",
+  "CPU, % of one core over the run (user + system, the sender's ffmpeg children included), mean of the seeds:",
+  "",
+  "| row | sender | receiver |",
+  "|---|---|---|",
+  ...cpuRows,
+  "",
+].join("\n");
+console.log(report);
+saveResult("av.md", report);
+process.exit(0);
