@@ -61,7 +61,8 @@ export async function runDemo(options: DemoOptions, signal: AbortSignal): Promis
     const port = new Promise<number>((resolve) => (listening = resolve));
     // Headless, the demo ends with the stream; a window stays on "Stream ended" until q.
     // The sender's progress bar is the one live line on the terminal.
-    const receiveOptions = { ...defaultReceiveOptions(), port: 0, quiet: true, headless, idleTimeoutSeconds: headless ? 2 : undefined, json: options.json };
+    // Headless plays no sound (as receive --headless without --audio); the window plays it.
+    const receiveOptions = { ...defaultReceiveOptions(), port: 0, quiet: true, headless, audio: !headless, idleTimeoutSeconds: headless ? 2 : undefined, json: options.json };
     const done = runReceive(receiveOptions, stopReceiving.signal, listening);
     // A receiver that fails (no display) fails before it listens.
     return { port: await Promise.race([port, done.then(() => Promise.reject(new Error("the receiver stopped before listening")))]), done };
