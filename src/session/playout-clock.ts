@@ -26,6 +26,8 @@ const JITTER_EVERY = 25;
 const JITTER_DECAY_MS = 1;
 /** The path's delay as used comes down by at most this a packet (5 ms a second): see PlayoutClock.transitMs. */
 const TRANSIT_DECAY_MS = 0.1;
+/** A rebuilt packet raises the sound's allowance at once, to at most this (a group's parity comes within 100 ms; more is a stall). */
+const MAX_SYSTEMATIC_MS = 200;
 /** A frame shown at its time is drawn within a timer's lateness of it. */
 const PICTURE_MARGIN_MS = 2;
 /** Capture times are re-based before the signed 32-bit distance from the base (±35 min) could wrap. */
@@ -47,8 +49,10 @@ class Allowance {
     private readonly percentile: number,
   ) {}
 
-  add(excessMs: number): void {
+  /** One sample; `systematic`: it comes of how the track is carried (a packet rebuilt from parity), not of a hiccup, so a later one is covered at once. */
+  add(excessMs: number, systematic = false): void {
     this.excess.add(excessMs);
+    if (systematic && excessMs > this.valueMs) this.valueMs = Math.min(excessMs, MAX_SYSTEMATIC_MS);
     if (++this.samples % JITTER_EVERY !== 0) return;
     const measured = Math.max(this.floorMs, this.excess.percentile(this.percentile) ?? 0);
     this.valueMs = measured >= this.valueMs ? measured : Math.max(measured, this.valueMs - JITTER_DECAY_MS);
@@ -99,7 +103,7 @@ export class PlayoutClock {
   arrived(captureUs: number, nowMs: number, late = false): void {
     if (late) {
       const excess = this.excessMs(captureUs, nowMs);
-      if (excess !== undefined) this.sound.add(excess);
+      if (excess !== undefined) this.sound.add(excess, true);
       return;
     }
     if (!this.base) this.base = { captureUs, localMs: nowMs };
