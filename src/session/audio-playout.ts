@@ -114,14 +114,18 @@ export class AudioPlayout {
     this.jitter.add(packet);
   }
 
-  /** The device writes to make now, given how much sound (ms) the device still has queued. */
-  due(nowMs: number, queuedMs: number): PlayoutAction[] {
+  /**
+   * The device writes to make now, given how much sound (ms) the device
+   * still has queued; `slackMs`: how late the next call may come (packets
+   * are queued that much further ahead, so the device never runs dry).
+   */
+  due(nowMs: number, queuedMs: number, slackMs = 0): PlayoutAction[] {
     const actions: PlayoutAction[] = [];
     // Local time at which the sample after everything queued would play.
     let queueEndMs = nowMs + queuedMs + this.options.deviceLatencyMs;
     const playoutMs = (captureUs: number) => this.clock.playoutMs(captureUs);
     // Packets are queued ahead of time; a missing one is given up only when the device would otherwise run dry before the next call.
-    const playBy = nowMs + this.options.leadMs;
+    const playBy = nowMs + this.options.leadMs + slackMs;
     const concealBy = nowMs + this.options.deviceLatencyMs + CONCEAL_AHEAD_MS;
     // Nothing queued: the device plays silence anyway, so sound that would start early waits in silence, however little.
     let idle = queuedMs <= 0;

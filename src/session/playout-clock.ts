@@ -89,6 +89,8 @@ export class PlayoutClock {
    */
   private transitMs: number | undefined;
   private readonly picture = new Allowance(0, 0, 99);
+  /** How late the sound's writer may run (a busy process's timers fire late): added to the sound's margin. */
+  private slackMs = 0;
 
   constructor(options: Partial<PlayoutClockOptions> = {}) {
     this.options = { ...DEFAULTS, ...options };
@@ -117,6 +119,11 @@ export class PlayoutClock {
     this.sound.add(transitMs - this.transitMs);
   }
 
+  /** The sound's writer runs up to `ms` late (its timer's lateness, measured): the device's queue must hold that much more. */
+  set writerSlackMs(ms: number) {
+    this.slackMs = Math.max(0, ms);
+  }
+
   /** A frame captured at `captureUs` is decoded and ready to show at `nowMs`: how long the picture takes counts too. */
   pictureReady(captureUs: number, nowMs: number): void {
     const excess = this.excessMs(captureUs, nowMs);
@@ -131,7 +138,7 @@ export class PlayoutClock {
 
   /** How long after the fastest sound packets things play: the larger of what the sound and the picture need. */
   get delayMs(): number {
-    return Math.max(this.sound.ms + this.options.marginMs, this.picture.ms + PICTURE_MARGIN_MS);
+    return Math.max(this.sound.ms + this.options.marginMs + this.slackMs, this.picture.ms + PICTURE_MARGIN_MS);
   }
 
   /** How much later than the path's delay something captured at `captureUs` came (undefined before any sound). */

@@ -15,6 +15,8 @@ import { AUDIO_SAMPLE_RATE } from "../source/ffmpeg-audio-source.ts";
 const LEAD_MS = 40;
 /** A device clock off by at most this is followed by resampling (0.2%: 3.5 cents, unheard). */
 const MAX_RESAMPLED_DRIFT = 0.002;
+/** The shell calls tick() this often (receive's housekeeping timer). */
+const TICK_MS = 10;
 /** The loudest level remembered fades by this a packet: to a third in 2 s. */
 const LOUDEST_DECAY = 0.99;
 /** Volume steps for the arrow keys: about 1.5 dB. */
@@ -56,6 +58,9 @@ export class SoundOutput {
   private muted = false;
   private volume = 1;
   private lastReceivedMs = -Infinity;
+  private lastTickMs: number | undefined;
+  private slackMs = 0;
+  private readonly tickGaps = new RecentSamples(500);
   private readonly deviceRate = new DeviceRate(AUDIO_SAMPLE_RATE);
   private readonly resampler = new StereoResampler();
   /** Offsets put right by adding or leaving out a little sound. */
@@ -64,7 +69,7 @@ export class SoundOutput {
   private outOfTimeSinceMs: number | undefined;
 
   constructor(
-    clock: PlayoutClock,
+    private readonly clock: PlayoutClock,
     private readonly wallClockUs: () => number,
     private readonly say: (line: string) => void,
   ) {
@@ -118,6 +123,13 @@ export class SoundOutput {
   /** Queues what is due; call every few ms. Without a device the sound is still taken in turn (and counted), unheard. */
   tick(nowMs: number): void {
     if (!this.opening) return;
+    // How late this process's timer fires: the device's queue must outlast it, or it runs dry between two calls.
+    if (this.lastTickMs !== undefined) this.tickGaps.add(nowMs - this.lastTickMs);
+    this.lastTickMs = nowMs;
+    if (this.tickGaps.count % 50 === 0) {
+      this.slackMs = Math.max(0, (this.tickGaps.percentile(99) ?? 0) - TICK_MS);
+      this.clock.writerSlackMs = this.slackMs;
+    }
     const { speaker, decoder } = this;
     if (speaker) this.deviceRate.observe(nowMs, speaker.written, speaker.queued);
     // A device clock slightly off (crystals differ by some 100 ppm) is followed by resampling, unheard;
@@ -128,7 +140,7 @@ export class SoundOutput {
     const consumed = speaker ? (this.deviceRate.consumedAt(nowMs) ?? speaker.written - speaker.queued) : 0;
     const queued = speaker ? Math.max(0, speaker.written - consumed) : 0;
     const queuedMs = (queued * 1000) / (AUDIO_SAMPLE_RATE * deviceSpeed);
-    const actions = this.playout.due(nowMs, queuedMs);
+    const actions = this.playout.due(nowMs, queuedMs, this.slackMs);
     if (!speaker || !decoder) return;
     // One correction a call: the offsets of the actions after it were reckoned before it.
     let corrected = false;

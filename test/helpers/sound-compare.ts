@@ -2,7 +2,7 @@
 // float samples, interleaved. Used by the sound tests.
 
 const RATE = 48_000;
-/** Envelope blocks of 1 ms: fine enough to find gaps, coarse enough to search seconds of lag quickly. */
+/** 1 ms of samples. */
 const BLOCK = RATE / 1000;
 
 export interface SoundComparison {
@@ -23,16 +23,6 @@ export function leftChannel(interleaved: Float32Array): Float32Array {
   return out;
 }
 
-/** RMS over 1 ms windows, one every `hop` samples (a window of a whole tone period or more: smooth). */
-function envelope(samples: Float32Array, hop = BLOCK): Float32Array {
-  const out = new Float32Array(Math.max(0, Math.floor((samples.length - BLOCK) / hop) + 1));
-  for (let b = 0; b < out.length; b++) {
-    let sum = 0;
-    for (let i = b * hop; i < b * hop + BLOCK; i++) sum += samples[i]! * samples[i]!;
-    out[b] = Math.sqrt(sum / BLOCK);
-  }
-  return out;
-}
 
 /** Pearson correlation of `length` values from each; what lies beyond `b`'s ends counts as silence (a cut-off output must not match better). */
 function correlation(a: Float32Array, aFrom: number, b: Float32Array, bFrom: number, length: number): number {
@@ -51,20 +41,19 @@ function correlation(a: Float32Array, aFrom: number, b: Float32Array, bFrom: num
 }
 
 /**
- * Where the source's start lies in the output (samples): its first second's
- * envelope against the output's, the earliest place that matches nearly as
- * well as the best (sound that repeats every second matches a second later
- * too), then to the sample.
+ * Where the source's start lies in the output (samples): its first loud
+ * moment (a third of its peak) against the output's, then to the sample.
+ * (Matching whole envelopes was fooled by sound that repeats every second:
+ * a second late matched about as well.)
  */
 function findLag(source: Float32Array, output: Float32Array): number {
-  const s = envelope(source);
-  const o = envelope(output);
-  const length = Math.min(s.length, 1000);
-  const scores: number[] = [];
-  for (let lag = 0; lag + length <= o.length; lag++) scores.push(correlation(s, 0, o, lag, length));
-  const top = Math.max(...scores);
-  const best = Math.max(0, scores.findIndex((score) => score >= 0.9 * top));
-  return refine(source, output, 0, best * BLOCK, RATE / 5, 2 * BLOCK).lag;
+  let peak = 0;
+  for (let i = 0; i < source.length; i++) peak = Math.max(peak, Math.abs(source[i]!));
+  const firstLoud = (x: Float32Array) => x.findIndex((v) => Math.abs(v) > peak / 3);
+  const s = firstLoud(source);
+  const o = firstLoud(output);
+  if (s < 0 || o < 0) return 0;
+  return refine(source, output, Math.max(0, s - BLOCK), o - s, RATE / 10, 2 * BLOCK).lag;
 }
 
 /** As refine, trying every `step`th lag and comparing every `step`th sample: a quick first look. */
