@@ -115,8 +115,11 @@ export class SoundOutput {
       this.speaker.volume = this.volume;
       this.speaker.isMuted = this.muted;
     } catch (error) {
-      if (!(error instanceof SpeakerUnavailableError)) throw error;
-      this.say(`udpvid receive: the stream has sound, but there is no sound output: ${error.message}; playing the picture only`);
+      // Whatever fails (no device, a decoder that cannot load), the picture plays on: said once, never a crash.
+      const why = error instanceof SpeakerUnavailableError ? error.message : `cannot play it (${error instanceof Error ? error.message : String(error)})`;
+      this.speaker?.close();
+      this.speaker = undefined;
+      this.say(`udpvid receive: the stream has sound, but there is no sound output: ${why}; playing the picture only`);
     }
   }
 
