@@ -78,8 +78,11 @@ export async function streamSound(source: FfmpegAudioSource, pipeline: SendPipel
     const last = pipeline.audioEnded();
     if (last.length > 0 && !signal.aborted) await sender.send(last);
   } catch (error) {
-    // Stopped by the user, ffmpeg is killed mid-packet: nothing to report.
-    if (!signal.aborted) throw error;
+    // Stopped by the user, ffmpeg is killed mid-packet: nothing to report. The sound's ffmpeg failing mid-stream
+    // ends the sound, said once; the picture goes on.
+    if (signal.aborted) return;
+    if (!(error instanceof SourceError)) throw error;
+    console.error(`udpvid send: the sound stopped (${error.message}); the picture goes on`);
   } finally {
     signal.removeEventListener("abort", stop);
   }
