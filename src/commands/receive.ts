@@ -320,10 +320,11 @@ export function describeReceiveSummary(s: ReceiveSummary): string {
         `${s.datagramsDuplicated} duplicated, ${s.datagramsReordered} reordered`,
     );
   }
-  if (s.returnPath && (s.returnPath.nacksSent || s.returnPath.rttMs !== null)) {
+  if (s.returnPath && (s.returnPath.nacksSent || s.returnPath.audioAsked || s.returnPath.rttMs !== null)) {
     const r = s.returnPath;
     lines.push(
       `Return path: ${r.nacksSent} NACKs for ${r.chunksAsked} chunks, ${r.chunksRetransmitted} came back, ${r.framesSavedByRetransmission} frames saved by retransmission` +
+        (r.audioAsked ? `; ${r.audioAsked} sound packets asked for, ${r.audioResent} came back` : "") +
         `${r.rttMs === null ? "" : `; RTT ${r.rttMs} ms`}; latency budget ${r.latencyBudgetMs} ms`,
     );
   }

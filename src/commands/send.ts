@@ -504,6 +504,7 @@ export function describeSendSummary(s: SendSummary): string {
     (s.errorReports ? `; ${s.errorReports} errors reported back (last: ${s.lastError}): is anyone listening at ${s.to}?` : "") +
     (s.returnPath && s.returnPath.feedbackReceived > 0
       ? `\nReturn path: ${s.returnPath.reportsReceived} reports, ${s.returnPath.nacksReceived} NACKs asking for ${s.returnPath.chunksRequested} chunks, ${s.returnPath.chunksResent} resent` +
+        (s.returnPath.audioRequested ? `, ${s.returnPath.audioRequested} sound packets asked for, ${s.returnPath.audioResent} resent` : "") +
         `${s.returnPath.rttMs === null ? "" : `, RTT ${s.returnPath.rttMs} ms`}, loss ${s.returnPath.lossPercent}%, parity now ${s.returnPath.parityPercent}%`
       : "") +
     (s.rate.decreases > 0 || s.framesSkippedForRate > 0

@@ -1,5 +1,6 @@
 import { deserializeFeedback, feedbackKey, FeedbackType } from "../protocol/feedback.ts";
 import { deserializeNack, type NackEntry } from "../protocol/feedback-nack.ts";
+import { deserializeAudioNack } from "../protocol/feedback-audio-nack.ts";
 import { deserializeReport, type ReceiverReport } from "../protocol/feedback-report.ts";
 import { deserializeReceiverState, type ReceiverState } from "../protocol/feedback-receiver-state.ts";
 import { isNewer32 } from "../protocol/serial-number.ts";
@@ -9,6 +10,7 @@ import { normalizeAddress } from "../socket/address.ts";
 
 export type FeedbackMessage =
   | { kind: "nack"; receiverId: number; entries: NackEntry[] }
+  | { kind: "audio-nack"; receiverId: number; sequences: number[] }
   | { kind: "report"; receiverId: number; report: ReceiverReport }
   | { kind: "state"; receiverId: number; state: ReceiverState };
 
@@ -55,6 +57,10 @@ export class FeedbackGate {
       if (envelope.type === FeedbackType.nack) {
         this.stats.accepted++;
         return { kind: "nack", receiverId: envelope.receiverId, entries: deserializeNack(envelope.body) };
+      }
+      if (envelope.type === FeedbackType.audioNack) {
+        this.stats.accepted++;
+        return { kind: "audio-nack", receiverId: envelope.receiverId, sequences: deserializeAudioNack(envelope.body) };
       }
       if (envelope.type === FeedbackType.report) {
         const report = deserializeReport(envelope.body);

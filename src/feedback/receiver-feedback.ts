@@ -9,7 +9,9 @@ export type { Endpoint, OutgoingDatagram };
 import { MAX_NACK_ENTRIES, serializeNack, type NackEntry } from "../protocol/feedback-nack.ts";
 import { serializeReport } from "../protocol/feedback-report.ts";
 import { serializeReceiverState } from "../protocol/feedback-receiver-state.ts";
+import { MAX_AUDIO_NACK_ENTRIES, serializeAudioNack } from "../protocol/feedback-audio-nack.ts";
 import { ArrivalLog } from "./arrival-log.ts";
+import { AudioNackPlanner } from "./audio-nack-planner.ts";
 import { NackPlanner, type FrameInProgress } from "./nack-planner.ts";
 import { ReportBuilder, type StreamCounts } from "./report-builder.ts";
 import { RttEstimator } from "./rtt-estimator.ts";
@@ -47,13 +49,14 @@ export interface ReceiverFeedbackOptions {
 export class ReceiverFeedback {
   private readonly log = new ArrivalLog();
   private readonly planner = new NackPlanner();
+  private readonly audioPlanner = new AudioNackPlanner();
   private readonly rtt = new RttEstimator();
   private readonly reports = new ReportBuilder();
   private readonly receiverId = crypto.getRandomValues(new Uint32Array(1))[0]!;
   private stream: { id: number; source: Endpoint; key: Uint8Array | undefined; salt: Uint8Array | undefined } | undefined;
   /** Frames some of whose chunks came in answer to a NACK: saved by retransmission if they complete. */
   private readonly answered = new Set<number>();
-  readonly stats = { nacksSent: 0, reportsSent: 0, framesSavedByRetransmission: 0 };
+  readonly stats = { nacksSent: 0, reportsSent: 0, framesSavedByRetransmission: 0, audioNacksSent: 0 };
 
   constructor(private readonly options: ReceiverFeedbackOptions = {}) {}
 
@@ -90,6 +93,7 @@ export class ReceiverFeedback {
     if (!current || current.id !== chunk.streamId || !sameSalt) {
       this.log.reset();
       this.reports.reset();
+      this.audioPlanner.reset();
       this.answered.clear();
       this.sender = undefined;
       const key = this.options.preSharedKey && chunk.salt ? feedbackKey(this.options.preSharedKey, chunk.salt) : undefined;
@@ -105,6 +109,24 @@ export class ReceiverFeedback {
     // Frames that were dropped all the same never complete: remember only the latest few.
     if (this.answered.size > MAX_ANSWERED_FRAMES) this.answered.delete(this.answered.values().next().value!);
     if (answer.rttMs !== undefined) this.rtt.add(answer.rttMs);
+  }
+
+  /** Sound data packets up to `sequence` were sent (the newest a sound datagram shows: its own, or its group's last for parity). */
+  audioSent(sequence: number, nowMs: number): void {
+    this.audioPlanner.sentUpTo(sequence, nowMs);
+  }
+
+  /** Sound packet `sequence` is here (arrived, or rebuilt): whether it came in answer to an audio NACK (late by nature, as a rebuilt one). */
+  audioArrived(sequence: number, nowMs: number): boolean {
+    const answer = this.audioPlanner.arrived(sequence, nowMs);
+    if (answer.rttMs !== undefined) this.rtt.add(answer.rttMs);
+    return answer.answered;
+  }
+
+  /** Sound packets asked for again so far, and those that came. */
+  get audioCounts(): { asked: number; answered: number } {
+    const { packetsAsked, packetsAskedAgain, packetsAnswered } = this.audioPlanner.stats;
+    return { asked: packetsAsked + packetsAskedAgain, answered: packetsAnswered };
   }
 
   /** What the followed stream's sender last said it aims at, and why. */
@@ -160,6 +182,12 @@ export class ReceiverFeedback {
     for (const batch of batches(entries)) {
       out.push(envelope(FeedbackType.nack, serializeNack(batch)));
       this.stats.nacksSent++;
+    }
+    const audio = this.audioPlanner.plan(nowMs, this.rtt.rttMs, this.latencyBudgetMs);
+    // At most MAX_AUDIO_NACK_ENTRIES numbers a message: never more entries than that, however they pack.
+    for (let at = 0; at < audio.length; at += MAX_AUDIO_NACK_ENTRIES) {
+      out.push(envelope(FeedbackType.audioNack, serializeAudioNack(audio.slice(at, at + MAX_AUDIO_NACK_ENTRIES))));
+      this.stats.audioNacksSent++;
     }
     const report = this.reports.due(nowMs, view.counts(), this.log, this.latencyBudgetMs);
     if (report) {

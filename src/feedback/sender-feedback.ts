@@ -8,6 +8,7 @@ import type { ReportTiming } from "./receiver-reports.ts";
 import { FeedbackGate } from "./feedback-gate.ts";
 import { RetransmitBudget } from "./retransmit-budget.ts";
 import { RetransmitHistory } from "./retransmit-history.ts";
+import { AudioHistory } from "./audio-history.ts";
 import { RttEstimator } from "./rtt-estimator.ts";
 
 export interface SenderFeedbackOptions {
@@ -40,6 +41,10 @@ export interface SenderFeedbackStats {
   chunksResent: number;
   /** Requests not served: the datagram had left the history, or the resend budget was spent. */
   chunksNotResent: number;
+  /** Sound packets asked for again (audio NACKs), resent, and not (gone from the history, or no budget). */
+  audioRequested: number;
+  audioResent: number;
+  audioNotResent: number;
   reportsReceived: number;
   rttMs: number | null;
   /** Loss the receivers report, smoothed, as a percentage. */
@@ -72,6 +77,7 @@ export function resendCopies(timesResent: number, lossFraction: number): number 
 export class SenderFeedback {
   private readonly gate: FeedbackGate;
   private readonly history: RetransmitHistory;
+  private readonly audioHistory = new AudioHistory();
   private readonly budget: RetransmitBudget;
   private readonly rtt = new RttEstimator();
   private readonly fec: FecController;
@@ -80,7 +86,7 @@ export class SenderFeedback {
   private nextStateNumber = 0;
   /** The longest repair hold a receiver reported: how long after a frame's first datagram it may still be repaired. */
   private repairHoldMs: number | undefined;
-  private readonly counts = { senderStatesSent: 0, nacksReceived: 0, chunksRequested: 0, chunksResent: 0, chunksNotResent: 0, reportsReceived: 0 };
+  private readonly counts = { senderStatesSent: 0, nacksReceived: 0, chunksRequested: 0, chunksResent: 0, chunksNotResent: 0, reportsReceived: 0, audioRequested: 0, audioResent: 0, audioNotResent: 0 };
 
   constructor(private readonly options: SenderFeedbackOptions) {
     this.gate = new FeedbackGate(options.destinations, options.streamId, options.preSharedKey, options.streamKey);
@@ -103,6 +109,12 @@ export class SenderFeedback {
     for (const d of datagrams) this.budget.sent(d.length, endMs);
   }
 
+  /** Sound data packet `sequence` goes out as `datagram` at `nowMs`: kept for resending, and counted in what the resend budget is a share of. */
+  audioSent(sequence: number, datagram: Uint8Array, nowMs: number): void {
+    this.audioHistory.record(sequence, datagram);
+    this.budget.sent(datagram.length, nowMs);
+  }
+
   /** A datagram arrived on the sending socket from address:port. Returns what to resend there. */
   received(datagram: Uint8Array, address: string, port: number, nowMs: number): Uint8Array[] {
     const message = this.gate.accept(datagram, address, port);
@@ -123,6 +135,7 @@ export class SenderFeedback {
       this.options.onReport?.(message.receiverId, report, timing);
       return [];
     }
+    if (message.kind === "audio-nack") return this.resendAudio(message.sequences);
     this.counts.nacksReceived++;
     const resend: Uint8Array[] = [];
     for (const { frameNumber, positions } of message.entries) {
@@ -140,6 +153,24 @@ export class SenderFeedback {
           this.counts.chunksNotResent++;
         }
       }
+    }
+    return resend;
+  }
+
+  /** The sound packets an audio NACK asks for, from the history, within the resend budget (repeats of an ask in pairs or threes on a lossy link). */
+  private resendAudio(sequences: number[]): Uint8Array[] {
+    const resend: Uint8Array[] = [];
+    for (const sequence of sequences) {
+      this.counts.audioRequested++;
+      const datagram = this.audioHistory.datagram(sequence);
+      if (!datagram || !this.budget.take(datagram.length)) {
+        this.counts.audioNotResent++;
+        continue;
+      }
+      resend.push(datagram);
+      const copies = resendCopies(this.audioHistory.resent(sequence), this.fec.lossFraction);
+      for (let extra = 1; extra < copies && this.budget.take(datagram.length); extra++) resend.push(datagram);
+      this.counts.audioResent++;
     }
     return resend;
   }

@@ -24,7 +24,8 @@ import { V2_SALT_SIZE } from "./v2.ts";
  *   version      1.
  *   type         1 NACK, 2 receiver report, 3 receiver state (beside each
  *                report); 4 sender state, the one message that goes the other
- *                way: from the sender to each destination, receiver id 0.
+ *                way: from the sender to each destination, receiver id 0;
+ *                5 audio NACK (feedback-audio-nack.ts).
  *   flags        bit 0 SEALED. Other bits are 0.
  *   stream id    the v2 stream the feedback is about.
  *   receiver id  32 random bits a receiver picks once per run: tells several
@@ -47,7 +48,7 @@ const FEEDBACK_KEY_INFO = "udpvid v2 feedback key";
 /** Feedback is small; anything larger is not ours. */
 export const MAX_FEEDBACK_SIZE = 1200;
 
-export const FeedbackType = { nack: 1, report: 2, receiverState: 3, senderState: 4 } as const;
+export const FeedbackType = { nack: 1, report: 2, receiverState: 3, senderState: 4, audioNack: 5 } as const;
 export type FeedbackTypeCode = (typeof FeedbackType)[keyof typeof FeedbackType];
 
 export interface FeedbackEnvelope {
@@ -96,7 +97,7 @@ export function deserializeFeedback(datagram: Uint8Array, key?: Uint8Array): Fee
   if (view.getUint8(0) !== FEEDBACK_MAGIC) throw new ProtocolError("bad-magic", `feedback starts with 0x${hex(view.getUint8(0))}`);
   if (view.getUint8(1) !== FEEDBACK_VERSION) throw new ProtocolError("unsupported-version", `feedback version ${view.getUint8(1)}`);
   const type = view.getUint8(2);
-  if (type < FeedbackType.nack || type > FeedbackType.senderState) throw new ProtocolError("bad-flags", `unknown feedback type ${type}`);
+  if (type < FeedbackType.nack || type > FeedbackType.audioNack) throw new ProtocolError("bad-flags", `unknown feedback type ${type}`);
   const flags = view.getUint8(3);
   if ((flags & ~FEEDBACK_FLAG_SEALED) !== 0) throw new ProtocolError("bad-flags", `unknown feedback flags 0x${hex(flags)}`);
   const sealed = (flags & FEEDBACK_FLAG_SEALED) !== 0;

@@ -25,6 +25,11 @@ export class AudioDatagramReassembler {
     return this.reassembler.push(this.keyring ? this.keyring.openAudio(datagram, parsed) : parsed, followed);
   }
 
+  /** The newest data packet of the followed stream known to have been sent (undefined before any). */
+  get newestSent(): number | undefined {
+    return this.reassembler.newestSent;
+  }
+
   get stats(): Readonly<AudioReassembler["stats"]> {
     return this.reassembler.stats;
   }

@@ -2,12 +2,16 @@ import type { EncodedAudio } from "../packetizer/audio-packetizer.ts";
 import { groupDataSent, type AudioPacket } from "../protocol/v2-audio.ts";
 import { recoverAudioGroup } from "./audio-group-recovery.ts";
 import { PendingFrames } from "./pending-frames.ts";
+import { isNewer32 } from "../protocol/serial-number.ts";
 
 /** A sound packet ready for the jitter buffer: arrived, or rebuilt from its group's parity. */
 export interface ReceivedAudio extends EncodedAudio {
   sequence: number;
   channels: 1 | 2;
+  /** Rebuilt from its group's parity. */
   recovered: boolean;
+  /** Came in answer to an audio NACK. */
+  resent?: boolean;
 }
 
 /** Groups remembered at once: 64 groups of 4 × 20 ms is 5 s of sound, far past any deadline. */
@@ -43,6 +47,8 @@ export class AudioReassembler {
   /** The newest groups, within a group count and a byte cap. */
   private readonly groups = new PendingFrames<Group>({ maxFrames: MAX_GROUPS, maxBytes: MAX_AUDIO_BYTES }, () => {});
   private streamId: number | undefined;
+  /** The newest data packet known to have been sent, by any datagram of the stream (a parity packet says its group's last). */
+  private newest: number | undefined;
   readonly stats = { packetsReceived: 0, packetsRecovered: 0, packetsDuplicate: 0, packetsLate: 0, packetsOtherStream: 0, packetsInconsistent: 0, packetsOverMemory: 0 };
 
   /**
@@ -59,6 +65,7 @@ export class AudioReassembler {
     if (streamId !== this.streamId) {
       this.groups.dropWhere(() => true);
       this.streamId = streamId;
+      this.newest = undefined;
     }
     const first = packet.parity ? packet.sequence : (packet.sequence - packet.index) >>> 0;
     const group = this.groupFor(first, packet);
@@ -73,6 +80,8 @@ export class AudioReassembler {
       this.stats.packetsOverMemory++;
       return [];
     }
+    const last = packet.parity ? (first + groupDataSent(packet) - 1) >>> 0 : packet.sequence;
+    if (this.newest === undefined || isNewer32(last, this.newest)) this.newest = last;
     if (packet.parity) {
       group.parity[packet.index] = packet.payload;
       group.sent = groupDataSent(packet);
@@ -88,6 +97,11 @@ export class AudioReassembler {
       out.push({ ...audio, sequence: (group.key + index) >>> 0, channels: group.channels, recovered: true });
     }
     return out;
+  }
+
+  /** The newest data packet of the followed stream known to have been sent (undefined before any). */
+  get newestSent(): number | undefined {
+    return this.newest;
   }
 
   /** Groups held now (bounded). */

@@ -85,7 +85,7 @@ export class StreamAssembler {
         this.feedback.senderState(datagram, source !== undefined && sourcePort !== undefined ? { address: source, port: sourcePort } : undefined);
         return [];
       }
-      if (datagram[0] === AUDIO_MAGIC) return this.audio.push(datagram, this.v2.currentStreamId).map((audio) => ({ kind: "audio", audio }));
+      if (datagram[0] === AUDIO_MAGIC) return this.pushAudio(datagram, nowMs);
       const protocol = classifyDatagram(datagram);
       if (protocol === undefined) throw new ProtocolError(datagram.length === 0 ? "empty" : "unknown-protocol", "not a udpvid datagram");
       if (this.key && protocol !== "v2") throw new ProtocolError("not-sealed", `${protocol === "rtp" ? "RTP/JPEG" : "the legacy protocol"} cannot be authenticated`);
@@ -95,6 +95,16 @@ export class StreamAssembler {
       this.reject(error.code);
       return error instanceof RefusedAfterUse ? error.events : [];
     }
+  }
+
+  /** A sound datagram: its packets, each marked when it came in answer to an audio NACK (the return path asks for the missing). */
+  private pushAudio(datagram: Uint8Array, nowMs: number): AssemblerEvent[] {
+    const packets = this.audio.push(datagram, this.v2.currentStreamId);
+    const feedback = this.feedback;
+    const newest = this.audio.newestSent;
+    if (!feedback || newest === undefined) return packets.map((audio) => ({ kind: "audio", audio }));
+    feedback.audioSent(newest, nowMs);
+    return packets.map((audio) => ({ kind: "audio", audio: feedback.audioArrived(audio.sequence, nowMs) ? { ...audio, resent: true } : audio }));
   }
 
   expire(nowMs: number): AssemblerEvent[] {

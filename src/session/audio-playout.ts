@@ -108,9 +108,9 @@ export class AudioPlayout {
     private readonly options: AudioPlayoutOptions,
   ) {}
 
-  /** A packet from the reassembler, at `nowMs`. A rebuilt one comes when its group's parity does: the wait allowed for covers it, the path's speed does not count it. */
+  /** A packet from the reassembler, at `nowMs`. A rebuilt or resent one comes late by nature: the wait allowed for covers it, the path's speed does not count it. */
   received(packet: ReceivedAudio, nowMs: number): void {
-    this.clock.arrived(packet.captureTimeUs, nowMs, packet.recovered);
+    this.clock.arrived(packet.captureTimeUs, nowMs, packet.recovered || packet.resent === true);
     this.jitter.add(packet);
   }
 

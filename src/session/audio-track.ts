@@ -11,6 +11,8 @@ export interface StreamStart {
 export interface OutgoingAudio {
   /** Local time (ms) it is due: its first sample's place on the picture's clock. */
   dueMs: number;
+  /** The packet's sequence number: its own datagram is the first of `datagrams`, its group's parity may follow. */
+  sequence: number;
   datagrams: Uint8Array[];
 }
 
@@ -33,13 +35,14 @@ export class AudioTrack {
   schedule(packet: SourceAudioPacket, start: StreamStart): OutgoingAudio {
     const offsetMs = (packet.startSample * 1000) / AUDIO_SAMPLE_RATE;
     const captureTimeUs = (start.us + Math.round(offsetMs * 1000)) >>> 0;
+    const sequence = this.packetizer.nextSequence;
     const datagrams = this.packetizer.packetize({ data: packet.data, captureTimeUs, durationSamples: packet.durationSamples });
     const dueMs = start.ms + offsetMs;
     this.firstMs ??= dueMs;
     this.lastMs = dueMs;
     this.packets++;
     for (const d of datagrams) this.bytes += d.length;
-    return { dueMs, datagrams };
+    return { dueMs, sequence, datagrams };
   }
 
   /** The track has ended: its last group's parity, when that group was not full. */

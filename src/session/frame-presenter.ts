@@ -3,13 +3,19 @@ import { round } from "../util/round.ts";
 
 /**
  * Decoded frames waiting for their time take at most this much memory (a
- * 720p frame is 3.7 MB: 17 of them, over half a second at 30 fps; a 4K one
- * 33 MB: two); beyond it the oldest is dropped. At least two always wait.
+ * 720p frame is 3.7 MB: 51 of them, 1.7 s at 30 fps, the sound's wait after
+ * a congested spell; a 4K one 33 MB: five); beyond it the oldest is
+ * dropped. At least two always wait.
  */
-const MAX_WAITING_BYTES = 64 * 1024 * 1024;
+const MAX_WAITING_BYTES = 192 * 1024 * 1024;
 const MIN_WAITING = 2;
-/** A frame due further ahead than this is not held (the clock is wrong, or has just been set): shown at once. */
-const MAX_HOLD_MS = 500;
+/**
+ * A frame due further ahead than this is not held (the clock is wrong):
+ * shown at once. The sound waits as long as the frames do, and after a
+ * congested spell that is most of a second (the bottleneck's queue and the
+ * repairs): a frame shown before its time then pairs with the wrong sound.
+ */
+const MAX_HOLD_MS = 2000;
 
 export interface PresenterStats {
   /** Frames held for their time before being shown. */

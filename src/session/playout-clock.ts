@@ -22,8 +22,16 @@ const STARTING_JITTER_MS = 40;
 const JITTER_SAMPLES = 500;
 /** The jitter is recomputed every this many arrivals (sorting 500 samples per packet would be waste). */
 const JITTER_EVERY = 25;
-/** The allowance shrinks by at most this per recomputation (2 ms a second at 50 packets a second). */
-const JITTER_DECAY_MS = 1;
+/**
+ * The allowance shrinks per recomputation by an eighth of how far it is
+ * above what is measured, between 1 ms (jitter's small ups and downs: 2 ms
+ * a second at 50 packets a second, unheard) and 25 ms (after a congested
+ * spell: latency comes back within seconds, each step small enough for the
+ * sound to leave out at a quiet moment).
+ */
+const JITTER_DECAY_SHARE = 1 / 8;
+const JITTER_DECAY_MIN_MS = 1;
+const JITTER_DECAY_MAX_MS = 25;
 /** The path's delay as used comes down by at most this a packet (5 ms a second): see PlayoutClock.transitMs. */
 const TRANSIT_DECAY_MS = 0.1;
 /** A rebuilt packet raises the sound's allowance at once, to at most this (a group's parity comes within 100 ms; more is a stall). */
@@ -55,7 +63,8 @@ class Allowance {
     if (systematic && excessMs > this.valueMs) this.valueMs = Math.min(excessMs, MAX_SYSTEMATIC_MS);
     if (++this.samples % JITTER_EVERY !== 0) return;
     const measured = Math.max(this.floorMs, this.excess.percentile(this.percentile) ?? 0);
-    this.valueMs = measured >= this.valueMs ? measured : Math.max(measured, this.valueMs - JITTER_DECAY_MS);
+    const gap = this.valueMs - measured;
+    this.valueMs = gap <= 0 ? measured : this.valueMs - Math.min(gap, Math.max(JITTER_DECAY_MIN_MS, Math.min(JITTER_DECAY_MAX_MS, gap * JITTER_DECAY_SHARE)));
   }
 
   get ms(): number {

@@ -94,6 +94,9 @@ export interface ReceiveCounts {
     chunksAsked: number;
     chunksRetransmitted: number;
     framesSavedByRetransmission: number;
+    /** Sound packets asked for again (audio NACKs, repeats included), and those that came back. */
+    audioAsked: number;
+    audioResent: number;
   } | null;
   /** What the sender last said of its rate (v2 with a return path): its target, why, and how it encodes. */
   sender: { targetMbps: number | null; reason: string; quality: number; width: number; height: number; fps: number } | null;
@@ -307,6 +310,8 @@ export class ReceiveSession {
             chunksAsked: this.feedback.chunksAsked,
             chunksRetransmitted: this.feedback.chunksAnswered,
             framesSavedByRetransmission: this.feedback.stats.framesSavedByRetransmission,
+            audioAsked: this.feedback.audioCounts.asked,
+            audioResent: this.feedback.audioCounts.answered,
           }
         : null,
       audio: audioCounts(this.assembler.audioStats()),

@@ -139,6 +139,8 @@ export class SendPipeline {
     const start = this.session.start;
     if (!this.audioTrack || !start) return undefined;
     const outgoing = this.audioTrack.schedule(packet, start);
+    // Its own datagram comes first (parity follows): kept for an audio NACK.
+    this.feedback?.audioSent(outgoing.sequence, outgoing.datagrams[0]!, outgoing.dueMs);
     this.rate.reserve(this.audioTrack.bitsPerSecond ?? NOMINAL_AUDIO_BPS);
     return outgoing;
   }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { ReceivedAudio } from "../../src/reassembler/audio-reassembler.ts";
-import { AudioPlayout, driftCorrection, isQuiet, type PlayoutAction } from "../../src/session/audio-playout.ts";
+import { AudioPlayout, driftCorrection, isQuiet, playoutMarginMs, type PlayoutAction } from "../../src/session/audio-playout.ts";
 import { PlayoutClock } from "../../src/session/playout-clock.ts";
 import { seededRandom } from "../../src/util/random.ts";
 
@@ -49,8 +49,9 @@ class SimulatedDevice {
 
 /** Runs `count` packets sent every 20 ms through a path (transit per packet) with a tick every `tickMs`, except where `stalled` says. */
 function run(options: { count: number; transitMs: (n: number) => number | undefined; tickMs?: number; stalled?: (nowMs: number) => boolean }) {
-  const clock = new PlayoutClock();
   const deviceLatencyMs = 10;
+  // As the receiver sets it: room to conceal a packet by its deadline.
+  const clock = new PlayoutClock({ marginMs: playoutMarginMs(deviceLatencyMs) });
   const playout = new AudioPlayout(clock, { leadMs: 40, deviceLatencyMs });
   const device = new SimulatedDevice();
   const arrivals = Array.from({ length: options.count }, (_, n) => ({ n, atMs: n * 20 + (options.transitMs(n) ?? NaN) }))

@@ -29,15 +29,25 @@ describe("FramePresenter", () => {
     expect(p.due(1000)).toEqual([1]);
   });
 
-  test("bounded in memory: past 64 MB waiting the oldest is dropped, but two always wait", () => {
+  test("bounded in memory: past 192 MB waiting the oldest is dropped, but two always wait", () => {
     const p = new FramePresenter<number>();
     const frame4k = 3840 * 2160 * 4; // 33 MB
-    for (const n of [1, 2, 3, 4]) p.add(n, 400 + n, 100, frame4k);
-    expect(p.stats().skipped).toBe(2);
-    expect(p.due(1000)).toEqual([3, 4]);
+    for (const n of [1, 2, 3, 4, 5, 6, 7, 8]) p.add(n, 400 + n, 100, frame4k);
+    expect(p.stats().skipped).toBe(2); // six of 33 MB fit in 192 MB
+    expect(p.due(1000)).toEqual([3, 4, 5, 6, 7, 8]);
+    const huge = new FramePresenter<number>();
+    for (const n of [1, 2, 3]) huge.add(n, 400 + n, 100, 300 * 1024 * 1024);
+    expect(huge.due(1000)).toEqual([2, 3]);
     const small = new FramePresenter<number>();
-    for (let n = 0; n < 15; n++) small.add(n, 400 + n, 100, 1280 * 720 * 4); // 15 of 720p: 55 MB
+    for (let n = 0; n < 45; n++) small.add(n, 400 + n, 100, 1280 * 720 * 4); // 45 of 720p (1.5 s at 30 fps): 166 MB
     expect(small.stats().skipped).toBe(0);
+  });
+
+  test("after a congested spell the sound waits most of a second: frames due that far ahead wait with it", () => {
+    const p = new FramePresenter<number>();
+    expect(p.add(1, 900, 100)).toEqual([]);
+    expect(p.due(899)).toEqual([]);
+    expect(p.due(900)).toEqual([1]);
   });
 
   test("flushed at the end: what waits comes out at once, and is not counted as shown at its time", () => {
