@@ -1,5 +1,5 @@
 // Lip sync, measured from outside udpvid, and what the sound costs:
-//   bun run bench:av [--seeds N] [--only NAME]
+//   bun run bench:av [--seeds N] [--only NAME] [--verbose]
 // video.mp4 flashes a white square and beeps for the first 100 ms of every
 // second. The receiver runs with its window under Xvfb and its sound on SDL's
 // disk driver. x11grab watches the square's corner of the window at 250
@@ -24,7 +24,7 @@ const ROOT = join(import.meta.dir, "..");
 /** Where the flash is in the picture (make-video.sh: a 160-pixel square 40 pixels in from the top left). */
 const FLASH = { x: 40, y: 40, size: 160 };
 
-const { values } = parseArgs({ options: { seeds: { type: "string", default: "3" }, only: { type: "string" } } });
+const { values } = parseArgs({ options: { seeds: { type: "string", default: "3" }, only: { type: "string" }, verbose: { type: "boolean", default: false } } });
 const SEEDS = Number(values.seeds);
 
 interface Row {
@@ -167,6 +167,8 @@ for (const row of ROWS) {
     const result = await run(row, seed);
     results.push(result);
     console.error(`${row.name} seed ${seed}: ${result.offsetsMs.length} pairs, offsets ${result.offsetsMs.map((o) => o.toFixed(1)).join(" ")}`);
+    // --verbose: what each side said of the sound, for finding why a row is off.
+    if (values.verbose) console.error(JSON.stringify({ sound: result.receive.sound, avSync: result.receive.avSync, audio: result.receive.audio, returnPath: result.receive.returnPath, senderReturnPath: result.send.returnPath }));
   }
   cpu[row.name] = { send: results.map((r) => r.senderCpuMs / r.send.seconds / 10), receive: results.map((r) => r.receiverCpuMs / r.receive.seconds / 10) };
   if (!row.sound) continue;

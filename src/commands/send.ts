@@ -221,6 +221,7 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
   const destinations = await resolveDestinations(options);
   const { source, sound } = await openSources(options, ffmpegs);
   let sender: FanOutSender | undefined;
+  let soundSender: FanOutSender | undefined;
   try {
     // Unpaced (--fps max): no clock, so no frame is ever late or skipped; each goes out as soon as it is encoded.
     // A live source (camera, network stream) already arrives in real time: pacing it again would only add lag.
@@ -230,6 +231,10 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
     if (refusal) throw new UsageError(refusal);
     const pipeline = pipelineFor(options, wire, destinations, source.info, fps, sound?.head.channels === 1 ? 1 : sound ? 2 : undefined);
     sender = await openSockets(options, destinations);
+    // RTP's sound goes to its own port (the picture's + 2), from a socket of its own.
+    if (sound && pipeline.carriesAudio && wire.audioPortOffset !== 0) {
+      soundSender = await openSockets(options, destinations.map((d) => ({ ...d, port: d.port + wire.audioPortOffset })));
+    }
     const maxBytesPerMs = options.maxRateMbit === undefined ? undefined : (options.maxRateMbit * 1e6) / 8 / 1000;
     // A resend goes to the receiver that asked, through its own pacer (so --max-rate holds for resends too).
     destinations.forEach((_, i) => {
@@ -243,7 +248,7 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
     const { width, height } = source.info;
     const pace = options.source.live ? "live" : fps === undefined ? "unpaced" : `${round(fps)} fps`;
     info(`Streaming ${sound ? "video and sound" : "video"} to ${options.destinations.join(", ")} (${width}x${height}, ${pace}, ${options.protocol})`);
-    if (options.sdp) writeSdp(options.sdp, wire, destinations[0]!, fps ?? source.info.fps, options.ttl, info);
+    if (options.sdp) writeSdp(options.sdp, wire, { ...destinations[0]!, audioChannels: pipeline.carriesAudio ? (sound?.head.channels === 1 ? 1 : 2) : undefined }, fps ?? source.info.fps, options.ttl, info);
     const stop = () => source.close();
     signal.addEventListener("abort", stop);
     const status = showStatus(options, pipeline, sender, source.info);
@@ -251,7 +256,7 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
     try {
       await Promise.all([
         streamFrames(source, pipeline, sender, new PacedSender(sender, maxBytesPerMs), options, signal, clock.resolve).finally(clock.resolve),
-        sound ? streamSound(sound, pipeline, sender, clock.promise, signal) : undefined,
+        sound ? streamSound(sound, pipeline, soundSender ?? sender, clock.promise, signal) : undefined,
       ]);
     } finally {
       signal.removeEventListener("abort", stop);
@@ -262,6 +267,7 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
     source.close();
     sound?.close();
     sender?.close();
+    soundSender?.close();
   }
 }
 
@@ -302,7 +308,7 @@ async function openSources(options: SendOptions, ffmpegs: ReturnType<typeof reso
       noAudio: options.noAudio,
       loop: options.loop,
       unpacedReason: options.fps === "max" ? "unpaced (--fps max), there is no clock to place sound on" : options.source.live ? "a live source's sound is not streamed yet" : undefined,
-      protocolReason: options.protocol === "v2" ? undefined : `the ${options.protocol} protocol carries the picture only`,
+      protocolReason: options.protocol === "legacy" ? "the legacy protocol carries the picture only" : undefined,
     },
     ffmpegs[0]!.path,
     (line) => soundNotes.push(line),
@@ -358,7 +364,7 @@ async function openSockets(options: SendOptions, destinations: Destination[]): P
 }
 
 /** --sdp: the description players open, where the protocol has one. */
-function writeSdp(path: string, wire: WireFormat, destination: Destination, fps: number, ttl: number | undefined, info: (line: string) => void): void {
+function writeSdp(path: string, wire: WireFormat, destination: Destination & { audioChannels?: 1 | 2 }, fps: number, ttl: number | undefined, info: (line: string) => void): void {
   const description = wire.describe({ ...destination, fps, ttl });
   if (description === undefined) return;
   try {

@@ -6,7 +6,18 @@ import { newStreamKey, type StreamKey } from "../protocol/v2-seal.ts";
 import { endOfStreamDatagram, packetizeV2 } from "./v2-packetizer.ts";
 import type { WireProtocol } from "../protocol/classify.ts";
 import { rtpJpegSdp } from "../protocol/sdp.ts";
-import { AudioPacketizer } from "./audio-packetizer.ts";
+import { AudioPacketizer, type EncodedAudio } from "./audio-packetizer.ts";
+import { RtpOpusPacketizer } from "./rtp-opus-packetizer.ts";
+
+/** A protocol's sound track on the wire: v2's AudioPacketizer, RTP's RtpOpusPacketizer. */
+export interface SoundPacketizer {
+  /** The datagrams for one encoded packet (its own first; v2 adds its group's parity when complete). */
+  packetize(audio: EncodedAudio): Uint8Array[];
+  /** The track has ended: what still protects its last packets, if anything. */
+  flush(): Uint8Array[];
+  /** Packets numbered so far: the next one's number. */
+  readonly nextSequence: number;
+}
 
 /** What a stream's return path needs to know of it: which stream feedback is about, and its sealing key. */
 export interface ReturnPathIdentity {
@@ -21,6 +32,8 @@ export interface StreamDestination {
   port: number;
   fps: number;
   ttl?: number;
+  /** The sound's channels when the stream carries sound. */
+  audioChannels?: 1 | 2;
 }
 
 /**
@@ -42,7 +55,9 @@ export interface WireFormat {
   /** A session description players open to receive the stream (RTP's SDP), or undefined where the protocol needs none. */
   describe(destination: StreamDestination): string | undefined;
   /** The packetizer for the stream's sound track (Opus, `channels`), or undefined where the protocol carries picture only. */
-  audioPacketizer(channels: 1 | 2): AudioPacketizer | undefined;
+  audioPacketizer(channels: 1 | 2): SoundPacketizer | undefined;
+  /** Where the sound goes against the picture's port: the same (0), or RTP's next session pair (2). */
+  readonly audioPortOffset: number;
 }
 
 export interface WireFormatOptions {
@@ -59,6 +74,7 @@ export interface WireFormatOptions {
 export class V2WireFormat implements WireFormat {
   readonly protocol = "v2";
   readonly carriesParity = true;
+  readonly audioPortOffset = 0;
   readonly streamId = crypto.getRandomValues(new Uint32Array(1))[0]!;
   /** With a pre-shared key, this run's own key under it (a random salt per run: see v2-seal.ts). */
   readonly streamKey: StreamKey | undefined;
@@ -98,6 +114,8 @@ export class V2WireFormat implements WireFormat {
 export class RtpJpegWireFormat implements WireFormat {
   readonly protocol = "rtp";
   readonly carriesParity = false;
+  /** RTP players take each stream of an SDP on its own port pair (RTP, RTCP): the sound on the picture's port + 2. */
+  readonly audioPortOffset = 2;
   readonly returnPath = undefined;
   readonly stream = RtpStream.random();
   // Timestamps start at a random point (RFC 3550) and advance at 90 kHz per the frame rate.
@@ -125,12 +143,13 @@ export class RtpJpegWireFormat implements WireFormat {
 
   /** The SDP players (ffplay, VLC, GStreamer) need: RTP carries no description of itself. */
   describe(destination: StreamDestination): string {
-    return rtpJpegSdp({ ...destination, sessionId: this.stream.ssrc });
+    const { audioChannels, ...session } = destination;
+    return rtpJpegSdp({ ...session, sessionId: this.stream.ssrc, audio: audioChannels === undefined ? undefined : { port: destination.port + this.audioPortOffset, channels: audioChannels } });
   }
 
-  /** Picture only, so far (an RTP Opus stream beside it is still to come). */
-  audioPacketizer(): undefined {
-    return undefined;
+  /** Opus as a second RTP stream (RFC 7587), described in the same SDP. */
+  audioPacketizer(): RtpOpusPacketizer {
+    return new RtpOpusPacketizer();
   }
 }
 
@@ -138,6 +157,7 @@ export class RtpJpegWireFormat implements WireFormat {
 export class LegacyWireFormat implements WireFormat {
   readonly protocol = "legacy";
   readonly carriesParity = false;
+  readonly audioPortOffset = 0;
   readonly returnPath = undefined;
 
   packetize(jpeg: Uint8Array): Uint8Array[] {

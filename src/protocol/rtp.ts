@@ -19,12 +19,16 @@ import { ProtocolError } from "./protocol-error.ts";
  *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  *
  *   M (marker)  for JPEG (RFC 2435): the last packet of a frame.
- *   PT          26 = JPEG, with a 90 kHz timestamp clock.
+ *   PT          26 = JPEG, with a 90 kHz timestamp clock; 97 = Opus (as the
+ *               SDP says: RFC 7587), with a 48 kHz clock.
  */
 export const RTP_VERSION = 2;
 export const RTP_HEADER_SIZE = 12;
 export const RTP_PAYLOAD_TYPE_JPEG = 26;
 export const RTP_JPEG_CLOCK_HZ = 90_000;
+/** Opus (RFC 7587) has no static payload type: udpvid's SDP names 97, the first dynamic one ffmpeg picks too. */
+export const RTP_OPUS_PAYLOAD_TYPE = 97;
+export const RTP_OPUS_CLOCK_HZ = 48_000;
 
 const OFFSET = { flags: 0, markerAndType: 1, sequence: 2, timestamp: 4, ssrc: 8 } as const;
 

@@ -1,4 +1,4 @@
-import { RTP_JPEG_CLOCK_HZ, RTP_PAYLOAD_TYPE_JPEG } from "./rtp.ts";
+import { RTP_JPEG_CLOCK_HZ, RTP_OPUS_CLOCK_HZ, RTP_OPUS_PAYLOAD_TYPE, RTP_PAYLOAD_TYPE_JPEG } from "./rtp.ts";
 
 export interface RtpJpegSession {
   /** Where the stream goes: a unicast receiver or a multicast group. */
@@ -10,10 +10,13 @@ export interface RtpJpegSession {
   fps?: number;
   /** Multicast TTL, for the c= line of an IPv4 group. */
   ttl?: number;
+  /** The sound, as a second RTP stream of Opus (RFC 7587) on its own port. */
+  audio?: { port: number; channels: 1 | 2 };
 }
 
 /**
- * The SDP (RFC 8866) a player needs to receive udpvid's RTP/JPEG stream,
+ * The SDP (RFC 8866) a player needs to receive udpvid's RTP/JPEG stream and
+ * its sound (RTP/Opus on the next port pair),
  * e.g. `ffplay -protocol_whitelist file,udp,rtp stream.sdp` or VLC.
  */
 export function rtpJpegSdp(session: RtpJpegSession): string {
@@ -29,6 +32,15 @@ export function rtpJpegSdp(session: RtpJpegSession): string {
     `m=video ${session.port} RTP/AVP ${RTP_PAYLOAD_TYPE_JPEG}`,
     `a=rtpmap:${RTP_PAYLOAD_TYPE_JPEG} JPEG/${RTP_JPEG_CLOCK_HZ}`,
     ...(session.fps ? [`a=framerate:${Math.round(session.fps * 100) / 100}`] : []),
+    // RFC 7587: always opus/48000/2 in the rtpmap; whether the sender sends stereo is sprop-stereo.
+    ...(session.audio
+      ? [
+          `m=audio ${session.audio.port} RTP/AVP ${RTP_OPUS_PAYLOAD_TYPE}`,
+          `a=rtpmap:${RTP_OPUS_PAYLOAD_TYPE} opus/${RTP_OPUS_CLOCK_HZ}/2`,
+          `a=fmtp:${RTP_OPUS_PAYLOAD_TYPE} sprop-stereo=${session.audio.channels === 2 ? 1 : 0}`,
+          "a=ptime:20",
+        ]
+      : []),
     "",
   ].join("\r\n");
 }

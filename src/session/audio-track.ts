@@ -1,4 +1,4 @@
-import type { AudioPacketizer } from "../packetizer/audio-packetizer.ts";
+import type { SoundPacketizer } from "../packetizer/wire-format.ts";
 import { AUDIO_SAMPLE_RATE, type SourceAudioPacket } from "../source/ffmpeg-audio-source.ts";
 
 /** When the stream's clock started: the local time (ms) and the wall clock (µs) the first frame was due at. */
@@ -29,7 +29,7 @@ export class AudioTrack {
   private firstMs: number | undefined;
   private lastMs = 0;
 
-  constructor(private readonly packetizer: AudioPacketizer) {}
+  constructor(private readonly packetizer: SoundPacketizer) {}
 
   /** The packet's datagrams and due time, given the stream's start. */
   schedule(packet: SourceAudioPacket, start: StreamStart): OutgoingAudio {

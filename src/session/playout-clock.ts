@@ -20,22 +20,39 @@ const MIN_JITTER_MS = 5;
 const STARTING_JITTER_MS = 40;
 /** Transit samples kept for the jitter: 10 s of 20 ms packets. */
 const JITTER_SAMPLES = 500;
-/** The jitter is recomputed every this many arrivals (sorting 500 samples per packet would be waste). */
+/** Readiness samples kept for the picture: 8 s at 30 fps. */
+const PICTURE_SAMPLES = 250;
+/** The sound's jitter is recomputed every this many arrivals (sorting 500 samples per packet would be waste): twice a second. */
 const JITTER_EVERY = 25;
+/** The picture's readiness, every this many frames: three times a second at 30 fps. */
+const PICTURE_EVERY = 10;
 /**
- * The allowance shrinks per recomputation by an eighth of how far it is
- * above what is measured, between 1 ms (jitter's small ups and downs: 2 ms
- * a second at 50 packets a second, unheard) and 25 ms (after a congested
- * spell: latency comes back within seconds, each step small enough for the
- * sound to leave out at a quiet moment).
+ * For this long after the first sound packet the receiver is still warming
+ * up (its window opening, its decoders compiling and loading): what comes
+ * late then raises the allowances at once, so the start is heard and seen
+ * together, but is not kept as a measure of the path, so latency comes back
+ * down within seconds instead of keeping the start's delay for the whole run.
  */
-const JITTER_DECAY_SHARE = 1 / 8;
+const WARMUP_MS = 2500;
+/**
+ * The allowance shrinks per recomputation by 1 ms while it is within 50 ms
+ * of what is measured (jitter's ups and downs: 2 ms a second at 50 packets
+ * a second, unheard and unseen; coming down faster shows frames late as soon
+ * as the picture is a little slower again). Further above, after a congested
+ * spell, by a quarter of the excess, at most 25 ms: latency comes back
+ * within seconds, each step small enough for the sound to leave out at a
+ * quiet moment.
+ */
 const JITTER_DECAY_MIN_MS = 1;
+const TRANSIENT_GAP_MS = 50;
+const JITTER_DECAY_SHARE = 1 / 4;
 const JITTER_DECAY_MAX_MS = 25;
 /** The path's delay as used comes down by at most this a packet (5 ms a second): see PlayoutClock.transitMs. */
 const TRANSIT_DECAY_MS = 0.1;
 /** A rebuilt packet raises the sound's allowance at once, to at most this (a group's parity comes within 100 ms; more is a stall). */
 const MAX_SYSTEMATIC_MS = 200;
+/** What warming up may add at most (a receiver stalled longer than this is shown late rather than delaying everything). */
+const MAX_WARMUP_MS = 1000;
 /** A frame shown at its time is drawn within a timer's lateness of it. */
 const PICTURE_MARGIN_MS = 2;
 /** Capture times are re-based before the signed 32-bit distance from the base (±35 min) could wrap. */
@@ -48,23 +65,36 @@ const REBASE_AFTER_US = 0x4000_0000;
  * is a shift the viewer or listener notices).
  */
 class Allowance {
-  private readonly excess = new RecentSamples(JITTER_SAMPLES);
+  private readonly excess: RecentSamples;
   private samples = 0;
 
   constructor(
     private valueMs: number,
     private readonly floorMs: number,
     private readonly percentile: number,
-  ) {}
+    private readonly every: number,
+    kept: number,
+  ) {
+    this.excess = new RecentSamples(kept);
+  }
 
-  /** One sample; `systematic`: it comes of how the track is carried (a packet rebuilt from parity), not of a hiccup, so a later one is covered at once. */
-  add(excessMs: number, systematic = false): void {
+  /**
+   * One sample. `systematic`: it comes of how the track is carried (a packet
+   * rebuilt from parity or resent), not of a hiccup, so a later one is
+   * covered at once. `warmingUp`: covered at once, but not kept.
+   */
+  add(excessMs: number, how: "sample" | "systematic" | "warming-up" = "sample"): void {
+    if (how === "warming-up") {
+      this.valueMs = Math.max(this.valueMs, Math.min(excessMs, MAX_WARMUP_MS));
+      return;
+    }
     this.excess.add(excessMs);
-    if (systematic && excessMs > this.valueMs) this.valueMs = Math.min(excessMs, MAX_SYSTEMATIC_MS);
-    if (++this.samples % JITTER_EVERY !== 0) return;
+    if (how === "systematic" && excessMs > this.valueMs) this.valueMs = Math.min(excessMs, MAX_SYSTEMATIC_MS);
+    if (++this.samples % this.every !== 0) return;
     const measured = Math.max(this.floorMs, this.excess.percentile(this.percentile) ?? 0);
     const gap = this.valueMs - measured;
-    this.valueMs = gap <= 0 ? measured : this.valueMs - Math.min(gap, Math.max(JITTER_DECAY_MIN_MS, Math.min(JITTER_DECAY_MAX_MS, gap * JITTER_DECAY_SHARE)));
+    const step = gap > TRANSIENT_GAP_MS ? Math.min(JITTER_DECAY_MAX_MS, gap * JITTER_DECAY_SHARE) : JITTER_DECAY_MIN_MS;
+    this.valueMs = gap <= 0 ? measured : this.valueMs - Math.min(gap, step);
   }
 
   get ms(): number {
@@ -87,6 +117,8 @@ class Allowance {
 export class PlayoutClock {
   private readonly options: PlayoutClockOptions;
   private base: { captureUs: number; localMs: number } | undefined;
+  /** When the first sound packet arrived (local ms). */
+  private firstMs: number | undefined;
   /** (arrival, transit) pairs, transit increasing from front to back: the front is the window's fastest. */
   private readonly fastest: { atMs: number; transitMs: number }[] = [];
   private readonly sound: Allowance;
@@ -97,13 +129,13 @@ export class PlayoutClock {
    * look slow; following the faster ones at once would cut the sound short).
    */
   private transitMs: number | undefined;
-  private readonly picture = new Allowance(0, 0, 99);
+  private readonly picture = new Allowance(0, 0, 99, PICTURE_EVERY, PICTURE_SAMPLES);
   /** How late the sound's writer may run (a busy process's timers fire late): added to the sound's margin. */
   private slackMs = 0;
 
   constructor(options: Partial<PlayoutClockOptions> = {}) {
     this.options = { ...DEFAULTS, ...options };
-    this.sound = new Allowance(STARTING_JITTER_MS, MIN_JITTER_MS, this.options.jitterPercentile);
+    this.sound = new Allowance(STARTING_JITTER_MS, MIN_JITTER_MS, this.options.jitterPercentile, JITTER_EVERY, JITTER_SAMPLES);
   }
 
   /**
@@ -114,9 +146,10 @@ export class PlayoutClock {
   arrived(captureUs: number, nowMs: number, late = false): void {
     if (late) {
       const excess = this.excessMs(captureUs, nowMs);
-      if (excess !== undefined) this.sound.add(excess, true);
+      if (excess !== undefined) this.sound.add(excess, this.warmingUp(nowMs) ? "warming-up" : "systematic");
       return;
     }
+    this.firstMs ??= nowMs;
     if (!this.base) this.base = { captureUs, localMs: nowMs };
     else if (Math.abs(this.relativeMs(captureUs)) * 1000 > REBASE_AFTER_US) this.rebase(captureUs);
     const transitMs = nowMs - this.base.localMs - this.relativeMs(captureUs);
@@ -125,7 +158,12 @@ export class PlayoutClock {
     while (this.fastest[0]!.atMs < nowMs - this.options.windowMs) this.fastest.shift();
     const fastestMs = this.fastest[0]!.transitMs;
     this.transitMs = this.transitMs === undefined || fastestMs > this.transitMs ? fastestMs : Math.max(fastestMs, this.transitMs - TRANSIT_DECAY_MS);
-    this.sound.add(transitMs - this.transitMs);
+    this.sound.add(transitMs - this.transitMs, this.warmingUp(nowMs) ? "warming-up" : "sample");
+  }
+
+  /** Whether `nowMs` falls in the first WARMUP_MS after the first sound packet. */
+  private warmingUp(nowMs: number): boolean {
+    return this.firstMs !== undefined && nowMs - this.firstMs < WARMUP_MS;
   }
 
   /** The sound's writer runs up to `ms` late (its timer's lateness, measured): the device's queue must hold that much more. */
@@ -136,7 +174,7 @@ export class PlayoutClock {
   /** A frame captured at `captureUs` is decoded and ready to show at `nowMs`: how long the picture takes counts too. */
   pictureReady(captureUs: number, nowMs: number): void {
     const excess = this.excessMs(captureUs, nowMs);
-    if (excess !== undefined) this.picture.add(excess);
+    if (excess !== undefined) this.picture.add(excess, this.warmingUp(nowMs) ? "warming-up" : "sample");
   }
 
   /** Local time (ms) at which what was captured at `captureUs` plays; undefined before anything arrived. */

@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ReceiveSummary } from "../../src/commands/receive.ts";
 import type { SendSummary } from "../../src/commands/send.ts";
 import { ffmpeg, makeClip, tempDir } from "../helpers/frames.ts";
 import { compareSound } from "../helpers/sound-compare.ts";
-import { finish, lastJson, runUdpvid, startUdpvid } from "../helpers/udpvid.ts";
+import { finish, lastJson, runUdpvid, startCommand, startUdpvid } from "../helpers/udpvid.ts";
+import { rtpJpegSdp } from "../../src/protocol/sdp.ts";
+import { decodeFrames } from "../helpers/frames.ts";
 import { streamThroughRelay } from "../helpers/through-relay.ts";
 
 // 5 s of video.mp4 with its sound (a beep every second over a quiet hum),
@@ -114,4 +116,30 @@ describe("sound", () => {
     expect(result.exitCode).not.toBe(0);
     expect(result.stderr).toContain("has no audio stream 3");
   });
+
+  test("--protocol rtp: ffmpeg plays udpvid's RTP/Opus and RTP/JPEG from the SDP udpvid writes, the sound intact", async () => {
+    const port = 20000 + 4 * Math.floor(Math.random() * 5000);
+    const written = join(dir, "udpvid.sdp");
+    // ffmpeg must listen before the first packet: it opens the same description, made by the same code, before udpvid starts.
+    const opened = join(dir, "opened.sdp");
+    writeFileSync(opened, rtpJpegSdp({ address: "127.0.0.1", family: 4, port, sessionId: 1, fps: 30, audio: { port: port + 2, channels: 2 } }));
+    const sound = join(dir, "rtp-sound.f32");
+    const picture = join(dir, "rtp-picture.mjpeg");
+    const player = startCommand(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-protocol_whitelist", "file,udp,rtp", "-i", opened, "-map", "0:a", "-f", "f32le", "-ac", "2", "-ar", "48000", "-y", sound, "-map", "0:v", "-c", "copy", "-f", "mjpeg", "-y", picture]);
+    await Bun.sleep(1000);
+    const sent = await runUdpvid(["send", clip, "--protocol", "rtp", "--width", "320", "--height", "176", "--to", `127.0.0.1:${port}`, "--sdp", written, "--json"]);
+    expect(sent.exitCode).toBe(0);
+    expect(sent.stderr).toContain("Streaming video and sound");
+    // What udpvid wrote says the same as what ffmpeg opened (the session id aside).
+    const lines = (text: string) => text.split("\r\n").filter((line) => !line.startsWith("o="));
+    expect(lines(readFileSync(written, "utf8"))).toEqual(lines(readFileSync(opened, "utf8")));
+    await Bun.sleep(500);
+    player.process.kill("SIGINT");
+    // Stopped by a signal, ffmpeg finishes its files and exits 255.
+    expect([0, 255]).toContain(await player.process.exited);
+    expect(await player.stderr).not.toContain("rror");
+    expectSoundIntact(played(sound));
+    const frames = decodeFrames(picture, 320, 176, "mjpeg");
+    expect(frames.length).toBeGreaterThanOrEqual(SECONDS * 30 - 5);
+  }, 60_000);
 });

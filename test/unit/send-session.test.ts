@@ -21,6 +21,7 @@ function recordingWire(): WireFormat & { calls: { index: number; captureTimeUs: 
     refusePicture: () => undefined,
     describe: () => undefined,
     audioPacketizer: () => undefined,
+    audioPortOffset: 0,
   };
 }
 
