@@ -31,13 +31,22 @@ interface Row {
   name: string;
   relay?: string[];
   sound: boolean;
+  /** Without the return path: neither side sends or hears feedback (no NACKs, no reports). */
+  noFeedback?: boolean;
 }
 const ROWS: Row[] = [
   { name: "loopback", sound: true },
   { name: "5% random loss", relay: ["--loss", "5"], sound: true },
-  { name: "25 -> 6 -> 25 Mbit/s", relay: ["--rate", "25,6@3s,25@7s"], sound: true },
+  { name: "5% random loss, no return path", relay: ["--loss", "5"], sound: true, noFeedback: true },
+  { name: "25 -> 6 -> 25 Mbit/s", relay: ["--rate", "25,6@10s,25@20s"], sound: true },
   { name: "loopback, --no-audio", sound: false },
 ].filter((row) => !values.only || row.name.includes(values.only));
+/** video.mp4 three times over (30 s, 29 or 30 flash-and-beep pairs a run: enough for a 95th percentile), made once. */
+const CLIP_SECONDS = 30;
+const clipDir = mkdtempSync(join(tmpdir(), "udpvid-av-clip-"));
+const CLIP = join(clipDir, "video-30s.mp4");
+const looped = Bun.spawnSync(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-stream_loop", "2", "-i", join(ROOT, "video.mp4"), "-c", "copy", "-y", CLIP]);
+if (looped.exitCode !== 0) throw new Error(`could not make the 30 s clip: ${looped.stderr.toString()}`);
 
 interface RunResult {
   offsetsMs: number[];
@@ -53,7 +62,8 @@ async function run(row: Row, seed: number): Promise<RunResult> {
   const dir = mkdtempSync(join(tmpdir(), "udpvid-av-"));
   await using x = await startXvfb(1920, 1080);
   const audioFile = join(dir, "sound.f32");
-  await using receiver = startUdpvid(["receive", "--port", "0", "--json", "--idle-timeout", "3"], { DISPLAY: x.display, SDL_AUDIODRIVER: "disk", SDL_DISKAUDIOFILE: audioFile });
+  const noFeedback = row.noFeedback ? ["--no-feedback"] : [];
+  await using receiver = startUdpvid(["receive", "--port", "0", "--json", "--idle-timeout", "3", ...noFeedback], { DISPLAY: x.display, SDL_AUDIODRIVER: "disk", SDL_DISKAUDIOFILE: audioFile });
   const port = await receiver.listening;
   await using relay = row.relay ? startUdpvid(["relay", "--listen", "0", "--to", `127.0.0.1:${port}`, "--seed", String(seed), "--json", ...row.relay]) : undefined;
   const target = relay ? await relay.listening : port;
@@ -66,7 +76,7 @@ async function run(row: Row, seed: number): Promise<RunResult> {
     if (growth.length === 0 || growth.at(-1)!.bytes !== bytes) growth.push({ atUs: wallUs(), bytes });
   }, 1);
 
-  const sender = startUdpvid(["send", join(ROOT, "video.mp4"), "--to", `127.0.0.1:${target}`, "--json", ...(row.sound ? [] : ["--no-audio"])]);
+  const sender = startUdpvid(["send", CLIP, "--to", `127.0.0.1:${target}`, "--json", ...noFeedback, ...(row.sound ? [] : ["--no-audio"])]);
   // x11grab starts once the window has the stream's size (its first frame); the first flash may be missed.
   let grabber: Bun.Subprocess<"ignore", "pipe", "pipe"> | undefined;
   let grabbed: Promise<string> | undefined;
@@ -190,7 +200,7 @@ const report = [
   "",
   machineLine(`ffmpeg ${ffmpegVersion()}`, `${SEEDS} seeds a row`),
   "",
-  "video.mp4 (10 s, 1280x720 at 30 fps, a flash and a beep every second) from `udpvid send` to `udpvid receive` with its window under Xvfb and its sound on SDL's disk driver, through `udpvid relay` where a row says. Measured from outside: x11grab watches the flash's corner of the window at 250 frames a second; the sound file's growth is sampled every millisecond on the same wall clock. A/V offset: when each flash was seen minus when its beep was played out (positive: the picture late). The worst seed by |offset| p95 is shown; concealed: the worst seed's share of sound packets concealed.",
+  `video.mp4 three times over (${CLIP_SECONDS} s, 1280x720 at 30 fps, a flash and a beep every second) from \`udpvid send\` to \`udpvid receive\` with its window under Xvfb and its sound on SDL's disk driver, through \`udpvid relay\` where a row says. Measured from outside: x11grab watches the flash's corner of the window at 250 frames a second; the sound file's growth is sampled every millisecond on the same wall clock. A/V offset: when each flash was seen minus when its beep was played out (positive: the picture late). The worst seed by |offset| p95 is shown; concealed: the worst seed's share of sound packets concealed. The step row: 25 Mbit/s, 6 from 10 s to 20 s, 25 again.`,
   "",
   "| row | pairs | offset p50 ms | abs offset p95 ms | abs offset max ms | sound capture->heard p99 ms | picture capture->shown p99 ms | concealed (worst seed) |",
   "|---|---|---|---|---|---|---|---|",
@@ -205,4 +215,5 @@ const report = [
 ].join("\n");
 console.log(report);
 saveResult("av.md", report);
+rmSync(clipDir, { recursive: true, force: true });
 process.exit(0);
