@@ -41,12 +41,16 @@ const ROWS: Row[] = [
   { name: "25 -> 6 -> 25 Mbit/s", relay: ["--rate", "25,6@10s,25@20s"], sound: true },
   { name: "loopback, --no-audio", sound: false },
 ].filter((row) => !values.only || row.name.includes(values.only));
-/** video.mp4 three times over (30 s, 29 or 30 flash-and-beep pairs a run: enough for a 95th percentile), made once. */
+/**
+ * video.mp4's kind, 30 s long (29 or 30 flash-and-beep pairs a run: enough
+ * for a 95th percentile), made once by the script that makes video.mp4. Not
+ * video.mp4 looped: each copy's AAC priming (21 ms) would shift the sound.
+ */
 const CLIP_SECONDS = 30;
 const clipDir = mkdtempSync(join(tmpdir(), "udpvid-av-clip-"));
 const CLIP = join(clipDir, "video-30s.mp4");
-const looped = Bun.spawnSync(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-stream_loop", "2", "-i", join(ROOT, "video.mp4"), "-c", "copy", "-y", CLIP]);
-if (looped.exitCode !== 0) throw new Error(`could not make the 30 s clip: ${looped.stderr.toString()}`);
+const made = Bun.spawnSync(["bash", join(ROOT, "scripts/make-video.sh"), CLIP, String(CLIP_SECONDS)]);
+if (made.exitCode !== 0) throw new Error(`could not make the ${CLIP_SECONDS} s clip: ${made.stderr.toString()}`);
 
 interface RunResult {
   offsetsMs: number[];
@@ -200,7 +204,7 @@ const report = [
   "",
   machineLine(`ffmpeg ${ffmpegVersion()}`, `${SEEDS} seeds a row`),
   "",
-  `video.mp4 three times over (${CLIP_SECONDS} s, 1280x720 at 30 fps, a flash and a beep every second) from \`udpvid send\` to \`udpvid receive\` with its window under Xvfb and its sound on SDL's disk driver, through \`udpvid relay\` where a row says. Measured from outside: x11grab watches the flash's corner of the window at 250 frames a second; the sound file's growth is sampled every millisecond on the same wall clock. A/V offset: when each flash was seen minus when its beep was played out (positive: the picture late). The worst seed by |offset| p95 is shown; concealed: the worst seed's share of sound packets concealed. The step row: 25 Mbit/s, 6 from 10 s to 20 s, 25 again.`,
+  `A clip made as video.mp4 is, ${CLIP_SECONDS} s long (1280x720 at 30 fps, a flash and a beep every second), from \`udpvid send\` to \`udpvid receive\` with its window under Xvfb and its sound on SDL's disk driver, through \`udpvid relay\` where a row says. Measured from outside: x11grab watches the flash's corner of the window at 250 frames a second; the sound file's growth is sampled every millisecond on the same wall clock. A/V offset: when each flash was seen minus when its beep was played out (positive: the picture late). The worst seed by |offset| p95 is shown; concealed: the worst seed's share of sound packets concealed. The step row: 25 Mbit/s, 6 from 10 s to 20 s, 25 again.`,
   "",
   "| row | pairs | offset p50 ms | abs offset p95 ms | abs offset max ms | sound capture->heard p99 ms | picture capture->shown p99 ms | concealed (worst seed) |",
   "|---|---|---|---|---|---|---|---|",
