@@ -142,4 +142,27 @@ describe("sound", () => {
     const frames = decodeFrames(picture, 320, 176, "mjpeg");
     expect(frames.length).toBeGreaterThanOrEqual(SECONDS * 30 - 5);
   }, 60_000);
+
+  test("ffmpeg sends RTP/Opus and RTP/JPEG to udpvid receive (one port): the device plays the sound intact, the picture beside it", async () => {
+    const out = join(dir, "from-ffmpeg-rtp.f32");
+    await using receiver = startUdpvid(["receive", "--headless", "--audio", "--port", "0", "--idle-timeout", "2", "--json"], diskAudio(out));
+    const port = await receiver.listening;
+    // Two RTP streams to the same port: the picture as JPEG (payload type 26), the sound as Opus (a dynamic type).
+    const ffmpegSend = Bun.spawnSync(
+      [
+        "ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-re", "-i", clip,
+        "-map", "0:v", "-vf", "scale=320:176", "-pix_fmt", "yuvj420p", "-c:v", "mjpeg", "-q:v", "4", "-huffman", "default", "-f", "rtp", `rtp://127.0.0.1:${port}`,
+        "-map", "0:a", "-c:a", "libopus", "-b:a", "96k", "-frame_duration", "20", "-f", "rtp", `rtp://127.0.0.1:${port}`,
+      ],
+      { stdin: "ignore", stdout: "ignore" },
+    );
+    expect(ffmpegSend.exitCode).toBe(0);
+    const result = await finish(receiver);
+    expect(result.exitCode).toBe(0);
+    const summary = lastJson<ReceiveSummary>(result.stdout);
+    expect(summary.framesShown).toBeGreaterThanOrEqual(SECONDS * 30 * 0.9);
+    expect(summary.audio?.packetsReceived).toBeGreaterThanOrEqual(SECONDS * 50 - 2);
+    expect(summary.sound?.played).toBeGreaterThanOrEqual(SECONDS * 50 - 2);
+    expectSoundIntact(played(out));
+  }, 60_000);
 });
