@@ -12,6 +12,8 @@ export interface ReceivedAudio extends EncodedAudio {
   recovered: boolean;
   /** Came in answer to an audio NACK. */
   resent?: boolean;
+  /** RTP without its sender's reports: the capture time was anchored where the stream arrived (it says nothing of latency). */
+  captureAnchoredOnArrival?: boolean;
 }
 
 /** Groups remembered at once: 64 groups of 4 × 20 ms is 5 s of sound, far past any deadline. */

@@ -6,9 +6,12 @@ import { ProtocolError } from "../protocol/protocol-error.ts";
 export interface AssembledFrame {
   protocol: WireProtocol;
   jpeg: Uint8Array;
-  /** v2 only: the sender's frame number and capture time (µs mod 2^32). */
+  /** v2 only: the sender's frame number. */
   frameNumber?: number;
+  /** When it was captured (µs mod 2^32): v2's on the sender's wall clock; RTP's from its timestamp, on the clock its sound shares (RtpCaptureClock). */
   captureTimeUs?: number;
+  /** RTP: the capture time was anchored where the stream arrived, not the sender's wall clock (it says nothing of latency). */
+  captureAnchoredOnArrival?: boolean;
   /** v2 only: FEC filled in lost chunks. */
   recovered?: boolean;
 }

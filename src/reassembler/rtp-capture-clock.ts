@@ -5,14 +5,32 @@ const REANCHOR_TICKS = 0x4000_0000;
 
 /**
  * RTP streams' timestamps on one capture clock (µs, mod 2^32), so a sound
- * and a picture sent as two RTP streams can be played together. Each stream
- * (by SSRC) is anchored where its first packet arrived, and its timestamps
- * counted on from there at its clock rate: streams that start together (as
- * a sender's picture and sound do) line up, up to the difference in their
- * first packets' transit. Pure: given the arrival time.
+ * and a picture sent as two RTP streams can be played together. A stream
+ * (by SSRC) is anchored by its sender's RTCP reports when they come (the
+ * sender's wall clock: its streams line up exactly), else where its first
+ * packet arrived, its timestamps counted on from there at its clock rate:
+ * streams that start together then line up up to the difference in their
+ * first packets' transit and the sender's start. Pure: given the arrival time.
  */
 export class RtpCaptureClock {
-  private readonly anchors = new Map<number, { timestamp: number; us: number }>();
+  private readonly anchors = new Map<number, { timestamp: number; us: number; bySender?: true }>();
+
+  /**
+   * A sender report (RTCP) pairs stream `ssrc`'s `rtpTimestamp` with the
+   * sender's wall clock (`wallClockUs`): the stream is anchored there from now on,
+   * so streams of one sender line up exactly, whatever their first packets'
+   * transit.
+   */
+  senderReport(ssrc: number, rtpTimestamp: number, wallClockUs: number): void {
+    this.anchors.delete(ssrc);
+    this.anchors.set(ssrc, { timestamp: rtpTimestamp >>> 0, us: Math.round(wallClockUs) >>> 0, bySender: true });
+    if (this.anchors.size > MAX_STREAMS) this.anchors.delete(this.anchors.keys().next().value!);
+  }
+
+  /** Whether stream `ssrc` is timed by its sender's reports (else by where it arrived: its capture times say nothing of latency). */
+  onSenderClock(ssrc: number): boolean {
+    return this.anchors.get(ssrc)?.bySender === true;
+  }
 
   /** The capture time (µs mod 2^32) of `timestamp` (at `rateHz`) on stream `ssrc`, a packet of which arrived at `arrivalUs`. */
   captureUs(ssrc: number, timestamp: number, rateHz: number, arrivalUs: number): number {
@@ -24,7 +42,7 @@ export class RtpCaptureClock {
     }
     const ticks = (timestamp - anchor.timestamp) | 0;
     const us = (anchor.us + Math.round((ticks * 1e6) / rateHz)) >>> 0;
-    if (Math.abs(ticks) > REANCHOR_TICKS) this.anchors.set(ssrc, { timestamp: timestamp >>> 0, us });
+    if (Math.abs(ticks) > REANCHOR_TICKS) this.anchors.set(ssrc, { ...anchor, timestamp: timestamp >>> 0, us });
     return us;
   }
 }

@@ -49,7 +49,7 @@ export class RtpOpusReassembler {
     const captureTimeUs = this.clock.captureUs(packet.ssrc, packet.timestamp, RTP_OPUS_CLOCK_HZ, nowUs);
     // The TOC's s bit: a stereo packet (the decoder makes stereo of either).
     const channels = (packet.payload[0]! & 0x04) !== 0 ? 2 : 1;
-    return [{ data: packet.payload, captureTimeUs, durationSamples, sequence, channels, recovered: false }];
+    return [{ data: packet.payload, captureTimeUs, durationSamples, sequence, channels, recovered: false, captureAnchoredOnArrival: !this.clock.onSenderClock(packet.ssrc) }];
   }
 
   /** The 16-bit sequence number extended to 32 bits: the one nearest the highest seen. */

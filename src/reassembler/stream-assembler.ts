@@ -9,6 +9,10 @@ import { V2DatagramReassembler } from "./v2-datagram-reassembler.ts";
 import type { V2ReassemblerOptions } from "./v2-reassembler-types.ts";
 import { AudioDatagramReassembler } from "./audio-datagram-reassembler.ts";
 import { AUDIO_MAGIC } from "../protocol/v2-audio.ts";
+import { deserializeRtp, RTP_PAYLOAD_TYPE_JPEG } from "../protocol/rtp.ts";
+import { RtpCaptureClock } from "./rtp-capture-clock.ts";
+import { looksLikeRtcp, parseSenderReport } from "../protocol/rtcp-sender-report.ts";
+import { RtpOpusReassembler } from "./rtp-opus-reassembler.ts";
 import type { ReceiverFeedback } from "../feedback/receiver-feedback.ts";
 import type { OutgoingDatagram } from "../socket/endpoint.ts";
 
@@ -51,6 +55,10 @@ export class StreamAssembler {
   private readonly v2: V2DatagramReassembler;
   /** v2's sound track, beside its picture. */
   private readonly audio: AudioDatagramReassembler;
+  /** An RTP sound stream (Opus, RFC 7587) beside RTP/JPEG, on the capture clock they share. */
+  private readonly rtpSound: RtpOpusReassembler;
+  /** The RTP streams' shared capture clock, set by their sender's RTCP reports where they come to this port. */
+  private readonly rtpClock = new RtpCaptureClock();
   private readonly received = {
     datagramsReceived: 0,
     bytesReceived: 0,
@@ -65,7 +73,8 @@ export class StreamAssembler {
     // Legacy holds one frame at most, RTP/JPEG gets as much again; v2 gets the rest of the cap.
     const maxFrameBytes = maxFrameBytesFor(options.maxMemoryBytes);
     this.v2 = new V2DatagramReassembler({ maxBufferedBytes: options.maxMemoryBytes - 2 * maxFrameBytes, ...options.v2 }, options.key, options.feedback);
-    this.byProtocol = { legacy: new LegacyDatagramReassembler(maxFrameBytes), rtp: new RtpJpegDatagramReassembler(maxFrameBytes), v2: this.v2 };
+    this.byProtocol = { legacy: new LegacyDatagramReassembler(maxFrameBytes), rtp: new RtpJpegDatagramReassembler(maxFrameBytes, this.rtpClock), v2: this.v2 };
+    this.rtpSound = new RtpOpusReassembler(this.rtpClock);
     this.audio = new AudioDatagramReassembler(options.key);
     this.key = options.key;
     this.feedback = options.feedback;
@@ -89,6 +98,8 @@ export class StreamAssembler {
       const protocol = classifyDatagram(datagram);
       if (protocol === undefined) throw new ProtocolError(datagram.length === 0 ? "empty" : "unknown-protocol", "not a udpvid datagram");
       if (this.key && protocol !== "v2") throw new ProtocolError("not-sealed", `${protocol === "rtp" ? "RTP/JPEG" : "the legacy protocol"} cannot be authenticated`);
+      if (protocol === "rtp" && looksLikeRtcp(datagram)) return this.rtcp(datagram);
+      if (protocol === "rtp" && isRtpSound(datagram)) return this.rtpSound.push(deserializeRtp(datagram), nowMs, nowMs * 1000).map((audio) => ({ kind: "audio", audio }));
       return this.byProtocol[protocol].push(datagram, nowMs, source !== undefined && sourcePort !== undefined ? { address: source, port: sourcePort } : undefined);
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
@@ -105,6 +116,13 @@ export class StreamAssembler {
     if (!feedback || newest === undefined) return packets.map((audio) => ({ kind: "audio", audio }));
     feedback.audioSent(newest, nowMs);
     return packets.map((audio) => ({ kind: "audio", audio: feedback.audioArrived(audio.sequence, nowMs) ? { ...audio, resent: true } : audio }));
+  }
+
+  /** RTCP beside RTP on one port (RFC 5761): a sender report sets its stream on the sender's clock; the rest is not used. */
+  private rtcp(datagram: Uint8Array): AssemblerEvent[] {
+    const report = parseSenderReport(datagram);
+    if (report) this.rtpClock.senderReport(report.ssrc, report.rtpTimestamp, report.wallClockUs);
+    return [];
   }
 
   expire(nowMs: number): AssemblerEvent[] {
@@ -140,9 +158,11 @@ export class StreamAssembler {
     return Object.values(this.byProtocol).reduce((sum, r) => sum + r.bufferedBytes, this.audio.bufferedBytes);
   }
 
-  /** What the sound track's reassembly counted (v2). */
+  /** What the sound track's reassembly counted (v2's, with an RTP sound stream's added). */
   audioStats(): Readonly<AudioDatagramReassembler["stats"]> {
-    return this.audio.stats;
+    const rtp = this.rtpSound.stats;
+    const v2 = this.audio.stats;
+    return { ...v2, packetsReceived: v2.packetsReceived + rtp.packetsReceived, packetsDuplicate: v2.packetsDuplicate + rtp.packetsDuplicate, packetsOtherStream: v2.packetsOtherStream + rtp.packetsOtherStream };
   }
 
   private reject(code: ProtocolErrorCode): void {
@@ -151,6 +171,16 @@ export class StreamAssembler {
   }
 
   toJSON() {
-    return { ...this.received, legacy: this.byProtocol.legacy.toJSON(), v2: this.byProtocol.v2.toJSON(), rtp: this.byProtocol.rtp.toJSON(), audio: this.audio.stats };
+    return { ...this.received, legacy: this.byProtocol.legacy.toJSON(), v2: this.byProtocol.v2.toJSON(), rtp: this.byProtocol.rtp.toJSON(), audio: this.audio.stats, rtpSound: this.rtpSound.stats };
   }
+}
+
+/**
+ * An RTP packet of the sound rather than the picture: a dynamic payload type
+ * (96-127, which an SDP would name; udpvid and ffmpeg put Opus there), where
+ * RTP/JPEG has its static 26. The payload is then read as Opus.
+ */
+function isRtpSound(datagram: Uint8Array): boolean {
+  const payloadType = (datagram[1] ?? 0) & 0x7f;
+  return payloadType !== RTP_PAYLOAD_TYPE_JPEG && payloadType >= 96;
 }

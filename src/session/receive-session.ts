@@ -376,7 +376,7 @@ export class ReceiveSession {
     if (this.shown++ === 0) this.firstShownMs = this.lastShownMs;
     this.lastQuality = readJpegQuality(frame.jpeg);
     this.handlers.show(frame, image);
-    const elapsed = frame.captureTimeUs === undefined ? undefined : elapsedSinceCaptureUs(this.clock.wallClockUs(), frame.captureTimeUs);
+    const elapsed = frame.captureTimeUs === undefined || frame.captureAnchoredOnArrival ? undefined : elapsedSinceCaptureUs(this.clock.wallClockUs(), frame.captureTimeUs);
     if (elapsed !== undefined) {
       this.latency.add(elapsed / 1000);
       this.recentLatency.add(elapsed / 1000);

@@ -147,13 +147,16 @@ export class SoundOutput {
     if (!speaker || !decoder) return;
     // One correction a call: the offsets of the actions after it were reckoned before it.
     let corrected = false;
-    const queue = (samples: Float32Array, offMs: number, durationSamples: number) => {
+    const queue = (samples: Float32Array, offMs: number, durationSamples: number, played: boolean) => {
+      // Measured once a packet: the loudest lately (for telling a quiet moment), and the readout's level (what was played).
+      const squares = sumOfSquares(samples);
+      const level = samples.length ? Math.sqrt(squares / samples.length) : 0;
+      this.loudest = Math.max(level, this.loudest * LOUDEST_DECAY);
+      if (played) this.measureLevel(squares, samples.length);
       if (!corrected) {
         if (!outOfTime(offMs)) this.outOfTimeSinceMs = undefined;
         else this.outOfTimeSinceMs ??= nowMs;
         const waitedMs = this.outOfTimeSinceMs === undefined ? 0 : nowMs - this.outOfTimeSinceMs;
-        const level = rms(samples);
-        this.loudest = Math.max(level, this.loudest * LOUDEST_DECAY);
         const { padSamples, trimSamples } = driftCorrection(offMs, isQuiet(level, this.loudest), durationSamples, waitedMs);
         if (padSamples > 0) speaker.write(this.resampler.push(new Float32Array(padSamples * OUTPUT_CHANNELS), deviceSpeed));
         if (trimSamples > 0) samples = samples.subarray(trimSamples * OUTPUT_CHANNELS);
@@ -167,14 +170,13 @@ export class SoundOutput {
     };
     for (const action of actions) {
       if (action.kind === "silence") speaker.write(new Float32Array(Math.round(action.samples * deviceSpeed) * OUTPUT_CHANNELS));
-      else if (action.kind === "conceal") queue(decoder.conceal(action.durationSamples), action.offMs, action.durationSamples);
+      else if (action.kind === "conceal") queue(decoder.conceal(action.durationSamples), action.offMs, action.durationSamples, false);
       else {
         const samples = decoder.decode(action.packet.data, action.packet.durationSamples);
-        this.measureLevel(samples);
         const heardUs = this.wallClockUs() + (action.atMs - nowMs) * 1000;
         const latency = elapsedSinceCaptureUs(Math.round(heardUs) >>> 0, action.packet.captureTimeUs);
-        if (latency !== undefined) this.latency.add(latency / 1000);
-        queue(samples, action.offMs, action.packet.durationSamples);
+        if (latency !== undefined && !action.packet.captureAnchoredOnArrival) this.latency.add(latency / 1000);
+        queue(samples, action.offMs, action.packet.durationSamples, true);
       }
     }
   }
@@ -231,9 +233,9 @@ export class SoundOutput {
   }
 
   /** RMS over about a quarter second, as dBFS (48 000 interleaved values: half a second of stereo, a quarter of each side). */
-  private measureLevel(samples: Float32Array): void {
-    for (let i = 0; i < samples.length; i++) this.levelSum += samples[i]! * samples[i]!;
-    this.levelCount += samples.length;
+  private measureLevel(sumOfSquares: number, count: number): void {
+    this.levelSum += sumOfSquares;
+    this.levelCount += count;
     if (this.levelCount < 48_000 / 2) return;
     const level = Math.sqrt(this.levelSum / this.levelCount);
     this.levelDb = level > 1e-6 ? round(20 * Math.log10(level), 1) : -120;
@@ -242,9 +244,8 @@ export class SoundOutput {
   }
 }
 
-/** RMS of interleaved samples. */
-function rms(samples: Float32Array): number {
+function sumOfSquares(samples: Float32Array): number {
   let sum = 0;
   for (let i = 0; i < samples.length; i++) sum += samples[i]! * samples[i]!;
-  return samples.length ? Math.sqrt(sum / samples.length) : 0;
+  return sum;
 }

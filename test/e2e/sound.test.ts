@@ -151,8 +151,8 @@ describe("sound", () => {
     const ffmpegSend = Bun.spawnSync(
       [
         "ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-re", "-i", clip,
-        "-map", "0:v", "-vf", "scale=320:176", "-pix_fmt", "yuvj420p", "-c:v", "mjpeg", "-q:v", "4", "-huffman", "default", "-f", "rtp", `rtp://127.0.0.1:${port}`,
-        "-map", "0:a", "-c:a", "libopus", "-b:a", "96k", "-frame_duration", "20", "-f", "rtp", `rtp://127.0.0.1:${port}`,
+        "-map", "0:v", "-vf", "scale=320:176", "-pix_fmt", "yuvj420p", "-c:v", "mjpeg", "-q:v", "4", "-huffman", "default", "-f", "rtp", `rtp://127.0.0.1:${port}?rtcpport=${port}`,
+        "-map", "0:a", "-c:a", "libopus", "-b:a", "96k", "-frame_duration", "20", "-f", "rtp", `rtp://127.0.0.1:${port}?rtcpport=${port}`,
       ],
       { stdin: "ignore", stdout: "ignore" },
     );

@@ -74,3 +74,32 @@ describe("RtpOpusReassembler", () => {
     expect(reassembler.stats.packetsReceived).toBe(0);
   });
 });
+
+describe("RTCP sender reports", () => {
+  test("golden bytes: the SSRC, the NTP time as µs since 1970 (mod 2^32), the RTP timestamp; other RTCP types are not reports", async () => {
+    const { parseSenderReport, looksLikeRtcp } = await import("../../src/protocol/rtcp-sender-report.ts");
+    // V=2, RC=0, PT=200, length 6 (28 bytes); SSRC 0x01020304; NTP 2208988801.5 s (1970 + 1.5 s); RTP 0xAABBCCDD; counts.
+    const sr = Buffer.from("80c80006" + "01020304" + "83aa7e81" + "80000000" + "aabbccdd" + "00000001" + "00000064", "hex");
+    expect(looksLikeRtcp(sr)).toBe(true);
+    expect(parseSenderReport(sr)).toEqual({ ssrc: 0x01020304, wallClockUs: 1_500_000, rtpTimestamp: 0xaabbccdd });
+    const receiverReport = Uint8Array.from(sr);
+    receiverReport[1] = 201;
+    expect(parseSenderReport(receiverReport)).toBeUndefined();
+    // RTP/JPEG (26, with or without the marker) and Opus (97 + marker = 225) are never taken for RTCP.
+    for (const second of [26, 26 | 0x80, 97, 97 | 0x80]) expect(looksLikeRtcp(Uint8Array.of(0x80, second))).toBe(false);
+    expect(() => parseSenderReport(sr.subarray(0, 20))).toThrow(ProtocolError);
+    const lying = Buffer.from(sr);
+    lying.writeUInt16BE(1, 2); // says 8 bytes: shorter than a sender report
+    expect(() => parseSenderReport(lying)).toThrow(ProtocolError);
+  });
+
+  test("a sender report puts its stream on the sender's clock: two streams whose first packets came 100 ms apart line up", () => {
+    const clock = new RtpCaptureClock();
+    clock.senderReport(1, 1000, 5_000_000); // picture: 90 kHz ts 1000 at wall 5 s
+    clock.senderReport(2, 48_000, 5_000_000); // sound: 48 kHz ts 48000 at the same instant
+    expect(clock.onSenderClock(1)).toBe(true);
+    expect(clock.captureUs(1, 1000 + 90_000, 90_000, 1)).toBe(6_000_000);
+    expect(clock.captureUs(2, 96_000, 48_000, 100_000_000)).toBe(6_000_000); // whenever it arrived
+    expect(clock.onSenderClock(3)).toBe(false);
+  });
+});
