@@ -81,7 +81,7 @@ class Allowance {
   /**
    * One sample. `systematic`: it comes of how the track is carried (a packet
    * rebuilt from parity or resent), not of a hiccup, so a later one is
-   * covered at once. `warmingUp`: covered at once, but not kept.
+   * covered at once. `warming-up`: covered at once, but not kept.
    */
   add(excessMs: number, how: "sample" | "systematic" | "warming-up" = "sample"): void {
     if (how === "warming-up") {
