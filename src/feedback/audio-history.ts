@@ -22,11 +22,15 @@ export class AudioHistory {
     return this.sent.get(sequence >>> 0)?.datagram;
   }
 
-  /** Packet `sequence` went out again; returns how often it had been resent before. */
-  resent(sequence: number): number {
+  /** Packet `sequence` went out again. */
+  resent(sequence: number): void {
     const entry = this.sent.get(sequence >>> 0);
-    if (!entry) return 0;
-    return entry.resends++;
+    if (entry) entry.resends++;
+  }
+
+  /** How often packet `sequence` was resent already. */
+  timesResent(sequence: number): number {
+    return this.sent.get(sequence >>> 0)?.resends ?? 0;
   }
 
   get size(): number {

@@ -56,7 +56,7 @@ export class ReceiverFeedback {
   private stream: { id: number; source: Endpoint; key: Uint8Array | undefined; salt: Uint8Array | undefined } | undefined;
   /** Frames some of whose chunks came in answer to a NACK: saved by retransmission if they complete. */
   private readonly answered = new Set<number>();
-  readonly stats = { nacksSent: 0, reportsSent: 0, framesSavedByRetransmission: 0, audioNacksSent: 0 };
+  readonly stats = { nacksSent: 0, reportsSent: 0, framesSavedByRetransmission: 0 };
 
   constructor(private readonly options: ReceiverFeedbackOptions = {}) {}
 
@@ -187,7 +187,6 @@ export class ReceiverFeedback {
     // At most MAX_AUDIO_NACK_ENTRIES numbers a message: never more entries than that, however they pack.
     for (let at = 0; at < audio.length; at += MAX_AUDIO_NACK_ENTRIES) {
       out.push(envelope(FeedbackType.audioNack, serializeAudioNack(audio.slice(at, at + MAX_AUDIO_NACK_ENTRIES))));
-      this.stats.audioNacksSent++;
     }
     const report = this.reports.due(nowMs, view.counts(), this.log, this.latencyBudgetMs);
     if (report) {

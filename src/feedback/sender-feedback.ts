@@ -142,11 +142,7 @@ export class SenderFeedback {
       for (const position of positions) {
         this.counts.chunksRequested++;
         const datagram = this.history.datagram(frameNumber, position);
-        if (datagram && this.budget.take(datagram.length)) {
-          resend.push(datagram);
-          // A datagram asked for again was lost again: on a lossy link its next copies go in pairs or threes, so the frame still makes its deadline.
-          const copies = resendCopies(this.history.timesResent(frameNumber, position), this.fec.lossFraction);
-          for (let extra = 1; extra < copies && this.budget.take(datagram.length); extra++) resend.push(datagram);
+        if (datagram && this.resendInto(resend, datagram, this.history.timesResent(frameNumber, position))) {
           this.history.resent(frameNumber, position, nowMs);
           this.counts.chunksResent++;
         } else {
@@ -163,16 +159,28 @@ export class SenderFeedback {
     for (const sequence of sequences) {
       this.counts.audioRequested++;
       const datagram = this.audioHistory.datagram(sequence);
-      if (!datagram || !this.budget.take(datagram.length)) {
+      if (datagram && this.resendInto(resend, datagram, this.audioHistory.timesResent(sequence))) {
+        this.audioHistory.resent(sequence);
+        this.counts.audioResent++;
+      } else {
         this.counts.audioNotResent++;
-        continue;
       }
-      resend.push(datagram);
-      const copies = resendCopies(this.audioHistory.resent(sequence), this.fec.lossFraction);
-      for (let extra = 1; extra < copies && this.budget.take(datagram.length); extra++) resend.push(datagram);
-      this.counts.audioResent++;
     }
     return resend;
+  }
+
+  /**
+   * Adds `datagram` to `resend` if the budget allows one copy (false if not).
+   * A datagram asked for again was lost again: on a lossy link its next
+   * copies go in pairs or threes, as the budget allows, so it still makes
+   * its deadline.
+   */
+  private resendInto(resend: Uint8Array[], datagram: Uint8Array, timesResent: number): boolean {
+    if (!this.budget.take(datagram.length)) return false;
+    resend.push(datagram);
+    const copies = resendCopies(timesResent, this.fec.lossFraction);
+    for (let extra = 1; extra < copies && this.budget.take(datagram.length); extra++) resend.push(datagram);
+    return true;
   }
 
   /** How long after a frame's first datagram a receiver may still ask for it (its reported latency budget; undefined before any report). */

@@ -1,4 +1,4 @@
-import { RTP_HEADER_SIZE, RTP_OPUS_PAYLOAD_TYPE, writeRtpHeader } from "../protocol/rtp.ts";
+import { RTP_OPUS_PAYLOAD_TYPE, serializeRtp } from "../protocol/rtp.ts";
 import type { EncodedAudio } from "./audio-packetizer.ts";
 import { RtpStream } from "./rtp-jpeg-packetizer.ts";
 
@@ -23,9 +23,7 @@ export class RtpOpusPacketizer {
   /** The RTP packet for one encoded Opus packet. */
   packetize(audio: EncodedAudio): Uint8Array[] {
     if (audio.data.length === 0) throw new RangeError("an empty Opus packet");
-    const datagram = new Uint8Array(RTP_HEADER_SIZE + audio.data.length);
-    writeRtpHeader(datagram, 0, { marker: this.sent === 0, payloadType: RTP_OPUS_PAYLOAD_TYPE, sequence: this.stream.nextSequence, timestamp: this.timestamp, ssrc: this.stream.ssrc });
-    datagram.set(audio.data, RTP_HEADER_SIZE);
+    const datagram = serializeRtp({ marker: this.sent === 0, payloadType: RTP_OPUS_PAYLOAD_TYPE, sequence: this.stream.nextSequence, timestamp: this.timestamp, ssrc: this.stream.ssrc, payload: audio.data });
     this.stream.nextSequence = (this.stream.nextSequence + 1) & 0xffff;
     this.timestamp = (this.timestamp + audio.durationSamples) >>> 0;
     this.sent++;

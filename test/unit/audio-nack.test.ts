@@ -100,8 +100,11 @@ describe("AudioHistory", () => {
     expect(history.size).toBe(256);
     expect(history.datagram(43)).toBeUndefined();
     expect(history.datagram(44)).toEqual(Uint8Array.of(44));
-    expect(history.resent(44)).toBe(0);
-    expect(history.resent(44)).toBe(1);
+    expect(history.timesResent(44)).toBe(0);
+    history.resent(44);
+    expect(history.timesResent(44)).toBe(1);
+    history.resent(44);
+    expect(history.timesResent(44)).toBe(2);
   });
 });
 
