@@ -2,7 +2,7 @@ import { DEFAULT_MAX_PIXELS, warmUpDecoder } from "../decoder/jpeg-decoder.ts";
 import type { SdlWindowDisplay } from "../display/sdl-window.ts";
 import { statusLine } from "../display/stream-readout.ts";
 import { Viewer } from "../display/viewer.ts";
-import { MjpegRecorder } from "../recorder/mjpeg-recorder.ts";
+import { openRecorder } from "../recorder/recorder.ts";
 import { PlayoutClock } from "../session/playout-clock.ts";
 import { SoundOutput, type SoundStats } from "../speaker/sound-output.ts";
 import type { PresenterStats } from "../session/frame-presenter.ts";
@@ -32,7 +32,7 @@ export const receiveSpec: CommandSpec = {
     interface: { type: "string", value: "ADDR", description: "with --group: the local interface address to join on (default: the OS picks)" },
     headless: { type: "boolean", description: "no window (SDL is not loaded); decode, count, record" },
     audio: { type: "boolean", description: "with --headless: play the stream's sound all the same (a window plays it always)" },
-    record: { type: "string", value: "FILE", description: "write every shown frame's JPEG to FILE as MJPEG (ffplay -f mjpeg FILE)" },
+    record: { type: "string", value: "FILE", description: "record what is shown and heard: FILE.mkv holds picture and sound as received (muxed by ffmpeg, nothing re-encoded); any other name, the shown JPEGs alone as MJPEG (ffplay -f mjpeg FILE)" },
     "idle-timeout": { type: "string", value: "SECONDS", description: "exit once a stream has started and been silent this long, or has ended" },
     from: { type: "string", value: "ADDR", description: "accept datagrams from this source address (or host name) only" },
     latency: { type: "string", value: "MS", description: `how long a v2 frame may wait for repairs (retransmission) before it is dropped (default ${DEFAULT_LATENCY_MS}, raised to 3 least round trips plus twice their jitter once measured)` },
@@ -125,7 +125,9 @@ export interface ReceiveSummary extends ReceiveCounts {
   receiveBufferBytes: number | null;
   seconds: number;
   mbps: number;
+  /** Frames and sound packets written to --record's file. */
   recorded: number;
+  recordedSoundPackets: number;
   quitBy: "key" | "window" | "signal" | "idle-timeout" | "end-of-stream";
   /** The sound as played (null: no sound came, or it was not played: --headless without --audio). */
   sound: SoundStats | null;
@@ -142,7 +144,7 @@ const realClock = { nowMs: () => performance.now(), wallClockUs };
  */
 export async function runReceive(options: ReceiveOptions, signal: AbortSignal, onListening?: (port: number) => void): Promise<ReceiveSummary> {
   const allowFrom = options.from === undefined ? undefined : (await resolveHost(options.from).catch((error) => Promise.reject(new Error(`--from: ${error.message}`)))).address;
-  const recorder = options.record ? MjpegRecorder.open(options.record) : undefined;
+  const recorder = options.record ? openRecorder(options.record) : undefined;
   let quit: (by: ReceiveSummary["quitBy"]) => void = () => {};
   const quitBy = new Promise<ReceiveSummary["quitBy"]>((resolve) => (quit = resolve));
   signal.addEventListener("abort", () => quit("signal"));
@@ -201,10 +203,13 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
     },
     {
       show: (frame, image) => {
-        recorder?.write(frame.jpeg);
+        recorder?.addPicture({ jpeg: frame.jpeg, width: image.width, height: image.height, captureTimeUs: frame.captureTimeUs ?? wallClockUs() });
         viewer?.showFrame(image);
       },
-      heard: (audio, nowMs) => sound?.received(audio, nowMs),
+      heard: (audio, nowMs) => {
+        recorder?.addSound(audio);
+        sound?.received(audio, nowMs);
+      },
       waiting: () => schedulePresent(),
       ended: () => {
         if (options.idleTimeoutSeconds !== undefined) quit("end-of-stream");
@@ -217,7 +222,7 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
     if (!session.receive(datagram, address, performance.now(), port)) warnings.check(session.rejectedByReason, address);
   }).catch((error) => {
     display?.close();
-    recorder?.close();
+    void recorder?.close().catch(() => {});
     throw error;
   });
   onListening?.(receiver.port);
@@ -258,8 +263,8 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
   await sound?.ready();
   // A stream that ended has its last sound still to play; a user who quit wants silence now.
   if (by === "end-of-stream" || by === "idle-timeout") await sound?.drain();
-  recorder?.close();
   sound?.close();
+  await recorder?.close();
   display?.close();
 
   const seconds = (performance.now() - startMs) / 1000;
@@ -271,6 +276,7 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
     ...counts,
     mbps: round((counts.bytesReceived * 8) / seconds / 1e6, 2),
     recorded: recorder?.framesWritten ?? 0,
+    recordedSoundPackets: recorder?.soundPacketsWritten ?? 0,
     quitBy: by,
     sound: sound?.hasSound ? sound.stats() : null,
     avSync: session.presenterStats(),
@@ -338,7 +344,7 @@ export function describeReceiveSummary(s: ReceiveSummary): string {
   if (s.decodeMs) lines.push(`Decoding a frame: p50 ${s.decodeMs.p50} ms, p99 ${s.decodeMs.p99} ms`);
   if (s.sound) lines.push(describeSound(s.sound, s.audio));
   if (s.avSync?.offsetMs) lines.push(`Picture with the sound: ${s.avSync.held} frames held for their time (median ${s.avSync.waitedMs ?? 0} ms); shown against it p50 ${s.avSync.offsetMs.p50} ms, p95 ${s.avSync.offsetMs.p95} ms`);
-  if (s.recorded) lines.push(`Recorded ${s.recorded} frames`);
+  if (s.recorded || s.recordedSoundPackets) lines.push(`Recorded ${s.recorded} frames` + (s.recordedSoundPackets ? ` and ${s.recordedSoundPackets} sound packets` : ""));
   return lines.join("\n");
 }
 

@@ -177,6 +177,9 @@ describe("receive: bad input gets a clear message", () => {
     const result = await runUdpvid(["receive", "--headless", "--port", "0", "--record", "/nonexistent/dir/out.mjpeg"]);
     expect(result.exitCode).toBe(1);
     expectOneLineError(result, "cannot write the recording to /nonexistent/dir/out.mjpeg");
+    const mkv = await runUdpvid(["receive", "--headless", "--port", "0", "--record", "/nonexistent/dir/out.mkv"]);
+    expect(mkv.exitCode).toBe(1);
+    expectOneLineError(mkv, "cannot write the recording to /nonexistent/dir/out.mkv");
   });
 
   test("Ctrl-C stops cleanly with a summary", async () => {

@@ -165,4 +165,53 @@ describe("sound", () => {
     expect(summary.sound?.played).toBeGreaterThanOrEqual(SECONDS * 50 - 2);
     expectSoundIntact(played(out));
   }, 60_000);
+
+  test("--record FILE.mkv: picture and sound as received in one Matroska file (by ffmpeg, nothing re-encoded), each flash with its beep", async () => {
+    const record = join(dir, "recorded.mkv");
+    // Headless and without --audio: nothing is played, the recording has the sound all the same.
+    await using receiver = startUdpvid(["receive", "--headless", "--port", "0", "--idle-timeout", "2", "--record", record, "--json"]);
+    const port = await receiver.listening;
+    expect((await runUdpvid(["send", clip, "--to", `127.0.0.1:${port}`])).exitCode).toBe(0);
+    const result = await finish(receiver);
+    expect(result.exitCode).toBe(0);
+    const summary = lastJson<ReceiveSummary>(result.stdout);
+    expect(summary.sound).toBeNull();
+    expect(summary.recorded).toBe(summary.framesShown);
+    expect(summary.recordedSoundPackets).toBe(summary.audio!.packetsReceived);
+
+    // Two streams as they came: the JPEGs and the Opus packets, one packet each in the file.
+    const probe = JSON.parse(
+      Bun.spawnSync(["ffprobe", "-v", "error", "-count_packets", "-show_entries", "stream=codec_name,nb_read_packets,width,height", "-of", "json", record]).stdout.toString(),
+    ) as { streams: { codec_name: string; nb_read_packets: string; width?: number }[] };
+    expect(probe.streams.map((s) => s.codec_name)).toEqual(["mjpeg", "opus"]);
+    expect(Number(probe.streams[0]!.nb_read_packets)).toBe(summary.recorded);
+    expect(probe.streams[0]!.width).toBe(320);
+    expect(Number(probe.streams[1]!.nb_read_packets)).toBe(summary.recordedSoundPackets);
+
+    // The sound, decoded from the file on its own timeline (gaps kept as silence), is the source's.
+    const pcm = ffmpeg(["-i", record, "-map", "0:a", "-af", "aresample=async=1:first_pts=0", "-f", "f32le", "-ac", "2", "-ar", "48000", "-"]);
+    expectSoundIntact(new Float32Array(pcm.buffer, pcm.byteOffset, pcm.byteLength / 4));
+
+    // Lip sync in the file: the white square in the top left (10,10 40×40 at this size) against the start of each beep.
+    const stats = Bun.spawnSync([
+      "ffprobe", "-v", "error", "-f", "lavfi", `movie=${record},crop=30:30:15:15,signalstats`,
+      "-show_entries", "frame=pts_time:frame_tags=lavfi.signalstats.YAVG", "-of", "csv=p=0",
+    ]).stdout.toString();
+    const flashes = onsets(stats.trim().split("\n").map((line) => line.split(",").map(Number) as [number, number]).filter(([, y]) => y > 200).map(([t]) => t));
+    const mono = ffmpeg(["-i", record, "-map", "0:a", "-af", "aresample=async=1:first_pts=0", "-f", "f32le", "-ac", "1", "-ar", "48000", "-"]);
+    const samples = new Float32Array(mono.buffer, mono.byteOffset, mono.byteLength / 4);
+    const beeps = onsets([...samples.keys()].filter((i) => Math.abs(samples[i]!) > 0.3).map((i) => i / 48000));
+    expect(flashes.length).toBeGreaterThanOrEqual(SECONDS - 1);
+    for (const flash of flashes) {
+      const beep = beeps.find((b) => Math.abs(b - flash) < 0.5);
+      expect(beep).toBeDefined();
+      // Within a third of a frame: a frame placed one off would be 33 ms out.
+      expect(Math.abs(flash - beep!)).toBeLessThanOrEqual(0.012);
+    }
+  }, 60_000);
 });
+
+/** The first time of each run of times, runs being more than half a second apart. */
+function onsets(times: number[]): number[] {
+  return times.filter((t, i) => i === 0 || t - times[i - 1]! > 0.5);
+}
