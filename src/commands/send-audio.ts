@@ -34,9 +34,15 @@ export async function openSound(request: SoundRequest, ffmpeg: string, say: (lin
     return undefined;
   };
   if (request.protocolReason) return refuse(request.protocolReason);
-  if (request.unpacedReason) return refuse(request.unpacedReason);
   const sound = request.source.sound;
-  if (!sound) return refuse("this source's sound is not streamed yet (a camera's microphone is not opened)");
+  // A camera or a live stream would have sound a user expects to hear: say plainly that it does not go.
+  const plainly = (why: string) => {
+    if (!explicit) say(`udpvid send: the picture only: ${why}`);
+    return refuse(why);
+  };
+  if (!sound) return plainly("a camera's microphone is not opened yet (sound goes from files and --test-pattern)");
+  if (request.source.live) return plainly("a live source's sound is not streamed yet (sound goes from files and --test-pattern)");
+  if (request.unpacedReason) return refuse(request.unpacedReason);
   const { input, inputFormat, inputOptions } = sound;
   const open = (encoder: "libopus" | "opus") =>
     FfmpegAudioSource.open({ ffmpeg, input, inputFormat, inputOptions, loop: request.loop, audioStream: request.audioStream ?? 0, encoder });

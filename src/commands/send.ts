@@ -307,7 +307,7 @@ async function openSources(options: SendOptions, ffmpegs: ReturnType<typeof reso
       audioStream: options.audioStream,
       noAudio: options.noAudio,
       loop: options.loop,
-      unpacedReason: options.fps === "max" ? "unpaced (--fps max), there is no clock to place sound on" : options.source.live ? "a live source's sound is not streamed yet" : undefined,
+      unpacedReason: options.fps === "max" ? "unpaced (--fps max), there is no clock to place sound on" : undefined,
       protocolReason: options.protocol === "legacy" ? "the legacy protocol carries the picture only" : undefined,
     },
     ffmpegs[0]!.path,

@@ -48,7 +48,8 @@ export class MkvRecorder implements Recorder {
     }
     const ffmpeg = resolveFfmpeg(undefined)[0]!.path;
     const args = ["-hide_banner", "-loglevel", "error", "-nostdin", "-f", "matroska", "-i", "pipe:0", "-map", "0", "-c", "copy", "-f", "matroska", "-y", path];
-    return new MkvRecorder(path, spawn(ffmpeg, args, { stdio: ["pipe", "ignore", "pipe"], detached: true }));
+    // (On Windows a detached child gets a console window of its own; there Ctrl-C reaches ffmpeg too, and it finishes the file itself.)
+    return new MkvRecorder(path, spawn(ffmpeg, args, { stdio: ["pipe", "ignore", "pipe"], detached: process.platform !== "win32", windowsHide: true }));
   }
 
   get framesWritten(): number {
