@@ -19,8 +19,11 @@ import { finish, lastJson, startCommand, startUdpvid } from "../test/helpers/udp
 import { findWindows, startXvfb, UDPVID_WINDOW, windowGeometry } from "../test/helpers/xvfb.ts";
 import type { ReceiveSummary } from "../src/commands/receive.ts";
 import type { SendSummary } from "../src/commands/send.ts";
+import { DEVICE_BUFFER_SAMPLES } from "../src/speaker/sdl-speaker.ts";
 
 const ROOT = join(import.meta.dir, "..");
+/** How often x11grab looks at the flash's corner of the window. */
+const GRAB_FPS = 250;
 /** Where the flash is in the picture (make-video.sh: a 160-pixel square 40 pixels in from the top left). */
 const FLASH = { x: 40, y: 40, size: 160 };
 
@@ -101,7 +104,7 @@ async function run(row: Row, seed: number): Promise<RunResult> {
     const g = windowGeometry(x.display, id);
     if (g.width !== 1280 || g.height !== 720) continue;
     grabber = Bun.spawn(
-      ["ffmpeg", "-hide_banner", "-nostdin", "-copyts", "-f", "x11grab", "-draw_mouse", "0", "-framerate", "250", "-video_size", `${FLASH.size}x${FLASH.size}`, "-i", `${x.display}+${g.x + FLASH.x},${g.y + FLASH.y}`, "-vf", "showinfo", "-f", "null", "-"],
+      ["ffmpeg", "-hide_banner", "-nostdin", "-copyts", "-f", "x11grab", "-draw_mouse", "0", "-framerate", String(GRAB_FPS), "-video_size", `${FLASH.size}x${FLASH.size}`, "-i", `${x.display}+${g.x + FLASH.x},${g.y + FLASH.y}`, "-vf", "showinfo", "-f", "null", "-"],
       { stdin: "ignore", stdout: "pipe", stderr: "pipe" },
     );
     grabbed = new Response(grabber.stderr).text();
@@ -126,39 +129,60 @@ async function run(row: Row, seed: number): Promise<RunResult> {
   return result;
 }
 
-/** When the square turned white, by x11grab's timestamps (µs, wall clock): frames whose mean luma crosses the middle upwards. */
+/**
+ * When the square turned white, by x11grab's timestamps (µs, wall clock):
+ * frames whose mean luma crosses the middle upwards, less half a grab
+ * period (the first grab to see it comes that long after, on average).
+ */
 function flashTimesUs(showinfo: string): number[] {
   const times: number[] = [];
   let bright = false;
   for (const match of showinfo.matchAll(/pts:\s*(\d+).*?mean:\[(\d+)/g)) {
     const luma = Number(match[2]);
     if (!bright && luma > 160) {
-      times.push(Number(match[1]));
+      times.push(Number(match[1]) - 1e6 / GRAB_FPS / 2);
       bright = true;
     } else if (bright && luma < 96) bright = false;
   }
   return times;
 }
 
+/** How far from a sample the polls that time it may be (see beepTimesUs). */
+const WINDOW_US = 20_000;
+/** What SDL's disk driver writes per buffer it plays: DEVICE_BUFFER_SAMPLES stereo float samples. */
+const DEVICE_BUFFER_BYTES = DEVICE_BUFFER_SAMPLES * 8;
+
 /**
  * When each beep was played out, µs on the wall clock: the first loud sample
- * after a quiet stretch, placed in time by when the file grew past it (the
- * disk driver writes what a device would play, as it plays it).
+ * after a quiet stretch, placed in time by when the file grew past it. The
+ * disk driver "plays" a buffer by writing it out, then sleeping as long as
+ * it lasts; its writes go through stdio (4 KB), so the file grows by the
+ * buffer just begun and any before it still held (strace: 4096-byte writes
+ * every second 256-sample buffer). So a write that ends at byte E, seen at
+ * T, says: the buffer ending at E began at T at the latest, and the device
+ * plays steadily. The poll that sees a write can come late (this process
+ * shares two cores with both ends, Xvfb and x11grab), never early: a sample
+ * is timed by the earliest the polls within 20 ms of it allow, at the
+ * device's rate over the run (its sleeps vary with the load: the wider the
+ * window, the more a local rate off the mean misplaces it).
  */
 function beepTimesUs(file: Buffer, growth: { atUs: number; bytes: number }[]): number[] {
   const samples = new Float32Array(file.buffer, file.byteOffset, Math.floor(file.byteLength / 8) * 2);
+  if (growth.length < 2) return [];
+  const bytesPerUs = (growth.at(-1)!.bytes - growth[0]!.bytes) / (growth.at(-1)!.atUs - growth[0]!.atUs);
   const times: number[] = [];
   let quietSince = 0;
   for (let i = 0; i < samples.length / 2; i++) {
     const loud = Math.abs(samples[2 * i]!) > 0.2;
     if (loud && i - quietSince > 48_000 / 2) {
       const byte = i * 8;
-      const written = growth.findIndex((g) => g.bytes > byte);
-      if (written > 0) {
-        // The write that took the file past this sample began where the one before left it.
-        const chunkStart = growth[written - 1]!.bytes;
-        times.push(growth[written]!.atUs + ((byte - chunkStart) / 8 / 48_000) * 1e6);
+      let earliest = Infinity;
+      for (const g of growth) {
+        const lastBufferStart = g.bytes - DEVICE_BUFFER_BYTES;
+        if (Math.abs(lastBufferStart - byte) > bytesPerUs * WINDOW_US) continue;
+        earliest = Math.min(earliest, g.atUs + (byte - lastBufferStart) / bytesPerUs);
       }
+      if (Number.isFinite(earliest)) times.push(earliest);
     }
     if (loud) quietSince = i;
   }

@@ -193,11 +193,14 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
       returnPath: options.feedback && !options.group ? { latencyMs: options.latencyMs } : undefined,
       // With sound playing, each frame is shown at its playout time on the sound's clock, and its readiness widens the
       // clock's allowance (the sound waits for the picture as much as the picture for the sound). Without: at once.
+      // Drawing takes time before the picture is on the screen: a frame is handed over that much earlier.
       pictureClock: sound && {
         frameReady: (captureUs, nowMs) => {
           if (!sound.playing(nowMs)) return undefined;
-          playoutClock.pictureReady(captureUs, nowMs);
-          return playoutClock.playoutMs(captureUs);
+          const drawMs = display?.drawMs ?? 0;
+          playoutClock.pictureReady(captureUs, nowMs + drawMs);
+          const playoutMs = playoutClock.playoutMs(captureUs);
+          return playoutMs === undefined ? undefined : playoutMs - drawMs;
         },
       },
     },

@@ -19,7 +19,7 @@ export type PlayoutAction =
 export interface AudioPlayoutOptions {
   /** How far ahead of its playout time a packet is queued: room for a late timer, at the cost of reacting later. */
   leadMs: number;
-  /** The device plays a queued sample this long after the queue hands it on (its own buffer). */
+  /** The device plays a queued sample this long after the queue hands it on (its own buffer); known once it is open (setDeviceLatency). */
   deviceLatencyMs: number;
 }
 
@@ -32,7 +32,7 @@ export interface AudioPlayoutOptions {
  * more than a resampler should hide (SDL's disk driver: 1-2%) is kept in
  * time this way.
  */
-const IN_TIME_MS = 4;
+const IN_TIME_MS = 2;
 const LOUD_FIX_MS = 15;
 const LOUD_WAIT_MS = 300;
 const HARD_FIX_MS = 30;
@@ -103,10 +103,19 @@ export class AudioPlayout {
   private skippedBehind = 0;
   private silences = 0;
 
+  private readonly options: AudioPlayoutOptions;
+
   constructor(
     private readonly clock: PlayoutClock,
-    private readonly options: AudioPlayoutOptions,
-  ) {}
+    options: AudioPlayoutOptions,
+  ) {
+    this.options = { ...options };
+  }
+
+  /** The opened device's own latency, once known (it differs per driver). */
+  setDeviceLatency(ms: number): void {
+    this.options.deviceLatencyMs = ms;
+  }
 
   /** A packet from the reassembler, at `nowMs`. A rebuilt or resent one comes late by nature: the wait allowed for covers it, the path's speed does not count it. */
   received(packet: ReceivedAudio, nowMs: number): void {

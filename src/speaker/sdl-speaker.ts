@@ -4,13 +4,19 @@ import { OUTPUT_CHANNELS } from "../decoder/opus-decoder.ts";
 import { AUDIO_SAMPLE_RATE } from "../source/ffmpeg-audio-source.ts";
 
 /**
- * Samples the device takes at a time (SDL takes powers of two): 10.7 ms at
- * 48 kHz, two of them within the ~20 ms the queue holds ahead. (SDL's disk
- * driver, which the tests listen through, sleeps whole ms per buffer and so
- * runs some 6% fast: the playout keeps it in time at quiet moments.)
+ * Samples the device takes at a time (SDL takes powers of two): 5.3 ms at
+ * 48 kHz. When the device takes the next one is not known, so a sample is
+ * heard up to a buffer earlier or later than reckoned: a smaller buffer
+ * keeps the sound nearer its time (512 left ±5 ms). SDL's audio thread is
+ * native and the queue holds ~40 ms ahead, so it never waits on JavaScript.
+ * (SDL's disk driver, which the tests listen through, sleeps whole ms per
+ * buffer and so runs some 6% fast: the playout keeps it in time at quiet
+ * moments.)
  */
-const DEVICE_BUFFER_SAMPLES = 512;
+export const DEVICE_BUFFER_SAMPLES = 256;
 const BYTES_PER_FRAME = 4 * OUTPUT_CHANNELS;
+/** Drivers with no device behind them (see latencyMs). */
+const TAKEN_AS_PLAYED = new Set(["disk", "dummy"]);
 
 /** Why there is no sound output, in one line for the user. */
 export class SpeakerUnavailableError extends Error {}
@@ -24,7 +30,11 @@ export class SdlSpeaker {
   private gain = 1;
   private muted = false;
 
-  private constructor(private readonly device: import("@kmamal/sdl").Sdl.Audio.AudioPlaybackInstance) {}
+  private constructor(
+    private readonly device: import("@kmamal/sdl").Sdl.Audio.AudioPlaybackInstance,
+    /** SDL's audio driver in use ("pulseaudio", "alsa", "wasapi", "disk", ...). */
+    readonly driver: string,
+  ) {}
 
   /**
    * Loads SDL (a no-op where the window already has): loading it when the
@@ -48,15 +58,29 @@ export class SdlSpeaker {
       // SDL logs its drivers' chatter (the disk driver's "CRITICAL" notice) on stderr as it opens one.
       const device = await withNativeStderrQuiet(async () => sdl.audio.openDevice({ type: "playback" }, options));
       device.play();
-      return new SdlSpeaker(device);
+      return new SdlSpeaker(device, sdl.info.drivers.audio.current);
     } catch (error) {
       throw new SpeakerUnavailableError(`cannot open a sound device (${firstLine(error)})`);
     }
   }
 
-  /** How long the device's own buffer holds a sample before it is heard. */
+  /** How long a sound card holds a sample it took from the queue before it is heard (before one is open: see latencyMs). */
   static get latencyMs(): number {
-    return (DEVICE_BUFFER_SAMPLES * 1000) / AUDIO_SAMPLE_RATE;
+    return (1.5 * DEVICE_BUFFER_SAMPLES * 1000) / AUDIO_SAMPLE_RATE;
+  }
+
+  /**
+   * How long after the head of the queue this device plays it, on average:
+   * the device takes the next buffer once the one playing is done (half a
+   * buffer from now, on average), and a sound card then plays it after the
+   * one it already holds (a buffer more). SDL's disk and dummy drivers
+   * "play" a buffer as they take it (the disk driver writes it out, then
+   * sleeps as long as it lasts): half a buffer. (Counting a card's buffer
+   * against them put the picture that much behind the sound in bench:av.)
+   */
+  get latencyMs(): number {
+    const buffer = (DEVICE_BUFFER_SAMPLES * 1000) / AUDIO_SAMPLE_RATE;
+    return TAKEN_AS_PLAYED.has(this.driver) ? buffer / 2 : SdlSpeaker.latencyMs;
   }
 
   /** Samples (per channel) queued in all so far. */

@@ -112,6 +112,7 @@ export class SoundOutput {
     try {
       await this.preloading;
       [this.speaker, this.decoder] = await Promise.all([SdlSpeaker.open(), this.decoder ?? OpusPacketDecoder.open()]);
+      this.playout.setDeviceLatency(this.speaker.latencyMs);
       this.speaker.volume = this.volume;
       this.speaker.isMuted = this.muted;
     } catch (error) {
