@@ -4,6 +4,13 @@ const WINDOW_MS = 10_000;
 const SETTLE_MS = 3000;
 /** The smoothed position needs this much history. */
 const SMOOTH_AFTER_MS = 200;
+/**
+ * The position is smoothed over this much: enough ticks to see through a
+ * buffer's steps, short enough to follow a device whose speed wanders (SDL's
+ * disk driver sleeps longer under load: ±3% over seconds). A line over the
+ * rate's 10 s put the sound up to 20 ms from where it was heard.
+ */
+const POSITION_WINDOW_MS = 400;
 /** Devices are never this far off; a measurement beyond it is a stall, not a clock. */
 const MAX_DEVIATION = 0.1;
 
@@ -39,22 +46,26 @@ export class DeviceRate {
 
   /**
    * Samples the device has taken by `nowMs`, smoothed: a device takes its
-   * buffer at a time (SDL's disk driver 21 ms of it), so what it reports
-   * jumps; the line through the last moments does not. Undefined until
+   * buffer at a time, so what it reports jumps; the line through the last
+   * POSITION_WINDOW_MS does not. Undefined until
    * there is a line (a fifth of a second of it).
    */
   consumedAt(nowMs: number): number | undefined {
     const n = this.points.length;
     if (n < 3 || this.points[n - 1]!.atMs - this.points[0]!.atMs < SMOOTH_AFTER_MS) return undefined;
-    const { slopePerMs, intercept, t0 } = this.fit();
+    let first = n - 1;
+    while (first > 0 && this.points[first - 1]!.atMs >= this.points[n - 1]!.atMs - POSITION_WINDOW_MS) first--;
+    const { slopePerMs, intercept, t0 } = this.fit(first);
     return intercept + slopePerMs * (nowMs - t0);
   }
 
-  private fit(): { slopePerMs: number; intercept: number; t0: number } {
-    const n = this.points.length;
+  /** Least squares through the points from `first` on. */
+  private fit(first = 0): { slopePerMs: number; intercept: number; t0: number } {
+    const points = this.points.slice(first);
+    const n = points.length;
     let st = 0, sc = 0, stt = 0, stc = 0;
-    const t0 = this.points[0]!.atMs;
-    for (const { atMs, consumed } of this.points) {
+    const t0 = points[0]!.atMs;
+    for (const { atMs, consumed } of points) {
       const t = atMs - t0;
       st += t; sc += consumed; stt += t * t; stc += t * consumed;
     }

@@ -30,4 +30,23 @@ describe("DeviceRate", () => {
     for (let now = 0; now <= 5000; now += 10) stalled.observe(now, 1_000_000, 1_000_000 - now * 48 * 3);
     expect(stalled.ratio).toBe(1);
   });
+
+  test("the position follows a device whose speed wanders (a loaded disk driver): within a few ms of what it really took", () => {
+    const rate = new DeviceRate(48_000);
+    let written = 1920;
+    let consumed = 0;
+    let worstMs = 0;
+    for (let now = 0; now <= 20_000; now += 10) {
+      // 3% fast and slow by turns, every 2 s; 256-sample buffers.
+      const speed = 1 + 0.03 * Math.sign(Math.sin((now / 2000) * Math.PI));
+      consumed += 480 * speed;
+      const taken = Math.ceil(consumed / 256) * 256;
+      while (written - taken < 2 * 256 + 960) written += 960;
+      rate.observe(now, written, written - taken);
+      const smoothed = rate.consumedAt(now);
+      if (smoothed !== undefined && now > 1000) worstMs = Math.max(worstMs, Math.abs(smoothed - consumed - 128) / 48);
+    }
+    // The line runs half a buffer ahead of the play position (a buffer is taken whole), give or take its steps.
+    expect(worstMs).toBeLessThan(4);
+  });
 });
