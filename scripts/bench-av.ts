@@ -10,7 +10,7 @@
 // random loss and a 25 -> 6 -> 25 Mbit/s step through the relay; and the
 // same loopback run without sound, for the CPU the sound costs each side.
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { setPriority, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { machineLine, saveResult } from "./bench/report.ts";
@@ -69,9 +69,28 @@ interface RunResult {
 
 const wallUs = () => (performance.timeOrigin + performance.now()) * 1000;
 
+/**
+ * The instruments (Xvfb, x11grab, this script's poll of the sound file) run
+ * at a higher priority than udpvid and its peers: on two shared cores their
+ * own delays otherwise read as udpvid's. (A desktop's compositor is likewise
+ * favoured.) udpvid's processes are started at the normal priority, and take
+ * as much CPU as before: if anything, less.
+ */
+const INSTRUMENT_PRIORITY = -10;
+const favour = (pid: number) => {
+  try {
+    setPriority(pid, INSTRUMENT_PRIORITY);
+  } catch {
+    // Not root: measured at the normal priority, as before.
+  }
+};
+
 async function run(row: Row, seed: number): Promise<RunResult> {
   const dir = mkdtempSync(join(tmpdir(), "udpvid-av-"));
+  // Children inherit this process's priority: udpvid's start at the normal one.
+  setPriority(0);
   await using x = await startXvfb(1920, 1080);
+  for (const pid of Bun.spawnSync(["pgrep", "-f", `^Xvfb ${x.display} `]).stdout.toString().split(/\s+/).filter(Boolean)) favour(Number(pid));
   const audioFile = join(dir, "sound.f32");
   const noFeedback = row.noFeedback ? ["--no-feedback"] : [];
   await using receiver = startUdpvid(["receive", "--port", "0", "--json", "--idle-timeout", "3", ...noFeedback], { DISPLAY: x.display, SDL_AUDIODRIVER: "disk", SDL_DISKAUDIOFILE: audioFile });
@@ -94,6 +113,7 @@ async function run(row: Row, seed: number): Promise<RunResult> {
         "-map", "0:a", "-c:a", "libopus", "-b:a", "96k", "-frame_duration", "20", "-f", "rtp", `rtp://127.0.0.1:${target}?rtcpport=${target}`,
       ])
     : startUdpvid(["send", CLIP, "--to", `127.0.0.1:${target}`, "--json", ...noFeedback, ...(row.sound ? [] : ["--no-audio"])]);
+  favour(process.pid);
   // x11grab starts once the window has the stream's size (its first frame); the first flash may be missed.
   let grabber: Bun.Subprocess<"ignore", "pipe", "pipe"> | undefined;
   let grabbed: Promise<string> | undefined;
@@ -239,7 +259,7 @@ const report = [
   "",
   machineLine(`ffmpeg ${ffmpegVersion()}`, `${SEEDS} seeds a row`),
   "",
-  `A clip made as video.mp4 is, ${CLIP_SECONDS} s long (1280x720 at 30 fps, a flash and a beep every second), from \`udpvid send\` to \`udpvid receive\` with its window under Xvfb and its sound on SDL's disk driver, through \`udpvid relay\` where a row says. Measured from outside: x11grab watches the flash's corner of the window at 250 frames a second; the sound file's growth is sampled every millisecond on the same wall clock. A/V offset: when each flash was seen minus when its beep was played out (positive: the picture late). The worst seed by |offset| p95 is shown; concealed: the worst seed's share of sound packets concealed. The step row: 25 Mbit/s, 6 from 10 s to 20 s, 25 again.`,
+  `A clip made as video.mp4 is, ${CLIP_SECONDS} s long (1280x720 at 30 fps, a flash and a beep every second), from \`udpvid send\` to \`udpvid receive\` with its window under Xvfb and its sound on SDL's disk driver, through \`udpvid relay\` where a row says. Measured from outside: x11grab watches the flash's corner of the window at 250 frames a second; the sound file's growth is sampled every millisecond on the same wall clock. A/V offset: when each flash was seen minus when its beep was played out (positive: the picture late). The instruments (Xvfb, x11grab, the poll) run at priority ${INSTRUMENT_PRIORITY}, udpvid at the normal one. The worst seed by |offset| p95 is shown; concealed: the worst seed's share of sound packets concealed. The step row: 25 Mbit/s, 6 from 10 s to 20 s, 25 again.`,
   "",
   "| row | pairs | offset p50 ms | abs offset p95 ms | abs offset max ms | sound capture->heard p99 ms | picture capture->shown p99 ms | concealed (worst seed) |",
   "|---|---|---|---|---|---|---|---|",

@@ -1,10 +1,8 @@
 import { DEFAULT_MAX_PIXELS, warmUpDecoder } from "../decoder/jpeg-decoder.ts";
-import type { SdlWindowDisplay } from "../display/sdl-window.ts";
 import { statusLine } from "../display/stream-readout.ts";
-import { Viewer } from "../display/viewer.ts";
-import { openRecorder } from "../recorder/recorder.ts";
-import { PlayoutClock } from "../session/playout-clock.ts";
-import { SoundOutput, type SoundStats } from "../speaker/sound-output.ts";
+import type { SoundStats } from "../speaker/sound-output.ts";
+import { PresentTimer } from "./present-timer.ts";
+import { ReceiveOutputs } from "./receive-outputs.ts";
 import type { PresenterStats } from "../session/frame-presenter.ts";
 import { ReceiveSession, type ReceiveCounts } from "../session/receive-session.ts";
 import { DEFAULT_LATENCY_MS } from "../feedback/receiver-feedback.ts";
@@ -144,45 +142,12 @@ const realClock = { nowMs: () => performance.now(), wallClockUs };
  */
 export async function runReceive(options: ReceiveOptions, signal: AbortSignal, onListening?: (port: number) => void): Promise<ReceiveSummary> {
   const allowFrom = options.from === undefined ? undefined : (await resolveHost(options.from).catch((error) => Promise.reject(new Error(`--from: ${error.message}`)))).address;
-  const recorder = options.record ? openRecorder(options.record) : undefined;
   let quit: (by: ReceiveSummary["quitBy"]) => void = () => {};
   const quitBy = new Promise<ReceiveSummary["quitBy"]>((resolve) => (quit = resolve));
   signal.addEventListener("abort", () => quit("signal"));
 
-  const playoutClock = new PlayoutClock({ marginMs: SoundOutput.playoutMarginMs });
-  const sound = options.audio ? new SoundOutput(playoutClock, wallClockUs, options.json ? console.error : console.warn) : undefined;
-  let display: SdlWindowDisplay | undefined;
-  let viewer: Viewer | undefined;
-  if (!options.headless) {
-    const { SdlWindowDisplay } = await import("../display/sdl-window.ts");
-    display = await SdlWindowDisplay.open(
-      (key) => {
-        if (key === "quit") quit("key");
-        else if (key === "mute") sound?.toggleMute();
-        else if (key === "louder" || key === "quieter") sound?.changeVolume(key === "louder" ? 1 : -1);
-        else viewer?.key(key);
-      },
-      () => viewer?.resized(),
-    );
-  }
-
-  await Promise.all([warmUpDecoder(), sound?.preload()]);
-  // A frame waiting for its time on the sound's clock is shown on a timer of its own: the 10 ms tick would be late.
-  // (The session, made below, calls it through its `waiting` handler.)
-  let presentTimer: ReturnType<typeof setTimeout> | undefined;
-  let presentAtMs: number | undefined;
-  const schedulePresent = () => {
-    const next = session.nextPresentMs;
-    if (next === undefined || next === presentAtMs) return;
-    clearTimeout(presentTimer);
-    presentAtMs = next;
-    presentTimer = setTimeout(() => {
-      presentAtMs = undefined;
-      session.present(performance.now());
-      schedulePresent();
-    }, Math.max(0, next - performance.now()));
-  };
-
+  const [outputs] = await Promise.all([ReceiveOutputs.open(options, () => quit("key")), warmUpDecoder()]);
+  const presentTimer = new PresentTimer(() => session);
   const session = new ReceiveSession(
     {
       maxMemoryBytes: options.maxMemoryBytes,
@@ -191,29 +156,12 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
       maxPixels: options.maxPixels,
       // A group's receivers never answer: one sender, many receivers, no NACK storm.
       returnPath: options.feedback && !options.group ? { latencyMs: options.latencyMs } : undefined,
-      // With sound playing, each frame is shown at its playout time on the sound's clock, and its readiness widens the
-      // clock's allowance (the sound waits for the picture as much as the picture for the sound). Without: at once.
-      // Drawing takes time before the picture is on the screen: a frame is handed over that much earlier.
-      pictureClock: sound && {
-        frameReady: (captureUs, nowMs) => {
-          if (!sound.playing(nowMs)) return undefined;
-          const drawMs = display?.drawMs ?? 0;
-          playoutClock.pictureReady(captureUs, nowMs + drawMs);
-          const playoutMs = playoutClock.playoutMs(captureUs);
-          return playoutMs === undefined ? undefined : playoutMs - drawMs;
-        },
-      },
+      pictureClock: outputs.pictureClock,
     },
     {
-      show: (frame, image) => {
-        recorder?.addPicture({ jpeg: frame.jpeg, width: image.width, height: image.height, captureTimeUs: frame.captureTimeUs ?? wallClockUs() });
-        viewer?.showFrame(image);
-      },
-      heard: (audio, nowMs) => {
-        recorder?.addSound(audio);
-        sound?.received(audio, nowMs);
-      },
-      waiting: () => schedulePresent(),
+      show: (frame, image) => outputs.show(frame, image),
+      heard: (audio, nowMs) => outputs.heard(audio, nowMs),
+      waiting: () => presentTimer.schedule(),
       ended: () => {
         if (options.idleTimeoutSeconds !== undefined) quit("end-of-stream");
       },
@@ -223,22 +171,15 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
   const warnings = new KeyWarnings(options.json ? console.error : console.warn);
   const receiver = await UdpReceiver.open(options.bind, options.port, { group: options.group, interface: options.interface }, (datagram, address, port) => {
     if (!session.receive(datagram, address, performance.now(), port)) warnings.check(session.rejectedByReason, address);
-  }).catch((error) => {
-    display?.close();
-    void recorder?.close().catch(() => {});
+  }).catch(async (error) => {
+    await outputs.close(false).catch(() => {});
     throw error;
   });
   onListening?.(receiver.port);
-  const info = options.json ? console.error : console.log;
   // Where a sender on another machine should aim: the bind address is often 0.0.0.0, which says nothing.
   const reachAt = options.group ? [options.group] : reachableAddresses(options.bind, networkInterfaces());
-  const sendTo = reachAt
-    .slice(0, 3)
-    .map((address) => `${address}:${receiver.port}`)
-    .join(" or ");
-  info(`Listening on ${options.bind}:${receiver.port}${options.headless ? " (headless)" : ""}; send to ${sendTo}${describeReceiveBuffer(receiver.receiveBufferBytes)}`);
-
-  if (display) viewer = new Viewer(display, receiver.port, reachAt[0]);
+  (options.json ? console.error : console.log)(listeningLine(options, receiver, reachAt));
+  outputs.listening(receiver.port, reachAt[0]);
 
   const startMs = performance.now();
   const status = new StatusLine(process.stderr.isTTY === true && !options.quiet);
@@ -246,29 +187,25 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
   const housekeeping = setInterval(() => {
     const now = performance.now();
     for (const reply of session.tick(now)) receiver.reply(reply.datagram, reply.address, reply.port);
-    sound?.tick(now);
+    outputs.tick(now);
     const silentMs = session.silentForMs(now);
     if (silentMs !== undefined && options.idleTimeoutSeconds !== undefined && silentMs > options.idleTimeoutSeconds * 1000) quit("idle-timeout");
     if (now - lastReadoutMs >= READOUT_MS) {
       lastReadoutMs = now;
-      const current = { ...session.readout(now, receiver.port, viewer?.isFrozen ?? false), sound: sound?.readout(now, session.recentAvOffsetMs) };
-      viewer?.update(current);
+      const current = { ...session.readout(now, receiver.port, outputs.isFrozen), sound: outputs.sound?.readout(now, session.recentAvOffsetMs) };
+      outputs.update(current);
       status.update(statusLine(current, stderrColors));
     }
   }, HOUSEKEEPING_MS);
 
   const by = await quitBy;
   clearInterval(housekeeping);
-  clearTimeout(presentTimer);
+  presentTimer.stop();
   status.clear();
   receiver.close();
   await session.finish();
-  await sound?.ready();
   // A stream that ended has its last sound still to play; a user who quit wants silence now.
-  if (by === "end-of-stream" || by === "idle-timeout") await sound?.drain();
-  sound?.close();
-  await recorder?.close();
-  display?.close();
+  await outputs.close(by === "end-of-stream" || by === "idle-timeout");
 
   const seconds = (performance.now() - startMs) / 1000;
   const counts = session.counts();
@@ -278,12 +215,20 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
     seconds: round(seconds, 3),
     ...counts,
     mbps: round((counts.bytesReceived * 8) / seconds / 1e6, 2),
-    recorded: recorder?.framesWritten ?? 0,
-    recordedSoundPackets: recorder?.soundPacketsWritten ?? 0,
+    ...outputs.recorded,
     quitBy: by,
-    sound: sound?.hasSound ? sound.stats() : null,
+    sound: outputs.sound?.hasSound ? outputs.sound.stats() : null,
     avSync: session.presenterStats(),
   };
+}
+
+/** "Listening on 0.0.0.0:9999; send to 192.168.1.20:9999 or …", and a receive buffer the kernel capped. */
+function listeningLine(options: ReceiveOptions, receiver: UdpReceiver, reachAt: string[]): string {
+  const sendTo = reachAt
+    .slice(0, 3)
+    .map((address) => `${address}:${receiver.port}`)
+    .join(" or ");
+  return `Listening on ${options.bind}:${receiver.port}${options.headless ? " (headless)" : ""}; send to ${sendTo}${describeReceiveBuffer(receiver.receiveBufferBytes)}`;
 }
 
 /** Names a receive buffer the kernel capped, with the setting that lifts the cap: bursts beyond it are lost. */

@@ -220,8 +220,7 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
   if (options.source.isFile) checkInputFile(options.source.input);
   const destinations = await resolveDestinations(options);
   const { source, sound } = await openSources(options, ffmpegs);
-  let sender: FanOutSender | undefined;
-  let soundSender: FanOutSender | undefined;
+  const sockets: FanOutSender[] = [];
   try {
     // Unpaced (--fps max): no clock, so no frame is ever late or skipped; each goes out as soon as it is encoded.
     // A live source (camera, network stream) already arrives in real time: pacing it again would only add lag.
@@ -229,33 +228,17 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
     const wire = wireFormatFor({ protocol: options.protocol, datagramSize: options.mtu, key: options.key, fps: fps ?? source.info.fps });
     const refusal = wire.refusePicture(source.info.width, source.info.height);
     if (refusal) throw new UsageError(refusal);
-    const pipeline = pipelineFor(options, wire, destinations, source.info, fps, sound?.head.channels === 1 ? 1 : sound ? 2 : undefined);
-    sender = await openSockets(options, destinations);
-    // RTP's sound goes to its own port (the picture's + 2), from a socket of its own.
-    if (sound && pipeline.carriesAudio && wire.audioPortOffset !== 0) {
-      soundSender = await openSockets(options, destinations.map((d) => ({ ...d, port: d.port + wire.audioPortOffset })));
-    }
-    const maxBytesPerMs = options.maxRateMbit === undefined ? undefined : (options.maxRateMbit * 1e6) / 8 / 1000;
-    // A resend goes to the receiver that asked, through its own pacer (so --max-rate holds for resends too).
-    destinations.forEach((_, i) => {
-      const pacer = new PacedSender(sender!.destination(i), maxBytesPerMs);
-      sender!.destination(i).listen((datagram, from, port) => {
-        const resend = pipeline.received(datagram, from, port, performance.now());
-        if (resend.length > 0) void pacer.sendFrame(resend, 0);
-      });
-    });
-    const info = options.json ? console.error : console.log;
-    const { width, height } = source.info;
-    const pace = options.source.live ? "live" : fps === undefined ? "unpaced" : `${round(fps)} fps`;
-    info(`Streaming ${sound ? "video and sound" : "video"} to ${options.destinations.join(", ")} (${width}x${height}, ${pace}, ${options.protocol})`);
-    if (options.sdp) writeSdp(options.sdp, wire, { ...destinations[0]!, audioChannels: pipeline.carriesAudio ? (sound?.head.channels === 1 ? 1 : 2) : undefined }, fps ?? source.info.fps, options.ttl, info);
+    const audioChannels = sound ? (sound.head.channels === 1 ? 1 : 2) : undefined;
+    const pipeline = pipelineFor(options, wire, destinations, source.info, fps, audioChannels);
+    const { sender, soundSender } = await openSenders(options, destinations, wire, pipeline, sockets);
+    announce(options, wire, destinations, source.info, fps, pipeline.carriesAudio ? audioChannels : undefined);
     const stop = () => source.close();
     signal.addEventListener("abort", stop);
     const status = showStatus(options, pipeline, sender, source.info);
     const clock = deferred();
     try {
       await Promise.all([
-        streamFrames(source, pipeline, sender, new PacedSender(sender, maxBytesPerMs), options, signal, clock.resolve).finally(clock.resolve),
+        streamFrames(source, pipeline, sender, new PacedSender(sender, maxBytesPerMs(options)), options, signal, clock.resolve).finally(clock.resolve),
         sound ? streamSound(sound, pipeline, soundSender ?? sender, clock.promise, signal) : undefined,
       ]);
     } finally {
@@ -266,9 +249,43 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
   } finally {
     source.close();
     sound?.close();
-    sender?.close();
-    soundSender?.close();
+    for (const socket of sockets) socket.close();
   }
+}
+
+/** --max-rate in bytes a ms (undefined: no cap). */
+function maxBytesPerMs(options: SendOptions): number | undefined {
+  return options.maxRateMbit === undefined ? undefined : (options.maxRateMbit * 1e6) / 8 / 1000;
+}
+
+/**
+ * The sockets to the receivers (added to `sockets`, for closing): the
+ * picture's, which also hears their feedback, and RTP's sound's, on the
+ * picture's port + 2. A resend goes to the receiver that asked, through its
+ * own pacer (so --max-rate holds for resends too).
+ */
+async function openSenders(options: SendOptions, destinations: Destination[], wire: WireFormat, pipeline: SendPipeline, sockets: FanOutSender[]) {
+  const sender = await openSockets(options, destinations);
+  sockets.push(sender);
+  destinations.forEach((_, i) => {
+    const pacer = new PacedSender(sender.destination(i), maxBytesPerMs(options));
+    sender.destination(i).listen((datagram, from, port) => {
+      const resend = pipeline.received(datagram, from, port, performance.now());
+      if (resend.length > 0) void pacer.sendFrame(resend, 0);
+    });
+  });
+  if (!pipeline.carriesAudio || wire.audioPortOffset === 0) return { sender, soundSender: undefined };
+  const soundSender = await openSockets(options, destinations.map((d) => ({ ...d, port: d.port + wire.audioPortOffset })));
+  sockets.push(soundSender);
+  return { sender, soundSender };
+}
+
+/** The start line ("Streaming video and sound to …"), and the SDP file with --sdp. */
+function announce(options: SendOptions, wire: WireFormat, destinations: Destination[], info: VideoInfo, fps: number | undefined, audioChannels: 1 | 2 | undefined): void {
+  const say = options.json ? console.error : console.log;
+  const pace = options.source.live ? "live" : fps === undefined ? "unpaced" : `${round(fps)} fps`;
+  say(`Streaming ${audioChannels ? "video and sound" : "video"} to ${options.destinations.join(", ")} (${info.width}x${info.height}, ${pace}, ${options.protocol})`);
+  if (options.sdp) writeSdp(options.sdp, wire, { ...destinations[0]!, audioChannels }, fps ?? info.fps, options.ttl, say);
 }
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {

@@ -4,16 +4,16 @@ import { OUTPUT_CHANNELS } from "../decoder/opus-decoder.ts";
 import { AUDIO_SAMPLE_RATE } from "../source/ffmpeg-audio-source.ts";
 
 /**
- * Samples the device takes at a time (SDL takes powers of two): 5.3 ms at
- * 48 kHz. When the device takes the next one is not known, so a sample is
- * heard up to a buffer earlier or later than reckoned: a smaller buffer
- * keeps the sound nearer its time (512 left ±5 ms). SDL's audio thread is
- * native and the queue holds ~40 ms ahead, so it never waits on JavaScript.
- * (SDL's disk driver, which the tests listen through, sleeps whole ms per
- * buffer and so runs some 6% fast: the playout keeps it in time at quiet
- * moments.)
+ * Samples the device takes at a time (SDL takes powers of two): 10.7 ms at
+ * 48 kHz, within the ~40 ms the queue holds ahead. When the device takes
+ * the next one is not known, so a sample is heard up to half a buffer from
+ * when it is reckoned. 256 halved that, but doubled what the sound costs
+ * the receiver in bench:av (1.8% of a core to 3.6%: SDL's disk driver
+ * writes each buffer out), past the 2% the sound may cost. (The disk
+ * driver sleeps whole ms per buffer, so it runs a few % off, more under
+ * load: the playout keeps it in time at quiet moments.)
  */
-export const DEVICE_BUFFER_SAMPLES = 256;
+export const DEVICE_BUFFER_SAMPLES = 512;
 const BYTES_PER_FRAME = 4 * OUTPUT_CHANNELS;
 /** Drivers with no device behind them (see latencyMs). */
 const TAKEN_AS_PLAYED = new Set(["disk", "dummy"]);

@@ -1,0 +1,124 @@
+import type { RgbaImage } from "../decoder/jpeg-decoder.ts";
+import type { SdlWindowDisplay } from "../display/sdl-window.ts";
+import type { StreamReadout } from "../display/stream-readout.ts";
+import { Viewer } from "../display/viewer.ts";
+import type { ReceivedAudio } from "../reassembler/audio-reassembler.ts";
+import type { AssembledFrame } from "../reassembler/datagram-reassembler.ts";
+import { openRecorder, type Recorder } from "../recorder/recorder.ts";
+import { PlayoutClock } from "../session/playout-clock.ts";
+import type { PictureClock } from "../session/receive-session.ts";
+import { SoundOutput } from "../speaker/sound-output.ts";
+import { wallClockUs } from "../util/terminal.ts";
+
+export interface OutputOptions {
+  headless: boolean;
+  /** Play the sound (a window always does; --headless only with --audio). */
+  audio: boolean;
+  record?: string;
+  json: boolean;
+}
+
+/**
+ * Where a receive session's picture and sound go: the window (and its keys),
+ * the speaker, the recording. Each is there or not as the options say; the
+ * session hands frames and sound to all of them through here.
+ */
+export class ReceiveOutputs {
+  private viewer: Viewer | undefined;
+
+  private constructor(
+    private readonly display: SdlWindowDisplay | undefined,
+    readonly sound: SoundOutput | undefined,
+    private readonly playoutClock: PlayoutClock,
+    private readonly recorder: Recorder | undefined,
+  ) {}
+
+  /** Opens what the options ask for; `quit` is called when the user asks to (a key, the window closed). */
+  static async open(options: OutputOptions, quit: () => void): Promise<ReceiveOutputs> {
+    const recorder = options.record ? openRecorder(options.record) : undefined;
+    const playoutClock = new PlayoutClock({ marginMs: SoundOutput.playoutMarginMs });
+    const sound = options.audio ? new SoundOutput(playoutClock, wallClockUs, options.json ? console.error : console.warn) : undefined;
+    let outputs: ReceiveOutputs | undefined;
+    let display: SdlWindowDisplay | undefined;
+    if (!options.headless) {
+      const { SdlWindowDisplay } = await import("../display/sdl-window.ts");
+      display = await SdlWindowDisplay.open(
+        (key) => {
+          if (key === "quit") quit();
+          else if (key === "mute") sound?.toggleMute();
+          else if (key === "louder" || key === "quieter") sound?.changeVolume(key === "louder" ? 1 : -1);
+          else outputs?.viewer?.key(key);
+        },
+        () => outputs?.viewer?.resized(),
+      );
+    }
+    await sound?.preload();
+    return (outputs = new ReceiveOutputs(display, sound, playoutClock, recorder));
+  }
+
+  /**
+   * With sound playing, each frame is shown at its playout time on the
+   * sound's clock, and its readiness widens the clock's allowance (the sound
+   * waits for the picture as much as the picture for the sound); without,
+   * at once (undefined). Drawing takes time before the picture is on the
+   * screen: a frame is handed over that much earlier.
+   */
+  get pictureClock(): PictureClock | undefined {
+    const { sound, playoutClock } = this;
+    if (!sound) return undefined;
+    return {
+      frameReady: (captureUs, nowMs) => {
+        if (!sound.playing(nowMs)) return undefined;
+        const drawMs = this.display?.drawMs ?? 0;
+        playoutClock.pictureReady(captureUs, nowMs + drawMs);
+        const playoutMs = playoutClock.playoutMs(captureUs);
+        return playoutMs === undefined ? undefined : playoutMs - drawMs;
+      },
+    };
+  }
+
+  /** The socket is open: the window's waiting card can say where to send. */
+  listening(port: number, reachAt: string | undefined): void {
+    if (this.display) this.viewer = new Viewer(this.display, port, reachAt);
+  }
+
+  show(frame: AssembledFrame, image: RgbaImage): void {
+    this.recorder?.addPicture({ jpeg: frame.jpeg, width: image.width, height: image.height, captureTimeUs: frame.captureTimeUs ?? wallClockUs() });
+    this.viewer?.showFrame(image);
+  }
+
+  heard(audio: ReceivedAudio, nowMs: number): void {
+    this.recorder?.addSound(audio);
+    this.sound?.received(audio, nowMs);
+  }
+
+  get isFrozen(): boolean {
+    return this.viewer?.isFrozen ?? false;
+  }
+
+  /** Every housekeeping tick: the sound queued. */
+  tick(nowMs: number): void {
+    this.sound?.tick(nowMs);
+  }
+
+  /** About twice a second: the window's title and overlay. */
+  update(readout: StreamReadout): void {
+    this.viewer?.update(readout);
+  }
+
+  /** A stream that ended plays out its last sound; one the user quit goes silent at once. The recording is finished. */
+  async close(playOut: boolean): Promise<void> {
+    await this.sound?.ready();
+    if (playOut) await this.sound?.drain();
+    this.sound?.close();
+    try {
+      await this.recorder?.close();
+    } finally {
+      this.display?.close();
+    }
+  }
+
+  get recorded(): { recorded: number; recordedSoundPackets: number } {
+    return { recorded: this.recorder?.framesWritten ?? 0, recordedSoundPackets: this.recorder?.soundPacketsWritten ?? 0 };
+  }
+}
