@@ -67,6 +67,7 @@ const REBASE_AFTER_US = 0x4000_0000;
 class Allowance {
   private readonly excess: RecentSamples;
   private samples = 0;
+  private previousMs = -Infinity;
 
   constructor(
     private valueMs: number,
@@ -74,6 +75,8 @@ class Allowance {
     private readonly percentile: number,
     private readonly every: number,
     kept: number,
+    /** Two samples in a row above the allowance raise it at once (see add). */
+    private readonly followShifts = false,
   ) {
     this.excess = new RecentSamples(kept);
   }
@@ -90,6 +93,10 @@ class Allowance {
     }
     this.excess.add(excessMs);
     if (how === "systematic" && excessMs > this.valueMs) this.valueMs = Math.min(excessMs, MAX_SYSTEMATIC_MS);
+    // The picture: one frame late is a hiccup (the percentile sees to it); two in a row, a shift (larger frames after
+    // the rate came back up, a slower spell) that would otherwise show frames late until the next recomputation.
+    if (this.followShifts && excessMs > this.valueMs && this.previousMs > this.valueMs) this.valueMs = Math.min(excessMs, this.previousMs, MAX_SYSTEMATIC_MS);
+    this.previousMs = excessMs;
     if (++this.samples % this.every !== 0) return;
     const measured = Math.max(this.floorMs, this.excess.percentile(this.percentile) ?? 0);
     const gap = this.valueMs - measured;
@@ -130,7 +137,7 @@ export class PlayoutClock {
    */
   private transitMs: number | undefined;
   /** The 99.5th percentile: a frame shown late is a flash seen apart from its beep (bench/results/av-picture-p995.md: p95 offsets about halved against the 99th). */
-  private readonly picture = new Allowance(0, 0, 99.5, PICTURE_EVERY, PICTURE_SAMPLES);
+  private readonly picture = new Allowance(0, 0, 99.5, PICTURE_EVERY, PICTURE_SAMPLES, true);
   /** How late the sound's writer may run (a busy process's timers fire late): added to the sound's margin. */
   private slackMs = 0;
 

@@ -88,6 +88,24 @@ describe("PlayoutClock", () => {
     for (let n = 50; n < 1000; n++) expect(delays[n - 1]! - delays[n]!).toBeLessThanOrEqual(25);
   });
 
+  test("the picture: a frame late alone is a hiccup, left to the percentile; frames late in a row are a shift, followed from the second", () => {
+    const clock = new PlayoutClock({ marginMs: 30 });
+    const lateShown: number[] = [];
+    for (let n = 0; n < 1500; n++) {
+      const atMs = 123_456 + n * 20 + 10;
+      const captureUs = (5_000_000 + n * 20_000) >>> 0;
+      clock.arrived(captureUs, atMs);
+      if (n % 2 !== 0) continue;
+      // Ready 40 ms after its sound; one frame 90 ms (n = 600: a hiccup); from n = 1000 on, 90 ms (larger frames).
+      const readyMs = atMs + (n === 600 || n >= 1000 ? 90 : 40);
+      clock.pictureReady(captureUs, readyMs);
+      if (readyMs > clock.playoutMs(captureUs)!) lateShown.push(n);
+    }
+    // The hiccup is shown late (the allowance is not raised for it); of the shift, only its first frame.
+    expect(lateShown).toEqual([600, 1000]);
+    expect(clock.delayMs).toBeGreaterThanOrEqual(92);
+  });
+
   test("until its jitter is measured, a cautious 40 ms", () => {
     const clock = new PlayoutClock({ marginMs: 0 });
     feed(clock, 5, () => 30);
