@@ -35,7 +35,6 @@ export class ReceiveOutputs {
 
   /** Opens what the options ask for; `quit` is called when the user asks to (a key, the window closed). */
   static async open(options: OutputOptions, quit: () => void): Promise<ReceiveOutputs> {
-    const recorder = options.record ? openRecorder(options.record) : undefined;
     const playoutClock = new PlayoutClock({ marginMs: SoundOutput.playoutMarginMs });
     const sound = options.audio ? new SoundOutput(playoutClock, wallClockUs, options.json ? console.error : console.warn) : undefined;
     let outputs: ReceiveOutputs | undefined;
@@ -51,6 +50,14 @@ export class ReceiveOutputs {
         },
         () => outputs?.viewer?.resized(),
       );
+    }
+    // After the window: a window that cannot open leaves no recording's ffmpeg waiting behind it.
+    let recorder: Recorder | undefined;
+    try {
+      recorder = options.record ? openRecorder(options.record) : undefined;
+    } catch (error) {
+      display?.close();
+      throw error;
     }
     await sound?.preload();
     return (outputs = new ReceiveOutputs(display, sound, playoutClock, recorder));
