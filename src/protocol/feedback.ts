@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, hkdfSync } from "node:crypto";
 import { hex, ProtocolError } from "./protocol-error.ts";
 import { V2_SALT_SIZE } from "./v2.ts";
+import { joinBytes } from "../util/bytes.ts";
 
 /*
  * Feedback: what a v2 receiver sends back to the address and port its stream
@@ -76,13 +77,13 @@ export function serializeFeedback(envelope: Omit<FeedbackEnvelope, "sealed">, ke
   view.setUint8(3, key ? FEEDBACK_FLAG_SEALED : 0);
   view.setUint32(4, envelope.streamId >>> 0);
   view.setUint32(8, envelope.receiverId >>> 0);
-  if (!key) return concat(header, envelope.body);
+  if (!key) return joinBytes([header, envelope.body]);
   const nonce = crypto.getRandomValues(new Uint8Array(NONCE_SIZE));
   const cipher = createCipheriv("aes-256-gcm", key, nonce);
   cipher.setAAD(header);
   const body = cipher.update(envelope.body);
   cipher.final();
-  return concat(header, nonce, body, cipher.getAuthTag());
+  return joinBytes([header, nonce, body, cipher.getAuthTag()]);
 }
 
 /**
@@ -119,12 +120,3 @@ export function deserializeFeedback(datagram: Uint8Array, key?: Uint8Array): Fee
   return { ...envelope, body };
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}

@@ -1,3 +1,5 @@
+import { joinBytes } from "../util/bytes.ts";
+
 /*
  * A live Matroska stream, as much of it as hands timestamped MJPEG frames and
  * Opus packets to ffmpeg through a pipe (ffmpeg then writes the file, with
@@ -95,19 +97,9 @@ export function vint(value: number): Uint8Array {
   return out;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
 export function element(id: number, ...body: Uint8Array[]): Uint8Array {
-  const content = concat(body);
-  return concat([idBytes(id), vint(content.length), content]);
+  const content = joinBytes(body);
+  return joinBytes([idBytes(id), vint(content.length), content]);
 }
 
 function uint(id: number, value: number): Uint8Array {
@@ -173,7 +165,7 @@ export function matroskaStart(tracks: MatroskaTrack[], writingApp: string): Uint
     uint(ID.DocTypeReadVersion, 2),
   );
   const info = element(ID.Info, uint(ID.TimestampScale, MATROSKA_TIMESTAMP_SCALE_NS), string(ID.MuxingApp, writingApp), string(ID.WritingApp, writingApp));
-  return concat([header, idBytes(ID.Segment), UNKNOWN_SIZE, info, element(ID.Tracks, ...tracks.map(trackEntry))]);
+  return joinBytes([header, idBytes(ID.Segment), UNKNOWN_SIZE, info, element(ID.Tracks, ...tracks.map(trackEntry))]);
 }
 
 /**

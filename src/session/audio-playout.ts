@@ -30,9 +30,9 @@ export interface AudioPlayoutOptions {
  * LOUD_WAIT_MS for a quiet moment, or past HARD_FIX_MS, at once: that keeps
  * the picture in sync whatever the sound. A device whose clock runs off by
  * more than a resampler should hide (SDL's disk driver: 1-2%) is kept in
- * time this way.
+ * time this way. (2 ms in time was tried: under load, the position's
+ * noise then set off corrections that left out 1% of the sound.)
  */
-// (2 ms was tried: under load, the position's noise then set off corrections that left out 1% of the sound.)
 const IN_TIME_MS = 4;
 const LOUD_FIX_MS = 15;
 const LOUD_WAIT_MS = 300;

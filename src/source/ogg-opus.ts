@@ -1,4 +1,4 @@
-import { concatBytes } from "../util/bytes.ts";
+import { joinBytes } from "../util/bytes.ts";
 
 /*
  * Reading the Opus packets out of an Ogg stream (RFC 3533, RFC 7845): what
@@ -125,5 +125,5 @@ export function opusPacketSamples(packet: Uint8Array): number | undefined {
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {
-  return parts.length === 1 ? parts[0]! : concatBytes(parts, parts.reduce((a, p) => a + p.length, 0));
+  return parts.length === 1 ? parts[0]! : joinBytes(parts);
 }

@@ -61,11 +61,11 @@ export class DeviceRate {
 
   /** Least squares through the points from `first` on. */
   private fit(first = 0): { slopePerMs: number; intercept: number; t0: number } {
-    const points = this.points.slice(first);
-    const n = points.length;
+    const n = this.points.length - first;
     let st = 0, sc = 0, stt = 0, stc = 0;
-    const t0 = points[0]!.atMs;
-    for (const { atMs, consumed } of points) {
+    const t0 = this.points[first]!.atMs;
+    for (let i = first; i < this.points.length; i++) {
+      const { atMs, consumed } = this.points[i]!;
       const t = atMs - t0;
       st += t; sc += consumed; stt += t * t; stc += t * consumed;
     }

@@ -8,3 +8,8 @@ export function concatBytes(parts: readonly Uint8Array[], totalLength: number): 
   }
   return out;
 }
+
+/** The parts one after another in a new array. */
+export function joinBytes(parts: readonly Uint8Array[]): Uint8Array {
+  return concatBytes(parts, parts.reduce((sum, part) => sum + part.length, 0));
+}
