@@ -1,6 +1,6 @@
 /** What the timer drives: a session whose frames wait for their time on the sound's clock. */
 export interface Presenting {
-  readonly nextPresentMs: number | undefined;
+  nextPresentMs(nowMs: number): number | undefined;
   present(nowMs: number): void;
 }
 
@@ -15,9 +15,9 @@ export class PresentTimer {
 
   constructor(private readonly session: () => Presenting) {}
 
-  /** A frame is waiting: make sure the timer fires when the first one is due. */
+  /** A frame is waiting (or the clock moved its time): make sure the timer fires when the first one is due. */
   schedule(): void {
-    const next = this.session().nextPresentMs;
+    const next = this.session().nextPresentMs(performance.now());
     if (next === undefined || next === this.atMs) return;
     clearTimeout(this.timer);
     this.atMs = next;

@@ -64,8 +64,8 @@ export class ReceiveOutputs {
   }
 
   /**
-   * With sound playing, each frame is shown at its playout time on the
-   * sound's clock, and its readiness widens the clock's allowance (the sound
+   * With sound playing, each frame is shown when its sound is heard (as
+   * queued; before that, at its playout time on the sound's clock), and its readiness widens the clock's allowance (the sound
    * waits for the picture as much as the picture for the sound); without,
    * at once (undefined). Drawing takes time before the picture is on the
    * screen: a frame is handed over that much earlier.
@@ -73,13 +73,16 @@ export class ReceiveOutputs {
   get pictureClock(): PictureClock | undefined {
     const { sound, playoutClock } = this;
     if (!sound) return undefined;
+    const drawMs = () => this.display?.drawMs ?? 0;
     return {
       frameReady: (captureUs, nowMs) => {
+        if (sound.playing(nowMs)) playoutClock.pictureReady(captureUs, nowMs + drawMs());
+      },
+      dueMs: (captureUs, nowMs) => {
         if (!sound.playing(nowMs)) return undefined;
-        const drawMs = this.display?.drawMs ?? 0;
-        playoutClock.pictureReady(captureUs, nowMs + drawMs);
-        const playoutMs = playoutClock.playoutMs(captureUs);
-        return playoutMs === undefined ? undefined : playoutMs - drawMs;
+        // The sound as queued once it is; before, where the clock will have it.
+        const heardMs = sound.heardAtMs(captureUs, nowMs) ?? playoutClock.playoutMs(captureUs);
+        return heardMs === undefined ? undefined : heardMs - drawMs();
       },
     };
   }

@@ -11,8 +11,8 @@ export type PlayoutAction =
    * says whether to put that right here.
    */
   | { kind: "play"; packet: ReceivedAudio; atMs: number; offMs: number }
-  /** The packet due here never came: queue this many samples of the decoder's concealment. */
-  | { kind: "conceal"; durationSamples: number; offMs: number }
+  /** The packet due here (captured at `captureTimeUs`) never came: queue this many samples of the decoder's concealment. */
+  | { kind: "conceal"; captureTimeUs: number; durationSamples: number; offMs: number }
   /** Queue this many samples of silence, so the next packet starts at its playout time. */
   | { kind: "silence"; samples: number };
 
@@ -156,7 +156,7 @@ export class AudioPlayout {
       }
       idle = false;
       const offMs = startMs - queueEndMs;
-      actions.push(slot.kind === "play" ? { kind: "play", packet: slot.packet, atMs: queueEndMs, offMs } : { kind: "conceal", durationSamples, offMs });
+      actions.push(slot.kind === "play" ? { kind: "play", packet: slot.packet, atMs: queueEndMs, offMs } : { kind: "conceal", captureTimeUs: captureUs, durationSamples, offMs });
       queueEndMs += (durationSamples * 1000) / AUDIO_SAMPLE_RATE;
     }
     return actions;

@@ -28,15 +28,21 @@ export interface PresenterStats {
   waitedMs: number | null;
 }
 
+/** When a frame captured at `captureUs` is to be shown, as the sound's clock stands at `nowMs` (undefined: at once, no sound to follow). */
+export type DueTime = (captureUs: number, nowMs: number) => number | undefined;
+
 /**
- * Shows each decoded frame at its time on the sound's clock (when there is
- * sound: its playout time, undefined otherwise): a frame ready early waits,
- * one ready late is shown at once. Bounded in memory: past 64 MB of frames
- * waiting, the oldest is dropped. Pure: given the time; the shell sets a
- * timer for `nextDueMs` and calls `due()`.
+ * Shows each decoded frame at its time on the sound's clock: a frame ready
+ * early waits, one ready late is shown at once. A waiting frame's time is
+ * asked of the clock again each time it is looked at: the clock moves while
+ * frames wait (its delay comes down after the start, up after a late
+ * spell), and the sound follows it, so a time fixed when the frame was
+ * decoded would show it that much apart from its sound. Bounded in memory:
+ * past MAX_WAITING_BYTES of frames waiting, the oldest is dropped. Pure:
+ * given the time; the shell sets a timer for `nextDueMs(now)` and calls `due()`.
  */
 export class FramePresenter<F> {
-  private readonly waiting: { frame: F; dueMs: number; sinceMs: number; bytes: number }[] = [];
+  private readonly waiting: { frame: F; captureUs: number; sinceMs: number; bytes: number }[] = [];
   private waitingBytes = 0;
   private readonly offsets = new RecentSamples(2000);
   /** The last frames' offsets, for the live readout. */
@@ -45,14 +51,17 @@ export class FramePresenter<F> {
   private held = 0;
   private skipped = 0;
 
-  /** A decoded frame (`bytes` of it) due at `dueMs` (undefined: no sound to follow); returns what to show now. */
-  add(frame: F, dueMs: number | undefined, nowMs: number, bytes = 0): F[] {
-    if (dueMs === undefined || dueMs <= nowMs || dueMs - nowMs > MAX_HOLD_MS) {
+  constructor(private readonly dueOf: DueTime = () => undefined) {}
+
+  /** A decoded frame (`bytes` of it) captured at `captureUs` (undefined: unknown, shown at once); returns what to show now. */
+  add(frame: F, captureUs: number | undefined, nowMs: number, bytes = 0): F[] {
+    const dueMs = captureUs === undefined ? undefined : this.dueOf(captureUs, nowMs);
+    if (captureUs === undefined || dueMs === undefined || dueMs <= nowMs || dueMs - nowMs > MAX_HOLD_MS) {
       if (dueMs !== undefined && dueMs - nowMs <= MAX_HOLD_MS) this.recordOffset(nowMs - dueMs);
       // Anything still waiting was due earlier: it goes first, or is overtaken.
       return [...this.due(nowMs), frame];
     }
-    this.waiting.push({ frame, dueMs, sinceMs: nowMs, bytes });
+    this.waiting.push({ frame, captureUs, sinceMs: nowMs, bytes });
     this.waitingBytes += bytes;
     this.held++;
     while (this.waiting.length > MIN_WAITING && this.waitingBytes > MAX_WAITING_BYTES) {
@@ -65,10 +74,13 @@ export class FramePresenter<F> {
   /** The frames whose time has come (the newest of them last; older ones due too are shown on the way). */
   due(nowMs: number): F[] {
     const out: F[] = [];
-    while (this.waiting.length > 0 && this.waiting[0]!.dueMs <= nowMs) {
-      const { frame, dueMs, sinceMs, bytes } = this.waiting.shift()!;
+    while (this.waiting.length > 0) {
+      const { frame, captureUs, sinceMs, bytes } = this.waiting[0]!;
+      const dueMs = this.dueOf(captureUs, nowMs);
+      if (dueMs !== undefined && dueMs > nowMs) break;
+      this.waiting.shift();
       this.waitingBytes -= bytes;
-      this.recordOffset(nowMs - dueMs);
+      if (dueMs !== undefined) this.recordOffset(nowMs - dueMs);
       this.waits.add(nowMs - sinceMs);
       out.push(frame);
     }
@@ -83,9 +95,10 @@ export class FramePresenter<F> {
     return out;
   }
 
-  /** When the next waiting frame is due (undefined: none waits). */
-  get nextDueMs(): number | undefined {
-    return this.waiting[0]?.dueMs;
+  /** When the next waiting frame is due, as the clock stands at `nowMs` (undefined: none waits). */
+  nextDueMs(nowMs: number): number | undefined {
+    const next = this.waiting[0];
+    return next === undefined ? undefined : (this.dueOf(next.captureUs, nowMs) ?? nowMs);
   }
 
   /** The median offset of the last frames shown against their time (undefined before any). */

@@ -33,13 +33,12 @@ export interface ReceiveClock {
   wallClockUs(): number;
 }
 
-/**
- * The clock the picture follows when there is one (the sound's): a frame
- * captured at `captureUs` is ready at `nowMs`; when is it to be shown
- * (undefined: at once)?
- */
+/** The clock the picture follows when there is one (the sound's). */
 export interface PictureClock {
-  frameReady(captureUs: number, nowMs: number): number | undefined;
+  /** A frame captured at `captureUs` is decoded and ready at `nowMs` (how long the picture takes counts toward the clock's delay). */
+  frameReady(captureUs: number, nowMs: number): void;
+  /** When a frame captured at `captureUs` is to be shown, as the clock stands at `nowMs` (undefined: at once). */
+  dueMs(captureUs: number, nowMs: number): number | undefined;
 }
 
 export interface ReceiveSessionOptions extends Omit<StreamAssemblerOptions, "feedback"> {
@@ -56,7 +55,7 @@ export interface ReceiveSessionOptions extends Omit<StreamAssemblerOptions, "fee
 export interface ReceiveSessionHandlers {
   show(frame: AssembledFrame, image: RgbaImage): void;
   heard?(audio: ReceivedAudio, nowMs: number): void;
-  /** A frame waits for its time on the picture clock: call present() at `dueMs`. */
+  /** A frame waits for its time on the picture clock: call present() at `dueMs` (said again when the clock has moved it). */
   waiting?(dueMs: number): void;
   ended(): void;
 }
@@ -131,7 +130,7 @@ export class ReceiveSession {
   private streamEnded = false;
   private lastDatagramMs = 0;
   private readonly backlog: { frame: AssembledFrame; sinceMs: number }[] = [];
-  private readonly presenter = new FramePresenter<{ frame: AssembledFrame; image: RgbaImage }>();
+  private readonly presenter: FramePresenter<{ frame: AssembledFrame; image: RgbaImage }>;
   private readonly pictureClock: PictureClock | undefined;
   private nextOfferMs = 0;
   private backlogSkipped = 0;
@@ -143,7 +142,8 @@ export class ReceiveSession {
     private readonly handlers: ReceiveSessionHandlers,
     private readonly clock: ReceiveClock,
   ) {
-    this.pictureClock = options.pictureClock;
+    const pictureClock = (this.pictureClock = options.pictureClock);
+    this.presenter = new FramePresenter(pictureClock ? (captureUs, nowMs) => pictureClock.dueMs(captureUs, nowMs) : undefined);
     this.feedback = options.returnPath ? new ReceiverFeedback({ latencyMs: options.returnPath.latencyMs, preSharedKey: options.key }) : undefined;
     this.assembler = new StreamAssembler({ ...options, feedback: this.feedback });
     const decode = options.decode ?? decodeJpeg;
@@ -179,6 +179,9 @@ export class ReceiveSession {
   /** Call on a timer: frames that waited long enough are finished or given up; returns the feedback to send now. */
   tick(nowMs: number): OutgoingDatagram[] {
     this.present(nowMs);
+    // The clock may have moved the next frame's time since its timer was set.
+    const next = this.presenter.nextDueMs(nowMs);
+    if (next !== undefined) this.handlers.waiting?.(next);
     this.handle(this.assembler.expire(nowMs));
     this.pump(nowMs);
     this.feedback?.noteLoad(this.backlog.length > 0 ? nowMs - this.backlog[0]!.sinceMs : 0, this.decoder.stats.skipped + this.backlogSkipped);
@@ -210,9 +213,9 @@ export class ReceiveSession {
     this.presenterSkipped += Math.max(0, due.length - 1);
   }
 
-  /** When the next frame waiting for its time is due (the shell sets a timer for it); undefined when none waits. */
-  get nextPresentMs(): number | undefined {
-    return this.presenter.nextDueMs;
+  /** When the next frame waiting for its time is due, as the clock stands at `nowMs` (the shell sets a timer for it); undefined when none waits. */
+  nextPresentMs(nowMs: number): number | undefined {
+    return this.presenter.nextDueMs(nowMs);
   }
 
   /** Frames not shown because newer ones overtook them: in the decoder, the backlog, or waiting for their time. */
@@ -359,11 +362,11 @@ export class ReceiveSession {
   /** A frame decoded: shown now, or held until its time on the picture clock. */
   private decoded(frame: AssembledFrame, image: RgbaImage): void {
     const nowMs = this.clock.nowMs();
-    const dueMs = frame.captureTimeUs === undefined ? undefined : this.pictureClock?.frameReady(frame.captureTimeUs, nowMs);
-    const now = this.presenter.add({ frame, image }, dueMs, nowMs, image.rgba.length);
+    if (frame.captureTimeUs !== undefined) this.pictureClock?.frameReady(frame.captureTimeUs, nowMs);
+    const now = this.presenter.add({ frame, image }, frame.captureTimeUs, nowMs, image.rgba.length);
     for (const [i, { frame: f, image: img }] of now.entries()) if (i === now.length - 1) this.show(f, img);
     this.presenterSkipped += Math.max(0, now.length - 1);
-    const next = this.presenter.nextDueMs;
+    const next = this.presenter.nextDueMs(nowMs);
     if (next !== undefined) {
       queueMicrotask(() => this.pump(this.clock.nowMs()));
       this.handlers.waiting?.(next);

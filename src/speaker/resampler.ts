@@ -21,21 +21,23 @@ export class StereoResampler {
       return input;
     }
     const step = 1 / ratio;
-    // Sample i of the joined signal: i = 0 is the previous block's last sample, i = 1… this block's.
-    const at = (i: number, channel: 0 | 1) => (i === 0 ? (this.previous?.[channel] ?? input[channel]!) : input[2 * (i - 1) + channel]!);
-    const out: number[] = [];
+    // Output samples fall at position, position + step, … up to `frames`: room for them is made first, so the block is
+    // written in place (a packet every 20 ms at 48 kHz: no per-sample array growth); one more for rounding.
+    const out = new Float32Array(2 * (Math.floor((frames - this.position) / step) + 2));
+    const previous = this.previous ?? [input[0]!, input[1]!];
     let position = this.position;
-    while (position <= frames) {
+    let k = 0;
+    for (; position <= frames; k++, position += step) {
+      // Sample i of the joined signal: i = 0 is the previous block's last sample, i = 1… this block's.
       const i = Math.floor(position);
       const fraction = position - i;
-      for (const channel of [0, 1] as const) {
-        const a = at(i, channel);
-        out.push(fraction === 0 ? a : a + (at(i + 1, channel) - a) * fraction);
+      for (let channel = 0; channel < 2; channel++) {
+        const a = i === 0 ? previous[channel]! : input[2 * (i - 1) + channel]!;
+        out[2 * k + channel] = fraction === 0 || i >= frames ? a : a + (input[2 * i + channel]! - a) * fraction;
       }
-      position += step;
     }
     this.position = position - frames;
     this.previous = [input[2 * frames - 2]!, input[2 * frames - 1]!];
-    return Float32Array.from(out);
+    return out.subarray(0, 2 * k);
   }
 }

@@ -9,6 +9,7 @@ import { SdlSpeaker, SpeakerUnavailableError } from "./sdl-speaker.ts";
 import type { SoundReadout } from "../display/stream-readout.ts";
 import { DeviceRate } from "./device-rate.ts";
 import { StereoResampler } from "./resampler.ts";
+import { HeardTimeline } from "./heard-timeline.ts";
 import { AUDIO_SAMPLE_RATE } from "../source/ffmpeg-audio-source.ts";
 
 /** Queued this far ahead of its playout time: two device buffers and a late timer's worth. */
@@ -67,6 +68,8 @@ export class SoundOutput {
   private corrections = 0;
   /** Since when the sound has been out of time, waiting for a quiet moment to be put right. */
   private outOfTimeSinceMs: number | undefined;
+  /** Where each packet queued sits in the device's stream: when the sound of a given instant is heard. */
+  private readonly heard = new HeardTimeline();
 
   constructor(
     private readonly clock: PlayoutClock,
@@ -148,7 +151,7 @@ export class SoundOutput {
     if (!speaker || !decoder) return;
     // One correction a call: the offsets of the actions after it were reckoned before it.
     let corrected = false;
-    const queue = (samples: Float32Array, offMs: number, durationSamples: number, played: boolean) => {
+    const queue = (samples: Float32Array, captureUs: number, offMs: number, durationSamples: number, played: boolean) => {
       // Measured once a packet: the loudest lately (for telling a quiet moment), and the readout's level (what was played).
       const squares = sumOfSquares(samples);
       const level = samples.length ? Math.sqrt(squares / samples.length) : 0;
@@ -161,25 +164,41 @@ export class SoundOutput {
         const { padSamples, trimSamples } = driftCorrection(offMs, isQuiet(level, this.loudest), durationSamples, waitedMs);
         if (padSamples > 0) speaker.write(this.resampler.push(new Float32Array(padSamples * OUTPUT_CHANNELS), deviceSpeed));
         if (trimSamples > 0) samples = samples.subarray(trimSamples * OUTPUT_CHANNELS);
+        // What was left out of its start is not heard: the packet's sound begins that much later in its capture.
+        captureUs = (captureUs + Math.round((trimSamples * 1e6) / AUDIO_SAMPLE_RATE)) >>> 0;
         corrected = padSamples > 0 || trimSamples > 0;
         if (corrected) {
           this.corrections++;
           this.outOfTimeSinceMs = undefined;
         }
       }
+      const frames = samples.length / OUTPUT_CHANNELS;
+      this.heard.add(captureUs, (frames * 1e6) / AUDIO_SAMPLE_RATE, speaker.written, (deviceSpeed * AUDIO_SAMPLE_RATE) / 1e6, nowMs);
       speaker.write(this.resampler.push(samples, deviceSpeed));
     };
     for (const action of actions) {
       if (action.kind === "silence") speaker.write(new Float32Array(Math.round(action.samples * deviceSpeed) * OUTPUT_CHANNELS));
-      else if (action.kind === "conceal") queue(decoder.conceal(action.durationSamples), action.offMs, action.durationSamples, false);
+      else if (action.kind === "conceal") queue(decoder.conceal(action.durationSamples), action.captureTimeUs, action.offMs, action.durationSamples, false);
       else {
         const samples = decoder.decode(action.packet.data, action.packet.durationSamples);
         const heardUs = this.wallClockUs() + (action.atMs - nowMs) * 1000;
         const latency = elapsedSinceCaptureUs(Math.round(heardUs) >>> 0, action.packet.captureTimeUs);
         if (latency !== undefined && !action.packet.captureAnchoredOnArrival) this.latency.add(latency / 1000);
-        queue(samples, action.offMs, action.packet.durationSamples, true);
+        queue(samples, action.packet.captureTimeUs, action.offMs, action.packet.durationSamples, true);
       }
     }
+  }
+
+  /**
+   * When the sound captured at `captureUs` is heard, local ms, as it was
+   * queued (undefined: not queued yet, or long played): the picture is
+   * shown by this, so it meets its sound as the sound really goes.
+   */
+  heardAtMs(captureUs: number, nowMs: number): number | undefined {
+    const { speaker } = this;
+    if (!speaker) return undefined;
+    const consumed = this.deviceRate.consumedAt(nowMs) ?? speaker.written - speaker.queued;
+    return this.heard.heardAtMs(captureUs, nowMs, consumed, (this.deviceRate.ratio * AUDIO_SAMPLE_RATE) / 1000, speaker.latencyMs);
   }
 
   /** The stream is over: plays out what is waiting and queued (at most `maxMs`), so its last sound is heard. */

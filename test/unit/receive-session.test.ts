@@ -48,12 +48,12 @@ function harness(options: { corruptSeeds?: number[]; returnPath?: boolean; pictu
 describe("ReceiveSession", () => {
   test("with a picture clock (sound playing), each frame is shown at its time, not when decoded; latency counts the wait", async () => {
     // Frames are due 60 ms after their capture (as the sound's playout would have it).
-    const h = harness({ pictureClock: { frameReady: (captureUs) => captureUs / 1000 + 60 } });
+    const h = harness({ pictureClock: { frameReady: () => {}, dueMs: (captureUs) => captureUs / 1000 + 60 } });
     h.at(10);
     h.feed(h.frame(0));
     await h.session.idle();
     expect(h.shown).toEqual([]); // decoded, waiting
-    expect(h.session.nextPresentMs).toBe(60);
+    expect(h.session.nextPresentMs(10)).toBe(60);
     h.at(59);
     h.session.present(59);
     expect(h.shown).toEqual([]);
