@@ -89,9 +89,8 @@ describe("sound", () => {
       // grown to cover that (the first seconds), one can come too late. Measured 0-2 of 251 here; the issue's target
       // (under 0.5% at 5% loss) is the benchmark's, over longer runs.
       expect(sound.concealed / (sound.played + sound.concealed)).toBeLessThan(0.02);
-      // A packet no parity could rebuild (three of a group of six lost: 0.2% of groups at 5% loss; seed 1 has one,
-      // in a beep) is concealed, and holds its second to 0.88 against the source's pure tone. Resending sound on a
-      // NACK (not built yet, issue 22) is what would bring it back; until then one such second is allowed, at 0.8.
+      // A packet neither parity nor a resend brought back in time (three of a group of six lost, and the resend late)
+      // is concealed, and holds its second to about 0.88 against the source's pure tone: one such second is allowed, at 0.8.
       expectSoundIntact(played(out), { secondsWithALoss: sound.concealed > 0 ? 1 : 0 });
     }
   }, 120_000);
