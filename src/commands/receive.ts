@@ -169,12 +169,15 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
     realClock,
   );
   const warnings = new KeyWarnings(options.json ? console.error : console.warn);
-  const receiver = await UdpReceiver.open(options.bind, options.port, { group: options.group, interface: options.interface }, (datagram, address, port) => {
+  const multicast = { group: options.group, interface: options.interface };
+  const onDatagram = (datagram: Uint8Array, address: string, port: number) => {
     if (!session.receive(datagram, address, performance.now(), port)) warnings.check(session.rejectedByReason, address);
-  }).catch(async (error) => {
+  };
+  const receiver = await UdpReceiver.open(options.bind, options.port, multicast, onDatagram).catch(async (error) => {
     await outputs.close(false).catch(() => {});
     throw error;
   });
+  const rtpSound = await openRtpSoundPort(options, receiver.port, onDatagram);
   onListening?.(receiver.port);
   // Where a sender on another machine should aim: the bind address is often 0.0.0.0, which says nothing.
   const reachAt = options.group ? [options.group] : reachableAddresses(options.bind, networkInterfaces());
@@ -203,6 +206,7 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
   presentTimer.stop();
   status.clear();
   receiver.close();
+  rtpSound?.close();
   await session.finish();
   // A stream that ended has its last sound still to play; a user who quit wants silence now.
   await outputs.close(by === "end-of-stream" || by === "idle-timeout");
@@ -220,6 +224,23 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
     sound: outputs.sound?.hasSound ? outputs.sound.stats() : null,
     avSync: session.presenterStats(),
   };
+}
+
+/**
+ * RTP senders put each stream of a session on its own port pair, the sound
+ * on the picture's port + 2 (udpvid's own `send --protocol rtp`, ffmpeg and
+ * GStreamer by an SDP): listened to as well, into the same session, which
+ * tells the streams apart by their packets. A port + 2 already taken costs
+ * only an RTP sender's sound: said in one line, and the picture is received.
+ */
+async function openRtpSoundPort(options: ReceiveOptions, port: number, onDatagram: (datagram: Uint8Array, address: string, port: number) => void): Promise<UdpReceiver | undefined> {
+  if (port + 2 > 65535) return undefined;
+  try {
+    return await UdpReceiver.open(options.bind, port + 2, { group: options.group, interface: options.interface }, onDatagram);
+  } catch {
+    (options.json ? console.error : console.warn)(`udpvid receive: port ${port + 2}, where RTP senders send the sound, is in use or cannot be bound: an RTP stream's sound will not be heard`);
+    return undefined;
+  }
 }
 
 /** "Listening on 0.0.0.0:9999; send to 192.168.1.20:9999 or …", and a receive buffer the kernel capped. */

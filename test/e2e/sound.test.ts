@@ -142,6 +142,46 @@ describe("sound", () => {
     expect(frames.length).toBeGreaterThanOrEqual(SECONDS * 30 - 5);
   }, 60_000);
 
+  test("udpvid send --protocol rtp → udpvid receive: the sound comes on the picture's port + 2, as RTP players expect it, and plays intact", async () => {
+    const out = join(dir, "rtp-to-udpvid.f32");
+    await using receiver = startUdpvid(["receive", "--headless", "--audio", "--port", "0", "--idle-timeout", "2", "--json"], diskAudio(out));
+    const port = await receiver.listening;
+    const sent = await runUdpvid(["send", clip, "--protocol", "rtp", "--width", "320", "--height", "176", "--to", `127.0.0.1:${port}`, "--json"]);
+    expect(sent.exitCode).toBe(0);
+    const sendSummary = lastJson<SendSummary>(sent.stdout);
+    const received = await finish(receiver);
+    expect(received.exitCode).toBe(0);
+    const summary = lastJson<ReceiveSummary>(received.stdout);
+    expect(summary.framesShown).toBeGreaterThan(SECONDS * 30 - 10);
+    expect(summary.audio!.packetsReceived).toBe(sendSummary.audio!.packets);
+    expectSoundIntact(played(out));
+  }, 60_000);
+
+  test("a receiver whose port + 2 is taken says in one line that an RTP stream's sound will not be heard, and receives the picture", async () => {
+    // A free port P with P + 2 held by another socket.
+    let held: { close(): void } | undefined;
+    let port = 0;
+    for (let attempt = 0; attempt < 20 && !held; attempt++) {
+      const probe = await Bun.udpSocket({ port: 0 });
+      port = probe.port;
+      probe.close();
+      held = await Bun.udpSocket({ port: port + 2 }).catch(() => undefined);
+    }
+    try {
+      await using receiver = startUdpvid(["receive", "--headless", "--port", String(port), "--idle-timeout", "2", "--json"]);
+      expect(await receiver.listening).toBe(port);
+      const sent = await runUdpvid(["send", clip, "--no-audio", "--protocol", "rtp", "--width", "320", "--height", "176", "--to", `127.0.0.1:${port}`]);
+      expect(sent.exitCode).toBe(0);
+      const received = await finish(receiver);
+      expect(received.exitCode).toBe(0);
+      expect(received.stderr).toContain(`port ${port + 2}, where RTP senders send the sound, is in use`);
+      expect(received.stderr.match(/RTP senders send the sound/g)).toHaveLength(1);
+      expect(lastJson<ReceiveSummary>(received.stdout).framesShown).toBeGreaterThan(SECONDS * 30 - 10);
+    } finally {
+      held!.close();
+    }
+  }, 60_000);
+
   test("ffmpeg sends RTP/Opus and RTP/JPEG to udpvid receive (one port): the device plays the sound intact, the picture beside it", async () => {
     const out = join(dir, "from-ffmpeg-rtp.f32");
     await using receiver = startUdpvid(["receive", "--headless", "--audio", "--port", "0", "--idle-timeout", "2", "--json"], diskAudio(out));
