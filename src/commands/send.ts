@@ -14,7 +14,7 @@ import { FanOutSender } from "../socket/fan-out-sender.ts";
 import { checkInputFile, FfmpegSource, type VideoInfo } from "../source/ffmpeg-source.ts";
 import { resolveFfmpeg } from "../source/ffmpeg-path.ts";
 import type { SendCounts } from "../session/send-session.ts";
-import { SendPipeline } from "../session/send-pipeline.ts";
+import { pictureBytesPerMs, SendPipeline } from "../session/send-pipeline.ts";
 import type { FfmpegAudioSource } from "../source/ffmpeg-audio-source.ts";
 import { openSound, streamSound } from "./send-audio.ts";
 import { orderedMap } from "../util/ordered-map.ts";
@@ -238,7 +238,7 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
     const clock = deferred();
     try {
       await Promise.all([
-        streamFrames(source, pipeline, sender, new PacedSender(sender, maxBytesPerMs(options)), options, signal, clock.resolve).finally(clock.resolve),
+        streamFrames(source, pipeline, sender, new PacedSender(sender, maxBytesPerMs(options, pipeline)), options, signal, clock.resolve).finally(clock.resolve),
         sound ? streamSound(sound, pipeline, soundSender ?? sender, clock.promise, signal) : undefined,
       ]);
     } finally {
@@ -253,9 +253,9 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
   }
 }
 
-/** --max-rate in bytes a ms (undefined: no cap). */
-function maxBytesPerMs(options: SendOptions): number | undefined {
-  return options.maxRateMbit === undefined ? undefined : (options.maxRateMbit * 1e6) / 8 / 1000;
+/** The picture's share of --max-rate in bytes a ms (undefined: no cap). */
+function maxBytesPerMs(options: SendOptions, pipeline: SendPipeline): number | undefined {
+  return pictureBytesPerMs(options.maxRateMbit === undefined ? undefined : options.maxRateMbit * 1e6, pipeline.carriesAudio);
 }
 
 /**
@@ -268,7 +268,7 @@ async function openSenders(options: SendOptions, destinations: Destination[], wi
   const sender = await openSockets(options, destinations);
   sockets.push(sender);
   destinations.forEach((_, i) => {
-    const pacer = new PacedSender(sender.destination(i), maxBytesPerMs(options));
+    const pacer = new PacedSender(sender.destination(i), maxBytesPerMs(options, pipeline));
     sender.destination(i).listen((datagram, from, port) => {
       const resend = pipeline.received(datagram, from, port, performance.now());
       if (resend.length > 0) void pacer.sendFrame(resend, 0);

@@ -27,6 +27,17 @@ import type { SourceAudioPacket } from "../source/ffmpeg-audio-source.ts";
 /** What the sound takes before a second of it has gone: 96 kbit/s of Opus with headers and 4+2 parity. */
 const NOMINAL_AUDIO_BPS = 160_000;
 
+/**
+ * The picture's pacer cap, bytes a ms, under --max-rate (bits/s; undefined:
+ * no cap): the sound goes beside it, unpaced and first, so its rate comes
+ * off the cap; the picture keeps at least half of it whatever the sound.
+ */
+export function pictureBytesPerMs(maxBps: number | undefined, carriesSound: boolean): number | undefined {
+  if (maxBps === undefined) return undefined;
+  const pictureBps = carriesSound ? Math.max(maxBps / 2, maxBps - NOMINAL_AUDIO_BPS) : maxBps;
+  return pictureBps / 8 / 1000;
+}
+
 export interface SendPipelineOptions {
   wire: WireFormat;
   /** Frames per second to pace at; undefined: each frame goes as soon as it is encoded (--fps max, live sources). */

@@ -5,7 +5,7 @@ import { RtpJpegWireFormat, V2WireFormat, type WireFormat } from "../../src/pack
 import { deserializeFeedback, FeedbackType } from "../../src/protocol/feedback.ts";
 import { deserializeSenderState } from "../../src/protocol/feedback-sender-state.ts";
 import { deserializeV2 } from "../../src/protocol/v2.ts";
-import { SendPipeline, type SendPipelineOptions } from "../../src/session/send-pipeline.ts";
+import { pictureBytesPerMs, SendPipeline, type SendPipelineOptions } from "../../src/session/send-pipeline.ts";
 import { ReceiverFeedback } from "../../src/feedback/receiver-feedback.ts";
 import { StreamAssembler } from "../../src/reassembler/stream-assembler.ts";
 
@@ -161,5 +161,21 @@ describe("SendPipeline", () => {
     expect(lastFrameShown(false)).toBe(false); // ending when the last frame's interval is over: too soon
     expect(lastFrameShown(true)).toBe(true);
     expect(pipeline({ receivers: undefined }).repairsCloseMs()).toBeUndefined(); // nobody heard: nothing to wait for
+  });
+});
+
+describe("pictureBytesPerMs (--max-rate's share for the picture)", () => {
+  test("no cap, no share; without sound the picture has the whole cap", () => {
+    expect(pictureBytesPerMs(undefined, true)).toBeUndefined();
+    expect(pictureBytesPerMs(8_000_000, false)).toBe(1000);
+  });
+
+  test("the sound's rate comes off the cap, so picture and sound together stay under it", () => {
+    // 8 Mbit/s less 160 kbit/s of sound: 7.84 Mbit/s, 980 bytes a ms.
+    expect(pictureBytesPerMs(8_000_000, true)).toBeCloseTo(980, 6);
+  });
+
+  test("a cap too small for both leaves the picture half of it", () => {
+    expect(pictureBytesPerMs(200_000, true)).toBeCloseTo(12.5, 6);
   });
 });
