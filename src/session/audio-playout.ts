@@ -67,12 +67,17 @@ export function driftCorrection(offMs: number, quiet: boolean, durationSamples: 
   return offMs > 0 ? { padSamples: samples, trimSamples: 0 } : { padSamples: 0, trimSamples: Math.min(samples, durationSamples - 1) };
 }
 
-/** Silent outright (-34 dBFS), or well below the sound's recent level (a pause between words, the quiet between beats). */
 /** Whether the sound is out of time by more than is left as it is (for how long it has been, see driftCorrection). */
 export function outOfTime(offMs: number): boolean {
   return Math.abs(offMs) > IN_TIME_MS;
 }
 
+/** Whether the sound is out of time by more than is ever left waiting for a quiet moment. */
+export function grosslyOutOfTime(offMs: number): boolean {
+  return Math.abs(offMs) > HARD_FIX_MS;
+}
+
+/** Silent outright (-34 dBFS), or well below the sound's recent level (a pause between words, the quiet between beats). */
 export function isQuiet(packetRms: number, recentRms: number): boolean {
   return packetRms < 0.02 || packetRms < 0.35 * recentRms;
 }

@@ -1,7 +1,7 @@
 import { OpusPacketDecoder, OUTPUT_CHANNELS } from "../decoder/opus-decoder.ts";
 import { elapsedSinceCaptureUs } from "../protocol/v2.ts";
 import type { ReceivedAudio } from "../reassembler/audio-reassembler.ts";
-import { AudioPlayout, driftCorrection, isQuiet, outOfTime, playoutMarginMs, type AudioPlayoutStats } from "../session/audio-playout.ts";
+import { AudioPlayout, driftCorrection, grosslyOutOfTime, isQuiet, outOfTime, playoutMarginMs, type AudioPlayoutStats } from "../session/audio-playout.ts";
 import type { PlayoutClock } from "../session/playout-clock.ts";
 import { RecentSamples } from "../util/percentiles.ts";
 import { round } from "../util/round.ts";
@@ -18,6 +18,14 @@ const LEAD_MS = 40;
 const MAX_RESAMPLED_DRIFT = 0.002;
 /** The shell calls tick() this often (receive's housekeeping timer). */
 const TICK_MS = 10;
+/**
+ * How late the writer is taken to run until TICKS_MEASURED ticks have said:
+ * a receiver is at its busiest as the sound starts (its window, its
+ * decoders), and a queue that runs dry then puts the start of the sound
+ * out of time (under load its ticks came 50-60 ms apart).
+ */
+const STARTING_SLACK_MS = 30;
+const TICKS_MEASURED = 50;
 /** The loudest level remembered fades by this a packet: to a third in 2 s. */
 const LOUDEST_DECAY = 0.99;
 /** Volume steps for the arrow keys: about 1.5 dB. */
@@ -60,7 +68,7 @@ export class SoundOutput {
   private volume = 1;
   private lastReceivedMs = -Infinity;
   private lastTickMs: number | undefined;
-  private slackMs = 0;
+  private slackMs = STARTING_SLACK_MS;
   private readonly tickGaps = new RecentSamples(500);
   private readonly deviceRate = new DeviceRate(AUDIO_SAMPLE_RATE);
   private readonly resampler = new StereoResampler();
@@ -77,6 +85,7 @@ export class SoundOutput {
     private readonly say: (line: string) => void,
   ) {
     this.playout = new AudioPlayout(clock, { leadMs: LEAD_MS, deviceLatencyMs: SdlSpeaker.latencyMs });
+    clock.writerSlackMs = STARTING_SLACK_MS;
   }
 
   /**
@@ -133,7 +142,7 @@ export class SoundOutput {
     // How late this process's timer fires: the device's queue must outlast it, or it runs dry between two calls.
     if (this.lastTickMs !== undefined) this.tickGaps.add(nowMs - this.lastTickMs);
     this.lastTickMs = nowMs;
-    if (this.tickGaps.count % 50 === 0) {
+    if (this.tickGaps.count >= TICKS_MEASURED && this.tickGaps.count % TICKS_MEASURED === 0) {
       this.slackMs = Math.max(0, (this.tickGaps.percentile(99) ?? 0) - TICK_MS);
       this.clock.writerSlackMs = this.slackMs;
     }
@@ -144,7 +153,8 @@ export class SoundOutput {
     const measured = this.deviceRate.ratio;
     const deviceSpeed = Math.abs(measured - 1) <= MAX_RESAMPLED_DRIFT ? measured : 1;
     // What is still queued, by the smoothed line rather than the device's jumps (it takes its buffer at a time).
-    const consumed = speaker ? (this.deviceRate.consumedAt(nowMs) ?? speaker.written - speaker.queued) : 0;
+    const smoothed = this.deviceRate.consumedAt(nowMs);
+    const consumed = speaker ? (smoothed ?? speaker.written - speaker.queued) : 0;
     const queued = speaker ? Math.max(0, speaker.written - consumed) : 0;
     const queuedMs = (queued * 1000) / (AUDIO_SAMPLE_RATE * deviceSpeed);
     const actions = this.playout.due(nowMs, queuedMs, this.slackMs);
@@ -161,7 +171,8 @@ export class SoundOutput {
         if (!outOfTime(offMs)) this.outOfTimeSinceMs = undefined;
         else this.outOfTimeSinceMs ??= nowMs;
         const waitedMs = this.outOfTimeSinceMs === undefined ? 0 : nowMs - this.outOfTimeSinceMs;
-        const { padSamples, trimSamples } = driftCorrection(offMs, isQuiet(level, this.loudest), durationSamples, waitedMs);
+        // Until the device's position is smoothed, what it reports steps a buffer at a time: only a gross offset is put right.
+        const { padSamples, trimSamples } = smoothed === undefined && !grosslyOutOfTime(offMs) ? { padSamples: 0, trimSamples: 0 } : driftCorrection(offMs, isQuiet(level, this.loudest), durationSamples, waitedMs);
         if (padSamples > 0) speaker.write(this.resampler.push(new Float32Array(padSamples * OUTPUT_CHANNELS), deviceSpeed));
         if (trimSamples > 0) samples = samples.subarray(trimSamples * OUTPUT_CHANNELS);
         // What was left out of its start is not heard: the packet's sound begins that much later in its capture.
