@@ -78,6 +78,8 @@ export class SoundOutput {
   private outOfTimeSinceMs: number | undefined;
   /** Where each packet queued sits in the device's stream: when the sound of a given instant is heard. */
   private readonly heard = new HeardTimeline();
+  /** The device's position as of the last tick, and its speed (samples a ms): read for every frame shown, so worked out once a tick. */
+  private position: { atMs: number; consumed: number; samplesPerMs: number } | undefined;
 
   constructor(
     private readonly clock: PlayoutClock,
@@ -156,6 +158,7 @@ export class SoundOutput {
     const smoothed = this.deviceRate.consumedAt(nowMs);
     const consumed = speaker ? (smoothed ?? speaker.written - speaker.queued) : 0;
     const queued = speaker ? Math.max(0, speaker.written - consumed) : 0;
+    this.position = speaker ? { atMs: nowMs, consumed, samplesPerMs: (measured * AUDIO_SAMPLE_RATE) / 1000 } : undefined;
     const queuedMs = (queued * 1000) / (AUDIO_SAMPLE_RATE * deviceSpeed);
     const actions = this.playout.due(nowMs, queuedMs, this.slackMs);
     if (!speaker || !decoder) return;
@@ -206,10 +209,10 @@ export class SoundOutput {
    * shown by this, so it meets its sound as the sound really goes.
    */
   heardAtMs(captureUs: number, nowMs: number): number | undefined {
-    const { speaker } = this;
-    if (!speaker) return undefined;
-    const consumed = this.deviceRate.consumedAt(nowMs) ?? speaker.written - speaker.queued;
-    return this.heard.heardAtMs(captureUs, nowMs, consumed, (this.deviceRate.ratio * AUDIO_SAMPLE_RATE) / 1000, speaker.latencyMs);
+    const { speaker, position } = this;
+    if (!speaker || !position) return undefined;
+    const consumed = position.consumed + (nowMs - position.atMs) * position.samplesPerMs;
+    return this.heard.heardAtMs(captureUs, nowMs, consumed, position.samplesPerMs, speaker.latencyMs);
   }
 
   /** The stream is over: plays out what is waiting and queued (at most `maxMs`), so its last sound is heard. */
