@@ -13,6 +13,8 @@ const SMOOTH_AFTER_MS = 200;
 const POSITION_WINDOW_MS = 400;
 /** Devices are never this far off; a measurement beyond it is a stall, not a clock. */
 const MAX_DEVIATION = 0.1;
+/** The rate over 10 s moves slowly: refitted at most this often (a fit over a thousand points every tick cost 4% of a core). */
+const REFIT_MS = 500;
 
 /**
  * How fast the sound device really plays against the local clock, as a
@@ -22,6 +24,7 @@ const MAX_DEVIATION = 0.1;
  */
 export class DeviceRate {
   private readonly points: { atMs: number; consumed: number }[] = [];
+  private fitted: { atMs: number; ratio: number } | undefined;
 
   constructor(private readonly nominalPerSecond: number) {}
 
@@ -30,6 +33,7 @@ export class DeviceRate {
     if (queued <= 0) {
       // It ran dry: what it played next was its own silence; measure afresh from here.
       this.points.length = 0;
+      this.fitted = undefined;
       return;
     }
     this.points.push({ atMs: nowMs, consumed: written - queued });
@@ -40,8 +44,12 @@ export class DeviceRate {
   get ratio(): number {
     const n = this.points.length;
     if (n < 2 || this.points[n - 1]!.atMs - this.points[0]!.atMs < SETTLE_MS) return 1;
-    const ratio = (this.fit().slopePerMs * 1000) / this.nominalPerSecond;
-    return Math.abs(ratio - 1) <= MAX_DEVIATION ? ratio : 1;
+    const lastMs = this.points[n - 1]!.atMs;
+    if (this.fitted === undefined || lastMs - this.fitted.atMs >= REFIT_MS || lastMs < this.fitted.atMs) {
+      const ratio = (this.fit().slopePerMs * 1000) / this.nominalPerSecond;
+      this.fitted = { atMs: lastMs, ratio: Math.abs(ratio - 1) <= MAX_DEVIATION ? ratio : 1 };
+    }
+    return this.fitted.ratio;
   }
 
   /**

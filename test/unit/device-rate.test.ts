@@ -49,4 +49,28 @@ describe("DeviceRate", () => {
     // The line runs half a buffer ahead of the play position (a buffer is taken whole), give or take its steps.
     expect(worstMs).toBeLessThan(4);
   });
+
+  test("the 10 s rate is refitted at most every half second (not on every tick), and follows a change by then", () => {
+    const rate = new DeviceRate(48_000);
+    let consumed = 0;
+    let speed = 1.01;
+    for (let now = 0; now <= 4000; now += 10) {
+      consumed += 480 * speed;
+      rate.observe(now, consumed + 2000, 2000);
+    }
+    const before = rate.ratio;
+    expect(before).toBeCloseTo(1.01, 4);
+    // Much faster for 300 ms: the fit from 4000 ms stands until 4500.
+    speed = 1.08;
+    for (let now = 4010; now <= 4300; now += 10) {
+      consumed += 480 * speed;
+      rate.observe(now, consumed + 2000, 2000);
+      expect(rate.ratio).toBe(before);
+    }
+    for (let now = 4310; now <= 4500; now += 10) {
+      consumed += 480 * speed;
+      rate.observe(now, consumed + 2000, 2000);
+    }
+    expect(rate.ratio).toBeGreaterThan(before);
+  });
 });
