@@ -8,7 +8,7 @@ import { ReceiveSession, type ReceiveCounts } from "../session/receive-session.t
 import { DEFAULT_LATENCY_MS } from "../feedback/receiver-feedback.ts";
 import { networkInterfaces } from "node:os";
 import { isMulticast, reachableAddresses, resolveHost } from "../socket/address.ts";
-import { RECEIVE_BUFFER_BYTES, UdpReceiver } from "../socket/udp-receiver.ts";
+import { type MulticastOptions, RECEIVE_BUFFER_BYTES, UdpReceiver } from "../socket/udp-receiver.ts";
 import { formatBytes, StatusLine, wallClockUs } from "../util/terminal.ts";
 import { round } from "../util/round.ts";
 import { stderrColors } from "../util/colors.ts";
@@ -177,7 +177,7 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
     await outputs.close(false).catch(() => {});
     throw error;
   });
-  const rtpSound = await openRtpSoundPort(options, receiver.port, onDatagram);
+  const rtpSound = await openRtpSoundPort(options, receiver.port, multicast, onDatagram);
   onListening?.(receiver.port);
   // Where a sender on another machine should aim: the bind address is often 0.0.0.0, which says nothing.
   const reachAt = options.group ? [options.group] : reachableAddresses(options.bind, networkInterfaces());
@@ -233,10 +233,10 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
  * tells the streams apart by their packets. A port + 2 already taken costs
  * only an RTP sender's sound: said in one line, and the picture is received.
  */
-async function openRtpSoundPort(options: ReceiveOptions, port: number, onDatagram: (datagram: Uint8Array, address: string, port: number) => void): Promise<UdpReceiver | undefined> {
+async function openRtpSoundPort(options: ReceiveOptions, port: number, multicast: MulticastOptions, onDatagram: (datagram: Uint8Array, address: string, port: number) => void): Promise<UdpReceiver | undefined> {
   if (port + 2 > 65535) return undefined;
   try {
-    return await UdpReceiver.open(options.bind, port + 2, { group: options.group, interface: options.interface }, onDatagram);
+    return await UdpReceiver.open(options.bind, port + 2, multicast, onDatagram);
   } catch {
     (options.json ? console.error : console.warn)(`udpvid receive: port ${port + 2}, where RTP senders send the sound, is in use or cannot be bound: an RTP stream's sound will not be heard`);
     return undefined;

@@ -13,7 +13,7 @@ const SMOOTH_AFTER_MS = 200;
 const POSITION_WINDOW_MS = 400;
 /** Devices are never this far off; a measurement beyond it is a stall, not a clock. */
 const MAX_DEVIATION = 0.1;
-/** The rate over 10 s moves slowly: refitted at most this often (a fit over a thousand points every tick cost 4% of a core). */
+/** The rate over 10 s moves slowly: refitted at most this often (a fit over a thousand points on every tick was 3% of a CPU profile's samples). */
 const REFIT_MS = 500;
 
 /**
