@@ -1,0 +1,144 @@
+// What the sound costs each side, in CPU:
+//   bun run bench:sound-cost [--pairs N] [--clip FILE]
+// The same stream is sent and received with its sound and without, in
+// alternating pairs (so a busy spell on this shared machine falls on both):
+// the sender with and without --no-audio, the receiver --headless with and
+// without --audio (its sound played on SDL's disk driver, which writes what a
+// card would play). Each side is pinned to a core of its own so that neither
+// is charged for the other's cache and scheduling. CPU is read from outside:
+// each process's own use (rusage, its ffmpeg children with it) and, for the
+// receiver, each thread's from /proc, to show where the difference goes.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { machineLine, saveResult } from "./bench/report.ts";
+import { cpuMs, freePort } from "./lib/processes.ts";
+import { CLI, finish, startCommand } from "../test/helpers/udpvid.ts";
+
+const ROOT = join(import.meta.dir, "..");
+const { values } = parseArgs({ options: { pairs: { type: "string", default: "4" }, clip: { type: "string" } } });
+const PAIRS = Number(values.pairs);
+if (!Number.isInteger(PAIRS) || PAIRS < 1) throw new Error("--pairs takes a whole number of pairs, at least 1");
+if (cpus().length < 2) throw new Error("this benchmark pins each side to a core of its own: it needs two");
+
+const workDir = mkdtempSync(join(tmpdir(), "udpvid-sound-cost-"));
+const CLIP_SECONDS = 30;
+let clip = values.clip;
+if (!clip) {
+  clip = join(workDir, "clip.mp4");
+  const made = Bun.spawnSync(["bash", join(ROOT, "scripts/make-video.sh"), clip, String(CLIP_SECONDS)]);
+  if (made.exitCode !== 0) throw new Error(`could not make the ${CLIP_SECONDS} s clip: ${made.stderr.toString()}`);
+}
+if (!existsSync(clip)) throw new Error(`no clip at ${clip}`);
+
+/**
+ * CPU ms each thread of a process has used so far, by thread id, with its
+ * group: read again and again while it runs, so a thread that ends before
+ * the process (SDL's audio thread, closed as the sound ends) keeps its last figure.
+ */
+function readThreads(pid: number, into: Map<number, { group: string; ms: number }>): void {
+  const msPerTick = 1000 / 100; // USER_HZ: 100 on Linux
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const group = threadGroup(readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").trim(), Number(tid) === pid);
+      into.set(Number(tid), { group, ms: (Number(fields[11]) + Number(fields[12])) * msPerTick });
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+}
+
+/** Threads grouped by what they do: the main (JavaScript) thread, SDL's audio thread, libvips' workers (JPEG decoding), the rest. */
+function threadGroup(comm: string, isMain: boolean): string {
+  if (isMain) return "main";
+  if (comm.startsWith("SDLAudio")) return "SDL audio";
+  if (comm.startsWith("libvips")) return "libvips";
+  return "other";
+}
+
+interface Run {
+  senderMs: number;
+  receiverMs: number;
+  threads: Map<string, number>;
+  seconds: number;
+}
+
+async function run(sound: boolean, port: number): Promise<Run> {
+  const soundFile = join(workDir, "sound.f32");
+  const receiver = startCommand(
+    ["taskset", "-c", "0", process.execPath, CLI, "receive", "--headless", ...(sound ? ["--audio"] : []), "--port", String(port), "--idle-timeout", "2", "--json"],
+    { SDL_AUDIODRIVER: "disk", SDL_DISKAUDIOFILE: soundFile },
+  );
+  await receiver.listening;
+  const pid = receiver.process.pid;
+  // Each thread's figure as last read before it (or the receiver) ended: read every 100 ms.
+  const byThread = new Map<number, { group: string; ms: number }>();
+  const sampling = setInterval(() => {
+    try {
+      readThreads(pid, byThread);
+    } catch {
+      // It has exited.
+    }
+  }, 100);
+  const startMs = performance.now();
+  const sender = startCommand(["taskset", "-c", "1", process.execPath, CLI, "send", clip!, "--to", `127.0.0.1:${port}`, ...(sound ? [] : ["--no-audio"]), "--json"]);
+  const [sent, received] = await Promise.all([finish(sender, 120_000), finish(receiver, 120_000)]);
+  clearInterval(sampling);
+  const threads = new Map<string, number>();
+  for (const { group, ms } of byThread.values()) threads.set(group, (threads.get(group) ?? 0) + ms);
+  if (sent.exitCode !== 0 || received.exitCode !== 0) throw new Error(`a run failed: send ${sent.exitCode} ${sent.stderr.slice(-300)}; receive ${received.exitCode} ${received.stderr.slice(-300)}`);
+  const summary = JSON.parse(received.stdout.trim().split("\n").at(-1)!);
+  if (sound && !(summary.sound?.played > 0)) throw new Error(`the receiver played no sound: ${JSON.stringify(summary.sound)}`);
+  return { senderMs: cpuMs(sender.process), receiverMs: cpuMs(receiver.process), threads, seconds: (performance.now() - startMs) / 1000 };
+}
+
+const pairs: { with: Run; without: Run }[] = [];
+for (let i = 0; i < PAIRS; i++) {
+  // Alternate which goes first, so a trend (the machine warming up or getting busier) falls on both.
+  const port = await freePort();
+  const first = await run(i % 2 === 0, port);
+  const second = await run(i % 2 !== 0, await freePort());
+  const pair = i % 2 === 0 ? { with: first, without: second } : { with: second, without: first };
+  pairs.push(pair);
+  console.error(`pair ${i + 1}/${PAIRS}: sender +${share(pair.with.senderMs - pair.without.senderMs, pair.with.seconds)}%, receiver +${share(pair.with.receiverMs - pair.without.receiverMs, pair.with.seconds)}% of a core`);
+}
+rmSync(workDir, { recursive: true, force: true });
+
+/** ms of CPU over a run of `seconds`, as % of one core. */
+function share(ms: number, seconds: number): string {
+  return ((ms / 10 / seconds)).toFixed(1);
+}
+const GROUPS = ["main", "SDL audio", "libvips", "other"];
+const header = ["pair", "sender +% of a core", "receiver +% of a core", ...GROUPS.map((g) => `receiver ${g} +%`), "run, s"];
+const rows = pairs.map((p, i) => [
+  String(i + 1),
+  share(p.with.senderMs - p.without.senderMs, p.with.seconds),
+  share(p.with.receiverMs - p.without.receiverMs, p.with.seconds),
+  ...GROUPS.map((g) => share((p.with.threads.get(g) ?? 0) - (p.without.threads.get(g) ?? 0), p.with.seconds)),
+  p.with.seconds.toFixed(1),
+]);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const column = (f: (p: { with: Run; without: Run }) => number) => pairs.map(f);
+const summaryRow = (label: string, pick: (xs: number[]) => number) => [
+  label,
+  pick(column((p) => (p.with.senderMs - p.without.senderMs) / 10 / p.with.seconds)).toFixed(1),
+  pick(column((p) => (p.with.receiverMs - p.without.receiverMs) / 10 / p.with.seconds)).toFixed(1),
+  ...GROUPS.map((g) => pick(column((p) => ((p.with.threads.get(g) ?? 0) - (p.without.threads.get(g) ?? 0)) / 10 / p.with.seconds)).toFixed(1)),
+  "",
+];
+rows.push(summaryRow("median", median), summaryRow("worst", (xs) => Math.max(...xs)));
+
+const table = [header, header.map(() => "---"), ...rows].map((r) => `| ${r.join(" | ")} |`).join("\n");
+const report = `# What the sound costs
+
+${machineLine(`${PAIRS} pairs`)}
+
+A ${CLIP_SECONDS} s clip made as video.mp4 is (1280x720 at 30 fps, Opus sound), sent by \`udpvid send\` (pinned to core 1) to \`udpvid receive --headless\` (pinned to core 0), with its sound and without, in alternating pairs: the sender with and without \`--no-audio\`, the receiver with and without \`--audio\` (played on SDL's disk driver). Each figure is the run with sound minus the run without, as % of one core over the run. Sender: the process and its ffmpeg children (rusage). Receiver: the process (rusage), and by thread from /proc: the main (JavaScript) thread, SDL's audio thread, libvips' JPEG decoding workers, the rest (JIT, GC). In the run without sound the sender sends none: the receiver's difference is all the sound costs it, its packets taken in and repaired, decoded and played.
+
+${table}
+`;
+console.log(report);
+console.error(`written to ${saveResult("sound-cost.md", report)}`);
