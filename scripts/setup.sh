@@ -41,6 +41,8 @@ if [ "$mode" = test ]; then
   /usr/bin/python3 -c 'import cv2' 2>/dev/null || missing+=(python3-opencv)
   # GStreamer as an RTP/JPEG peer: gst-launch-1.0, and rtpjpegpay/jpegenc/udpsink from plugins-good.
   gst-inspect-1.0 rtpjpegpay >/dev/null 2>&1 || missing+=(gstreamer1.0-tools gstreamer1.0-plugins-good)
+  # A real browser for receive --web's viewer, driven headless by puppeteer-core (no browser download).
+  command -v chromium >/dev/null || missing+=(chromium)
   # The other platforms' binaries, run on this host: windows-x64 under wine (mingw builds a
   # test-only DLL wine 8 lacks), linux-arm64 under qemu-user with Debian's arm64 C library,
   # and the arm64 libX11 its window loads (as any arm64 desktop has).

@@ -9,18 +9,21 @@ import { PlayoutClock } from "../session/playout-clock.ts";
 import type { PictureClock } from "../session/receive-session.ts";
 import { SoundOutput } from "../speaker/sound-output.ts";
 import { wallClockUs } from "../util/terminal.ts";
+import { WebOutput, type WebOptions } from "../web/web-output.ts";
 
 export interface OutputOptions {
   headless: boolean;
   /** Play the sound (a window always does; --headless only with --audio). */
   audio: boolean;
   record?: string;
+  /** --web: browsers watch too. */
+  web?: WebOptions;
   json: boolean;
 }
 
 /**
  * Where a receive session's picture and sound go: the window (and its keys),
- * the speaker, the recording. Each is there or not as the options say; the
+ * the speaker, the recording, the browsers. Each is there or not as the options say; the
  * session hands frames and sound to all of them through here.
  */
 export class ReceiveOutputs {
@@ -31,6 +34,7 @@ export class ReceiveOutputs {
     readonly sound: SoundOutput | undefined,
     private readonly playoutClock: PlayoutClock,
     private readonly recorder: Recorder | undefined,
+    readonly web: WebOutput | undefined,
   ) {}
 
   /** Opens what the options ask for; `quit` is called when the user asks to (a key, the window closed). */
@@ -51,16 +55,19 @@ export class ReceiveOutputs {
         () => outputs?.viewer?.resized(),
       );
     }
-    // After the window: a window that cannot open leaves no recording's ffmpeg waiting behind it.
+    // After the window: a window that cannot open leaves no recording's ffmpeg or web server behind it.
     let recorder: Recorder | undefined;
+    let web: WebOutput | undefined;
     try {
+      web = options.web ? WebOutput.open(options.web) : undefined;
       recorder = options.record ? openRecorder(options.record) : undefined;
     } catch (error) {
+      web?.close(false);
       display?.close();
       throw error;
     }
     await sound?.preload();
-    return (outputs = new ReceiveOutputs(display, sound, playoutClock, recorder));
+    return (outputs = new ReceiveOutputs(display, sound, playoutClock, recorder, web));
   }
 
   /**
@@ -96,6 +103,7 @@ export class ReceiveOutputs {
   show(frame: AssembledFrame, image: RgbaImage): void {
     this.recorder?.addPicture({ jpeg: frame.jpeg, width: image.width, height: image.height, captureTimeUs: frame.captureTimeUs ?? wallClockUs() });
     this.viewer?.showFrame(image);
+    this.web?.show(frame, performance.now());
   }
 
   heard(audio: ReceivedAudio, nowMs: number): void {
@@ -107,18 +115,21 @@ export class ReceiveOutputs {
     return this.viewer?.isFrozen ?? false;
   }
 
-  /** Every housekeeping tick: the sound queued. */
+  /** Every housekeeping tick: the sound queued, the browsers that can take a frame given it. */
   tick(nowMs: number): void {
     this.sound?.tick(nowMs);
+    this.web?.tick(nowMs);
   }
 
-  /** About twice a second: the window's title and overlay. */
+  /** About twice a second: the window's title and overlay, the browsers' overlays. */
   update(readout: StreamReadout): void {
     this.viewer?.update(readout);
+    this.web?.update(readout);
   }
 
   /** A stream that ended plays out its last sound; one the user quit goes silent at once. The recording is finished. */
   async close(playOut: boolean): Promise<void> {
+    this.web?.close(playOut);
     await this.sound?.ready();
     if (playOut) await this.sound?.drain();
     this.sound?.close();

@@ -14,6 +14,9 @@ import { round } from "../util/round.ts";
 import { stderrColors } from "../util/colors.ts";
 import { intOption, numberOption, parseCommand, portOption, stringOption, UsageError, type CommandSpec } from "./command-line.ts";
 import { loadKey } from "./key-option.ts";
+import { accessToken, DEFAULT_WEB_HOST, parseWebAddress, WebOptionError } from "../web/web-access.ts";
+import { DEFAULT_MAX_VIEWERS, type WebOptions } from "../web/web-output.ts";
+import type { HubStats } from "../web/viewer-hub.ts";
 
 /** Room for a 4K stream: with the default 120 ms repair hold, 10 frames in flight (repair-hold.ts) of about 6 MB each with parity, plus a legacy frame. */
 const DEFAULT_MAX_MEMORY_MB = 64;
@@ -39,6 +42,9 @@ export const receiveSpec: CommandSpec = {
     "key-env": { type: "string", value: "VAR", description: "the same key, from environment variable VAR" },
     "max-memory": { type: "string", value: "MB", description: `cap on memory for frames being assembled (default ${DEFAULT_MAX_MEMORY_MB}: a 4K stream fits)` },
     "max-pixels": { type: "string", value: "N", description: `refuse frames larger than N pixels before decoding (default ${DEFAULT_MAX_PIXELS}: 8K)` },
+    web: { type: "string", value: "[ADDR:]PORT", description: `also show the stream in browsers, at http://ADDR:PORT/ (ADDR default ${DEFAULT_WEB_HOST}: this machine only; 0.0.0.0 for phones on the network, with a token)` },
+    "web-token": { type: "string", value: "TOKEN", description: "with --web: the token browsers must show (default: none on loopback, made at random elsewhere; the URL printed carries it)" },
+    "web-max-viewers": { type: "string", value: "N", description: `with --web: browsers watching at once (default ${DEFAULT_MAX_VIEWERS})` },
     json: { type: "boolean", description: "print the summary as one JSON object on the last line" },
     quiet: { type: "boolean", short: "q", description: "no live status line on the terminal: only the start line and the summary" },
     help: { type: "boolean", short: "h", description: "show this help" },
@@ -65,8 +71,25 @@ export interface ReceiveOptions {
   latencyMs?: number;
   maxMemoryBytes: number;
   maxPixels: number;
+  /** --web: browsers watch too. */
+  web?: WebOptions;
   json: boolean;
   quiet: boolean;
+}
+
+/** --web, --web-token, --web-max-viewers: the token is settled here (a weak one given is refused before anything opens). */
+function webOptions(address: string | undefined, token: string | undefined, maxViewers: number | undefined): WebOptions | undefined {
+  if (address === undefined) {
+    if (token !== undefined || maxViewers !== undefined) throw new UsageError("--web-token and --web-max-viewers go with --web");
+    return undefined;
+  }
+  try {
+    const parsed = parseWebAddress(address);
+    return { address: parsed, token: accessToken(parsed.host, token), maxViewers: maxViewers ?? DEFAULT_MAX_VIEWERS };
+  } catch (error) {
+    if (error instanceof WebOptionError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 function groupOptions(group: string | undefined, iface: string | undefined): { group?: string; interface?: string } {
@@ -108,6 +131,7 @@ export function parseReceiveOptions(argv: string[]): ReceiveOptions | "help" {
     latencyMs: intOption(values, "latency", 0, 10_000),
     maxMemoryBytes: (intOption(values, "max-memory", 4, 65536) ?? defaults.maxMemoryBytes / 1024 / 1024) * 1024 * 1024,
     maxPixels: intOption(values, "max-pixels", 1, 2 ** 31) ?? defaults.maxPixels,
+    web: webOptions(stringOption(values, "web"), stringOption(values, "web-token"), intOption(values, "web-max-viewers", 1, 1000)),
     json: values.json === true,
     quiet: values.quiet === true,
   };
@@ -131,6 +155,8 @@ export interface ReceiveSummary extends ReceiveCounts {
   sound: SoundStats | null;
   /** The picture against the sound's clock: frames held for their time, and when they were shown against it (null: no sound followed). */
   avSync: PresenterStats | null;
+  /** The browser viewers (null: no --web): each one's frames and capture → drawn latency. */
+  web: HubStats | null;
 }
 
 const realClock = { nowMs: () => performance.now(), wallClockUs };
@@ -183,6 +209,7 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
   const reachAt = options.group ? [options.group] : reachableAddresses(options.bind, networkInterfaces());
   (options.json ? console.error : console.log)(listeningLine(options, receiver, reachAt));
   outputs.listening(receiver.port, reachAt[0]);
+  for (const url of outputs.web?.urls ?? []) (options.json ? console.error : console.log)(`Watch in a browser: ${url}`);
 
   const startMs = performance.now();
   const status = new StatusLine(process.stderr.isTTY === true && !options.quiet);
@@ -223,6 +250,7 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
     quitBy: by,
     sound: outputs.sound?.hasSound ? outputs.sound.stats() : null,
     avSync: session.presenterStats(),
+    web: outputs.web?.stats() ?? null,
   };
 }
 

@@ -1,0 +1,79 @@
+import { networkInterfaces } from "node:os";
+import type { StreamReadout } from "../display/stream-readout.ts";
+import { elapsedSinceCaptureUs } from "../protocol/v2.ts";
+import type { AssembledFrame } from "../reassembler/datagram-reassembler.ts";
+import { reachableAddresses } from "../socket/address.ts";
+import { wallClockUs } from "../util/terminal.ts";
+import { accessToken, viewerUrl, type WebAddress } from "./web-access.ts";
+import { ViewerHub, type HubStats } from "./viewer-hub.ts";
+import { WebViewerServer } from "./web-server.ts";
+
+export const DEFAULT_MAX_VIEWERS = 20;
+
+export interface WebOptions {
+  address: WebAddress;
+  /** --web-token (undefined: none on loopback, one made at random elsewhere). */
+  token?: string;
+  maxViewers: number;
+}
+
+/**
+ * The browser viewers as one of a receiver's outputs: each frame shown goes
+ * to them as it arrived (no re-encoding), with the stream's state and
+ * numbers. The server is the edge; the hub decides who gets what.
+ */
+export class WebOutput {
+  private lastState: StreamReadout["state"] | undefined;
+
+  private constructor(
+    private readonly hub: ViewerHub,
+    private readonly server: WebViewerServer,
+    /** Where a browser should go: one URL per address it can reach. */
+    readonly urls: string[],
+  ) {}
+
+  static open(options: WebOptions): WebOutput {
+    const token = accessToken(options.address.host, options.token);
+    const hub = new ViewerHub(options.maxViewers);
+    const server = WebViewerServer.open(options.address, token, hub, () => performance.now());
+    // Bound to all addresses: the ones a phone on the network can use (the loopback one last).
+    const hosts = options.address.host === "0.0.0.0" || options.address.host === "::" ? [...reachableAddresses(options.address.host, networkInterfaces()), "127.0.0.1"] : [options.address.host];
+    const urls = [...new Set(hosts)].map((host) => viewerUrl(host, server.port, token));
+    return new WebOutput(hub, server, urls);
+  }
+
+  get port(): number {
+    return this.server.port;
+  }
+
+  show(frame: AssembledFrame, nowMs: number): void {
+    const captureUs = frame.captureAnchoredOnArrival ? undefined : frame.captureTimeUs;
+    const ageUs = captureUs === undefined ? undefined : elapsedSinceCaptureUs(wallClockUs(), captureUs);
+    this.hub.picture({ jpeg: frame.jpeg, captureUs, ageUs }, nowMs);
+  }
+
+  /** About twice a second: the numbers for the pages' overlays, and the state when it changes. */
+  update(readout: StreamReadout): void {
+    if (readout.state !== this.lastState) {
+      this.lastState = readout.state;
+      this.hub.say({ type: "state", state: readout.state });
+    }
+    const { fps, mbps, lossPercent, latencyMs, quality, shown, skipped, dropped } = readout;
+    this.hub.say({ type: "stats", fps, mbps, lossPercent: lossPercent ?? null, latencyMs: latencyMs ?? null, quality: quality ?? null, shown, skipped, dropped });
+  }
+
+  tick(nowMs: number): void {
+    this.hub.tick(nowMs);
+  }
+
+  stats(): HubStats {
+    return this.hub.stats();
+  }
+
+  /** The pages are told the stream ended (if it did), then let go. */
+  close(ended: boolean): void {
+    if (ended) this.hub.say({ type: "state", state: "ended" });
+    this.hub.closeAll();
+    this.server.close();
+  }
+}

@@ -1,0 +1,177 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { connect, type Socket } from "node:net";
+import type { ReceiveSummary } from "../../src/commands/receive.ts";
+import { openBrowser, openViewer, screenshotRgb, viewerState, waitForViewer } from "../helpers/browser.ts";
+import { matchFrames, useSourceClip } from "../helpers/frames.ts";
+import { finish, lastJson, rssMiB, startUdpvid, type Running } from "../helpers/udpvid.ts";
+import { waitFor } from "../helpers/wait.ts";
+import type { Browser } from "puppeteer-core";
+
+// Real chromium (Debian's, headless, driven by puppeteer-core) watching a
+// real receiver's --web viewer, fed by a real sender over UDP.
+const WIDTH = 640;
+const HEIGHT = 360;
+const source = useSourceClip(4, WIDTH, HEIGHT);
+let browser: Browser & AsyncDisposable;
+beforeAll(async () => {
+  browser = await openBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+interface WebReceiver {
+  running: Running;
+  port: number;
+  url: string;
+}
+
+/** A headless receiver with its web viewer on a free port; resolves once both listen and the URL is printed. */
+async function startWebReceiver(extra: string[] = [], web = "0"): Promise<WebReceiver> {
+  const running = startUdpvid(["receive", "--headless", "--port", "0", "--web", web, "--json", ...extra]);
+  const port = await running.listening;
+  const url = await waitFor(() => /Watch in a browser: (\S+)/.exec(running.output())?.[1], 10_000, "the viewer's URL");
+  return { running, port, url };
+}
+
+/** Streams the clip (looped while `loop`) to the receiver. */
+function startSender(port: number, loop = false): Running {
+  return startUdpvid(["send", source.clip, "--to", `127.0.0.1:${port}`, ...(loop ? ["--loop"] : []), "--quiet"]);
+}
+
+describe("receive --web", () => {
+  test("the page shows the stream: the frozen canvas matches a source frame, at its full size; the overlay toggles by key and by tap", async () => {
+    await using receiver = await startWebReceiver().then((r) => Object.assign(r, { [Symbol.asyncDispose]: async () => r.running.kill() }));
+    await using sender = startSender(receiver.port, true);
+    const page = await openViewer(browser, receiver.url, WIDTH, HEIGHT);
+    const drawn = await waitForViewer(page, (s) => s.framesDrawn >= 20, 20_000, "20 frames drawn");
+    expect(drawn.state).toBe("receiving");
+    expect(drawn.lastDrawn).toMatchObject({ width: WIDTH, height: HEIGHT });
+    // Frozen (space), the picture holds still for the screenshot.
+    await page.keyboard.press("Space");
+    const frozen = await waitForViewer(page, (s) => s.frozen, 2000, "the picture frozen");
+    await Bun.sleep(300);
+    const shot = await screenshotRgb(page, { x: 0, y: 0, width: WIDTH, height: HEIGHT });
+    const [match] = matchFrames([shot], source.frames);
+    expect(match!.psnr).toBeGreaterThan(30);
+    // Frozen means frozen: nothing more drawn while it is.
+    expect((await viewerState(page)).framesDrawn).toBe(frozen.framesDrawn);
+    await page.keyboard.press("Space");
+    await waitForViewer(page, (s) => !s.frozen && s.framesDrawn > frozen.framesDrawn, 5000, "live again");
+
+    expect(await page.$eval("#stats", (e) => (e as unknown as { hidden: boolean }).hidden)).toBe(true);
+    await page.keyboard.press("s");
+    await waitFor(async () => ((await page.$eval("#stats", (e) => !(e as unknown as { hidden: boolean }).hidden && e.textContent!.includes("fps"))) ? true : undefined), 3000, "the overlay shown");
+    const overlay = await page.$eval("#stats", (e) => e.textContent!);
+    expect(overlay).toContain(`${WIDTH}×${HEIGHT}`);
+    expect(overlay).toMatch(/Mbit\/s/);
+    await page.mouse.click(WIDTH / 2, HEIGHT / 2);
+    expect(await page.$eval("#stats", (e) => (e as unknown as { hidden: boolean }).hidden)).toBe(true);
+    sender.kill();
+  }, 60_000);
+
+  test("\"Waiting for stream\" before it starts and \"Stream ended\" after; the summary has each viewer's capture → drawn latency", async () => {
+    const receiver = await startWebReceiver();
+    const page = await openViewer(browser, receiver.url, WIDTH, HEIGHT);
+    await waitForViewer(page, (s) => s.state === "waiting", 5000, "the waiting state");
+    expect(await page.$eval("#card", (e) => e.textContent!)).toContain("Waiting for stream");
+    const sent = await finish(startSender(receiver.port), 30_000);
+    expect(sent.exitCode).toBe(0);
+    const ended = await waitForViewer(page, (s) => s.state === "ended", 10_000, "the ended state");
+    expect(ended.framesDrawn).toBeGreaterThan(60);
+    expect(await page.$eval("#card", (e) => e.textContent!)).toContain("Stream ended");
+    receiver.running.kill();
+    const done = await finish(receiver.running);
+    const summary = lastJson<ReceiveSummary>(done.stdout);
+    expect(summary.web).toBeDefined();
+    const viewer = summary.web!.viewers[0]!;
+    expect(viewer.framesSent).toBeGreaterThan(60);
+    // Capture → drawn on a page on this machine: more than the receiver's own, well under a second.
+    expect(viewer.latencyMs!.p50).toBeGreaterThan(summary.latencyMs!.p50 * 0.5);
+    expect(viewer.latencyMs!.p50).toBeLessThan(1000);
+  }, 60_000);
+
+  test("three pages at once all show the stream", async () => {
+    await using receiver = await startWebReceiver().then((r) => Object.assign(r, { [Symbol.asyncDispose]: async () => r.running.kill() }));
+    await using sender = startSender(receiver.port, true);
+    const pages = await Promise.all([0, 1, 2].map(() => openViewer(browser, receiver.url, WIDTH, HEIGHT)));
+    const states = await Promise.all(pages.map((page) => waitForViewer(page, (s) => s.framesDrawn >= 30, 20_000, "30 frames drawn")));
+    for (const s of states) expect(s.lastDrawn).toMatchObject({ width: WIDTH, height: HEIGHT });
+    await Promise.all(pages.map((page) => page.close()));
+    sender.kill();
+  }, 60_000);
+
+  test("a viewer that stops reading is dropped; the page beside it and the receiver's memory are unaffected", async () => {
+    const receiver = await startWebReceiver();
+    await using sender = startSender(receiver.port, true);
+    const page = await openViewer(browser, receiver.url, WIDTH, HEIGHT);
+    await waitForViewer(page, (s) => s.framesDrawn >= 10, 20_000, "frames drawn");
+    const rssBefore = rssMiB(receiver.running.process.pid);
+    // A raw WebSocket client that asks for the stream and then never reads a byte.
+    const webPort = Number(new URL(receiver.url).port);
+    const stalled: Socket = connect(webPort, "127.0.0.1");
+    await new Promise<void>((resolve) => stalled.once("connect", () => resolve()));
+    stalled.write(`GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${webPort}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    stalled.pause();
+    const drawnBefore = (await viewerState(page)).framesDrawn;
+    let rssMax = rssBefore;
+    const startMs = performance.now();
+    // The bound is 5 s of not reading: watch for 8.
+    while (performance.now() - startMs < 8000) {
+      rssMax = Math.max(rssMax, rssMiB(receiver.running.process.pid));
+      await Bun.sleep(250);
+    }
+    const drawnAfter = (await viewerState(page)).framesDrawn;
+    // The page beside it went on at the stream's pace (30 fps: about 240 frames in 8 s; at least a third of that).
+    expect(drawnAfter - drawnBefore).toBeGreaterThan(80);
+    // What the stalled one held is bounded (one frame waiting, what the socket took): not a stream's worth.
+    expect(rssMax - rssBefore).toBeLessThan(64);
+    stalled.destroy();
+    sender.kill();
+    receiver.running.kill();
+    const summary = lastJson<ReceiveSummary>((await finish(receiver.running)).stdout);
+    expect(summary.web!.droppedStalled).toBe(1);
+    expect(summary.web!.viewers.find((v) => v.droppedAsStalled)).toBeDefined();
+  }, 60_000);
+
+  test("on a non-loopback binding a request needs the token: without it or with a wrong one, 403", async () => {
+    await using receiver = await startWebReceiver([], "0.0.0.0:0").then((r) => Object.assign(r, { [Symbol.asyncDispose]: async () => r.running.kill() }));
+    const printed = new URL(receiver.url);
+    const token = printed.searchParams.get("token");
+    expect(token).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    const base = `http://127.0.0.1:${printed.port}`;
+    for (const path of ["/", "/viewer.js", "/ws"]) {
+      expect((await fetch(`${base}${path}`)).status).toBe(403);
+      expect((await fetch(`${base}${path}?token=${token}x`)).status).toBe(403);
+    }
+    const ok = await fetch(`${base}/?token=${token}`);
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toContain(`viewer.js?token=${token}`);
+    expect((await fetch(`${base}/viewer.js?token=${token}`)).status).toBe(200);
+    // Nothing else is served, with the token or without.
+    expect((await fetch(`${base}/../package.json?token=${token}`)).status).toBe(404);
+    expect((await fetch(`${base}/src/cli.ts?token=${token}`)).status).toBe(404);
+    expect((await fetch(`${base}/?token=${token}`, { method: "POST", body: "x" })).status).toBe(405);
+  }, 30_000);
+
+  test("a phone-sized page (390×844) shows the whole picture, letterboxed", async () => {
+    await using receiver = await startWebReceiver().then((r) => Object.assign(r, { [Symbol.asyncDispose]: async () => r.running.kill() }));
+    await using sender = startSender(receiver.port, true);
+    const page = await openViewer(browser, receiver.url, 390, 844, 3);
+    await waitForViewer(page, (s) => s.framesDrawn >= 10, 20_000, "frames drawn");
+    await page.keyboard.press("Space");
+    await waitForViewer(page, (s) => s.frozen, 2000, "frozen");
+    await Bun.sleep(300);
+    // 640×360 fitted to 390 wide: 390×219, centred in 844 high.
+    const h = Math.round((HEIGHT * 390) / WIDTH);
+    const top = Math.floor((844 - h) / 2);
+    // At the source's size to compare (the screen has it at 3 device pixels a CSS pixel).
+    const shot = await screenshotRgb(page, { x: 0, y: top, width: 390, height: h }, { width: WIDTH, height: HEIGHT });
+    const [match] = matchFrames([shot], source.frames);
+    expect(match!.psnr).toBeGreaterThan(22);
+    // Above and below the picture: black bars, nothing cut off into them.
+    const bars = await screenshotRgb(page, { x: 0, y: 0, width: 390, height: top - 2 });
+    expect(bars.reduce((max, v) => Math.max(max, v), 0)).toBeLessThan(16);
+    sender.kill();
+  }, 60_000);
+});
