@@ -10,6 +10,9 @@ import { expectEveryFrameAccounted, expectRecordingMatchesSource } from "../help
 import { psnr, rgbaToRgb, useSourceClip } from "../helpers/frames.ts";
 import { finish, lastJson, loadedLibraries, ROOT, startCommand, type Finished, type Running } from "../helpers/udpvid.ts";
 import { buildTargets } from "../helpers/foreign-binaries.ts";
+import { waitFor } from "../helpers/wait.ts";
+import { decodePicture } from "../../src/web/web-messages.ts";
+import sharp from "sharp";
 import { expectWindowShowsStream } from "../helpers/window-proof.ts";
 import { UDPVID_WINDOW, findWindows, pressKey, screenshot, startXvfb, windowGeometry } from "../helpers/xvfb.ts";
 
@@ -114,6 +117,34 @@ describe("the linux-x64 binary on its own", () => {
     // receive --headless unpacked sharp only: neither ffmpeg nor SDL.
     const parts = readdirSync(join(home, "cache-receive", "udpvid", packageJson.version));
     expect(parts.map((p) => p.replace(/-.*/, ""))).toEqual(["sharp"]);
+  }, 60_000);
+
+  test("receive --web serves its embedded page and script, and a WebSocket viewer gets the stream's JPEGs", async () => {
+    await using receiver = startIsolated(["receive", "--headless", "--port", "0", "--web", "0", "--idle-timeout", "1", "--json"], { cache: "cache-web" });
+    const port = await receiver.listening;
+    const url = await waitFor(() => /Watch in a browser: (\S+)/.exec(receiver.output())?.[1], 10_000, "the viewer's URL");
+    const page = await fetch(url);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<canvas id="picture">');
+    expect(await (await fetch(new URL("viewer.js", url))).text()).toContain("createImageBitmap");
+    const pictures: Uint8Array[] = [];
+    const socket = new WebSocket(new URL("ws", url.replace(/^http/, "ws")));
+    socket.binaryType = "arraybuffer";
+    socket.onmessage = (event) => {
+      if (typeof event.data === "string") return;
+      const picture = decodePicture(new Uint8Array(event.data as ArrayBuffer));
+      if (!picture) return;
+      pictures.push(picture.jpeg);
+      socket.send(JSON.stringify({ type: "got", frame: picture.frameNumber }));
+    };
+    await new Promise((resolve) => (socket.onopen = resolve));
+    const sent = await runIsolated(["send", "clip.mp4", "--to", `127.0.0.1:${port}`, "--json"]);
+    expect(sent.exitCode).toBe(0);
+    expect((await finish(receiver)).exitCode).toBe(0);
+    socket.close();
+    expect(pictures.length).toBeGreaterThan(fixture.frames.length / 2);
+    const { width, height } = await sharp(pictures.at(-1)!).metadata();
+    expect({ width, height }).toEqual({ width: WIDTH, height: HEIGHT });
   }, 60_000);
 
   test("receive opens its window under Xvfb and quits on q", async () => {
