@@ -1,9 +1,10 @@
 import { existsSync } from "node:fs";
 import { DisplayUnavailableError } from "../display/sdl-window.ts";
 import { formatBytes } from "../util/terminal.ts";
-import { parseCommand, type CommandSpec } from "./command-line.ts";
+import { parseCommand, stringOption, type CommandSpec } from "./command-line.ts";
+import type { WebOptions } from "../web/web-output.ts";
 import { chooseSource } from "../source/source-choice.ts";
-import { defaultReceiveOptions, describeReceiveSummary, runReceive, type ReceiveSummary } from "./receive.ts";
+import { defaultReceiveOptions, describeReceiveSummary, runReceive, webOptions, type ReceiveSummary } from "./receive.ts";
 import { defaultSendOptions, describeSendSummary, runSend, type SendSummary } from "./send.ts";
 
 export const demoSpec: CommandSpec = {
@@ -14,6 +15,7 @@ export const demoSpec: CommandSpec = {
   options: {
     "test-pattern": { type: "boolean", description: "stream 10 s of a generated test pattern instead of ./video.mp4" },
     headless: { type: "boolean", description: "no window: receive, decode and count only (the default where there is no display)" },
+    web: { type: "string", value: "[ADDR:]PORT", description: "also show it in browsers, at http://ADDR:PORT/ (as receive --web); the video then plays in a loop until q or Ctrl-C, so there is time to open a page" },
     json: { type: "boolean", description: "print the summary as one JSON object on the last line" },
     help: { type: "boolean", short: "h", description: "show this help" },
   },
@@ -23,6 +25,8 @@ export const demoSpec: CommandSpec = {
 export interface DemoOptions {
   testPattern: boolean;
   headless: boolean;
+  /** --web: browsers watch too. */
+  web?: WebOptions;
   json: boolean;
 }
 
@@ -37,7 +41,7 @@ export interface DemoSummary {
 export function parseDemoOptions(argv: string[]): DemoOptions | "help" {
   const { values } = parseCommand(demoSpec, argv);
   if (values.help) return "help";
-  return { testPattern: values["test-pattern"] === true, headless: values.headless === true, json: values.json === true };
+  return { testPattern: values["test-pattern"] === true, headless: values.headless === true, web: webOptions(stringOption(values, "web"), undefined, undefined), json: values.json === true };
 }
 
 /** The main job in one command: a receiver on a free loopback port, and a sender streaming to it. */
@@ -62,7 +66,9 @@ export async function runDemo(options: DemoOptions, signal: AbortSignal): Promis
     // Headless, the demo ends with the stream; a window stays on "Stream ended" until q.
     // The sender's progress bar is the one live line on the terminal.
     // Headless plays no sound (as receive --headless without --audio); the window plays it.
-    const receiveOptions = { ...defaultReceiveOptions(), port: 0, quiet: true, headless, audio: !headless, idleTimeoutSeconds: headless ? 2 : undefined, json: options.json };
+    // Browsers take a moment to open: with --web the demo loops and the receiver stays until stopped.
+    const idleTimeoutSeconds = headless && !options.web ? 2 : undefined;
+    const receiveOptions = { ...defaultReceiveOptions(), port: 0, quiet: true, headless, audio: !headless, idleTimeoutSeconds, web: options.web, json: options.json };
     const done = runReceive(receiveOptions, stopReceiving.signal, listening);
     // A receiver that fails (no display) fails before it listens.
     return { port: await Promise.race([port, done.then(() => Promise.reject(new Error("the receiver stopped before listening")))]), done };
@@ -82,7 +88,7 @@ export async function runDemo(options: DemoOptions, signal: AbortSignal): Promis
   const stopSending = new AbortController();
   signal.addEventListener("abort", () => stopSending.abort(), { once: true });
   void receiver.done.then(() => stopSending.abort(), () => stopSending.abort());
-  const send = await runSend({ ...defaultSendOptions(source, `127.0.0.1:${receiver.port}`), json: options.json }, stopSending.signal);
+  const send = await runSend({ ...defaultSendOptions(source, `127.0.0.1:${receiver.port}`), loop: options.web !== undefined, json: options.json }, stopSending.signal);
   const receiveSummary = await receiver.done;
   return { source: testPattern ? "test pattern" : "video.mp4", headless, send, receive: receiveSummary };
 }

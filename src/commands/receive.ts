@@ -78,7 +78,7 @@ export interface ReceiveOptions {
 }
 
 /** --web, --web-token, --web-max-viewers: the token is settled here (a weak one given is refused before anything opens). */
-function webOptions(address: string | undefined, token: string | undefined, maxViewers: number | undefined): WebOptions | undefined {
+export function webOptions(address: string | undefined, token: string | undefined, maxViewers: number | undefined): WebOptions | undefined {
   if (address === undefined) {
     if (token !== undefined || maxViewers !== undefined) throw new UsageError("--web-token and --web-max-viewers go with --web");
     return undefined;

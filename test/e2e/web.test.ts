@@ -174,4 +174,18 @@ describe("receive --web", () => {
     expect(bars.reduce((max, v) => Math.max(max, v), 0)).toBeLessThan(16);
     sender.kill();
   }, 60_000);
+
+  test("demo --web: a page shows the demo, which plays until stopped", async () => {
+    const demo = startUdpvid(["demo", "--headless", "--web", "0", "--json"]);
+    const url = await waitFor(() => /Watch in a browser: (\S+)/.exec(demo.output())?.[1], 15_000, "the viewer's URL");
+    const page = await openViewer(browser, url, WIDTH, HEIGHT);
+    const drawn = await waitForViewer(page, (s) => s.framesDrawn >= 30, 20_000, "30 frames drawn");
+    expect(drawn.lastDrawn).toMatchObject({ width: 1280, height: 720 });
+    await page.close();
+    demo.process.kill("SIGTERM");
+    const done = await finish(demo, 15_000);
+    expect(done.exitCode).toBe(0);
+    const summary = lastJson<{ receive: ReceiveSummary }>(done.stdout);
+    expect(summary.receive.web!.viewersJoined).toBe(1);
+  }, 60_000);
 });
