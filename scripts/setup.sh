@@ -43,6 +43,8 @@ if [ "$mode" = test ]; then
   gst-inspect-1.0 rtpjpegpay >/dev/null 2>&1 || missing+=(gstreamer1.0-tools gstreamer1.0-plugins-good)
   # A real browser for receive --web's viewer, driven headless by puppeteer-core (no browser download).
   command -v chromium >/dev/null || missing+=(chromium)
+  # Reads the QR code on the window's waiting card back, as a phone would.
+  command -v zbarimg >/dev/null || missing+=(zbar-tools)
   # The other platforms' binaries, run on this host: windows-x64 under wine (mingw builds a
   # test-only DLL wine 8 lacks), linux-arm64 under qemu-user with Debian's arm64 C library,
   # and the arm64 libX11 its window loads (as any arm64 desktop has).

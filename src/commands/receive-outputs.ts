@@ -97,7 +97,7 @@ export class ReceiveOutputs {
 
   /** The socket is open: the window's waiting card can say where to send. */
   listening(port: number, reachAt: string | undefined): void {
-    if (this.display) this.viewer = new Viewer(this.display, port, reachAt);
+    if (this.display) this.viewer = new Viewer(this.display, port, reachAt, undefined, this.web?.cardUrl);
   }
 
   show(frame: AssembledFrame, image: RgbaImage): void {

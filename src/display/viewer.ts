@@ -2,6 +2,7 @@ import type { RgbaImage } from "../decoder/jpeg-decoder.ts";
 import { blendOver } from "./blend.ts";
 import { overlayLines, windowTitle, type StreamReadout } from "./stream-readout.ts";
 import { overlayFontSize, renderMessageCard, renderOverlayPanel } from "./text-image.ts";
+import type { QrModules } from "../web/qr-code.ts";
 
 export type ViewerKey = "quit" | "overlay" | "fullscreen" | "freeze" | "mute" | "louder" | "quieter";
 
@@ -52,6 +53,8 @@ export class Viewer {
     port: number,
     private readonly reachAt: string | undefined,
     private readonly renderers: Renderers = { card: renderMessageCard, panel: renderOverlayPanel },
+    /** --web: the browsers' URL, on the waiting card too (with a QR code for phones where it is not this machine's own). */
+    private readonly web?: { url: string; qr?: QrModules },
   ) {
     this.readout = idleReadout(port);
     this.refresh();
@@ -115,9 +118,10 @@ export class Viewer {
   private refresh(force = false): void {
     const state = this.readout.state;
     if (state === "waiting" && !this.frame) {
-      this.showCard(`Waiting for stream on :${this.readout.port}`, `udpvid send FILE --to ${this.reachAt ?? "THIS-HOST"}:${this.readout.port}`, force);
+      const send = `udpvid send FILE --to ${this.reachAt ?? "THIS-HOST"}:${this.readout.port}`;
+      this.showCard(`Waiting for stream on :${this.readout.port}`, this.web ? [send, `or watch in a browser: ${this.web.url}`] : [send], force, this.web?.qr);
     } else if (state === "ended" && !this.frozen) {
-      this.showCard("Stream ended", `waiting for the next one on :${this.readout.port}`, force);
+      this.showCard("Stream ended", [`waiting for the next one on :${this.readout.port}`], force);
     } else if (this.showingCard) {
       this.showingCard = false;
       this.cardKey = undefined;
@@ -125,15 +129,15 @@ export class Viewer {
     }
   }
 
-  private showCard(headline: string, detail: string, force: boolean): void {
+  private showCard(headline: string, detail: string[], force: boolean, qr?: QrModules): void {
     const width = this.surface.pixelWidth;
     const height = this.surface.pixelHeight;
     if (width <= 0 || height <= 0) return;
-    const key = `${headline}|${detail}|${width}x${height}`;
+    const key = `${headline}|${detail.join("|")}|${width}x${height}`;
     if (key === this.cardKey && !force) return;
     this.cardKey = key;
     this.showingCard = true;
-    void this.renderers.card(headline, detail, width, height).then(
+    void this.renderers.card(headline, detail, width, height, qr).then(
       (card) => {
         // Only if nothing newer was asked for meanwhile.
         if (this.cardKey === key && this.showingCard) this.surface.draw(card);

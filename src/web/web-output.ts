@@ -4,7 +4,8 @@ import { elapsedSinceCaptureUs } from "../protocol/v2.ts";
 import type { AssembledFrame } from "../reassembler/datagram-reassembler.ts";
 import { reachableAddresses } from "../socket/address.ts";
 import { wallClockUs } from "../util/terminal.ts";
-import { accessToken, viewerUrl, type WebAddress } from "./web-access.ts";
+import { qrModules, type QrModules } from "./qr-code.ts";
+import { accessToken, isLoopbackHost, viewerUrl, type WebAddress } from "./web-access.ts";
 import { ViewerHub, type HubStats } from "./viewer-hub.ts";
 import { WebViewerServer } from "./web-server.ts";
 
@@ -40,6 +41,12 @@ export class WebOutput {
     const hosts = options.address.host === "0.0.0.0" || options.address.host === "::" ? [...reachableAddresses(options.address.host, networkInterfaces()), "127.0.0.1"] : [options.address.host];
     const urls = [...new Set(hosts)].map((host) => viewerUrl(host, server.port, token));
     return new WebOutput(hub, server, urls);
+  }
+
+  /** What the window's waiting card shows: the first URL, with a QR code of it for phones unless it is this machine's own. */
+  get cardUrl(): { url: string; qr?: QrModules } {
+    const url = this.urls[0]!;
+    return { url, qr: isLoopbackHost(new URL(url).hostname.replace(/^\[|\]$/g, "")) ? undefined : qrModules(url) };
   }
 
   get port(): number {

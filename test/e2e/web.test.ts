@@ -5,6 +5,8 @@ import { openBrowser, openViewer, screenshotRgb, viewerState, waitForViewer } fr
 import { matchFrames, useSourceClip } from "../helpers/frames.ts";
 import { finish, lastJson, rssMiB, startUdpvid, type Running } from "../helpers/udpvid.ts";
 import { waitFor } from "../helpers/wait.ts";
+import { findWindows, screenshot, startXvfb, UDPVID_WINDOW, windowGeometry } from "../helpers/xvfb.ts";
+import { join } from "node:path";
 import type { Browser } from "puppeteer-core";
 
 // Real chromium (Debian's, headless, driven by puppeteer-core) watching a
@@ -188,4 +190,18 @@ describe("receive --web", () => {
     const summary = lastJson<{ receive: ReceiveSummary }>(done.stdout);
     expect(summary.receive.web!.viewersJoined).toBe(1);
   }, 60_000);
+
+  test("the window's waiting card names the URL, with a QR code of it a phone can read", async () => {
+    await using x = await startXvfb();
+    await using receiver = startUdpvid(["receive", "--port", "0", "--web", "0.0.0.0:0", "--json"], { DISPLAY: x.display });
+    await receiver.listening;
+    const url = await waitFor(() => /Watch in a browser: (\S+)/.exec(receiver.output())?.[1], 10_000, "the viewer's URL");
+    const id = await waitFor(() => findWindows(x.display, UDPVID_WINDOW)[0], 10_000, "the window");
+    await Bun.sleep(500);
+    const png = join(source.dir, "waiting-card.png");
+    screenshot(x.display, windowGeometry(x.display, id), png);
+    const read = Bun.spawnSync(["zbarimg", "--quiet", "--raw", "-Sqrcode.enable", png]);
+    expect(read.stdout.toString().trim()).toBe(url);
+    expect(new URL(url).searchParams.get("token")).toMatch(/^[A-Za-z0-9_-]{22}$/);
+  }, 30_000);
 });

@@ -1,5 +1,10 @@
 import { expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import sharp from "sharp";
 import { overlayFontSize, renderMessageCard, renderOverlayPanel } from "../../src/display/text-image.ts";
+import { qrModules } from "../../src/web/qr-code.ts";
 
 // Real SVG text through sharp (librsvg + fontconfig), as the window draws it.
 
@@ -41,4 +46,28 @@ test("a message card fills the size asked for, with its text in the middle", asy
   let middle = 0;
   for (let y = 240; y < 280; y++) middle += rowBright(y);
   expect(middle).toBeGreaterThan(100);
+});
+
+test("a card with a QR code: the code a phone reads is the URL given (decoded by zbar), below the text", async () => {
+  const url = "http://192.168.1.5:8080/?token=AbCdEfGhIjKlMnOpQrStUv";
+  const card = await renderMessageCard("Waiting for stream on :9999", ["udpvid send FILE --to 192.168.1.5:9999", `or watch in a browser: ${url}`], 960, 540, qrModules(url));
+  const dir = mkdtempSync(join(tmpdir(), "udpvid-qr-"));
+  try {
+    const png = join(dir, "card.png");
+    await sharp(card.rgba, { raw: { width: card.width, height: card.height, channels: 4 } }).png().toFile(png);
+    const read = Bun.spawnSync(["zbarimg", "--quiet", "--raw", "-Sqrcode.enable", png]);
+    expect(read.stdout.toString().trim()).toBe(url);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // The text stays readable above it: the top third has the headline.
+  let top = 0;
+  for (let y = 120; y < 200; y++) top += brightPixels(card.rgba.subarray(y * 960 * 4, (y + 1) * 960 * 4));
+  expect(top).toBeGreaterThan(100);
+});
+
+test("a card too small for a QR code leaves it out rather than draw it unreadable", async () => {
+  const withCode = await renderMessageCard("Waiting", ["x"], 120, 60, qrModules("http://192.168.1.5:8080/?token=AbCdEfGhIjKlMnOpQrStUv"));
+  const without = await renderMessageCard("Waiting", ["x"], 120, 60);
+  expect(Buffer.from(withCode.rgba).equals(Buffer.from(without.rgba))).toBe(true);
 });

@@ -177,3 +177,22 @@ test("a picture shrunk to fit the link (same shape, smaller) does not resize the
   late.showFrame(solid(160, 90, 3));
   expect(started.fits).toEqual(["160x90", "320x180"]);
 });
+
+test("with --web the waiting card names the browsers' URL and carries its QR code; the ended card does not", async () => {
+  const asked: { headline: string; detail: string | string[] | undefined; qr: unknown }[] = [];
+  const recording: Renderers = {
+    ...renderers,
+    card: async (headline, detail, width, height, qr) => {
+      asked.push({ headline, detail, qr });
+      return solid(width, height, 7);
+    },
+  };
+  const surface = new RecordingSurface();
+  const qr = [[true, false], [false, true]];
+  const viewer = new Viewer(surface, 5000, "192.0.2.7", recording, { url: "http://192.0.2.7:8080/?token=t", qr });
+  await settle();
+  expect(asked[0]).toEqual({ headline: "Waiting for stream on :5000", detail: ["udpvid send FILE --to 192.0.2.7:5000", "or watch in a browser: http://192.0.2.7:8080/?token=t"], qr });
+  viewer.update(readout("ended"));
+  await settle();
+  expect(asked.at(-1)).toMatchObject({ headline: "Stream ended", qr: undefined });
+});
