@@ -103,7 +103,11 @@ export class ReceiveOutputs {
   show(frame: AssembledFrame, image: RgbaImage): void {
     this.recorder?.addPicture({ jpeg: frame.jpeg, width: image.width, height: image.height, captureTimeUs: frame.captureTimeUs ?? wallClockUs() });
     this.viewer?.showFrame(image);
-    this.web?.show(frame, performance.now());
+  }
+
+  /** A whole frame, before decoding: the browsers take its JPEG as it is, at once (they decode it themselves). */
+  assembled(frame: AssembledFrame, nowMs: number): void {
+    this.web?.show(frame, nowMs);
   }
 
   heard(audio: ReceivedAudio, nowMs: number): void {

@@ -1,6 +1,6 @@
 import { decodeJpeg, OversizedFrameError, type RgbaImage } from "../decoder/jpeg-decoder.ts";
 import { LatestFrameDecoder } from "../decoder/latest-frame-decoder.ts";
-import { readJpegQuality } from "../decoder/jpeg-header.ts";
+import { readJpegQuality, readJpegSize } from "../decoder/jpeg-header.ts";
 import type { StreamReadout } from "../display/stream-readout.ts";
 import { elapsedSinceCaptureUs } from "../protocol/v2.ts";
 import { forward32 } from "../protocol/serial-number.ts";
@@ -54,6 +54,13 @@ export interface ReceiveSessionOptions extends Omit<StreamAssemblerOptions, "fee
 /** What a session hands on: each frame it shows, each sound packet as it arrives, and the end of a stream. */
 export interface ReceiveSessionHandlers {
   show(frame: AssembledFrame, image: RgbaImage): void;
+  /**
+   * A whole frame came together, before it is decoded or waits for its
+   * time: for outputs that take the JPEG as it is (the browsers, which
+   * decode it themselves). Only frames whose header names a size within
+   * --max-pixels: a forged size would reach them undecoded.
+   */
+  assembled?(frame: AssembledFrame, nowMs: number): void;
   heard?(audio: ReceivedAudio, nowMs: number): void;
   /** A frame waits for its time on the picture clock: call present() at `dueMs` (said again when the clock has moved it). */
   waiting?(dueMs: number): void;
@@ -136,12 +143,14 @@ export class ReceiveSession {
   private backlogSkipped = 0;
   /** Frames overtaken while waiting for their time on the picture clock. */
   private presenterSkipped = 0;
+  private readonly maxPixels: number;
 
   constructor(
     options: ReceiveSessionOptions,
     private readonly handlers: ReceiveSessionHandlers,
     private readonly clock: ReceiveClock,
   ) {
+    this.maxPixels = options.maxPixels;
     const pictureClock = (this.pictureClock = options.pictureClock);
     this.presenter = new FramePresenter(pictureClock ? (captureUs, nowMs) => pictureClock.dueMs(captureUs, nowMs) : undefined);
     this.feedback = options.returnPath ? new ReceiverFeedback({ latencyMs: options.returnPath.latencyMs, preSharedKey: options.key }) : undefined;
@@ -326,6 +335,10 @@ export class ReceiveSession {
     for (const event of events) {
       if (event.kind === "frame") {
         this.streamEnded = false;
+        if (this.handlers.assembled) {
+          const size = readJpegSize(event.frame.jpeg);
+          if (size && size.width * size.height <= this.maxPixels) this.handlers.assembled(event.frame, this.clock.nowMs());
+        }
         this.backlog.push({ frame: event.frame, sinceMs: this.clock.nowMs() });
         while (this.backlog.length > MAX_BACKLOG) {
           this.backlog.shift();

@@ -169,4 +169,27 @@ describe("ReceiveSession", () => {
     expect(counts.datagramsLost).toBe(1);
     expect(h.session.readout(2000, 9999, false).lossPercent).toBeGreaterThan(0);
   });
+
+  test("whole frames go to the assembled handler at once, before decoding; one whose header names a size past --max-pixels, or none, does not", async () => {
+    /** A JPEG-shaped frame with an SOF0 header of the given size. */
+    const withSize = (width: number, height: number, seed: number) => {
+      const bytes = jpegLike(3000, seed);
+      bytes.set([0xff, 0xc0, 0x00, 0x0b, 0x08, height >> 8, height & 0xff, width >> 8, width & 0xff, 0x01, 0x01, 0x11, 0x00], 2);
+      return bytes;
+    };
+    const assembled: number[] = [];
+    let now = 0;
+    const session = new ReceiveSession(
+      { maxMemoryBytes: 8 << 20, maxPixels: 1 << 20, decode: () => new Promise<RgbaImage>(() => {}) },
+      { show: () => {}, ended: () => {}, assembled: (frame) => assembled.push(frame.frameNumber!) },
+      { nowMs: () => now, wallClockUs: () => now * 1000 },
+    );
+    const send = (jpeg: Uint8Array, n: number) => packetizeV2(jpeg, { streamId: 7, frameNumber: n, captureTimeUs: n * 33_000 }, { datagramSize: 500, fecPercent: 0 }).forEach((d) => session.receive(d, "10.0.0.1", now));
+    send(withSize(640, 360, 1), 0);
+    send(withSize(8192, 8192, 2), 1); // past 1 << 20 pixels
+    send(jpegLike(3000, 3), 2); // no size in its header
+    send(withSize(1024, 1024, 4), 3); // exactly 1 << 20
+    // The decoder never finishes: these came before any decoding.
+    expect(assembled).toEqual([0, 3]);
+  });
 });
