@@ -113,6 +113,7 @@ export class ReceiveOutputs {
   heard(audio: ReceivedAudio, nowMs: number): void {
     this.recorder?.addSound(audio);
     this.sound?.received(audio, nowMs);
+    this.web?.heard(audio);
   }
 
   get isFrozen(): boolean {

@@ -1,6 +1,6 @@
 import { RecentSamples } from "../util/percentiles.ts";
 import { round } from "../util/round.ts";
-import { drawnLatencyMs, encodePicture, parseViewerMessage } from "./web-messages.ts";
+import { drawnLatencyMs, encodePicture, encodeSound, parseViewerMessage, type SoundMessage } from "./web-messages.ts";
 
 /** A viewer that has not taken what was sent to it for this long is dropped: it would hold memory and tell nobody anything. */
 export const STALLED_AFTER_MS = 5000;
@@ -15,6 +15,8 @@ export const MAX_IN_FLIGHT = 2;
 export const CLOSE_STALLED = 4001;
 /** Frames whose age is remembered per viewer, for its reports (it reports each frame it draws, shortly after). */
 const REMEMBERED_FRAMES = 32;
+/** Sound is sent to a viewer only while Bun holds less than this unsent for it: sound queued behind a stalled socket would only play late. */
+const SOUND_BACKLOG_BYTES = 256 * 1024;
 /** Viewers whose figures are kept after they leave, for the summary. */
 const REMEMBERED_VIEWERS = 64;
 
@@ -41,6 +43,9 @@ export interface ViewerStats {
   framesSent: number;
   /** Frames a newer one overtook while this viewer was still taking the one before. */
   framesSkipped: number;
+  soundPacketsSent: number;
+  /** Sound packets not sent because the viewer's socket was backed up. */
+  soundPacketsDropped: number;
   /** Capture → drawn on the page, ms, from its reports (null: none yet, or the stream has no capture times). */
   latencyMs: { p50: number; p95: number; p99: number } | null;
   droppedAsStalled: boolean;
@@ -69,6 +74,8 @@ interface Viewer {
   readonly latency: RecentSamples;
   framesSent: number;
   framesSkipped: number;
+  soundSent: number;
+  soundDropped: number;
   connected: boolean;
   droppedAsStalled: boolean;
 }
@@ -110,7 +117,7 @@ export class ViewerHub {
       return undefined;
     }
     const id = this.nextId++;
-    this.viewers.set(id, { id, socket, waiting: undefined, blockedSinceMs: undefined, inFlight: [], ages: new Map(), latency: new RecentSamples(2000), framesSent: 0, framesSkipped: 0, connected: true, droppedAsStalled: false });
+    this.viewers.set(id, { id, socket, waiting: undefined, blockedSinceMs: undefined, inFlight: [], ages: new Map(), latency: new RecentSamples(2000), framesSent: 0, framesSkipped: 0, soundSent: 0, soundDropped: 0, connected: true, droppedAsStalled: false });
     this.counts.viewersJoined++;
     if (this.lastState !== undefined) socket.send(this.lastState);
     return id;
@@ -139,6 +146,16 @@ export class ViewerHub {
       if (viewer.waiting) viewer.framesSkipped++;
       viewer.waiting = message;
       this.pump(viewer, nowMs);
+    }
+  }
+
+  /** A sound packet: to every viewer whose socket is not backed up (small, and never skipped for a newer one as pictures are). */
+  sound(packet: SoundMessage): void {
+    if (this.viewers.size === 0) return;
+    const bytes = encodeSound(packet);
+    for (const viewer of this.viewers.values()) {
+      if (viewer.socket.bufferedAmount() > SOUND_BACKLOG_BYTES || viewer.socket.send(bytes) === 0) viewer.soundDropped++;
+      else viewer.soundSent++;
     }
   }
 
@@ -209,6 +226,8 @@ export class ViewerHub {
       connected: v.connected,
       framesSent: v.framesSent,
       framesSkipped: v.framesSkipped,
+      soundPacketsSent: v.soundSent,
+      soundPacketsDropped: v.soundDropped,
       latencyMs: v.latency.count > 0 ? { p50: p(v.latency, 50), p95: p(v.latency, 95), p99: p(v.latency, 99) } : null,
       droppedAsStalled: v.droppedAsStalled,
     });

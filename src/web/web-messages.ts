@@ -26,6 +26,27 @@
  *                 before it was drawn: the receiver then knows capture →
  *                 drawn without the page's clock (a phone's) agreeing with its own.
  *
+ * Receiver → page, binary: a sound packet, decoded: 16-bit samples,
+ * little-endian (as every browser's typed arrays read them), interleaved.
+ * The receiver decodes the Opus once for every viewer: a page on a phone
+ * at http://192.168.x.x is not a secure context, and browsers offer their
+ * Opus decoder (WebCodecs) only to secure ones. 1.5 Mbit/s of stereo, beside
+ * a picture of tens.
+ *
+ *    0       1       2       3       4                               8
+ *   +-------+-------+-------+-------+-------------------------------+
+ *   | 0x02  |version|chans. | rsvd  |        sequence number        |
+ *   +-------+-------+-------+-------+-------------------------------+
+ *    8                               12              14              16
+ *   +-------------------------------+---------------+---------------+
+ *   | capture time, µs (mod 2^32)   | frames (u16)  |     rsvd      |
+ *   |  (the pictures' clock)        |               |               |
+ *   +-------------------------------+---------------+---------------+
+ *    16 ...  frames × chans. samples, int16 little-endian, interleaved (48 kHz)
+ *
+ *   The page plays each packet at its capture time on the sound's clock,
+ *   and shows each picture when the sound captured with it is heard.
+ *
  * Receiver → page, text: JSON, {"type":"stats", ...} (the numbers the
  * window's overlay shows, about twice a second) and {"type":"state",...}.
  *
@@ -80,6 +101,42 @@ export function decodePicture(bytes: Uint8Array): PictureMessage | undefined {
     sentAtMs: view.getFloat64(16),
     jpeg: bytes.subarray(PICTURE_HEADER_BYTES),
   };
+}
+
+export const SOUND = 0x02;
+export const SOUND_HEADER_BYTES = 16;
+
+export interface SoundMessage {
+  sequence: number;
+  channels: number;
+  captureUs: number;
+  /** Interleaved samples, -1 to 1 (clipped beyond). */
+  samples: Float32Array;
+}
+
+export function encodeSound(m: SoundMessage): Uint8Array {
+  const frames = Math.min(0xffff, Math.floor(m.samples.length / m.channels));
+  const out = new Uint8Array(SOUND_HEADER_BYTES + frames * m.channels * 2);
+  const view = new DataView(out.buffer);
+  out[0] = SOUND;
+  out[1] = WEB_MESSAGE_VERSION;
+  out[2] = m.channels;
+  view.setUint32(4, m.sequence >>> 0);
+  view.setUint32(8, m.captureUs >>> 0);
+  view.setUint16(12, frames);
+  for (let i = 0; i < frames * m.channels; i++) view.setInt16(SOUND_HEADER_BYTES + 2 * i, Math.round(Math.max(-1, Math.min(1, m.samples[i]!)) * 32767), true);
+  return out;
+}
+
+/** The page's reading of a sound message (for the round-trip tests; viewer.js reads the same bytes). */
+export function decodeSound(bytes: Uint8Array): SoundMessage | undefined {
+  if (bytes.length < SOUND_HEADER_BYTES || bytes[0] !== SOUND || bytes[1] !== WEB_MESSAGE_VERSION) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const channels = bytes[2]!;
+  const frames = view.getUint16(12);
+  if (channels < 1 || bytes.length < SOUND_HEADER_BYTES + frames * channels * 2) return undefined;
+  const samples = Float32Array.from({ length: frames * channels }, (_, i) => view.getInt16(SOUND_HEADER_BYTES + 2 * i, true) / 32767);
+  return { sequence: view.getUint32(4), channels, captureUs: view.getUint32(8), samples };
 }
 
 export interface DrawnReport {

@@ -2,6 +2,8 @@ import { networkInterfaces } from "node:os";
 import type { StreamReadout } from "../display/stream-readout.ts";
 import { elapsedSinceCaptureUs } from "../protocol/v2.ts";
 import type { AssembledFrame } from "../reassembler/datagram-reassembler.ts";
+import type { ReceivedAudio } from "../reassembler/audio-reassembler.ts";
+import { OpusPacketDecoder, OUTPUT_CHANNELS } from "../decoder/opus-decoder.ts";
 import { reachableAddresses } from "../socket/address.ts";
 import { wallClockUs } from "../util/terminal.ts";
 import { qrModules, type QrModules } from "./qr-code.ts";
@@ -25,6 +27,7 @@ export interface WebOptions {
  */
 export class WebOutput {
   private lastState: StreamReadout["state"] | undefined;
+  private decoder: OpusPacketDecoder | undefined;
 
   private constructor(
     private readonly hub: ViewerHub,
@@ -40,7 +43,13 @@ export class WebOutput {
     // Bound to all addresses: the ones a phone on the network can use (the loopback one last).
     const hosts = options.address.host === "0.0.0.0" || options.address.host === "::" ? [...reachableAddresses(options.address.host, networkInterfaces()), "127.0.0.1"] : [options.address.host];
     const urls = [...new Set(hosts)].map((host) => viewerUrl(host, server.port, token));
-    return new WebOutput(hub, server, urls);
+    const output = new WebOutput(hub, server, urls);
+    // Loaded now (its WebAssembly compiles for tens of ms): opened with the first sound, it cost the pages that sound.
+    OpusPacketDecoder.open().then(
+      (decoder) => (output.decoder = decoder),
+      () => {}, // no decoder: the pages get the picture alone
+    );
+    return output;
   }
 
   /** What the window's waiting card shows: the first URL, with a QR code of it for phones unless it is this machine's own. */
@@ -57,6 +66,16 @@ export class WebOutput {
     const captureUs = frame.captureAnchoredOnArrival ? undefined : frame.captureTimeUs;
     const ageUs = captureUs === undefined ? undefined : elapsedSinceCaptureUs(wallClockUs(), captureUs);
     this.hub.picture({ jpeg: frame.jpeg, captureUs, ageUs }, nowMs);
+  }
+
+  /**
+   * A sound packet as it arrived (rebuilt or resent ones too), decoded once
+   * for all the pages (see web-messages.ts: why not Opus), which play it at
+   * its capture time. Nothing is decoded while nobody watches.
+   */
+  heard(audio: ReceivedAudio): void {
+    if (this.hub.viewerCount === 0 || !this.decoder) return;
+    this.hub.sound({ sequence: audio.sequence, channels: OUTPUT_CHANNELS, captureUs: audio.captureTimeUs, samples: this.decoder.decode(audio.data, audio.durationSamples) });
   }
 
   /** About twice a second: the numbers for the pages' overlays, and the state when it changes. */
@@ -82,5 +101,6 @@ export class WebOutput {
     if (ended) this.hub.say({ type: "state", state: "ended" });
     this.hub.closeAll();
     this.server.close();
+    this.decoder?.close();
   }
 }

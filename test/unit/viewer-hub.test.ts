@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { CLOSE_STALLED, MAX_IN_FLIGHT, STALLED_AFTER_MS, ViewerHub, type ViewerSocket } from "../../src/web/viewer-hub.ts";
-import { decodePicture } from "../../src/web/web-messages.ts";
+import { decodePicture, decodeSound } from "../../src/web/web-messages.ts";
 
 /** A socket that takes what is sent until told it is full; `take()` empties it as a reading page would. */
 class FakeSocket implements ViewerSocket {
@@ -197,5 +197,30 @@ describe("ViewerHub", () => {
     hub.closeAll();
     expect(a.closed?.code).toBe(1001);
     expect(hub.viewerCount).toBe(0);
+  });
+});
+
+describe("ViewerHub's sound", () => {
+  const packet = (sequence: number) => ({ sequence, channels: 2, captureUs: sequence * 20_000, samples: new Float32Array(1920) });
+
+  test("every packet goes to every viewer, even one whose pictures are waiting on acknowledgements", () => {
+    const hub = new ViewerHub(10);
+    const a = new FakeSocket();
+    hub.join(a);
+    for (let n = 0; n < 5; n++) hub.picture({ jpeg: jpeg(n), captureUs: n, ageUs: 0 }, n);
+    for (let n = 0; n < 10; n++) hub.sound(packet(n));
+    const sounds = a.sent.filter((m): m is Uint8Array => typeof m !== "string" && m[0] === 0x02).map((m) => decodeSound(m)!);
+    expect(sounds.map((s) => s.sequence)).toEqual([...Array(10).keys()]);
+    expect(hub.stats().viewers[0]).toMatchObject({ soundPacketsSent: 10, soundPacketsDropped: 0 });
+  });
+
+  test("a viewer whose socket is backed up gets none (counted): sound behind it would play late", () => {
+    const hub = new ViewerHub(10);
+    const a = new FakeSocket();
+    hub.join(a);
+    a.buffered = 1024 * 1024;
+    hub.sound(packet(1));
+    expect(a.sent).toHaveLength(0);
+    expect(hub.stats().viewers[0]).toMatchObject({ soundPacketsSent: 0, soundPacketsDropped: 1 });
   });
 });

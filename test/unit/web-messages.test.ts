@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { decodePicture, drawnLatencyMs, encodePicture, MAX_REPORT_BYTES, parseViewerMessage, PICTURE_HEADER_BYTES } from "../../src/web/web-messages.ts";
+import { decodePicture, decodeSound, drawnLatencyMs, encodePicture, encodeSound, SOUND_HEADER_BYTES, MAX_REPORT_BYTES, parseViewerMessage, PICTURE_HEADER_BYTES } from "../../src/web/web-messages.ts";
 
 const picture = { frameNumber: 0x01020304, captureUs: 0x0a0b0c0d, ageUs: 30_000, sentAtMs: 1234.5, jpeg: Uint8Array.of(0xff, 0xd8, 0xff, 0xd9) };
 // 01 01 00 00 | 01 02 03 04 | 0a 0b 0c 0d | 00 00 75 30 | 40 93 4a 00 00 00 00 00 | ff d8 ff d9
@@ -30,6 +30,30 @@ describe("the web viewer's picture message", () => {
     expect(decodePicture(Uint8Array.from(golden.slice(0, PICTURE_HEADER_BYTES - 1)))).toBeUndefined();
     expect(decodePicture(Uint8Array.from([0x02, ...golden.slice(1)]))).toBeUndefined();
     expect(decodePicture(Uint8Array.from([0x01, 0x02, ...golden.slice(2)]))).toBeUndefined();
+  });
+});
+
+describe("the web viewer's sound message", () => {
+  const sound = { sequence: 0x01020305, channels: 2, captureUs: 0x0a0b0c0d, samples: Float32Array.of(0, 1, -1, 0.5) };
+  // 02 01 02 00 | 01 02 03 05 | 0a 0b 0c 0d | 00 02 00 00 | 00 00 ff 7f 01 80 00 40 (int16 LE: 0, 32767, -32767, 16384)
+  const goldenSound = [0x02, 0x01, 0x02, 0x00, 0x01, 0x02, 0x03, 0x05, 0x0a, 0x0b, 0x0c, 0x0d, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0xff, 0x7f, 0x01, 0x80, 0x00, 0x40];
+
+  test("golden bytes, and back (to 16 bits)", () => {
+    expect([...encodeSound(sound)]).toEqual(goldenSound);
+    const read = decodeSound(Uint8Array.from(goldenSound))!;
+    expect({ ...read, samples: [...read.samples].map((v) => Math.round(v * 1000) / 1000) }).toEqual({ ...sound, samples: [0, 1, -1, 0.5] });
+  });
+
+  test("samples past full scale are clipped, not wrapped", () => {
+    const read = decodeSound(encodeSound({ ...sound, samples: Float32Array.of(1.5, -3) }))!;
+    expect([...read.samples]).toEqual([1, -1]);
+  });
+
+  test("short, foreign, other-version or cut bytes are not sound", () => {
+    expect(decodeSound(Uint8Array.from(goldenSound.slice(0, SOUND_HEADER_BYTES - 1)))).toBeUndefined();
+    expect(decodeSound(Uint8Array.from([0x01, ...goldenSound.slice(1)]))).toBeUndefined();
+    expect(decodeSound(Uint8Array.from([0x02, 0x09, ...goldenSound.slice(2)]))).toBeUndefined();
+    expect(decodeSound(Uint8Array.from(goldenSound.slice(0, -1)))).toBeUndefined();
   });
 });
 
