@@ -271,4 +271,49 @@ describe("receive --web", () => {
     expect(sorted[Math.floor(sorted.length / 2)]!).toBeLessThanOrEqual(25);
     expect(sorted.at(-2)!).toBeLessThanOrEqual(45);
   }, 60_000);
+
+  test("hostile input to the web port (garbage, a bad upgrade, oversized and malformed messages) gets an error or a close; the receiver and a page beside it go on", async () => {
+    await using receiver = await startWebReceiver().then((r) => Object.assign(r, { [Symbol.asyncDispose]: async () => r.running.kill() }));
+    await using sender = startSender(receiver.port, true);
+    const page = await openViewer(browser, receiver.url, WIDTH, HEIGHT);
+    await waitForViewer(page, (s) => s.framesDrawn >= 10, 20_000, "frames drawn");
+    const webPort = Number(new URL(receiver.url).port);
+    /** Sends raw bytes on a fresh TCP connection and returns what came back before it closed (or 2 s passed). */
+    const raw = (bytes: string | Uint8Array) =>
+      new Promise<string>((resolve) => {
+        let got = "";
+        const socket = connect(webPort, "127.0.0.1", () => socket.write(bytes));
+        socket.on("data", (d) => (got += d.toString("latin1")));
+        socket.on("close", () => resolve(got));
+        socket.on("error", () => resolve(got));
+        setTimeout(() => {
+          socket.destroy();
+          resolve(got);
+        }, 2000);
+      });
+    expect(await raw(new Uint8Array(4096).map((_, i) => (i * 131) & 0xff))).not.toContain("200 OK");
+    expect(await raw("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: -5\r\n\r\n")).toMatch(/^HTTP\/1\.1 4\d\d/);
+    expect(await raw(`GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${webPort}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n`)).toMatch(/^HTTP\/1\.1 4\d\d/);
+    // A host name that is not this machine's, without a token: 403 (a rebinding page).
+    expect(await raw(`GET / HTTP/1.1\r\nHost: evil.example:${webPort}\r\n\r\n`)).toMatch(/^HTTP\/1\.1 403/);
+    // Over the WebSocket: garbage text, binary, and a message past the size allowed (closed).
+    const closed = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${webPort}/ws`);
+      ws.onopen = () => {
+        ws.send("{not json");
+        ws.send(new Uint8Array([1, 2, 3]));
+        ws.send(JSON.stringify({ type: "drawn", frame: -1, sentAtMs: 1e300, heldMs: -1 }));
+        ws.send("x".repeat(100_000));
+      };
+      ws.onclose = (event) => resolve(event.code);
+    });
+    expect(closed).not.toBe(1000);
+    const before = (await viewerState(page)).framesDrawn;
+    await waitForViewer(page, (s) => s.framesDrawn >= before + 30, 10_000, "the page still drawing");
+    sender.kill();
+    receiver.running.kill();
+    const summary = lastJson<ReceiveSummary>((await finish(receiver.running)).stdout);
+    expect(summary.web!.reportsRefused).toBeGreaterThanOrEqual(3);
+    expect(summary.framesShown).toBeGreaterThan(30);
+  }, 60_000);
 });
