@@ -20,7 +20,7 @@ import { machineLine, saveResult } from "./bench/report.ts";
 import { cpuMs, rssMiB } from "./lib/processes.ts";
 import { CLI, finish, lastJson, startCommand, startUdpvid, type Running } from "../test/helpers/udpvid.ts";
 import { startXvfb } from "../test/helpers/xvfb.ts";
-import { openBrowser, openViewer, viewerState } from "../test/helpers/browser.ts";
+import { flashBeepOffsetsMs, openBrowser, openViewer, pageRecording, viewerState } from "../test/helpers/browser.ts";
 import type { ReceiveSummary } from "../src/commands/receive.ts";
 
 const ROOT = join(import.meta.dir, "..");
@@ -59,11 +59,14 @@ async function latency(): Promise<void> {
     await using x = await startXvfb(1600, 900);
     await using receiver = startUdpvid(["receive", "--port", "0", "--web", "0", "--json"], { DISPLAY: x.display, SDL_AUDIODRIVER: "disk", SDL_DISKAUDIOFILE: join(work, "sound.f32") });
     const port = await receiver.listening;
-    const page = await openViewer(browser, await viewerUrl(receiver), 1280, 720);
+    // With sound, the page records what it plays and draws: each flash against its beep, from outside its own bookkeeping of capture times.
+    const page = await openViewer(browser, `${await viewerUrl(receiver)}${sound ? "?record-sound" : ""}`, 1280, 720);
     const sent = await finish(startUdpvid(["send", CLIP, "--to", `127.0.0.1:${port}`, "--quiet", ...(sound ? [] : ["--no-audio"])]), 60_000);
     if (sent.exitCode !== 0) throw new Error(`send failed: ${sent.stderr}`);
     await Bun.sleep(1000);
     const drawn = (await viewerState(page)).framesDrawn;
+    const offsets = sound ? flashBeepOffsetsMs(await pageRecording(page)).map(Math.abs).sort((a, b) => a - b) : [];
+    const sync = offsets.length ? `${f1(offsets[Math.floor(offsets.length / 2)])} / ${f1(offsets[Math.min(offsets.length - 1, Math.ceil(offsets.length * 0.95) - 1)])} (${offsets.length})` : "–";
     await page.close();
     receiver.process.kill("SIGTERM");
     const summary = lastJson<ReceiveSummary>((await finish(receiver, 20_000)).stdout);
@@ -72,7 +75,7 @@ async function latency(): Promise<void> {
     if (!pageMs) throw new Error(`the page reported no latency: ${JSON.stringify(summary.web)}`);
     const added95 = pageMs.p95 - windowMs.p95;
     if (!sound) worst = Math.max(worst, added95);
-    rows.push([String(run), sound ? "with sound" : "picture only", `${summary.framesShown}`, `${drawn}`, f1(windowMs.p50), f1(windowMs.p95), f1(pageMs.p50), f1(pageMs.p95), f1(pageMs.p50 - windowMs.p50), f1(added95)]);
+    rows.push([String(run), sound ? "with sound" : "picture only", `${summary.framesShown}`, `${drawn}`, f1(windowMs.p50), f1(windowMs.p95), f1(pageMs.p50), f1(pageMs.p95), f1(pageMs.p50 - windowMs.p50), f1(added95), sync]);
     console.error(`latency run ${run}${sound ? " with sound" : ""}: window p95 ${windowMs.p95} ms, page p95 ${pageMs.p95} ms`);
   }
   const report = `# Browser viewer: latency
@@ -81,9 +84,9 @@ ${machineLine(`chromium ${Bun.spawnSync(["/usr/bin/chromium", "--version"]).stdo
 
 A ${CLIP_SECONDS} s clip made as video.mp4 is (1280x720 at 30 fps, with sound) from \`udpvid send\` to \`udpvid receive --web\` on loopback, with the receiver's window open under Xvfb (sound on SDL's disk driver) and one page in Debian's chromium (headless, 1280x720, through puppeteer-core). Window: capture → shown, as the receiver reports it. Page: capture → drawn on its canvas (decoded with createImageBitmap), as the page reports it back: the frame's age when sent, half the round trip, and how long the page held it. Target: the page adds at most one frame interval (${FRAME_MS.toFixed(1)} ms) at p95.
 
-Frames go to the page as soon as they are whole (before the receiver decodes them). With sound, the window and the page each hold every frame until its sound is heard, each with its own sound delay (the page's starts at 100 ms and grows by half each time its sound comes late, as it does while chromium decodes 720p30 on this busy machine): those rows compare the two sound paths. The target is read on the picture-only rows.
+Frames go to the page as soon as they are whole (before the receiver decodes them). With sound, the window and the page each hold every frame until its sound is heard, each with its own sound delay (the page's starts at 100 ms and grows by half each time its sound comes late, as it does while chromium decodes 720p30 on this busy machine): those rows compare the two sound paths. The target is read on the picture-only rows. In the runs with sound the page records what it played (an AudioWorklet tap) and each picture it drew: each flash drawn against its beep heard, from what was played and drawn, not from capture times.
 
-${table(["run", "stream", "frames shown (window)", "frames drawn (page)", "window p50, ms", "window p95", "page p50", "page p95", "added p50", "added p95"], rows)}
+${table(["run", "stream", "frames shown (window)", "frames drawn (page)", "window p50, ms", "window p95", "page p50", "page p95", "added p50", "added p95", "page: flash against beep, abs median / p95, ms (pairs)"], rows)}
 
 Worst picture-only run: the page adds ${f1(worst)} ms at p95 (target ≤ ${FRAME_MS.toFixed(1)} ms).
 `;

@@ -94,8 +94,8 @@ export class ViewerHub {
   private readonly departed: Viewer[] = [];
   private nextId = 1;
   private frameNumber = 0;
-  private counts = { viewersJoined: 0, refusedFull: 0, droppedStalled: 0, reportsRefused: 0 };
-  /** The last state and stats said, for a viewer that joins later. */
+  private readonly counts = { viewersJoined: 0, refusedFull: 0, droppedStalled: 0, reportsRefused: 0 };
+  /** The last state said, for a viewer that joins later. */
   private lastState: string | undefined;
 
   constructor(private readonly maxViewers: number) {}
@@ -104,12 +104,11 @@ export class ViewerHub {
     return this.viewers.size;
   }
 
-  /** Whether one more may join (the server answers 503 before upgrading if not). */
   get hasRoom(): boolean {
     return this.viewers.size < this.maxViewers;
   }
 
-  /** A page connected; undefined (and closed) if there is no room. */
+  /** A page connected; undefined if there is no room (closed with 1013, which the page tells its user). */
   join(socket: ViewerSocket): number | undefined {
     if (!this.hasRoom) {
       this.counts.refusedFull++;

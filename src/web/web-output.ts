@@ -21,13 +21,15 @@ export interface WebOptions {
 }
 
 /**
- * The browser viewers as one of a receiver's outputs: each frame shown goes
- * to them as it arrived (no re-encoding), with the stream's state and
- * numbers. The server is the edge; the hub decides who gets what.
+ * The browser viewers as one of a receiver's outputs: each frame goes to
+ * them as soon as it is whole, as it arrived (no re-encoding), the sound
+ * decoded, with the stream's state and numbers. The server is the edge;
+ * the hub decides who gets what.
  */
 export class WebOutput {
   private lastState: StreamReadout["state"] | undefined;
   private decoder: OpusPacketDecoder | undefined;
+  private closed = false;
 
   private constructor(
     private readonly hub: ViewerHub,
@@ -46,7 +48,7 @@ export class WebOutput {
     const output = new WebOutput(hub, server, urls);
     // Loaded now (its WebAssembly compiles for tens of ms): opened with the first sound, it cost the pages that sound.
     OpusPacketDecoder.open().then(
-      (decoder) => (output.decoder = decoder),
+      (decoder) => (output.closed ? decoder.close() : (output.decoder = decoder)),
       () => {}, // no decoder: the pages get the picture alone
     );
     return output;
@@ -63,8 +65,9 @@ export class WebOutput {
   }
 
   show(frame: AssembledFrame, nowMs: number): void {
-    const captureUs = frame.captureAnchoredOnArrival ? undefined : frame.captureTimeUs;
-    const ageUs = captureUs === undefined ? undefined : elapsedSinceCaptureUs(wallClockUs(), captureUs);
+    const captureUs = frame.captureTimeUs;
+    // A capture time anchored where an RTP stream arrived still times the picture against its sound, but says nothing of its age.
+    const ageUs = captureUs === undefined || frame.captureAnchoredOnArrival ? undefined : elapsedSinceCaptureUs(wallClockUs(), captureUs);
     this.hub.picture({ jpeg: frame.jpeg, captureUs, ageUs }, nowMs);
   }
 
@@ -101,6 +104,7 @@ export class WebOutput {
     if (ended) this.hub.say({ type: "state", state: "ended" });
     this.hub.closeAll();
     this.server.close();
+    this.closed = true;
     this.decoder?.close();
   }
 }

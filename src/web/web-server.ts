@@ -45,10 +45,8 @@ export class WebViewerServer {
           if (request.method !== "GET" && request.method !== "HEAD") return respond("only GET here\n", 405);
           if (url.pathname === "/") return respond(html, 200, "text/html; charset=utf-8");
           if (url.pathname === "/viewer.js") return respond(script, 200, "text/javascript; charset=utf-8");
-          if (url.pathname === "/ws") {
-            if (!hub.hasRoom) return respond("too many viewers\n", 503);
-            return server.upgrade(request, { data: { id: undefined } }) ? undefined : respond("a WebSocket upgrade was expected\n", 400);
-          }
+          // A page beyond --web-max-viewers is let in and closed at once (1013), so that it can say why.
+          if (url.pathname === "/ws") return server.upgrade(request, { data: { id: undefined } }) ? undefined : respond("a WebSocket upgrade was expected\n", 400);
           return respond("not found\n", 404);
         },
         websocket: {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connect, type Socket } from "node:net";
 import type { ReceiveSummary } from "../../src/commands/receive.ts";
-import { openBrowser, openViewer, screenshotRgb, viewerState, waitForViewer } from "../helpers/browser.ts";
+import { flashBeepOffsetsMs, openBrowser, openViewer, pageRecording, playedSound, screenshotRgb, viewerState, waitForViewer } from "../helpers/browser.ts";
 import { ffmpeg, makeClip, matchFrames, useSourceClip } from "../helpers/frames.ts";
 import { compareSound } from "../helpers/sound-compare.ts";
 import { finish, lastJson, rssMiB, startUdpvid, type Running } from "../helpers/udpvid.ts";
@@ -157,24 +157,34 @@ describe("receive --web", () => {
     expect((await fetch(`${base}/?token=${token}`, { method: "POST", body: "x" })).status).toBe(405);
   }, 30_000);
 
-  test("a phone-sized page (390×844) shows the whole picture, letterboxed", async () => {
+  test("a phone-sized page shows the whole picture, letterboxed, held upright (390×844) and turned (844×390)", async () => {
     await using receiver = await startWebReceiver().then((r) => Object.assign(r, { [Symbol.asyncDispose]: async () => r.running.kill() }));
     await using sender = startSender(receiver.port, true);
-    const page = await openViewer(browser, receiver.url, 390, 844, 3);
-    await waitForViewer(page, (s) => s.framesDrawn >= 10, 20_000, "frames drawn");
-    await page.keyboard.press("Space");
-    await waitForViewer(page, (s) => s.frozen, 2000, "frozen");
-    await Bun.sleep(300);
-    // 640×360 fitted to 390 wide: 390×219, centred in 844 high.
-    const h = Math.round((HEIGHT * 390) / WIDTH);
-    const top = Math.floor((844 - h) / 2);
-    // At the source's size to compare (the screen has it at 3 device pixels a CSS pixel).
-    const shot = await screenshotRgb(page, { x: 0, y: top, width: 390, height: h }, { width: WIDTH, height: HEIGHT });
-    const [match] = matchFrames([shot], source.frames);
-    expect(match!.psnr).toBeGreaterThan(22);
-    // Above and below the picture: black bars, nothing cut off into them.
-    const bars = await screenshotRgb(page, { x: 0, y: 0, width: 390, height: top - 2 });
-    expect(bars.reduce((max, v) => Math.max(max, v), 0)).toBeLessThan(16);
+    for (const [pageWidth, pageHeight] of [
+      [390, 844],
+      [844, 390],
+    ] as const) {
+      const page = await openViewer(browser, receiver.url, pageWidth, pageHeight, 3);
+      await waitForViewer(page, (s) => s.framesDrawn >= 10, 20_000, "frames drawn");
+      await page.keyboard.press("Space");
+      await waitForViewer(page, (s) => s.frozen, 2000, "frozen");
+      await Bun.sleep(300);
+      // 640×360 fitted: upright, 390×219 centred in 844 high (bars above and below); turned, 693×390 centred in 844 wide (bars at the sides).
+      const scale = Math.min(pageWidth / WIDTH, pageHeight / HEIGHT);
+      const w = Math.round(WIDTH * scale);
+      const h = Math.round(HEIGHT * scale);
+      const left = Math.floor((pageWidth - w) / 2);
+      const top = Math.floor((pageHeight - h) / 2);
+      // At the source's size to compare (the screen has it at 3 device pixels a CSS pixel).
+      const shot = await screenshotRgb(page, { x: left, y: top, width: w, height: h }, { width: WIDTH, height: HEIGHT });
+      const [match] = matchFrames([shot], source.frames);
+      expect(match!.psnr).toBeGreaterThan(22);
+      // The bars: black, nothing cut off into them.
+      const bar = top > left ? { x: 0, y: 0, width: pageWidth, height: top - 2 } : { x: 0, y: 0, width: left - 2, height: pageHeight };
+      const bars = await screenshotRgb(page, bar);
+      expect(bars.reduce((max, v) => Math.max(max, v), 0)).toBeLessThan(16);
+      await page.close();
+    }
     sender.kill();
   }, 60_000);
 
@@ -216,55 +226,18 @@ describe("receive --web", () => {
     await waitForViewer(page, (s) => s.state === "waiting", 5000, "the waiting state");
     const sent = await finish(startUdpvid(["send", clip, "--to", `127.0.0.1:${receiver.port}`, "--quiet"]), 30_000);
     expect(sent.exitCode).toBe(0);
-    // Until everything scheduled has been played (and recorded).
-    await waitFor(
-      async () =>
-        (await page.evaluate(() => {
-          const v = (globalThis as unknown as { udpvidViewer: { sound: { scheduledUntil: number }; recording: { chunks: { at: number }[] } } }).udpvidViewer;
-          return v.sound.scheduledUntil > 0 && (v.recording.chunks.at(-1)?.at ?? 0) > v.sound.scheduledUntil + 0.1;
-        }))
-          ? true
-          : undefined,
-      10_000,
-      "the sound played out",
-    );
-    const played = await page.evaluate(() => {
-      const v = (globalThis as unknown as { udpvidViewer: { sound: Record<string, unknown>; recording: { chunks: { at: number; left: number[] }[]; frames: { at: number; heardLatency: number; flash: boolean }[] } } }).udpvidViewer;
-      return { sound: v.sound, chunks: v.recording.chunks, frames: v.recording.frames };
-    });
+    const played = await pageRecording(page);
     expect(played.sound.state).toBe("running");
     expect(played.sound.played).toBeGreaterThan(250); // 6 s of 20 ms packets: 300
-    // What was played, end to end, against the source's sound: each block at its place on the context's clock.
-    const first = played.chunks[0]!.at;
-    const last = played.chunks.at(-1)!;
-    const left = new Float32Array(Math.round((last.at - first) * 48_000) + last.left.length);
-    for (const chunk of played.chunks) left.set(chunk.left, Math.round((chunk.at - first) * 48_000));
-    const stereo = new Float32Array(left.length * 2);
-    for (let i = 0; i < left.length; i++) stereo[2 * i] = stereo[2 * i + 1] = left[i]!;
-    const compared = compareSound(sourceSound, stereo);
+    // What was played, end to end, against the source's sound.
+    const compared = compareSound(sourceSound, playedSound(played));
     // Chromium's audio thread, rendering to its stand-in device on this busy 2-core machine, now and then
     // renders a few blocks late and skips ahead (the tap sees its clock repeat, then jump): a little looser than the receiver's own 99% / 40 ms.
     expect(compared.presentShare).toBeGreaterThanOrEqual(0.98);
     expect(compared.longestGapMs).toBeLessThanOrEqual(60);
     for (const r of compared.perSecond.slice(0, -1)) expect(r).toBeGreaterThanOrEqual(0.9);
-    // Sync, from what was played and drawn (not from capture times): each beep's start, heard, against its flash drawn.
-    const beeps: number[] = [];
-    let quietSince = 0;
-    for (const chunk of played.chunks) {
-      chunk.left.forEach((v, i) => {
-        const at = chunk.at + i / 48_000;
-        if (Math.abs(v) > 0.25) {
-          if (at - quietSince > 0.5) beeps.push(at);
-          quietSince = at;
-        }
-      });
-    }
-    const heardLatency = played.frames.at(-1)!.heardLatency;
-    const flashes = played.frames.filter((f, i) => f.flash && !played.frames[i - 1]?.flash).map((f) => f.at);
-    const offsets = flashes.map((flash) => {
-      const beep = beeps.reduce((best, b) => (Math.abs(b + heardLatency - flash) < Math.abs(best + heardLatency - flash) ? b : best));
-      return (flash - (beep + heardLatency)) * 1000;
-    });
+    // Sync, from what was played and drawn (not from capture times).
+    const offsets = flashBeepOffsetsMs(played);
     expect(offsets.length).toBeGreaterThanOrEqual(4);
     // A flash whose frame was passed over on a busy machine shows a frame or more late: all but one within 45 ms, the median within 25.
     const sorted = offsets.map(Math.abs).sort((a, b) => a - b);
@@ -315,5 +288,19 @@ describe("receive --web", () => {
     const summary = lastJson<ReceiveSummary>((await finish(receiver.running)).stdout);
     expect(summary.web!.reportsRefused).toBeGreaterThanOrEqual(3);
     expect(summary.framesShown).toBeGreaterThan(30);
+  }, 60_000);
+
+  test("--web-max-viewers: a page past the limit is told there is no room, and joins once a place is free", async () => {
+    await using receiver = await startWebReceiver(["--web-max-viewers", "1"]).then((r) => Object.assign(r, { [Symbol.asyncDispose]: async () => r.running.kill() }));
+    await using sender = startSender(receiver.port, true);
+    const first = await openViewer(browser, receiver.url, WIDTH, HEIGHT);
+    await waitForViewer(first, (s) => s.framesDrawn >= 5, 20_000, "the first page drawing");
+    const second = await openViewer(browser, receiver.url, WIDTH, HEIGHT);
+    await waitForViewer(second, (s) => s.state === "full", 5000, "the second page told it is full");
+    expect(await second.$eval("#card", (e) => e.textContent!)).toContain("as many viewers as it takes");
+    await first.close();
+    // It tries again every 5 s.
+    await waitForViewer(second, (s) => s.framesDrawn >= 5, 15_000, "the second page drawing once there is room");
+    sender.kill();
   }, 60_000);
 });

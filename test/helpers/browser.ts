@@ -59,3 +59,67 @@ export async function screenshotRgb(page: Page, clip: { x: number; y: number; wi
   const { data } = await image.raw().toBuffer({ resolveWithObject: true });
   return new Uint8Array(data);
 }
+
+/** What a page opened with ?record-sound played and drew: its sound figures, the tap's blocks (context time, left channel), each picture drawn. */
+export interface PageRecording {
+  sound: { state: string; played: number; late: number; rebased: number; scheduledUntil: number };
+  chunks: { at: number; left: number[] }[];
+  frames: { at: number; heardLatency: number; flash: boolean }[];
+}
+
+/** Waits until all the sound the page scheduled has been played (and tapped), then reads its recording. */
+export async function pageRecording(page: Page, timeoutMs = 10_000): Promise<PageRecording> {
+  const read = () =>
+    page.evaluate(() => {
+      const v = (globalThis as unknown as { udpvidViewer: { sound: PageRecording["sound"]; recording: Omit<PageRecording, "sound"> } }).udpvidViewer;
+      return { sound: v.sound, chunks: v.recording.chunks, frames: v.recording.frames };
+    });
+  const deadline = performance.now() + timeoutMs;
+  let recording = await read();
+  while (!(recording.sound.scheduledUntil > 0 && (recording.chunks.at(-1)?.at ?? 0) > recording.sound.scheduledUntil + 0.1)) {
+    if (performance.now() > deadline) throw new Error(`the page's sound did not play out: ${JSON.stringify(recording.sound)}`);
+    await Bun.sleep(200);
+    recording = await read();
+  }
+  return recording;
+}
+
+/** What the page played, as 48 kHz stereo (the left channel on both sides), each tapped block at its place on the context's clock. */
+export function playedSound(recording: PageRecording): Float32Array {
+  const first = recording.chunks[0]!.at;
+  const last = recording.chunks.at(-1)!;
+  const left = new Float32Array(Math.round((last.at - first) * 48_000) + last.left.length);
+  for (const chunk of recording.chunks) left.set(chunk.left, Math.round((chunk.at - first) * 48_000));
+  const stereo = new Float32Array(left.length * 2);
+  for (let i = 0; i < left.length; i++) stereo[2 * i] = stereo[2 * i + 1] = left[i]!;
+  return stereo;
+}
+
+/**
+ * On the flash-and-beep clip (make-video.sh), each flash drawn against its
+ * beep heard, ms (positive: the picture late), from what the page played
+ * and drew rather than from capture times: a beep's start is where the
+ * played sound turns loud after half a second of quiet, heard the
+ * context's output latency later; a flash is the first picture drawn with
+ * the white square after one without.
+ */
+export function flashBeepOffsetsMs(recording: PageRecording): number[] {
+  const beeps: number[] = [];
+  let loudAt = -Infinity;
+  for (const chunk of recording.chunks) {
+    chunk.left.forEach((v, i) => {
+      const at = chunk.at + i / 48_000;
+      if (Math.abs(v) > 0.25) {
+        if (at - loudAt > 0.5) beeps.push(at);
+        loudAt = at;
+      }
+    });
+  }
+  const heardLatency = recording.frames.at(-1)?.heardLatency ?? 0;
+  const flashes = recording.frames.filter((f, i) => f.flash && !recording.frames[i - 1]?.flash).map((f) => f.at);
+  if (beeps.length === 0) return [];
+  return flashes.map((flash) => {
+    const beep = beeps.reduce((best, b) => (Math.abs(b + heardLatency - flash) < Math.abs(best + heardLatency - flash) ? b : best));
+    return (flash - (beep + heardLatency)) * 1000;
+  });
+}
