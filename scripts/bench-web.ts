@@ -157,29 +157,32 @@ async function memory(): Promise<void> {
   while (performance.now() - started < MINUTES * 60_000) {
     await Bun.sleep(5000);
     samples.push({ minute: (performance.now() - started) / 60_000, rss: rssMiB(receiver.process.pid) });
+    console.error(`memory: ${samples.at(-1)!.minute.toFixed(2)} min ${samples.at(-1)!.rss.toFixed(1)} MiB`);
   }
   sender.kill();
   clients.kill("SIGTERM");
   const counts = JSON.parse((await new Response(clients.stdout).text()).trim().split("\n").at(-1)!);
   receiver.process.kill("SIGTERM");
   const summary = lastJson<ReceiveSummary>((await finish(receiver, 20_000)).stdout);
-  // The slope after the first minute (start-up allocations aside), by least squares.
-  const settled = samples.filter((s) => s.minute >= 1);
+  // Resident memory saws up and down with the garbage collector: a leak shows as a rising floor. Each minute's lowest and highest.
+  const minutes = Array.from({ length: Math.floor(MINUTES) }, (_, i) => samples.filter((s) => s.minute > i && s.minute <= i + 1).map((s) => s.rss));
+  const floors = minutes.map((m) => Math.min(...m));
+  const peaks = minutes.map((m) => Math.max(...m));
+  // The floor's slope after the first minute (start-up allocations aside), by least squares.
+  const settled = floors.slice(1).map((rss, i) => ({ minute: i + 2, rss }));
   const n = settled.length;
   const mx = settled.reduce((a, s) => a + s.minute, 0) / n;
   const my = settled.reduce((a, s) => a + s.rss, 0) / n;
   const slope = settled.reduce((a, s) => a + (s.minute - mx) * (s.rss - my), 0) / settled.reduce((a, s) => a + (s.minute - mx) ** 2, 0);
-  const at = (minute: number) => samples.reduce((best, s) => (Math.abs(s.minute - minute) < Math.abs(best.minute - minute) ? s : best)).rss;
-  const marks = [1, ...Array.from({ length: Math.floor(MINUTES / 2) }, (_, i) => (i + 1) * 2)].filter((m) => m <= MINUTES);
   const report = `# Browser viewer: memory over ${MINUTES} minutes
 
 ${machineLine()}
 
 \`udpvid receive --headless --web 0\` fed a looping 1280x720 30 fps clip with sound, watched by six WebSocket viewers (as the page behaves on the wire: scripts/bench/web-clients.ts) of which one leaves and a new one joins every 2 s; a fifth of the time the one leaving instead stops reading, for the receiver to drop. Resident memory every 5 s.
 
-${table(["minute", ...marks.map(String), "max"], [["RSS, MiB", ...marks.map((m) => f1(at(m))), f1(Math.max(...samples.map((s) => s.rss)))]])}
+${table(["minute", ...minutes.map((_, i) => String(i + 1))], [["lowest RSS, MiB", ...floors.map(f1)], ["highest", ...peaks.map(f1)]])}
 
-Slope after the first minute: ${slope.toFixed(2)} MiB a minute. Viewers joined ${counts.joined}, left ${counts.left}, stopped reading ${counts.stalled}; the receiver dropped ${summary.web?.droppedStalled ?? "?"} as stalled and refused ${summary.web?.reportsRefused ?? "?"} malformed reports; ${summary.framesShown} frames shown.
+The lowest RSS each minute (what is left after the collector) moves ${slope.toFixed(2)} MiB a minute after the first minute. Viewers joined ${counts.joined}, left ${counts.left}, stopped reading ${counts.stalled}; the receiver dropped ${summary.web?.droppedStalled ?? "?"} as stalled and refused ${summary.web?.reportsRefused ?? "?"} malformed reports; ${summary.framesShown} frames shown.
 `;
   console.log(report);
   saveResult("web-memory.md", report);

@@ -1,6 +1,6 @@
 // udpvid's browser viewer: the receiver's newest frame, drawn on a canvas.
-// No framework, nothing fetched from elsewhere. The byte layout of a picture
-// message is drawn in src/web/web-messages.ts.
+// No framework, nothing fetched from elsewhere. The byte layout of its
+// messages is drawn in src/web/web-messages.ts.
 "use strict";
 
 const PICTURE = 0x01;
@@ -52,9 +52,9 @@ function viewerPage() {
     serverStats: null,
     sound: { packets: 0, played: 0, late: 0, rebased: 0, state: "none", delayMs: null, scheduledUntil: 0 },
   });
-  // ?record-sound: the page keeps what it played and when it drew each picture (the tests' proof of sound and sync).
   // The script's own URL (with the token), for loading it again as the worklet.
   const scriptUrl = document.currentScript.src;
+  // ?record-sound: the page keeps what it played and when it drew each picture (the tests' proof of sound and sync).
   const recording = new URLSearchParams(location.search).has("record-sound") ? { chunks: [], frames: [] } : null;
   viewer.recording = recording;
 
