@@ -22,9 +22,10 @@ export interface OutputOptions {
 }
 
 /**
- * Where a receive session's picture and sound go: the window (and its keys),
- * the speaker, the recording, the browsers. Each is there or not as the options say; the
- * session hands frames and sound to all of them through here.
+ * Where a receive session's picture and sound go: the window (and its
+ * keys), the speaker, the recording, the browsers. Each is there or not as
+ * the options say; the session hands frames and sound to all of them
+ * through here.
  */
 export class ReceiveOutputs {
   private viewer: Viewer | undefined;
