@@ -132,7 +132,7 @@ export class ViewerHub {
     if (this.departed.length > REMEMBERED_VIEWERS) this.departed.shift();
   }
 
-  /** A frame shown: to every viewer now, or waiting for the ones still busy. */
+  /** A whole frame: to every viewer now, or waiting (the newest only) for the ones still busy. */
   picture(picture: PictureForViewers, nowMs: number): void {
     if (this.viewers.size === 0) return;
     const frameNumber = this.frameNumber++ >>> 0;
