@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { machineLine, saveResult } from "./bench/report.ts";
 import { cpuMs, rssMiB } from "./lib/processes.ts";
-import { CLI, finish, lastJson, startCommand, startUdpvid, type Running } from "../test/helpers/udpvid.ts";
+import { CLI, finish, lastJson, printedViewerUrl, startCommand, startUdpvid } from "../test/helpers/udpvid.ts";
 import { startXvfb } from "../test/helpers/xvfb.ts";
 import { flashBeepOffsetsMs, openBrowser, openViewer, pageRecording, viewerState } from "../test/helpers/browser.ts";
 import type { ReceiveSummary } from "../src/commands/receive.ts";
@@ -35,16 +35,6 @@ const CLIP = join(work, "clip-720p30.mp4");
 const made = Bun.spawnSync(["bash", join(ROOT, "scripts/make-video.sh"), CLIP, String(CLIP_SECONDS)]);
 if (made.exitCode !== 0) throw new Error(`could not make the clip: ${made.stderr.toString()}`);
 
-async function viewerUrl(receiver: Running): Promise<string> {
-  const deadline = performance.now() + 15_000;
-  for (;;) {
-    const url = /Watch in a browser: (\S+)/.exec(receiver.output())?.[1];
-    if (url) return url;
-    if (performance.now() > deadline) throw new Error(`no viewer URL: ${receiver.output().slice(-400)}`);
-    await Bun.sleep(50);
-  }
-}
-
 const table = (header: string[], rows: string[][]) => [header, header.map(() => "---"), ...rows].map((r) => `| ${r.join(" | ")} |`).join("\n");
 const f1 = (n: number | undefined | null) => (n === undefined || n === null ? "–" : n.toFixed(1));
 
@@ -60,7 +50,7 @@ async function latency(): Promise<void> {
     await using receiver = startUdpvid(["receive", "--port", "0", "--web", "0", "--json"], { DISPLAY: x.display, SDL_AUDIODRIVER: "disk", SDL_DISKAUDIOFILE: join(work, "sound.f32") });
     const port = await receiver.listening;
     // With sound, the page records what it plays and draws: each flash against its beep, from outside its own bookkeeping of capture times.
-    const page = await openViewer(browser, `${await viewerUrl(receiver)}${sound ? "?record-sound" : ""}`, 1280, 720);
+    const page = await openViewer(browser, `${await printedViewerUrl(receiver)}${sound ? "?record-sound" : ""}`, 1280, 720);
     const sent = await finish(startUdpvid(["send", CLIP, "--to", `127.0.0.1:${port}`, "--quiet", ...(sound ? [] : ["--no-audio"])]), 60_000);
     if (sent.exitCode !== 0) throw new Error(`send failed: ${sent.stderr}`);
     await Bun.sleep(1000);
@@ -104,7 +94,7 @@ interface CostRun {
 async function costRun(viewers: number): Promise<CostRun> {
   await using receiver = startCommand(["taskset", "-c", "0", process.execPath, CLI, "receive", "--headless", "--port", "0", "--web", "0", "--json"]);
   const port = await receiver.listening;
-  const url = await viewerUrl(receiver);
+  const url = await printedViewerUrl(receiver);
   const clients = Bun.spawn(["taskset", "-c", "1", process.execPath, join(ROOT, "scripts/bench/web-clients.ts"), url, String(viewers)], { stdout: "pipe", stderr: "inherit" });
   await Bun.sleep(500);
   const started = performance.now();
@@ -149,7 +139,7 @@ Worst pair: +${f1(Math.max(...diffs))}% of a core (target ≤ 10).
 async function memory(): Promise<void> {
   await using receiver = startUdpvid(["receive", "--headless", "--port", "0", "--web", "0", "--json"]);
   const port = await receiver.listening;
-  const url = await viewerUrl(receiver);
+  const url = await printedViewerUrl(receiver);
   const clients = Bun.spawn([process.execPath, join(ROOT, "scripts/bench/web-clients.ts"), url, "6", "--churn-ms", "2000", "--stall-share", "0.2"], { stdout: "pipe", stderr: "inherit" });
   await using sender = startUdpvid(["send", CLIP, "--to", `127.0.0.1:${port}`, "--loop", "--quiet"]);
   const samples: { minute: number; rss: number }[] = [];

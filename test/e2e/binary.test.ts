@@ -8,9 +8,8 @@ import type { ReceiveSummary } from "../../src/commands/receive.ts";
 import type { SendSummary } from "../../src/commands/send.ts";
 import { expectEveryFrameAccounted, expectRecordingMatchesSource } from "../helpers/accounting.ts";
 import { psnr, rgbaToRgb, useSourceClip } from "../helpers/frames.ts";
-import { finish, lastJson, loadedLibraries, ROOT, startCommand, type Finished, type Running } from "../helpers/udpvid.ts";
+import { finish, lastJson, loadedLibraries, printedViewerUrl, ROOT, startCommand, type Finished, type Running } from "../helpers/udpvid.ts";
 import { buildTargets } from "../helpers/foreign-binaries.ts";
-import { waitFor } from "../helpers/wait.ts";
 import { decodePicture } from "../../src/web/web-messages.ts";
 import sharp from "sharp";
 import { expectWindowShowsStream } from "../helpers/window-proof.ts";
@@ -122,7 +121,7 @@ describe("the linux-x64 binary on its own", () => {
   test("receive --web serves its embedded page and script, and a WebSocket viewer gets the stream's JPEGs", async () => {
     await using receiver = startIsolated(["receive", "--headless", "--port", "0", "--web", "0", "--idle-timeout", "1", "--json"], { cache: "cache-web" });
     const port = await receiver.listening;
-    const url = await waitFor(() => /Watch in a browser: (\S+)/.exec(receiver.output())?.[1], 10_000, "the viewer's URL");
+    const url = await printedViewerUrl(receiver, 10_000);
     const page = await fetch(url);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<canvas id="picture">');

@@ -4,7 +4,7 @@ import type { ReceiveSummary } from "../../src/commands/receive.ts";
 import { flashBeepOffsetsMs, openBrowser, openViewer, pageRecording, playedSound, screenshotRgb, viewerState, waitForViewer } from "../helpers/browser.ts";
 import { ffmpeg, makeClip, matchFrames, useSourceClip } from "../helpers/frames.ts";
 import { compareSound } from "../helpers/sound-compare.ts";
-import { finish, lastJson, rssMiB, startUdpvid, type Running } from "../helpers/udpvid.ts";
+import { finish, lastJson, printedViewerUrl, rssMiB, startUdpvid, type Running } from "../helpers/udpvid.ts";
 import { waitFor } from "../helpers/wait.ts";
 import { findWindows, screenshot, startXvfb, UDPVID_WINDOW, windowGeometry } from "../helpers/xvfb.ts";
 import { join } from "node:path";
@@ -33,7 +33,7 @@ interface WebReceiver {
 async function startWebReceiver(extra: string[] = [], web = "0"): Promise<WebReceiver> {
   const running = startUdpvid(["receive", "--headless", "--port", "0", "--web", web, "--json", ...extra]);
   const port = await running.listening;
-  const url = await waitFor(() => /Watch in a browser: (\S+)/.exec(running.output())?.[1], 10_000, "the viewer's URL");
+  const url = await printedViewerUrl(running, 10_000);
   return { running, port, url };
 }
 
@@ -64,7 +64,9 @@ describe("receive --web", () => {
 
     expect(await page.$eval("#stats", (e) => (e as unknown as { hidden: boolean }).hidden)).toBe(true);
     await page.keyboard.press("s");
-    await waitFor(async () => ((await page.$eval("#stats", (e) => !(e as unknown as { hidden: boolean }).hidden && e.textContent!.includes("fps"))) ? true : undefined), 3000, "the overlay shown");
+    // (The overlay is drawn as the key is taken.)
+    await waitForViewer(page, (s) => s.statsVisible, 3000, "the overlay shown");
+    expect(await page.$eval("#stats", (e) => !(e as unknown as { hidden: boolean }).hidden && e.textContent!.includes("fps"))).toBe(true);
     const overlay = await page.$eval("#stats", (e) => e.textContent!);
     expect(overlay).toContain(`${WIDTH}×${HEIGHT}`);
     expect(overlay).toMatch(/Mbit\/s/);
@@ -190,7 +192,7 @@ describe("receive --web", () => {
 
   test("demo --web: a page shows the demo, which plays until stopped", async () => {
     await using demo = startUdpvid(["demo", "--headless", "--web", "0", "--json"]);
-    const url = await waitFor(() => /Watch in a browser: (\S+)/.exec(demo.output())?.[1], 15_000, "the viewer's URL");
+    const url = await printedViewerUrl(demo, 15_000);
     const page = await openViewer(browser, url, WIDTH, HEIGHT);
     const drawn = await waitForViewer(page, (s) => s.framesDrawn >= 30, 20_000, "30 frames drawn");
     // video.mp4's picture (16:9; the sender may shrink it to follow a busy machine).
@@ -207,7 +209,7 @@ describe("receive --web", () => {
     await using x = await startXvfb();
     await using receiver = startUdpvid(["receive", "--port", "0", "--web", "0.0.0.0:0", "--json"], { DISPLAY: x.display });
     await receiver.listening;
-    const url = await waitFor(() => /Watch in a browser: (\S+)/.exec(receiver.output())?.[1], 10_000, "the viewer's URL");
+    const url = await printedViewerUrl(receiver, 10_000);
     const id = await waitFor(() => findWindows(x.display, UDPVID_WINDOW)[0], 10_000, "the window");
     await Bun.sleep(500);
     const png = join(source.dir, "waiting-card.png");

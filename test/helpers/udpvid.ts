@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { readSummary } from "../../scripts/lib/udpvid-summary.ts";
+import { waitFor } from "./wait.ts";
 
 export const ROOT = join(import.meta.dir, "..", "..");
 export const CLI = join(ROOT, "src", "cli.ts");
@@ -87,3 +88,8 @@ export function loadedLibraries(pid: number): string {
 }
 
 export { rssMiB } from "../../scripts/lib/processes.ts";
+
+/** The browser viewer's URL, once `receive --web` (or `demo --web`) has printed it. */
+export function printedViewerUrl(running: Running, timeoutMs = 15_000): Promise<string> {
+  return waitFor(() => /Watch in a browser: (\S+)/.exec(running.output())?.[1], timeoutMs, "the viewer's URL");
+}
