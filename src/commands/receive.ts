@@ -1,4 +1,5 @@
-import { DEFAULT_MAX_PIXELS, warmUpDecoder } from "../decoder/jpeg-decoder.ts";
+import { DEFAULT_MAX_PIXELS } from "../decoder/jpeg-decoder.ts";
+import { choosePictureDecoder, type PictureDecoder } from "../decoder/picture-decoder.ts";
 import { statusLine } from "../display/stream-readout.ts";
 import type { SoundStats } from "../speaker/sound-output.ts";
 import { PresentTimer } from "./present-timer.ts";
@@ -157,6 +158,8 @@ export interface ReceiveSummary extends ReceiveCounts {
   avSync: PresenterStats | null;
   /** The browser viewers (null: no --web): each one's frames and capture → drawn latency. */
   web: HubStats | null;
+  /** How frames were decoded: TurboJPEG (to YUV planes for the window's IYUV texture, or RGBA) or sharp (the fallback), and from where or why. */
+  decoder: { name: PictureDecoder["name"]; output: PictureDecoder["output"]; detail: string };
 }
 
 const realClock = { nowMs: () => performance.now(), wallClockUs };
@@ -172,7 +175,9 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
   const quitBy = new Promise<ReceiveSummary["quitBy"]>((resolve) => (quit = resolve));
   signal.addEventListener("abort", () => quit("signal"));
 
-  const [outputs] = await Promise.all([ReceiveOutputs.open(options, () => quit("key")), warmUpDecoder()]);
+  const outputs = await ReceiveOutputs.open(options, () => quit("key"));
+  const decoder = choosePictureDecoder(outputs.takesI420);
+  await decoder.warmUp();
   const presentTimer = new PresentTimer(() => session);
   const session = new ReceiveSession(
     {
@@ -183,6 +188,7 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
       // A group's receivers never answer: one sender, many receivers, no NACK storm.
       returnPath: options.feedback && !options.group ? { latencyMs: options.latencyMs } : undefined,
       pictureClock: outputs.pictureClock,
+      decode: decoder.decode,
     },
     {
       show: (frame, image) => outputs.show(frame, image),
@@ -252,6 +258,7 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
     sound: outputs.sound?.hasSound ? outputs.sound.stats() : null,
     avSync: session.presenterStats(),
     web: outputs.web?.stats() ?? null,
+    decoder: { name: decoder.name, output: decoder.output, detail: decoder.detail },
   };
 }
 

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
-import { encodeJpeg, DEFAULT_JPEG_QUALITY } from "../encoder/jpeg-encoder.ts";
-import { loadSharp } from "../native/sharp.ts";
+import { DEFAULT_JPEG_QUALITY } from "../encoder/jpeg-encoder.ts";
+import { chooseFrameEncoder, type FrameEncoder } from "../encoder/frame-encoder.ts";
+import { turboJpeg } from "../native/turbojpeg.ts";
 import { wireFormatFor, type WireFormat } from "../packetizer/wire-format.ts";
 import { endpoint } from "../feedback/feedback-gate.ts";
 import type { SenderFeedbackStats } from "../feedback/sender-feedback.ts";
@@ -213,13 +214,15 @@ export interface SendSummary extends SendCounts {
   rate: RateStats & { trace: RateTracePoint[] };
   /** The sound track's Opus packets and their bytes on the wire, parity and headers included (null: picture only). */
   audio: { packets: number; bytes: number } | null;
+  /** What made the JPEGs: TurboJPEG from YUV planes, or sharp from RGB (the fallback), and from where or why. */
+  encoder: { name: FrameEncoder["name"]; detail: string };
 }
 
 export async function runSend(options: SendOptions, signal: AbortSignal): Promise<SendSummary> {
   const ffmpegs = resolveFfmpeg(options.ffmpeg);
   if (options.source.isFile) checkInputFile(options.source.input);
   const destinations = await resolveDestinations(options);
-  const { source, sound } = await openSources(options, ffmpegs);
+  const { source, sound, encoder } = await openSources(options, ffmpegs);
   const sockets: FanOutSender[] = [];
   try {
     // Unpaced (--fps max): no clock, so no frame is ever late or skipped; each goes out as soon as it is encoded.
@@ -238,14 +241,14 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
     const clock = deferred();
     try {
       await Promise.all([
-        streamFrames(source, pipeline, sender, new PacedSender(sender, maxBytesPerMs(options, pipeline)), options, signal, clock.resolve).finally(clock.resolve),
+        streamFrames(source, encoder, pipeline, sender, new PacedSender(sender, maxBytesPerMs(options, pipeline)), options, signal, clock.resolve).finally(clock.resolve),
         sound ? streamSound(sound, pipeline, soundSender ?? sender, clock.promise, signal) : undefined,
       ]);
     } finally {
       signal.removeEventListener("abort", stop);
       status.stop();
     }
-    return await finish(options, pipeline, sender, source.info, signal.aborted);
+    return { ...(await finish(options, pipeline, sender, source.info, signal.aborted)), encoder: { name: encoder.name, detail: encoder.detail } };
   } finally {
     source.close();
     sound?.close();
@@ -311,13 +314,15 @@ async function resolveDestinations(options: SendOptions): Promise<Destination[]>
   );
 }
 
-/** The picture's source, and the sound's (where there is one and it can go), opened side by side with libvips. */
-async function openSources(options: SendOptions, ffmpegs: ReturnType<typeof resolveFfmpeg>): Promise<{ source: FfmpegSource; sound: FfmpegAudioSource | undefined }> {
+/** The picture's source, and the sound's (where there is one and it can go), opened side by side with the JPEG encoder. */
+async function openSources(options: SendOptions, ffmpegs: ReturnType<typeof resolveFfmpeg>): Promise<{ source: FfmpegSource; sound: FfmpegAudioSource | undefined; encoder: FrameEncoder }> {
   const { input, inputFormat, inputOptions } = options.source;
   const warn = (line: string) => console.error(`udpvid send: ${line}`);
   // What the sound has to say waits for the picture: if the picture cannot be opened either, its error alone is told.
   const soundNotes: string[] = [];
-  const opening = FfmpegSource.openWithFirstThatRuns(ffmpegs, { input, inputFormat, inputOptions, width: options.width, height: options.height, loop: options.loop }, warn);
+  // The encoder decides what ffmpeg hands over: YUV planes for TurboJPEG (which loads in a millisecond), RGB for sharp.
+  const pixelFormat = turboJpeg() ? "yuv420p" : "rgb24";
+  const opening = FfmpegSource.openWithFirstThatRuns(ffmpegs, { input, inputFormat, inputOptions, width: options.width, height: options.height, loop: options.loop, pixelFormat }, warn);
   const sound = openSound(
     {
       source: options.source,
@@ -330,16 +335,16 @@ async function openSources(options: SendOptions, ffmpegs: ReturnType<typeof reso
     ffmpegs[0]!.path,
     (line) => soundNotes.push(line),
   );
-  // libvips loads (and, in a binary, unpacks) while ffmpeg starts, instead of after its first frame.
-  const [picture, audio, sharp] = await Promise.allSettled([opening, sound, loadSharp()]);
-  if (picture.status === "rejected" || audio.status === "rejected" || sharp.status === "rejected") {
+  // The encoder (sharp's libvips: loaded and, in a binary, unpacked) gets ready while ffmpeg starts, instead of after its first frame.
+  const [picture, audio, encoder] = await Promise.allSettled([opening, sound, chooseFrameEncoder()]);
+  if (picture.status === "rejected" || audio.status === "rejected" || encoder.status === "rejected") {
     if (picture.status === "fulfilled") picture.value.close();
     if (audio.status === "fulfilled") audio.value?.close();
     // The first failure in the order they matter: the picture's source, the encoder, the sound.
-    throw [picture, sharp, audio].map((result) => (result.status === "rejected" ? result.reason : undefined)).find((reason) => reason !== undefined);
+    throw [picture, encoder, audio].map((result) => (result.status === "rejected" ? result.reason : undefined)).find((reason) => reason !== undefined);
   }
   for (const line of soundNotes) console.error(line);
-  return { source: picture.value, sound: audio.value };
+  return { source: picture.value, sound: audio.value, encoder: encoder.value };
 }
 
 /** The stages between the source and the sockets, as the options ask. */
@@ -395,6 +400,7 @@ function writeSdp(path: string, wire: WireFormat, destination: Destination & { a
 /** Source frames, encoded two at a time, each sent at its due time through the pipeline; then the last frame's interval. */
 async function streamFrames(
   source: FfmpegSource,
+  encoder: FrameEncoder,
   pipeline: SendPipeline,
   sender: FanOutSender,
   paced: PacedSender,
@@ -409,7 +415,7 @@ async function streamFrames(
       try {
         const plan = pipeline.plan(performance.now());
         if (plan.encoding === "skip") return { plan, jpeg: undefined };
-        const jpeg = await encodeJpeg(frame.rgb, width, height, plan.encoding.quality, plan.encoding);
+        const jpeg = await encoder.encode(frame, width, height, plan.encoding.quality, plan.encoding);
         pipeline.encoded(plan, jpeg.length);
         return { plan, jpeg };
       } finally {
@@ -467,7 +473,7 @@ function showStatus(options: SendOptions, pipeline: SendPipeline, sender: FanOut
 }
 
 /** The end datagrams, then the summary. */
-async function finish(options: SendOptions, pipeline: SendPipeline, sender: FanOutSender, info: VideoInfo, stoppedByUser: boolean): Promise<SendSummary> {
+async function finish(options: SendOptions, pipeline: SendPipeline, sender: FanOutSender, info: VideoInfo, stoppedByUser: boolean): Promise<Omit<SendSummary, "encoder">> {
   const seconds = pipeline.status(performance.now()).elapsedSeconds;
   // The last frame's repairs first, while NACKs are still answered: the end makes receivers give up what they hold.
   const repairsCloseMs = pipeline.repairsCloseMs();

@@ -24,13 +24,7 @@ export class OversizedFrameError extends CorruptFrameError {}
  * must be dropped, never shown, so any decoder warning is an error here.
  */
 export async function decodeJpeg(jpeg: Uint8Array, maxPixels = DEFAULT_MAX_PIXELS): Promise<RgbaImage> {
-  // Checked here, from the header alone, so a forged 60000x60000 frame costs no allocation at all.
-  const size = readJpegSize(jpeg);
-  if (!size) throw new CorruptFrameError("no JPEG frame header");
-  if (size.width === 0 || size.height === 0) throw new CorruptFrameError(`JPEG claims a ${size.width}x${size.height} picture`);
-  if (size.width * size.height > maxPixels) {
-    throw new OversizedFrameError(`JPEG claims ${size.width}x${size.height} pixels, over the ${maxPixels}-pixel limit (--max-pixels)`);
-  }
+  checkJpegSize(jpeg, maxPixels);
   const sharp = await loadSharp();
   try {
     const decoded = await toRgba(sharp(jpeg, { failOn: "warning", limitInputPixels: maxPixels }));
@@ -41,6 +35,17 @@ export async function decodeJpeg(jpeg: Uint8Array, maxPixels = DEFAULT_MAX_PIXEL
   } catch (error) {
     throw new CorruptFrameError(error instanceof Error ? error.message : String(error));
   }
+}
+
+/** The size a JPEG's frame header names, refused when absent, empty or over `maxPixels`: from the header alone, so a forged 60000x60000 frame costs no allocation at all. */
+export function checkJpegSize(jpeg: Uint8Array, maxPixels: number): { width: number; height: number } {
+  const size = readJpegSize(jpeg);
+  if (!size) throw new CorruptFrameError("no JPEG frame header");
+  if (size.width === 0 || size.height === 0) throw new CorruptFrameError(`JPEG claims a ${size.width}x${size.height} picture`);
+  if (size.width * size.height > maxPixels) {
+    throw new OversizedFrameError(`JPEG claims ${size.width}x${size.height} pixels, over the ${maxPixels}-pixel limit (--max-pixels)`);
+  }
+  return size;
 }
 
 function toRgba(image: Sharp.Sharp) {

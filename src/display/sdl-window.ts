@@ -1,5 +1,6 @@
 import { RecentSamples } from "../util/percentiles.ts";
-import type { RgbaImage } from "../decoder/jpeg-decoder.ts";
+import { isI420, type Picture } from "../decoder/picture.ts";
+import { SdlYuvTexture } from "./sdl-yuv-texture.ts";
 import { EMBEDDED } from "../native/embedded.ts";
 import { withNativeStderrQuiet } from "./quiet-native-stderr.ts";
 import { letterbox } from "./letterbox.ts";
@@ -30,7 +31,11 @@ const KEYS: Record<string, ViewerKey> = { q: "quit", escape: "quit", s: "overlay
  * is imported here only, so that headless runs never load it.
  */
 export class SdlWindowDisplay implements WindowSurface {
-  private last: RgbaImage | undefined;
+  private last: Picture | undefined;
+  /** YUV pictures go to an IYUV texture through this; undefined where it could not be had (they are decoded to RGBA instead). */
+  private readonly yuv: SdlYuvTexture | undefined;
+  /** Why the window draws RGBA only (undefined: it takes YUV planes). */
+  readonly yuvUnavailable: string | undefined;
   private closed = false;
   private title = "";
   private readonly drawTimes = new RecentSamples(60);
@@ -44,6 +49,9 @@ export class SdlWindowDisplay implements WindowSurface {
     onResize: () => void,
   ) {
     this.sizeSet = { width: window.width, height: window.height };
+    const yuv = process.env.UDPVID_JPEG === "sharp" ? "UDPVID_JPEG=sharp" : SdlYuvTexture.open(window.id);
+    this.yuv = typeof yuv === "string" ? undefined : yuv;
+    this.yuvUnavailable = typeof yuv === "string" ? yuv : undefined;
     window.on("keyDown", (event) => {
       const key = event.key === null ? undefined : KEYS[event.key];
       if (key !== undefined && !this.closed) onKey(key);
@@ -107,7 +115,12 @@ export class SdlWindowDisplay implements WindowSurface {
     return this.window.destroyed ? 0 : this.window.pixelHeight;
   }
 
-  draw(image: RgbaImage): void {
+  /** Whether it draws YUV planes (the decoder then makes them instead of RGBA). */
+  get takesI420(): boolean {
+    return this.yuv !== undefined;
+  }
+
+  draw(image: Picture): void {
     this.last = image;
     const startMs = performance.now();
     this.redraw();
@@ -164,13 +177,19 @@ export class SdlWindowDisplay implements WindowSurface {
 
   close(): void {
     this.closed = true;
+    this.yuv?.close();
     if (!this.window.destroyed) this.window.destroy();
   }
 
   private redraw(): void {
     if (this.closed || this.window.destroyed || !this.last) return;
-    const { width, height, rgba } = this.last;
-    const dstRect = letterbox(width, height, this.window.pixelWidth, this.window.pixelHeight);
+    const picture = this.last;
+    const dstRect = letterbox(picture.width, picture.height, this.window.pixelWidth, this.window.pixelHeight);
+    if (isI420(picture)) {
+      this.yuv?.draw(picture.i420, picture.width, picture.height, dstRect);
+      return;
+    }
+    const { width, height, rgba } = picture;
     const buffer = Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength);
     this.window.render(width, height, width * 4, "rgba32", buffer, { dstRect, scaling: "linear" });
   }

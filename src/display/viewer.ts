@@ -1,5 +1,6 @@
 import type { RgbaImage } from "../decoder/jpeg-decoder.ts";
-import { blendOver } from "./blend.ts";
+import { isI420, type Picture } from "../decoder/picture.ts";
+import { blendOver, blendOverI420 } from "./blend.ts";
 import { overlayLines, windowTitle, type StreamReadout } from "./stream-readout.ts";
 import { overlayFontSize, renderMessageCard, renderOverlayPanel } from "./text-image.ts";
 import type { QrModules } from "../web/qr-code.ts";
@@ -11,7 +12,7 @@ export interface WindowSurface {
   readonly pixelWidth: number;
   readonly pixelHeight: number;
   /** Shows the picture letterboxed to the window. */
-  draw(image: RgbaImage): void;
+  draw(image: Picture): void;
   setTitle(title: string): void;
   toggleFullscreen(): void;
   /** Sizes the window for a picture this big, unless the user has sized it (or it is fullscreen). */
@@ -31,14 +32,14 @@ export type Renderers = {
  * through a WindowSurface.
  */
 export class Viewer {
-  private frame: RgbaImage | undefined;
+  private frame: Picture | undefined;
   /** The picture size the window was last fitted to: a stream changing size gets fitted again. */
   private fittedTo = { shape: 0, width: 0 };
   private frozen = false;
   private overlay = false;
   private panel: RgbaImage | undefined;
   private panelBusy = false;
-  private scratch: RgbaImage | undefined;
+  private scratch: Picture | undefined;
   private readout: StreamReadout;
   /** The card on show (or being rendered), by what it says and its size. */
   private cardKey: string | undefined;
@@ -85,7 +86,7 @@ export class Viewer {
   }
 
   /** A decoded frame: shown unless the picture is frozen. */
-  showFrame(image: RgbaImage): void {
+  showFrame(image: Picture): void {
     if (this.frozen && this.frame) return;
     this.frame = image;
     // The window follows the picture's shape and its largest size, not every size: a sender that
@@ -167,14 +168,25 @@ export class Viewer {
       return;
     }
     // The overlay goes on a copy: the frame itself stays clean for the next redraw.
-    const { width, height, rgba } = this.frame;
-    if (!this.scratch || this.scratch.width !== width || this.scratch.height !== height) {
-      this.scratch = { width, height, rgba: new Uint8Array(rgba.length) };
+    const frame = this.frame;
+    const margin = Math.round(overlayFontSize(frame.width) * 0.8);
+    const scratch = this.scratchLike(frame);
+    if (isI420(frame) && isI420(scratch)) {
+      scratch.i420.set(frame.i420);
+      blendOverI420(scratch, this.panel, margin, margin);
+    } else if (!isI420(frame) && !isI420(scratch)) {
+      scratch.rgba.set(frame.rgba);
+      blendOver(scratch, this.panel, margin, margin);
     }
-    this.scratch.rgba.set(rgba);
-    const margin = Math.round(overlayFontSize(width) * 0.8);
-    blendOver(this.scratch, this.panel, margin, margin);
-    this.surface.draw(this.scratch);
+    this.surface.draw(scratch);
+  }
+
+  /** A reusable picture of the frame's kind and size, for the overlay's copy. */
+  private scratchLike(frame: Picture): Picture {
+    const s = this.scratch;
+    if (s && s.width === frame.width && s.height === frame.height && isI420(s) === isI420(frame)) return s;
+    const { width, height } = frame;
+    return (this.scratch = isI420(frame) ? { width, height, i420: new Uint8Array(frame.i420.length) } : { width, height, rgba: new Uint8Array(frame.rgba.length) });
   }
 }
 

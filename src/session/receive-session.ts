@@ -1,4 +1,5 @@
-import { decodeJpeg, OversizedFrameError, type RgbaImage } from "../decoder/jpeg-decoder.ts";
+import { decodeJpeg, OversizedFrameError } from "../decoder/jpeg-decoder.ts";
+import { pictureBytes, type Picture } from "../decoder/picture.ts";
 import { LatestFrameDecoder } from "../decoder/latest-frame-decoder.ts";
 import { readJpegQuality, readJpegSize } from "../decoder/jpeg-header.ts";
 import type { StreamReadout } from "../display/stream-readout.ts";
@@ -48,12 +49,12 @@ export interface ReceiveSessionOptions extends Omit<StreamAssemblerOptions, "fee
   /** v2's return path (unicast): NACKs and reports to the sender, frames held for repair within the latency budget. */
   returnPath?: { latencyMs?: number };
   /** Decodes a frame; by default sharp/libvips with the --max-pixels check. */
-  decode?: (jpeg: Uint8Array, maxPixels: number) => Promise<RgbaImage>;
+  decode?: (jpeg: Uint8Array, maxPixels: number) => Promise<Picture>;
 }
 
 /** What a session hands on: each frame it shows, each sound packet as it arrives, and the end of a stream. */
 export interface ReceiveSessionHandlers {
-  show(frame: AssembledFrame, image: RgbaImage): void;
+  show(frame: AssembledFrame, image: Picture): void;
   /**
    * A whole frame came together, before it is decoded or waits for its
    * time: for outputs that take the JPEG as it is (the browsers, which
@@ -120,7 +121,7 @@ export interface ReceiveCounts {
 export class ReceiveSession {
   private readonly assembler: StreamAssembler;
   private readonly feedback: ReceiverFeedback | undefined;
-  private readonly decoder: LatestFrameDecoder<AssembledFrame, RgbaImage>;
+  private readonly decoder: LatestFrameDecoder<AssembledFrame, Picture>;
   private readonly latency = new RecentSamples();
   private readonly decodeTimes = new RecentSamples();
   // Small windows for the live readout: the last couple of seconds.
@@ -137,7 +138,7 @@ export class ReceiveSession {
   private streamEnded = false;
   private lastDatagramMs = 0;
   private readonly backlog: { frame: AssembledFrame; sinceMs: number }[] = [];
-  private readonly presenter: FramePresenter<{ frame: AssembledFrame; image: RgbaImage }>;
+  private readonly presenter: FramePresenter<{ frame: AssembledFrame; image: Picture }>;
   private readonly pictureClock: PictureClock | undefined;
   private nextOfferMs = 0;
   private backlogSkipped = 0;
@@ -156,7 +157,7 @@ export class ReceiveSession {
     this.feedback = options.returnPath ? new ReceiverFeedback({ latencyMs: options.returnPath.latencyMs, preSharedKey: options.key }) : undefined;
     this.assembler = new StreamAssembler({ ...options, feedback: this.feedback });
     const decode = options.decode ?? decodeJpeg;
-    this.decoder = new LatestFrameDecoder<AssembledFrame, RgbaImage>(
+    this.decoder = new LatestFrameDecoder<AssembledFrame, Picture>(
       async (frame) => {
         const started = this.clock.nowMs();
         const image = await decode(frame.jpeg, options.maxPixels);
@@ -373,10 +374,10 @@ export class ReceiveSession {
   }
 
   /** A frame decoded: shown now, or held until its time on the picture clock. */
-  private decoded(frame: AssembledFrame, image: RgbaImage): void {
+  private decoded(frame: AssembledFrame, image: Picture): void {
     const nowMs = this.clock.nowMs();
     if (frame.captureTimeUs !== undefined) this.pictureClock?.frameReady(frame.captureTimeUs, nowMs);
-    const now = this.presenter.add({ frame, image }, frame.captureTimeUs, nowMs, image.rgba.length);
+    const now = this.presenter.add({ frame, image }, frame.captureTimeUs, nowMs, pictureBytes(image));
     for (const [i, { frame: f, image: img }] of now.entries()) if (i === now.length - 1) this.show(f, img);
     this.presenterSkipped += Math.max(0, now.length - 1);
     const next = this.presenter.nextDueMs(nowMs);
@@ -386,7 +387,7 @@ export class ReceiveSession {
     }
   }
 
-  private show(frame: AssembledFrame, image: RgbaImage): void {
+  private show(frame: AssembledFrame, image: Picture): void {
     this.lastShownMs = this.clock.nowMs();
     queueMicrotask(() => this.pump(this.clock.nowMs()));
     if (this.shown++ === 0) this.firstShownMs = this.lastShownMs;

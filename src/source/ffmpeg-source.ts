@@ -10,11 +10,23 @@ export interface VideoInfo {
   durationSeconds: number | undefined;
 }
 
+/**
+ * What ffmpeg hands over: planar 4:2:0 (Y, then U and V at half size each
+ * way, rounded up: a quarter of RGB's bytes, and what JPEG encodes anyway)
+ * for TurboJPEG, or packed RGB (3 bytes a pixel) for sharp.
+ */
+export type PixelFormat = "yuv420p" | "rgb24";
+
+/** Bytes in one frame of `format` at this size. */
+export function frameBytes(format: PixelFormat, width: number, height: number): number {
+  return format === "rgb24" ? width * height * 3 : width * height + 2 * ((width + 1) >> 1) * ((height + 1) >> 1);
+}
+
 export interface RawFrame {
   /** 0-based count of frames read from this source. */
   index: number;
-  /** Packed RGB, 3 bytes a pixel, width × height × 3 bytes. */
-  rgb: Uint8Array;
+  /** The frame in the source's pixel format (frameBytes long). */
+  pixels: Uint8Array;
 }
 
 /** An ffmpeg found by resolveFfmpeg: where, from which place, and whether it predates -fps_mode. */
@@ -37,6 +49,8 @@ export interface SourceOptions {
   loop?: boolean;
   /** This ffmpeg is known to predate -fps_mode (5.1): use -vsync from the start. */
   legacyVsync?: boolean;
+  /** Default rgb24. */
+  pixelFormat?: PixelFormat;
 }
 
 export class SourceError extends Error {}
@@ -56,14 +70,19 @@ export function checkInputFile(input: string): void {
 }
 
 /**
- * ffmpeg's `-vf scale` for the requested size; -1 keeps the aspect ratio for the side not given.
- * Area averaging: the right filter for shrinking (no aliasing), and here it scaled and converted
- * 720p to 640x480 RGB for half the CPU of ffmpeg's default bicubic, on the thread that limits
- * how fast frames come out.
+ * ffmpeg's `-vf scale` for the requested size and pixel format; -1 keeps the
+ * aspect ratio for the side not given. Area averaging: the right filter for
+ * shrinking (no aliasing), and here it scaled and converted 720p to 640x480
+ * RGB for half the CPU of ffmpeg's default bicubic, on the thread that limits
+ * how fast frames come out. Planes for JPEG are full range with BT.601's
+ * matrix, as JFIF defines YCbCr: a video's usual limited range (16–235),
+ * passed on as it is, came out of every decoder washed out (24 dB against 33).
  */
-export function scaleFilter(width: number | undefined, height: number | undefined): string | undefined {
-  if (width === undefined && height === undefined) return undefined;
-  return `scale=${width ?? -1}:${height ?? -1}:flags=area`;
+export function scaleFilter(width: number | undefined, height: number | undefined, pixelFormat: PixelFormat = "rgb24"): string | undefined {
+  const size = width === undefined && height === undefined ? undefined : `${width ?? -1}:${height ?? -1}:flags=area`;
+  const jfif = pixelFormat === "yuv420p" ? "out_range=full:out_color_matrix=bt601" : undefined;
+  if (!size && !jfif) return undefined;
+  return `scale=${[size, jfif].filter(Boolean).join(":")}`;
 }
 
 /** Reads the raw-video output stream's size and rate, and the input duration, from ffmpeg's log. */
@@ -82,7 +101,7 @@ export function parseFfmpegHeader(log: string): VideoInfo | undefined {
 }
 
 /**
- * A video file decoded by an ffmpeg child process into raw RGB frames.
+ * A video file decoded by an ffmpeg child process into raw frames.
  * ffmpeg does the scaling, so only the size we send crosses the pipe.
  */
 export class FfmpegSource {
@@ -92,13 +111,14 @@ export class FfmpegSource {
     readonly info: VideoInfo,
     private readonly process: Bun.Subprocess<"ignore", "pipe", "pipe">,
     private readonly log: { tail: string },
+    readonly pixelFormat: PixelFormat,
   ) {
-    this.pool = new FramePool(info.width * info.height * 3);
+    this.pool = new FramePool(frameBytes(pixelFormat, info.width, info.height));
   }
 
   /** Gives a frame's buffer back once nothing reads it any more, so a later frame reuses it. */
   recycle(frame: RawFrame): void {
-    this.pool.give(frame.rgb);
+    this.pool.give(frame.pixels);
   }
 
   get poolStats() {
@@ -119,7 +139,7 @@ export class FfmpegSource {
   }
 
   static async open(options: SourceOptions, legacyVsync = options.legacyVsync ?? false): Promise<FfmpegSource> {
-    const scale = scaleFilter(options.width, options.height);
+    const scale = scaleFilter(options.width, options.height, options.pixelFormat);
     const args = [
       options.ffmpeg,
       "-hide_banner",
@@ -140,7 +160,7 @@ export class FfmpegSource {
       "-f",
       "rawvideo",
       "-pix_fmt",
-      "rgb24",
+      options.pixelFormat ?? "rgb24",
       "pipe:1",
     ];
     let child: Bun.Subprocess<"ignore", "pipe", "pipe">;
@@ -164,12 +184,12 @@ export class FfmpegSource {
       const reason = lastLines(log.tail) || `ffmpeg exited with code ${exitCode}`;
       throw new SourceError(`cannot decode ${options.input}: ${reason}`);
     }
-    return new FfmpegSource(info, child, log);
+    return new FfmpegSource(info, child, log, options.pixelFormat ?? "rgb24");
   }
 
   /** Yields frames until the input ends; throws if ffmpeg fails mid-way. Leaving early stops ffmpeg. */
   async *frames(): AsyncGenerator<RawFrame> {
-    const frameSize = this.info.width * this.info.height * 3;
+    const frameSize = frameBytes(this.pixelFormat, this.info.width, this.info.height);
     const reader = this.process.stdout.getReader();
     let frame = this.pool.take();
     let filled = 0;
@@ -184,7 +204,7 @@ export class FfmpegSource {
           filled += take;
           offset += take;
           if (filled === frameSize) {
-            yield { index: index++, rgb: frame };
+            yield { index: index++, pixels: frame };
             frame = this.pool.take();
             filled = 0;
           }

@@ -28,6 +28,11 @@ test("scale filter keeps the aspect ratio for the side not given", () => {
   expect(scaleFilter(640, 480)).toBe("scale=640:480:flags=area");
 });
 
+test("planes for JPEG are asked for in full range with BT.601's matrix, scaled or not", () => {
+  expect(scaleFilter(undefined, undefined, "yuv420p")).toBe("scale=out_range=full:out_color_matrix=bt601");
+  expect(scaleFilter(640, undefined, "yuv420p")).toBe("scale=640:-1:flags=area:out_range=full:out_color_matrix=bt601");
+});
+
 test("leaving the frame loop early stops ffmpeg and returns promptly", async () => {
   const { FfmpegSource } = await import("../../src/source/ffmpeg-source.ts");
   const { VIDEO } = await import("../helpers/udpvid.ts");
@@ -35,7 +40,7 @@ test("leaving the frame loop early stops ffmpeg and returns promptly", async () 
   const started = performance.now();
   let frames = 0;
   for await (const frame of source.frames()) {
-    expect(frame.rgb.length).toBe(320 * 180 * 3);
+    expect(frame.pixels.length).toBe(320 * 180 * 3);
     if (++frames === 3) break;
   }
   expect(frames).toBe(3);
@@ -65,7 +70,7 @@ test("recycled frame buffers are reused, and every frame still carries its own p
     const source = await FfmpegSource.open({ ffmpeg: "ffmpeg", input: VIDEO, width: 160 });
     const seen: string[] = [];
     for await (const frame of source.frames()) {
-      seen.push(new Bun.CryptoHasher("sha1").update(frame.rgb).digest("hex"));
+      seen.push(new Bun.CryptoHasher("sha1").update(frame.pixels).digest("hex"));
       if (recycle) source.recycle(frame);
       if (seen.length === 40) break;
     }
