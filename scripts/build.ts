@@ -1,6 +1,6 @@
 // Builds self-contained udpvid binaries: one per target, each carrying Bun,
-// sharp with libvips, a static ffmpeg and (where it can be had) the SDL window
-// addon, unpacked to a cache folder on first use (src/native/).
+// sharp with libvips, a static ffmpeg, and (where they can be had) libturbojpeg
+// and the SDL window addon, unpacked to a cache folder on first use (src/native/).
 //   bun run build [--target linux-x64 ...] [--headless] [--outdir DIR]
 // Writes dist/udpvid-<os>-<arch>[.exe] and dist/SHA256SUMS, and prints what each embeds.
 // --headless leaves the window out (a server build, 2–3 MB smaller, no SDL toolchain needed).
@@ -10,6 +10,7 @@ import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { BunPlugin } from "bun";
 import { buildSdl, canBuildSdl, whyNoSdl } from "./build-sdl.ts";
+import { buildTurboJpeg, canBuildTurboJpeg, whyNoTurboJpeg } from "./build-turbojpeg.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const NATIVE = join(ROOT, "build", "native");
@@ -99,6 +100,13 @@ function nativeParts(target: Target): { parts: Record<string, PartSource>; missi
     parts.ffmpeg = { entry: `ffmpeg/${name}`, files: [{ source: join(ffmpeg, name), name: `ffmpeg/${name}`, executable: true }] };
   } catch (error) {
     missing.ffmpeg = (error as Error).message;
+  }
+  // libturbojpeg: JPEG from and to YUV planes (sharp stays for what it alone does, and as the fallback).
+  if (canBuildTurboJpeg(target.name)) {
+    const turbo = buildTurboJpeg(target.name);
+    parts.turbojpeg = { entry: `turbojpeg/${turbo.file}`, files: [{ source: join(turbo.dir, turbo.file), name: `turbojpeg/${turbo.file}`, executable: false }] };
+  } else {
+    missing.turbojpeg = whyNoTurboJpeg(target.name);
   }
   if (values.headless) {
     missing.sdl = "built with --headless";

@@ -111,6 +111,12 @@ if [ "$mode" = build ] || [ "$mode" = test ]; then
       node_modules/.bin/bun scripts/build-sdl.ts "$target" >/dev/null
       phase_done "SDL for $target"
     fi
+    # And its libturbojpeg, from Debian's libjpeg-turbo source the same way (seconds).
+    if [ ! -f "build/turbojpeg/$target/.built" ]; then
+      say "building libturbojpeg for the $target binary"
+      node_modules/.bin/bun scripts/build-turbojpeg.ts "$target" >/dev/null && touch "build/turbojpeg/$target/.built"
+      phase_done "libturbojpeg for $target"
+    fi
   done
 fi
 if [ ${#spent[@]} -gt 0 ]; then

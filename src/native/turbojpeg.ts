@@ -36,6 +36,7 @@ const SYMBOLS = {
   tjDecompressToYUVPlanes: { args: [FFIType.ptr, FFIType.ptr, ULONG, FFIType.ptr, FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
   tjDecompress2: { args: [FFIType.ptr, FFIType.ptr, ULONG, FFIType.ptr, FFIType.i32, FFIType.i32, FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
   tjGetErrorStr2: { args: [FFIType.ptr], returns: FFIType.ptr },
+  tjDestroy: { args: [FFIType.ptr], returns: FFIType.i32 },
 } as const;
 
 type Library = ReturnType<typeof dlopen<typeof SYMBOLS>>["symbols"];
@@ -62,8 +63,8 @@ export interface JpegHeader {
  * call runs to its end on the calling thread.
  */
 export class TurboJpeg {
-  private readonly compressor: Pointer;
-  private readonly decompressor: Pointer;
+  private compressor: Pointer;
+  private decompressor: Pointer;
   /** Scratch for the pointer and length arguments TurboJPEG writes through. */
   private readonly planes = new BigUint64Array(3);
   private readonly strides = new Int32Array(3);
@@ -121,7 +122,7 @@ export class TurboJpeg {
     this.outPointer[0] = BigInt(ptr(this.output));
     this.setOutSize(this.output.length);
     const result = this.lib.tjCompressFromYUVPlanes(this.compressor, ptr(this.planes), width, ptr(this.strides), height, TJSAMP_420, ptr(this.outPointer), ptr(this.outSize), quality, TJFLAG_NOREALLOC);
-    if (result !== 0) throw new TurboJpegError(`TurboJPEG could not encode: ${this.errorText(this.compressor)}`);
+    if (result !== 0) throw this.failed("compressor", "TurboJPEG could not encode: ");
     return this.output.slice(0, Number(this.outSize[0]));
   }
 
@@ -129,7 +130,7 @@ export class TurboJpeg {
   readHeader(jpeg: Uint8Array): JpegHeader {
     const h = this.header;
     if (this.lib.tjDecompressHeader3(this.decompressor, ptr(jpeg), jpeg.length, ptr(h, 0), ptr(h, 4), ptr(h, 8), ptr(h, 12)) !== 0) {
-      throw new TurboJpegError(this.errorText(this.decompressor));
+      throw this.failed("decompressor");
     }
     return { width: h[0]!, height: h[1]!, subsampling: h[2]! };
   }
@@ -148,7 +149,7 @@ export class TurboJpeg {
     this.strides[1] = chromaWidth;
     this.strides[2] = chromaWidth;
     if (this.lib.tjDecompressToYUVPlanes(this.decompressor, ptr(jpeg), jpeg.length, ptr(this.planes), width, ptr(this.strides), height, TJFLAG_STOPONWARNING) !== 0) {
-      throw new TurboJpegError(this.errorText(this.decompressor));
+      throw this.failed("decompressor");
     }
   }
 
@@ -156,13 +157,28 @@ export class TurboJpeg {
   decompressRgba(jpeg: Uint8Array, width: number, height: number, into: Uint8Array): void {
     if (into.length < width * height * 4) throw new TurboJpegError(`buffer too small for ${width}x${height}`);
     if (this.lib.tjDecompress2(this.decompressor, ptr(jpeg), jpeg.length, ptr(into), width, width * 4, height, TJPF_RGBA, TJFLAG_STOPONWARNING) !== 0) {
-      throw new TurboJpegError(this.errorText(this.decompressor));
+      throw this.failed("decompressor");
     }
   }
 
   private setOutSize(size: number): void {
     if (this.outSize instanceof Uint32Array) this.outSize[0] = size;
     else this.outSize[0] = BigInt(size);
+  }
+
+  /**
+   * The error a call left, and a fresh handle in place of the one it used:
+   * libjpeg keeps tables across images in one handle, and a forged frame's
+   * bogus Huffman table made every good frame after it fail on the old one.
+   */
+  private failed(which: "compressor" | "decompressor", prefix = ""): TurboJpegError {
+    const error = new TurboJpegError(prefix + this.errorText(this[which]));
+    const fresh = which === "compressor" ? this.lib.tjInitCompress() : this.lib.tjInitDecompress();
+    if (fresh) {
+      this.lib.tjDestroy(this[which]);
+      this[which] = fresh as Pointer;
+    }
+    return error;
   }
 
   private errorText(handle: Pointer): string {

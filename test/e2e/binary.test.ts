@@ -102,7 +102,7 @@ describe("the linux-x64 binary on its own", () => {
     expect(readdirSync(join(home, "cache-none"))).toEqual([]);
   });
 
-  test("send → receive --headless --record delivers intact frames, with its own ffmpeg and libvips", async () => {
+  test("send → receive --headless --record delivers intact frames, with its own ffmpeg and libturbojpeg", async () => {
     await using receiver = startIsolated(["receive", "--headless", "--port", "0", "--record", "out.mjpeg", "--idle-timeout", "1", "--json"], { cache: "cache-receive" });
     const port = await receiver.listening;
     const sent = await runIsolated(["send", "clip.mp4", "--to", `127.0.0.1:${port}`, "--json"]);
@@ -113,9 +113,11 @@ describe("the linux-x64 binary on its own", () => {
     const summary = lastJson<ReceiveSummary>(received.stdout);
     expectEveryFrameAccounted(lastJson<SendSummary>(sent.stdout), summary, fixture.frames.length);
     expectRecordingMatchesSource(join(home, "out.mjpeg"), fixture, WIDTH, HEIGHT, summary.framesShown);
-    // receive --headless unpacked sharp only: neither ffmpeg nor SDL.
+    // Both sides used the libturbojpeg the binary carries, and receive --headless unpacked that only: no sharp, ffmpeg or SDL.
+    expect(lastJson<SendSummary>(sent.stdout).encoder).toEqual({ name: "turbojpeg", detail: "embedded" });
+    expect(summary.decoder).toEqual({ name: "turbojpeg", output: "i420", detail: "embedded" });
     const parts = readdirSync(join(home, "cache-receive", "udpvid", packageJson.version));
-    expect(parts.map((p) => p.replace(/-.*/, ""))).toEqual(["sharp"]);
+    expect(parts.map((p) => p.replace(/-.*/, ""))).toEqual(["turbojpeg"]);
   }, 60_000);
 
   test("receive --web serves its embedded page and script, and a WebSocket viewer gets the stream's JPEGs", async () => {
@@ -189,7 +191,7 @@ describe("the linux-x64 binary on its own", () => {
   }, 60_000);
 
   test("concurrent first runs share one cache without corrupting it", async () => {
-    // Four senders at once, each unpacking libvips and ffmpeg into the same empty cache.
+    // Four senders at once, each unpacking libturbojpeg and ffmpeg into the same empty cache.
     const send = ["send", "clip.mp4", "--to", "127.0.0.1:9", "--fps", "120", "--json"];
     const runs = await Promise.all([1, 2, 3, 4].map(() => runIsolated(send, { cache: "cache-race" })));
     for (const run of runs) {
@@ -198,14 +200,18 @@ describe("the linux-x64 binary on its own", () => {
       expect(run.stderr).not.toMatch(/Error|cannot|could not/);
     }
     const parts = readdirSync(join(home, "cache-race", "udpvid", packageJson.version)).sort();
-    expect(parts.map((p) => p.replace(/-.*/, ""))).toEqual(["ffmpeg", "sharp"]);
-    const folder = join(home, "cache-race", "udpvid", packageJson.version, parts[1]!);
-    const files = readdirSync(folder, { recursive: true, encoding: "utf8" });
-    expect(files.filter((f) => f.endsWith(".tmp"))).toEqual([]);
-    expect(files).toContain(".complete");
-    // Byte-identical to the library in the npm package it came from.
-    const original = join(ROOT, "node_modules", "@img", "sharp-libvips-linux-x64", "lib", "libvips-cpp.so.8.17.3");
-    expect(sha256(join(folder, "sharp-libvips-linux-x64", "lib", "libvips-cpp.so.8.17.3"))).toBe(sha256(original));
+    expect(parts.map((p) => p.replace(/-.*/, ""))).toEqual(["ffmpeg", "turbojpeg"]);
+    for (const [part, file, original] of <[string, string, string][]>[
+      [parts[0]!, "ffmpeg/ffmpeg", join(ROOT, "build", "native", "@ffmpeg-installer+linux-x64@4.1.0", "ffmpeg")],
+      [parts[1]!, "turbojpeg/libturbojpeg.so.0", join(ROOT, "build", "turbojpeg", "linux-x64", "libturbojpeg.so.0")],
+    ]) {
+      const folder = join(home, "cache-race", "udpvid", packageJson.version, part);
+      const files = readdirSync(folder, { recursive: true, encoding: "utf8" });
+      expect(files.filter((f) => f.endsWith(".tmp"))).toEqual([]);
+      expect(files).toContain(".complete");
+      // Byte-identical to the file the build embedded.
+      expect(sha256(join(folder, file))).toBe(sha256(original));
+    }
   }, 60_000);
 
   test("a cache folder mounted noexec: one line that names the cause and the way out", async () => {

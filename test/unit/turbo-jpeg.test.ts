@@ -10,6 +10,7 @@ import { packetizeLegacy } from "../../src/packetizer/legacy-packetizer.ts";
 import { ffmpeg, psnr } from "../helpers/frames.ts";
 import { VIDEO } from "../helpers/udpvid.ts";
 import { scaleFilter } from "../../src/source/ffmpeg-source.ts";
+import { seededRandom } from "../../src/util/random.ts";
 
 // The suite's machines have libturbojpeg (scripts/setup.sh installs it): its absence is a failure here, not a skip.
 const turbo = TurboJpeg.load();
@@ -137,4 +138,24 @@ describe.each(decoders)("%s refuses damaged frames", (_name, decode) => {
 
 test("the planes encoder refuses planes too short for the size it is told", () => {
   expect(() => turbo.compressI420(new Uint8Array(10), new Uint8Array(10), new Uint8Array(10), 64, 64, 80)).toThrow(/too small/);
+});
+
+test("a run of damaged frames (bit flips anywhere, tables included) never stops the next good frame decoding", () => {
+  const planes = sourceFrame("yuv420p");
+  const good = encodeJpegFromPlanes(turbo, { width: 1280, height: 720, data: planes }, 80).subarray();
+  const random = seededRandom(7);
+  let refused = 0;
+  for (let k = 0; k < 300; k++) {
+    const bad = Uint8Array.from(good);
+    // Mostly in the headers (the tables), where a flip makes libjpeg keep a bogus table.
+    for (let m = 0; m < 4; m++) bad[2 + Math.floor(random() * (k % 2 ? 600 : bad.length - 2))] = Math.floor(random() * 256);
+    try {
+      decodeJpegWithTurbo(turbo, bad, 1e8, true);
+    } catch (error) {
+      expect(error).toBeInstanceOf(CorruptFrameError);
+      refused++;
+    }
+    expect(isI420(decodeJpegWithTurbo(turbo, good, 1e8, true))).toBe(true);
+  }
+  expect(refused).toBeGreaterThan(100);
 });
