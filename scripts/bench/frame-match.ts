@@ -14,7 +14,8 @@ async function thumb(image: sharp.Sharp): Promise<Uint8Array> {
   return image.resize(THUMB.width, THUMB.height, { fit: "fill" }).greyscale().raw().toBuffer();
 }
 
-function psnr(a: Uint8Array, b: Uint8Array): number {
+/** Peak signal-to-noise ratio of two same-size 8-bit images, in dB (99 when identical). */
+export function psnr(a: Uint8Array, b: Uint8Array): number {
   let sum = 0;
   for (let i = 0; i < a.length; i++) sum += (a[i]! - b[i]!) ** 2;
   return sum === 0 ? 99 : 10 * Math.log10((255 * 255 * a.length) / sum);
