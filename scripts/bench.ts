@@ -52,7 +52,7 @@ const NOISE = "noise=alls=7:allf=t";
 const noisy720 = join(work, "noisy-720p-10s.mp4");
 const noisy720long = join(work, "noisy-720p-20s.mp4");
 const noisy1080 = join(work, "noisy-1080p-20s.mp4");
-const x264 = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20"];
+const x264 = ["-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", "20"];
 ffmpegSync(["-i", join(ROOT, "video.mp4"), "-vf", NOISE, ...x264, noisy720]);
 ffmpegSync(["-stream_loop", "1", "-i", join(ROOT, "video.mp4"), "-vf", NOISE, ...x264, noisy720long]);
 ffmpegSync(["-stream_loop", "1", "-i", join(ROOT, "video.mp4"), "-vf", `scale=1920:1080,${NOISE}`, ...x264, noisy1080]);

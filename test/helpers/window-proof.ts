@@ -26,7 +26,7 @@ export interface WindowProofOptions {
  * one of the source's frames (PSNR > 28 against the nearest), and q quits it
  * with exit 0, as `quitBy: "key"` in its summary.
  */
-export async function expectWindowShowsStream(options: WindowProofOptions): Promise<void> {
+export async function expectWindowShowsStream(options: WindowProofOptions): Promise<Record<string, unknown>> {
   await using x = await startXvfb();
   const env = { DISPLAY: x.display, ...options.env };
   await using receiver = startCommand(options.receiver(["receive", "--port", "0", "--json"], x.display), env);
@@ -46,7 +46,9 @@ export async function expectWindowShowsStream(options: WindowProofOptions): Prom
   pressKey(x.display, id, "q");
   const result = await finish(receiver, options.timeoutMs);
   expect(result.exitCode).toBe(0);
-  expect(lastJson(result.stdout)).toMatchObject({ quitBy: "key" });
+  const summary = lastJson<Record<string, unknown>>(result.stdout);
+  expect(summary).toMatchObject({ quitBy: "key" });
+  return summary;
 }
 
 /**

@@ -28,9 +28,31 @@ test("scale filter keeps the aspect ratio for the side not given", () => {
   expect(scaleFilter(640, 480)).toBe("scale=640:480:flags=area");
 });
 
-test("planes for JPEG are asked for in full range with BT.601's matrix, scaled or not", () => {
-  expect(scaleFilter(undefined, undefined, "yuv420p")).toBe("scale=out_range=full:out_color_matrix=bt601");
-  expect(scaleFilter(640, undefined, "yuv420p")).toBe("scale=640:-1:flags=area:out_range=full:out_color_matrix=bt601");
+test("planes for JPEG are asked for in full range, scaled or not", () => {
+  expect(scaleFilter(undefined, undefined, "yuv420p")).toMatch(/^format=yuv420p,lutyuv=y=clip\(\(val-16\)\*255\/219/);
+  expect(scaleFilter(640, undefined, "yuv420p")).toMatch(/^scale=640:-1:flags=area,format=yuv420p,lutyuv=/);
+});
+
+test("the planes ffmpeg hands over are full range: the source's black and white reach 0 and 255, as ffmpeg's own conversion makes them", async () => {
+  // A limited-range clip of black, white and mid-grey bars; each pixel format's Y through FfmpegSource.
+  const dir = mkdtempSync(join(tmpdir(), "udpvid-range-"));
+  try {
+    const clip = join(dir, "bars.mp4");
+    const made = Bun.spawnSync(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=black:s=96x32:d=0.2,drawbox=x=32:w=32:c=white:t=fill,drawbox=x=64:w=32:c=0x808080:t=fill", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-qp", "0", clip]);
+    expect(made.exitCode).toBe(0);
+    const source = await FfmpegSource.open({ ffmpeg: "ffmpeg", input: clip, pixelFormat: "yuv420p" });
+    let y: Uint8Array | undefined;
+    for await (const frame of source.frames()) {
+      y = frame.pixels.slice(0, 96 * 32);
+      break;
+    }
+    const at = (x: number) => y![16 * 96 + x]!;
+    expect(at(16)).toBeLessThanOrEqual(1);
+    expect(at(48)).toBeGreaterThanOrEqual(254);
+    expect(Math.abs(at(80) - 128)).toBeLessThanOrEqual(2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("leaving the frame loop early stops ffmpeg and returns promptly", async () => {
