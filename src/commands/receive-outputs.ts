@@ -29,6 +29,7 @@ export interface OutputOptions {
  */
 export class ReceiveOutputs {
   private viewer: Viewer | undefined;
+  private release: (picture: Picture) => void = () => {};
 
   private constructor(
     private readonly display: SdlWindowDisplay | undefined,
@@ -106,9 +107,24 @@ export class ReceiveOutputs {
     if (this.display) this.viewer = new Viewer(this.display, port, reachAt, undefined, this.web?.cardUrl);
   }
 
+  /** Where pictures go once nothing here looks at them, for their buffers to be decoded into again. */
+  recyclePicturesWith(release: (picture: Picture) => void): void {
+    this.release = release;
+  }
+
   show(frame: AssembledFrame, image: Picture): void {
     this.recorder?.addPicture({ jpeg: frame.jpeg, width: image.width, height: image.height, captureTimeUs: frame.captureTimeUs ?? wallClockUs() });
-    this.viewer?.showFrame(image);
+    const viewer = this.viewer;
+    if (!viewer) {
+      this.release(image);
+      return;
+    }
+    // The window keeps the frame on show for redraws, and lets go of the one before (or of this one, while frozen).
+    const before = viewer.currentFrame;
+    viewer.showFrame(image);
+    const now = viewer.currentFrame;
+    if (now !== image) this.release(image);
+    if (before && before !== now) this.release(before);
   }
 
   /** A whole frame, before decoding: the browsers take its JPEG as it is, at once (they decode it themselves). */

@@ -177,6 +177,7 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
 
   const outputs = await ReceiveOutputs.open(options, () => quit("key"));
   const decoder = choosePictureDecoder(outputs.takesI420);
+  outputs.recyclePicturesWith(decoder.release);
   await decoder.warmUp();
   const presentTimer = new PresentTimer(() => session);
   const session = new ReceiveSession(

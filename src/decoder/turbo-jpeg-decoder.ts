@@ -11,14 +11,15 @@ import type { Picture } from "./picture.ts";
  * texture or for nothing at all (headless). Anything else (4:4:4, grey,
  * CMYK) becomes RGBA. Strict as the sharp path is: any libjpeg warning (a
  * frame that lost or gained bytes) is an error, never a grey-patched picture.
+ * `take` gives the planes' buffer (a recycled one: see PictureDecoder.release).
  */
-export function decodeJpegWithTurbo(turbo: TurboJpeg, jpeg: Uint8Array, maxPixels: number, wantI420: boolean): Picture {
+export function decodeJpegWithTurbo(turbo: TurboJpeg, jpeg: Uint8Array, maxPixels: number, wantI420: boolean, take: (bytes: number) => Uint8Array = (bytes) => new Uint8Array(bytes)): Picture {
   const { width, height } = checkJpegSize(jpeg, maxPixels);
   try {
     const header = turbo.readHeader(jpeg);
     if (header.width !== width || header.height !== height) throw new CorruptFrameError(`JPEG header sizes disagree (${width}x${height} against ${header.width}x${header.height})`);
     if (wantI420 && header.subsampling === TJSAMP_420) {
-      const i420 = new Uint8Array(i420Size(width, height));
+      const i420 = take(i420Size(width, height));
       turbo.decompressI420(jpeg, width, height, i420);
       return { width, height, i420 };
     }

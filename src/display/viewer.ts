@@ -65,6 +65,11 @@ export class Viewer {
     return this.frozen;
   }
 
+  /** The frame on show (kept for redraws): not to be reused while it is. */
+  get currentFrame(): Picture | undefined {
+    return this.frame;
+  }
+
   get hasOverlay(): boolean {
     return this.overlay;
   }

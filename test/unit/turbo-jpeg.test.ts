@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { CorruptFrameError, decodeJpeg, OversizedFrameError } from "../../src/decoder/jpeg-decoder.ts";
 import { isI420, type Picture } from "../../src/decoder/picture.ts";
+import { choosePictureDecoder } from "../../src/decoder/picture-decoder.ts";
 import { decodeJpegWithTurbo } from "../../src/decoder/turbo-jpeg-decoder.ts";
 import { encodeJpeg } from "../../src/encoder/jpeg-encoder.ts";
 import { i420Planes, i420Size } from "../../src/encoder/plane-scaler.ts";
@@ -158,4 +159,28 @@ test("a run of damaged frames (bit flips anywhere, tables included) never stops 
     expect(isI420(decodeJpegWithTurbo(turbo, good, 1e8, true))).toBe(true);
   }
   expect(refused).toBeGreaterThan(100);
+});
+
+test("a released picture's planes are decoded into again; pictures still held never share a buffer", async () => {
+  const decoder = choosePictureDecoder(true);
+  expect(decoder.name).toBe("turbojpeg");
+  const jpeg = encodeJpegFromPlanes(turbo, { width: 1280, height: 720, data: sourceFrame("yuv420p") }, 80);
+  const planes = async () => {
+    const picture = await decoder.decode(jpeg, 1e8);
+    if (!isI420(picture)) throw new Error("a 4:2:0 JPEG should decode to planes");
+    return picture;
+  };
+  const a = await planes();
+  const b = await planes();
+  expect(a.i420.buffer).not.toBe(b.i420.buffer);
+  decoder.release(a);
+  const c = await planes();
+  expect(c.i420.buffer).toBe(a.i420.buffer);
+  const d = await planes();
+  expect(new Set([b.i420.buffer, c.i420.buffer, d.i420.buffer]).size).toBe(3);
+  // The same picture released twice is kept once: two later frames never get the same buffer.
+  decoder.release(b);
+  decoder.release(b);
+  const [e, f] = [await planes(), await planes()];
+  expect(e.i420.buffer).not.toBe(f.i420.buffer);
 });
