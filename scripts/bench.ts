@@ -120,7 +120,7 @@ say(`# udpvid speed benchmark`);
 say();
 say(machineLine(`ffmpeg ${ffmpegVersion}`));
 say();
-say(`Sources: video.mp4 with film grain (ffmpeg ${NOISE}), H.264 (x264 veryfast, crf 20), 30 fps: 1280x720 for 10 s (latency) and 20 s (${FRAMES} frames, against the lab pair), 1920x1080 for 20 s. JPEG quality 80 (ffmpeg: -q:v 6, the same bytes per frame). CPU includes child processes (ffmpeg).`);
+say(`Sources: video.mp4 with film grain (ffmpeg ${NOISE}), H.264 (x264 veryfast, crf 20), 30 fps: 1280x720 for 10 s (latency) and 20 s (${FRAMES} frames, against the lab pair), 1920x1080 for 20 s. JPEG quality 80 (ffmpeg: -q:v 6; the bytes each makes a frame are in the tables). CPU includes child processes (ffmpeg).`);
 
 // 1. Sender capacity ---------------------------------------------------------
 say();

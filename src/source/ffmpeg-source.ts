@@ -51,6 +51,8 @@ export interface SourceOptions {
   legacyVsync?: boolean;
   /** Default rgb24. */
   pixelFormat?: PixelFormat;
+  /** The source's colours are BT.709's: planes for JPEG are converted to BT.601's. Undefined: open() finds out; false: left as they are. */
+  fromBt709?: boolean;
 }
 
 export class SourceError extends Error {}
@@ -87,11 +89,26 @@ const FULL_RANGE = "format=yuv420p,lutyuv=y=clip((val-16)*255/219\\,0\\,255):u=c
  * RGB for half the CPU of ffmpeg's default bicubic, on the thread that limits
  * how fast frames come out. Planes for JPEG are made full range (FULL_RANGE).
  */
-export function scaleFilter(width: number | undefined, height: number | undefined, pixelFormat: PixelFormat = "rgb24"): string | undefined {
+export function scaleFilter(width: number | undefined, height: number | undefined, pixelFormat: PixelFormat = "rgb24", fromBt709 = false): string | undefined {
   const size = width === undefined && height === undefined ? undefined : `scale=${width ?? -1}:${height ?? -1}:flags=area`;
+  // JPEG decoders read YCbCr with BT.601's matrix; an HD video's BT.709 colours passed on as they are came out
+  // with shifted hues (28 dB against ffmpeg's RGB of the same frame, 49 with the conversion).
+  const matrix = pixelFormat === "yuv420p" && fromBt709 ? "colormatrix=bt709:bt601" : undefined;
   const jfif = pixelFormat === "yuv420p" ? FULL_RANGE : undefined;
-  if (!size && !jfif) return undefined;
-  return [size, jfif].filter(Boolean).join(",");
+  const filters = [size, matrix, jfif].filter(Boolean);
+  return filters.length ? filters.join(",") : undefined;
+}
+
+/**
+ * Whether ffmpeg's log says the input's picture is tagged BT.709 (its colour
+ * space, the first of the tags in "yuv420p(tv, bt709, progressive)" or
+ * "yuv420p(tv, bt709/bt709/bt709)"). Untagged and BT.601 sources: false.
+ */
+export function inputIsBt709(log: string): boolean {
+  const input = log.slice(0, Math.max(0, log.indexOf("Output #0")) || log.length);
+  const video = /Stream #\d+:\d+.*?: Video: [^\n]*?\b(?:yuv|nv|p0)\w*\(([^)]*)\)/.exec(input);
+  if (!video) return false;
+  return video[1]!.split(",").some((tag) => tag.trim().split("/")[0] === "bt709");
 }
 
 /** Reads the raw-video output stream's size and rate, and the input duration, from ffmpeg's log. */
@@ -119,7 +136,7 @@ export class FfmpegSource {
   private constructor(
     readonly info: VideoInfo,
     private readonly process: Bun.Subprocess<"ignore", "pipe", "pipe">,
-    private readonly log: { tail: string },
+    private readonly log: { tail: string; head: string },
     readonly pixelFormat: PixelFormat,
   ) {
     this.pool = new FramePool(frameBytes(pixelFormat, info.width, info.height));
@@ -148,7 +165,7 @@ export class FfmpegSource {
   }
 
   static async open(options: SourceOptions, legacyVsync = options.legacyVsync ?? false): Promise<FfmpegSource> {
-    const scale = scaleFilter(options.width, options.height, options.pixelFormat);
+    const scale = scaleFilter(options.width, options.height, options.pixelFormat, options.fromBt709);
     const args = [
       options.ffmpeg,
       "-hide_banner",
@@ -179,8 +196,17 @@ export class FfmpegSource {
       // Found, but the system cannot run it (another platform's binary, a broken file).
       throw new FfmpegDidNotStart(`ffmpeg (${options.ffmpeg}) does not run: ${(error as Error).message}`);
     }
-    const log = { tail: "" };
+    const log = { tail: "", head: "" };
     const info = await readHeader(child, log);
+    // Planes from a BT.709 source need the matrix converted, which ffmpeg can only be told once it has looked: start again, telling it.
+    if (info && options.pixelFormat === "yuv420p" && options.fromBt709 === undefined && inputIsBt709(log.head)) {
+      child.kill();
+      await child.exited;
+      // An ffmpeg built without the (GPL) colormatrix filter still plays the source, its hues a little off.
+      return FfmpegSource.open({ ...options, fromBt709: true }, legacyVsync).catch((error: unknown) =>
+        error instanceof SourceError && /colormatrix/.test(error.message) ? FfmpegSource.open({ ...options, fromBt709: false }, legacyVsync) : Promise.reject(error),
+      );
+    }
     if (!info) {
       const exitCode = await child.exited;
       if (!legacyVsync && /Unrecognized option 'fps_mode'/.test(log.tail)) return FfmpegSource.open(options, true);
@@ -237,7 +263,7 @@ export class FfmpegSource {
 }
 
 /** Reads stderr until the output stream is described; keeps draining it afterwards so ffmpeg never blocks on it. */
-async function readHeader(child: Bun.Subprocess<"ignore", "pipe", "pipe">, log: { tail: string }): Promise<VideoInfo | undefined> {
+async function readHeader(child: Bun.Subprocess<"ignore", "pipe", "pipe">, log: { tail: string; head: string }): Promise<VideoInfo | undefined> {
   const reader = child.stderr.getReader();
   const decoder = new TextDecoder();
   let text = "";
@@ -250,6 +276,7 @@ async function readHeader(child: Bun.Subprocess<"ignore", "pipe", "pipe">, log: 
     text += decoder.decode(value, { stream: true });
     const info = parseFfmpegHeader(text);
     if (info) {
+      log.head = text;
       void drain(reader, decoder, log);
       return info;
     }

@@ -2,7 +2,7 @@ import { expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FfmpegDidNotStart, FfmpegSource, parseFfmpegHeader, scaleFilter, SourceError } from "../../src/source/ffmpeg-source.ts";
+import { FfmpegDidNotStart, FfmpegSource, inputIsBt709, parseFfmpegHeader, scaleFilter, SourceError } from "../../src/source/ffmpeg-source.ts";
 
 const LOG = `Input #0, mov,mp4,m4a,3gp,3g2,mj2, from 'video.mp4':
   Duration: 00:00:10.00, start: 0.000000, bitrate: 1143 kb/s
@@ -134,4 +134,17 @@ test("an ffmpeg that cannot start gives way to the next one found, with one warn
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("a BT.709 source is told from ffmpeg's log (its colour space tag), untagged and BT.601 ones are not", () => {
+  const input = (video: string) => `Input #0, mov,mp4,m4a,3gp,3g2,mj2, from 'a.mp4':\n  Stream #0:0[0x1](und): Video: ${video}, 1920x1080, 30 fps\nOutput #0, rawvideo, to 'pipe:1':\n  Stream #0:0: Video: rawvideo, yuv420p(tv, bt709), 1920x1080, 30 fps\n`;
+  expect(inputIsBt709(input("h264 (High) (avc1 / 0x31637661), yuv420p(tv, bt709, progressive)"))).toBe(true);
+  expect(inputIsBt709(input("h264 (High), yuv420p(tv, bt709/bt709/bt709)"))).toBe(true);
+  expect(inputIsBt709(input("h264 (High), yuv420p(progressive)"))).toBe(false);
+  expect(inputIsBt709(input("h264 (High), yuv420p(tv, bt470bg/bt709/bt709, progressive)"))).toBe(false);
+  expect(inputIsBt709(input("mjpeg (Baseline), yuvj422p(pc, bt470bg/unknown/unknown)"))).toBe(false);
+  // The output's tag (what ffmpeg will write) is not the input's.
+  expect(inputIsBt709(input("h264 (High), yuv420p"))).toBe(false);
+  expect(scaleFilter(640, 360, "yuv420p", true)).toMatch(/^scale=640:360:flags=area,colormatrix=bt709:bt601,format=yuv420p,lutyuv=/);
+  expect(scaleFilter(640, 360, "rgb24", true)).toBe("scale=640:360:flags=area");
 });
