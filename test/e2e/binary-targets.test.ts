@@ -32,18 +32,27 @@ async function expectNoWindowMessage(command: string[], target: string): Promise
   expect(lines[0]).toContain("--protocol rtp --sdp");
 }
 
-/** A headless receive and a send of the 2 s clip, both through `command`: every frame accounted for, what is shown intact and in order. */
-async function expectStreams(command: (args: string[]) => string[], env: Record<string, string>, record: string): Promise<void> {
-  await using receiver = startCommand(command(["receive", "--headless", "--port", "0", "--record", record, "--idle-timeout", "5", "--json"]), env);
+/** Which JPEG path each side takes: the sharp fallback on one side, TurboJPEG on the other, so each target runs both. */
+type JpegPaths = { sharpSide: "sender" | "receiver" };
+const SHARP = { UDPVID_JPEG: "sharp" };
+
+/** A headless receive and a send of the 2 s clip, both through `command`: every frame accounted for, what is shown intact and in order, each side on the path asked for. */
+async function expectStreams(command: (args: string[]) => string[], env: Record<string, string>, record: string, paths: JpegPaths): Promise<void> {
+  const receiverEnv = paths.sharpSide === "receiver" ? { ...env, ...SHARP } : env;
+  const senderEnv = paths.sharpSide === "sender" ? { ...env, ...SHARP } : env;
+  await using receiver = startCommand(command(["receive", "--headless", "--port", "0", "--record", record, "--idle-timeout", "5", "--json"]), receiverEnv);
   const port = await receiver.listening;
   // --adapt off: an emulated receiver falls behind, its reports read as a congested path and the
   // sender would shrink the picture; this checks the binaries carry every frame as encoded.
-  const sent = await run(command(["send", fixture.clip, "--to", `127.0.0.1:${port}`, "--json", "--adapt", "off"]), env);
+  const sent = await run(command(["send", fixture.clip, "--to", `127.0.0.1:${port}`, "--json", "--adapt", "off"]), senderEnv);
   expect(sent.exitCode).toBe(0);
   const received = await finish(receiver, 60_000);
   expect(received.exitCode).toBe(0);
   const summary = lastJson<ReceiveSummary>(received.stdout);
-  const sentFrames = expectSenderAccounted(lastJson<SendSummary>(sent.stdout), fixture.frames.length);
+  const sentSummary = lastJson<SendSummary>(sent.stdout);
+  expect(sentSummary.encoder).toEqual(paths.sharpSide === "sender" ? { name: "sharp", detail: "UDPVID_JPEG=sharp" } : { name: "turbojpeg", detail: "embedded" });
+  expect(summary.decoder).toEqual(paths.sharpSide === "receiver" ? { name: "sharp", output: "rgba", detail: "UDPVID_JPEG=sharp" } : { name: "turbojpeg", output: "i420", detail: "embedded" });
+  const sentFrames = expectSenderAccounted(sentSummary, fixture.frames.length);
   // Emulated (qemu, wine) on a loaded machine, one side can stall long enough for a whole frame's
   // datagrams to be lost in a socket buffer: never seen, so neither shown nor counted. At most 2 of them.
   const accounted = summary.framesShown + summary.framesSkipped + summary.framesDroppedIncomplete;
@@ -86,8 +95,8 @@ describe("windows-x64 under wine", () => {
     });
   }, 240_000);
 
-  test("send → receive --headless, both udpvid.exe with their own ffmpeg and sharp: frames arrive intact", async () => {
-    await expectStreams(wine.command, wine.env, join(wine.dir, "out.mjpeg"));
+  test("send (sharp) → receive --headless (libturbojpeg), both udpvid.exe with their own ffmpeg: frames arrive intact", async () => {
+    await expectStreams(wine.command, wine.env, join(wine.dir, "out.mjpeg"), { sharpSide: "sender" });
   }, 300_000);
 });
 
@@ -123,8 +132,8 @@ describe("linux-arm64 under qemu-user", () => {
     expect(check.stdout.toString()).toContain("udpvid-windows-x64.exe: OK");
   });
 
-  test("send → receive --headless, both emulated: frames arrive intact", async () => {
-    await expectStreams((args) => arm64Command(binary, args), { XDG_CACHE_HOME: join(fixture.dir, "arm64-cache") }, join(fixture.dir, "arm64.mjpeg"));
+  test("send (libturbojpeg) → receive --headless (sharp), both emulated: frames arrive intact", async () => {
+    await expectStreams((args) => arm64Command(binary, args), { XDG_CACHE_HOME: join(fixture.dir, "arm64-cache") }, join(fixture.dir, "arm64.mjpeg"), { sharpSide: "receiver" });
   }, 300_000);
 
   test("its own ffmpeg decodes under qemu; as Bun's child it cannot start there (no binfmt_misc), so send says so and uses the host's", async () => {

@@ -24,7 +24,7 @@ export interface WindowProofOptions {
  * The window proof for a binary: on a fresh Xvfb, `receive` opens its window,
  * the title reports a frame rate, the window takes the stream's size and shows
  * one of the source's frames (PSNR > 28 against the nearest), and q quits it
- * with exit 0, as `quitBy: "key"` in its summary.
+ * with exit 0, as `quitBy: "key"` in its summary; its summary is returned.
  */
 export async function expectWindowShowsStream(options: WindowProofOptions): Promise<Record<string, unknown>> {
   await using x = await startXvfb();
@@ -48,6 +48,9 @@ export async function expectWindowShowsStream(options: WindowProofOptions): Prom
   expect(result.exitCode).toBe(0);
   const summary = lastJson<Record<string, unknown>>(result.stdout);
   expect(summary).toMatchObject({ quitBy: "key" });
+  // Every receiver under test has libturbojpeg (its own, or the system's from a clone): the window drew YUV planes
+  // through its IYUV texture, unless sent to sharp.
+  expect(summary.decoder).toMatchObject({ output: options.env?.UDPVID_JPEG === "sharp" ? "rgba" : "i420" });
   return summary;
 }
 
