@@ -5,9 +5,10 @@
 // inside it), loaded through bun:ffi (src/native/turbojpeg.ts).
 // Results are kept in build/turbojpeg/<target>/.
 //   bun scripts/build-turbojpeg.ts [TARGET]    builds one target's (default linux-x64); build.ts calls it too
-import { copyFileSync, existsSync, mkdirSync, readdirSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { GLIBC_FLOOR, HOST_PROCESSOR, LINUX_TARGETS, MINGW, need, run, wrappers, zig } from "./build-sdl.ts";
+import { GLIBC_FLOOR, need, run } from "./build-sdl.ts";
+import { cmakeToolchain, debianSource } from "./lib/debian-cmake.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const WORK = join(ROOT, "build", "turbojpeg");
@@ -32,23 +33,7 @@ export function whyNoTurboJpeg(target: string): string {
 }
 
 /** Debian's libjpeg-turbo source, unpacked once into build/turbojpeg/source. */
-function turboSource(): string {
-  const dir = join(WORK, "source");
-  const find = () => (existsSync(dir) ? readdirSync(dir).find((name) => name.startsWith("libjpeg-turbo-")) : undefined);
-  const found = find();
-  if (found) return join(dir, found);
-  need("apt-get", "libjpeg-turbo's source comes from Debian's source package");
-  need("dpkg-source", "apt-get source unpacks with it: apt-get install dpkg-dev");
-  mkdirSync(dir, { recursive: true });
-  try {
-    run(["apt-get", "source", "--quiet", "libjpeg-turbo"], dir, "apt-get source libjpeg-turbo");
-  } catch (error) {
-    throw new Error(`cannot fetch libjpeg-turbo's source: ${(error as Error).message.split("\n").at(-1)}; enable deb-src in /etc/apt/sources.list.d/debian.sources ("Types: deb deb-src"), then apt-get update`);
-  }
-  const unpacked = find();
-  if (!unpacked) throw new Error(`apt-get source libjpeg-turbo left no libjpeg-turbo-* folder in ${dir}`);
-  return join(dir, unpacked);
-}
+const turboSource = () => debianSource("libjpeg-turbo", join(WORK, "source"));
 
 /** CMake options every target shares: only the TurboJPEG library, shared, with its SIMD required (a build that lost it fails). */
 const COMMON = [
@@ -70,33 +55,7 @@ export function buildTurboJpeg(target: string, log: (line: string) => void = con
   const build = join(WORK, `${target}-cmake`);
   mkdirSync(build, { recursive: true });
   const started = performance.now();
-  let toolchain: string[];
-  if (target.startsWith("windows-")) {
-    need(`${MINGW}-gcc`, "the Windows build uses mingw-w64: apt-get install gcc-mingw-w64-x86-64");
-    need("nasm", "libjpeg-turbo's x86-64 SIMD is NASM assembly: apt-get install nasm");
-    toolchain = [
-      "-DCMAKE_SYSTEM_NAME=Windows", "-DCMAKE_SYSTEM_PROCESSOR=AMD64",
-      // Its default install prefix is a Windows path (c:/libjpeg-turbo-gcc64) that CMake on Linux refuses; nothing is installed anyway.
-      `-DCMAKE_INSTALL_PREFIX=${join(WORK, `${target}-install`)}`,
-      `-DCMAKE_C_COMPILER=${MINGW}-gcc`, `-DCMAKE_RC_COMPILER=${MINGW}-windres`, "-DCMAKE_ASM_NASM_COMPILER=nasm",
-      `-DCMAKE_FIND_ROOT_PATH=/usr/${MINGW}`, "-DCMAKE_FIND_ROOT_PATH_MODE_PROGRAM=NEVER",
-      // Static libgcc: the DLL then needs nothing beyond Windows' own.
-      "-DCMAKE_SHARED_LINKER_FLAGS=-s -static-libgcc",
-    ];
-  } else {
-    const recipe = LINUX_TARGETS[target]!;
-    process.env.ZIG_GLOBAL_CACHE_DIR ??= join(ROOT, "build", "sdl", "zig-cache");
-    process.env.ZIG_LOCAL_CACHE_DIR ??= join(ROOT, "build", "sdl", "zig-cache");
-    const { cc } = wrappers(zig(), recipe.zig, join(WORK, `${target}-bin`));
-    if (recipe.processor === "x86_64") need("nasm", "libjpeg-turbo's x86-64 SIMD is NASM assembly: apt-get install nasm");
-    toolchain = [
-      `-DCMAKE_C_COMPILER=${cc}`, `-DCMAKE_ASM_COMPILER=${cc}`,
-      ...(recipe.processor === "x86_64" ? ["-DCMAKE_ASM_NASM_COMPILER=nasm"] : []),
-      // stripped as it links: the host's strip knows only the host's processor
-      "-DCMAKE_SHARED_LINKER_FLAGS=-s",
-      ...(recipe.processor !== HOST_PROCESSOR ? ["-DCMAKE_SYSTEM_NAME=Linux", `-DCMAKE_SYSTEM_PROCESSOR=${recipe.processor}`] : []),
-    ];
-  }
+  const toolchain = cmakeToolchain(target, WORK, { nasm: true });
   log(`turbojpeg: configuring ${source.split("/").at(-1)} for ${target}${target.startsWith("linux-") ? ` with zig, glibc ${GLIBC_FLOOR}` : " with mingw-w64"}`);
   run(["cmake", source, ...COMMON, ...toolchain], build, "configuring libjpeg-turbo");
   log(`turbojpeg: compiling for ${target}`);

@@ -1,5 +1,5 @@
 // Builds self-contained udpvid binaries: one per target, each carrying Bun,
-// sharp with libvips, a static ffmpeg, and (where they can be had) libturbojpeg
+// sharp with libvips, a static ffmpeg, and (where they can be had) libturbojpeg, libopus
 // and the SDL window addon, unpacked to a cache folder on first use (src/native/).
 //   bun run build [--target linux-x64 ...] [--headless] [--outdir DIR]
 // Writes dist/udpvid-<os>-<arch>[.exe] and dist/SHA256SUMS, and prints what each embeds.
@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import type { BunPlugin } from "bun";
 import { buildSdl, canBuildSdl, whyNoSdl } from "./build-sdl.ts";
 import { buildTurboJpeg, canBuildTurboJpeg, whyNoTurboJpeg } from "./build-turbojpeg.ts";
+import { buildOpus, canBuildOpus, whyNoOpus } from "./build-opus.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const NATIVE = join(ROOT, "build", "native");
@@ -107,6 +108,13 @@ function nativeParts(target: Target): { parts: Record<string, PartSource>; missi
     parts.turbojpeg = { entry: `turbojpeg/${turbo.file}`, files: [{ source: join(turbo.dir, turbo.file), name: `turbojpeg/${turbo.file}`, executable: false }] };
   } else {
     missing.turbojpeg = whyNoTurboJpeg(target.name);
+  }
+  // libopus: the receiver's sound decoder (the WebAssembly build stays the fallback).
+  if (canBuildOpus(target.name)) {
+    const opus = buildOpus(target.name);
+    parts.opus = { entry: `opus/${opus.file}`, files: [{ source: join(opus.dir, opus.file), name: `opus/${opus.file}`, executable: false }] };
+  } else {
+    missing.opus = whyNoOpus(target.name);
   }
   if (values.headless) {
     missing.sdl = "built with --headless";

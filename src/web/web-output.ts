@@ -46,7 +46,7 @@ export class WebOutput {
     const hosts = options.address.host === "0.0.0.0" || options.address.host === "::" ? [...reachableAddresses(options.address.host, networkInterfaces()), "127.0.0.1"] : [options.address.host];
     const urls = [...new Set(hosts)].map((host) => viewerUrl(host, server.port, token));
     const output = new WebOutput(hub, server, urls);
-    // Loaded now (its WebAssembly compiles for tens of ms): opened with the first sound, it cost the pages that sound.
+    // Loaded now (the WebAssembly fallback compiles for tens of ms): opened with the first sound, it cost the pages that sound.
     OpusPacketDecoder.open().then(
       (decoder) => (output.closed ? decoder.close() : (output.decoder = decoder)),
       () => {}, // no decoder: the pages get the picture alone

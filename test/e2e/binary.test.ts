@@ -7,7 +7,8 @@ import { renderMessageCard } from "../../src/display/text-image.ts";
 import type { ReceiveSummary } from "../../src/commands/receive.ts";
 import type { SendSummary } from "../../src/commands/send.ts";
 import { expectEveryFrameAccounted, expectRecordingMatchesSource } from "../helpers/accounting.ts";
-import { psnr, rgbaToRgb, useSourceClip } from "../helpers/frames.ts";
+import { ffmpeg, makeClip, psnr, rgbaToRgb, useSourceClip } from "../helpers/frames.ts";
+import { compareSound } from "../helpers/sound-compare.ts";
 import { finish, lastJson, loadedLibraries, printedViewerUrl, ROOT, startCommand, type Finished, type Running } from "../helpers/udpvid.ts";
 import { buildTargets } from "../helpers/foreign-binaries.ts";
 import { decodePicture } from "../../src/web/web-messages.ts";
@@ -23,6 +24,7 @@ const WIDTH = 320;
 const HEIGHT = 180;
 const fixture = useSourceClip(2, WIDTH, HEIGHT);
 const BINARY = join(ROOT, "dist", "udpvid-linux-x64");
+const SOUND_SECONDS = 3;
 let home = "";
 
 beforeAll(() => {
@@ -118,6 +120,30 @@ describe("the linux-x64 binary on its own", () => {
     expect(summary.decoder).toEqual({ name: "turbojpeg", output: "i420", detail: "embedded" });
     const parts = readdirSync(join(home, "cache-receive", "udpvid", packageJson.version));
     expect(parts.map((p) => p.replace(/-.*/, ""))).toEqual(["turbojpeg"]);
+  }, 60_000);
+
+  test("send → receive --headless --audio plays the clip's sound, decoded by the binary's own libopus, intact", async () => {
+    const clip = makeClip(fixture.dir, SOUND_SECONDS, WIDTH, "sound.mp4", true);
+    copyFileSync(clip, join(home, "sound.mp4"));
+    const pcm = ffmpeg(["-i", clip, "-map", "0:a:0", "-f", "f32le", "-ac", "2", "-ar", "48000", "-"]);
+    const disk = { SDL_AUDIODRIVER: "disk", SDL_DISKAUDIOFILE: join(home, "sound.f32") };
+    await using receiver = startIsolated(["receive", "--headless", "--audio", "--port", "0", "--idle-timeout", "2", "--json"], { cache: "cache-sound", env: disk });
+    const port = await receiver.listening;
+    const sent = await runIsolated(["send", "sound.mp4", "--to", `127.0.0.1:${port}`, "--json"]);
+    expect(sent.exitCode).toBe(0);
+    const received = await finish(receiver);
+    expect(received.exitCode).toBe(0);
+    const sound = lastJson<ReceiveSummary>(received.stdout).sound!;
+    expect(sound.decoder).toEqual({ name: "libopus", detail: "embedded" });
+    expect(sound.refused).toBe(0);
+    expect(sound.played).toBeGreaterThanOrEqual((SOUND_SECONDS * 1000) / 20 - 5);
+    const bytes = readFileSync(join(home, "sound.f32"));
+    const c = compareSound(new Float32Array(pcm.buffer, pcm.byteOffset, pcm.byteLength / 4), new Float32Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.byteLength / 4)));
+    expect(c.presentShare).toBeGreaterThanOrEqual(0.99);
+    expect(Math.min(...c.perSecond)).toBeGreaterThanOrEqual(0.9);
+    // The window's SDL (for the sound device), libopus and libturbojpeg: each unpacked from the binary.
+    const parts = readdirSync(join(home, "cache-sound", "udpvid", packageJson.version)).map((p) => p.replace(/-.*/, ""));
+    expect(parts.sort()).toEqual(["opus", "sdl", "turbojpeg"]);
   }, 60_000);
 
   test("receive --web serves its embedded page and script, and a WebSocket viewer gets the stream's JPEGs", async () => {

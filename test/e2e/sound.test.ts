@@ -52,9 +52,12 @@ function expectSoundIntact(output: Float32Array, { secondsWithALoss = 0 } = {}) 
 }
 
 describe("sound", () => {
-  test("send → receive over loopback: the device plays the source's sound, intact, and the summaries say so", async () => {
-    const out = join(dir, "loopback.f32");
-    await using receiver = startUdpvid(["receive", "--headless", "--audio", "--port", "0", "--idle-timeout", "2", "--json"], diskAudio(out));
+  test.each([
+    ["native libopus (the system's, from a clone)", {}, { name: "libopus", detail: "libopus.so.0" }],
+    ["libopus's WebAssembly build, the fallback (UDPVID_OPUS=wasm)", { UDPVID_OPUS: "wasm" }, { name: "libopus-wasm", detail: "opus-decoder (UDPVID_OPUS=wasm)" }],
+  ] as const)("send → receive over loopback, decoded by %s: the device plays the source's sound, intact, and the summaries say so", async (_, env, decoder) => {
+    const out = join(dir, `loopback-${decoder.name}.f32`);
+    await using receiver = startUdpvid(["receive", "--headless", "--audio", "--port", "0", "--idle-timeout", "2", "--json"], { ...diskAudio(out), ...env });
     const port = await receiver.listening;
     const sent = await runUdpvid(["send", clip, "--to", `127.0.0.1:${port}`, "--json"]);
     expect(sent.exitCode).toBe(0);
@@ -71,6 +74,8 @@ describe("sound", () => {
     if (process.env.SOUND_DEBUG) console.log(JSON.stringify({ sound: summary.sound, avSync: summary.avSync, latency: summary.latencyMs }));
     // Nothing was lost, so nothing concealed (not even past the end).
     expect(summary.sound!.concealed).toBe(0);
+    expect(summary.sound!.refused).toBe(0);
+    expect(summary.sound!.decoder).toEqual(decoder);
     // The picture followed the sound's clock: frames were held for their time. How close to it they were shown, and
     // how the sound's latency compares with the picture's, are timings: `bun run bench:av` measures them, from outside.
     expect(summary.avSync!.held).toBeGreaterThan(100);
