@@ -235,8 +235,11 @@ for (const row of ROWS) {
     const result = await run(row, seed);
     results.push(result);
     console.error(`${row.name} seed ${seed}: ${result.offsetsMs.length} pairs, offsets ${result.offsetsMs.map((o) => o.toFixed(1)).join(" ")}`);
-    // --verbose: what each side said of the sound, for finding why a row is off.
-    if (values.verbose) console.error(JSON.stringify({ sound: result.receive.sound, avSync: result.receive.avSync, audio: result.receive.audio, returnPath: result.receive.returnPath, senderReturnPath: result.send?.returnPath }));
+    // --verbose: what each side said of the sound, and the frames either side left out, for finding why a row is off.
+    if (values.verbose) {
+      const frames = { senderSkipped: result.send?.framesSkipped, senderLeftOutForRate: result.send?.framesSkippedForRate, receiverSkipped: result.receive.framesSkipped, droppedIncomplete: result.receive.framesDroppedIncomplete };
+      console.error(JSON.stringify({ frames, sound: result.receive.sound, avSync: result.receive.avSync, audio: result.receive.audio, returnPath: result.receive.returnPath, senderReturnPath: result.send?.returnPath }));
+    }
   }
   // ffmpeg's own CPU is no measure of udpvid's: that row's sender column is left out.
   if (!row.ffmpegRtp) cpu[row.name] = { send: results.map((r) => r.senderCpuMs / r.send!.seconds / 10), receive: results.map((r) => r.receiverCpuMs / r.receive.seconds / 10) };

@@ -27,12 +27,11 @@ const CONCEAL_STEP = 120;
 
 /**
  * Opus packets to 48 kHz stereo float samples, interleaved. Native libopus
- * where it loads (the binary carries it; a clone uses the system's): in
- * bench:sound-cost's receiver its packets cost 0.2 ms each through the
- * WebAssembly build of the `opus-decoder` package, the larger part of what
- * the sound cost the receiver. The WebAssembly build is the fallback, since
- * it runs everywhere with nothing to load. Never throws on a packet: one the
- * decoder refuses (hostile, or cut) is concealed instead.
+ * where it loads (the binary carries it; a clone uses the system's): in a
+ * live receiver a packet took it 0.10-0.12 ms, against 0.20-0.24 through
+ * the WebAssembly build of the `opus-decoder` package, which stays the
+ * fallback since it runs everywhere with nothing to load. Never throws on a
+ * packet: one the decoder refuses (hostile, or cut) is concealed instead.
  */
 export class OpusPacketDecoder {
   readonly stats = { decoded: 0, concealed: 0, refused: 0 };
