@@ -13,11 +13,11 @@ import { cmakeToolchain, debianSource } from "./lib/debian-cmake.ts";
 const ROOT = join(import.meta.dir, "..");
 const WORK = join(ROOT, "build", "opus");
 
-/** The library file each target's binary carries, and what CMake names it. */
-const LIBRARY: Record<string, { file: string; built: string }> = {
-  "linux-x64": { file: "libopus.so.0", built: "libopus.so.0" },
-  "linux-arm64": { file: "libopus.so.0", built: "libopus.so.0" },
-  "windows-x64": { file: "libopus.dll", built: "libopus.dll" },
+/** The library file each target's binary carries (CMake's own name for it, but on a Mac). */
+const LIBRARY: Record<string, string> = {
+  "linux-x64": "libopus.so.0",
+  "linux-arm64": "libopus.so.0",
+  "windows-x64": "libopus.dll",
 };
 
 /** macOS's comes from the same source on a Mac of its own kind (the release workflow's runner). */
@@ -41,10 +41,10 @@ const COMMON = [
 /** Builds (once) libopus for a target; returns the folder and the file's name. */
 export function buildOpus(target: string, log: (line: string) => void = console.log): { dir: string; file: string } {
   const onMac = onMacFor(target);
-  const recipe = onMac ? { file: "libopus.dylib", built: "libopus.0.dylib" } : LIBRARY[target];
-  if (!recipe) throw new Error(`no libopus build recipe for ${target}`);
+  const file = onMac ? "libopus.dylib" : LIBRARY[target];
+  if (!file) throw new Error(`no libopus build recipe for ${target}`);
   const out = join(WORK, target);
-  if (existsSync(join(out, recipe.file))) return { dir: out, file: recipe.file };
+  if (existsSync(join(out, file))) return { dir: out, file };
   need("cmake", "libopus builds with CMake: apt-get install cmake");
   need("make", "CMake's generator here: apt-get install make");
   const source = debianSource("opus", join(WORK, "source"));
@@ -63,9 +63,9 @@ export function buildOpus(target: string, log: (line: string) => void = console.
   log(`opus: compiling for ${target}`);
   run(["make", `-j${navigator.hardwareConcurrency}`, "opus"], build, "compiling libopus");
   mkdirSync(out, { recursive: true });
-  copyFileSync(join(build, recipe.built), join(out, recipe.file));
+  copyFileSync(join(build, onMac ? "libopus.0.dylib" : file), join(out, file));
   log(`opus: ${target} built in ${((performance.now() - started) / 1000).toFixed(0)} s`);
-  return { dir: out, file: recipe.file };
+  return { dir: out, file };
 }
 
 if (import.meta.main) {

@@ -8,9 +8,9 @@ import { HOST_PROCESSOR, LINUX_TARGETS, MINGW, need, run, wrappers, zig } from "
 
 const ROOT = join(import.meta.dir, "..", "..");
 
-/** Debian's `sourcePackage` source, unpacked once into `dir`; returns the folder (named `folderPrefix`-version). */
-export function debianSource(sourcePackage: string, dir: string, folderPrefix = `${sourcePackage}-`): string {
-  const find = () => (existsSync(dir) ? readdirSync(dir).find((name) => name.startsWith(folderPrefix) && !name.includes("_")) : undefined);
+/** Debian's `sourcePackage` source, unpacked once into `dir`; returns its folder (`sourcePackage`-version, beside the package's _ files). */
+export function debianSource(sourcePackage: string, dir: string): string {
+  const find = () => (existsSync(dir) ? readdirSync(dir).find((name) => name.startsWith(`${sourcePackage}-`) && !name.includes("_")) : undefined);
   const found = find();
   if (found) return join(dir, found);
   need("apt-get", `${sourcePackage}'s source comes from Debian's source package`);
@@ -22,7 +22,7 @@ export function debianSource(sourcePackage: string, dir: string, folderPrefix = 
     throw new Error(`cannot fetch ${sourcePackage}'s source: ${(error as Error).message.split("\n").at(-1)}; enable deb-src in /etc/apt/sources.list.d/debian.sources ("Types: deb deb-src"), then apt-get update`);
   }
   const unpacked = find();
-  if (!unpacked) throw new Error(`apt-get source ${sourcePackage} left no ${folderPrefix}* folder in ${dir}`);
+  if (!unpacked) throw new Error(`apt-get source ${sourcePackage} left no ${sourcePackage}-* folder in ${dir}`);
   return join(dir, unpacked);
 }
 

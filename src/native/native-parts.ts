@@ -45,9 +45,9 @@ export function loadEmbeddedAddon(name: "sharp" | "sdl"): unknown {
  * embedded `name`, or in a clone the first of the system's `candidates`
  * that loads (a bare name is looked up the system's way, a path only if it
  * exists). Returns it with where it came from ("embedded" or the candidate);
- * throws, naming what was tried and why each failed, when none loads.
+ * when none loads, throws what `fail` makes of what was tried and why each failed.
  */
-export function openNativeLibrary<T>(name: NativePartName, candidates: string[], open: (path: string) => T): { library: T; origin: string } {
+export function openNativeLibrary<T>(name: NativePartName, candidates: string[], open: (path: string) => T, fail: (why: string) => Error): { library: T; origin: string } {
   const embedded = hasEmbedded(name);
   const tried: string[] = [];
   for (const candidate of embedded ? [embeddedEntry(name)] : candidates) {
@@ -58,5 +58,5 @@ export function openNativeLibrary<T>(name: NativePartName, candidates: string[],
       tried.push(`${candidate}: ${(error as Error).message.split("\n")[0]}`);
     }
   }
-  throw new Error(`no ${name} library (${tried.join("; ") || "none found"})`);
+  throw fail(tried.join("; ") || "none found");
 }

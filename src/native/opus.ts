@@ -13,7 +13,7 @@ import { openNativeLibrary } from "./native-parts.ts";
 /** OPUS_OK; errors are negative (OPUS_BAD_ARG -1 … OPUS_ALLOC_FAIL -7). */
 const OPUS_OK = 0;
 /** The longest packet libopus decodes: 120 ms at 48 kHz, samples a channel. */
-export const OPUS_MAX_PACKET_SAMPLES = 5760;
+const OPUS_MAX_PACKET_SAMPLES = 5760;
 /** RFC 6716 §3.4 [R2]: no packet is longer (longer ones are refused unread). */
 const OPUS_MAX_PACKET_BYTES = 1275 * 3 + 7;
 
@@ -46,8 +46,6 @@ export class NativeOpusDecoder {
   /** libopus writes here; a packet's samples are copied out of it. */
   private readonly pcm: Float32Array;
   private readonly error = new Int32Array(1);
-  /** Scratch for the packet: bun:ffi hands over a pointer, and a subarray's offset needs a whole view. */
-  private input = new Uint8Array(OPUS_MAX_PACKET_BYTES);
 
   private constructor(
     private readonly lib: Library,
@@ -62,12 +60,7 @@ export class NativeOpusDecoder {
 
   /** Loads the binary's own libopus, or in a clone the system's; throws with the reason when there is none. */
   static load(channels: number): NativeOpusDecoder {
-    let opened;
-    try {
-      opened = openNativeLibrary("opus", systemCandidates(), (path) => dlopen(path, SYMBOLS).symbols);
-    } catch (error) {
-      throw new NativeOpusError((error as Error).message.replace("no opus library", "no libopus"));
-    }
+    const opened = openNativeLibrary("opus", systemCandidates(), (path) => dlopen(path, SYMBOLS).symbols, (why) => new NativeOpusError(`no libopus (${why})`));
     return new NativeOpusDecoder(opened.library, channels, opened.origin);
   }
 
@@ -78,8 +71,8 @@ export class NativeOpusDecoder {
   /** A packet's samples, interleaved (a fresh array, the caller's to keep); throws on a packet libopus refuses. */
   decode(packet: Uint8Array): Float32Array {
     if (packet.length === 0 || packet.length > OPUS_MAX_PACKET_BYTES) throw new NativeOpusError(`an Opus packet of ${packet.length} bytes`);
-    this.input.set(packet);
-    return this.run(ptr(this.input), packet.length, OPUS_MAX_PACKET_SAMPLES);
+    // ptr() points at the view's own first byte (its offset in a larger buffer included): no copy needed.
+    return this.run(ptr(packet), packet.length, OPUS_MAX_PACKET_SAMPLES);
   }
 
   /** `samples` (a multiple of 2.5 ms: 120 at 48 kHz) of concealment, predicted from the sound before the gap. */

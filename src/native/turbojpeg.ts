@@ -86,12 +86,7 @@ export class TurboJpeg {
 
   /** Loads the binary's own libturbojpeg, or in a clone the system's; throws with the reason when there is none. */
   static load(): TurboJpeg {
-    let opened;
-    try {
-      opened = openNativeLibrary("turbojpeg", systemCandidates(), (path) => dlopen(path, SYMBOLS).symbols);
-    } catch (error) {
-      throw new TurboJpegError((error as Error).message.replace("no turbojpeg library", "no libturbojpeg"));
-    }
+    const opened = openNativeLibrary("turbojpeg", systemCandidates(), (path) => dlopen(path, SYMBOLS).symbols, (why) => new TurboJpegError(`no libturbojpeg (${why})`));
     return new TurboJpeg(opened.library, opened.origin);
   }
 
