@@ -7,8 +7,7 @@ import { ReceiveOutputs } from "./receive-outputs.ts";
 import type { PresenterStats } from "../session/frame-presenter.ts";
 import { ReceiveSession, type ReceiveCounts } from "../session/receive-session.ts";
 import { DEFAULT_LATENCY_MS } from "../feedback/receiver-feedback.ts";
-import { networkInterfaces } from "node:os";
-import { isMulticast, reachableAddresses, resolveHost } from "../socket/address.ts";
+import { isMulticast, localInterfaces, reachableAddresses, resolveHost } from "../socket/address.ts";
 import { type MulticastOptions, RECEIVE_BUFFER_BYTES, UdpReceiver } from "../socket/udp-receiver.ts";
 import { formatBytes, StatusLine, wallClockUs } from "../util/terminal.ts";
 import { round } from "../util/round.ts";
@@ -214,7 +213,7 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
   const rtpSound = await openRtpSoundPort(options, receiver.port, multicast, onDatagram);
   onListening?.(receiver.port);
   // Where a sender on another machine should aim: the bind address is often 0.0.0.0, which says nothing.
-  const reachAt = options.group ? [options.group] : reachableAddresses(options.bind, networkInterfaces());
+  const reachAt = options.group ? [options.group] : reachableAddresses(options.bind, localInterfaces());
   (options.json ? console.error : console.log)(listeningLine(options, receiver, reachAt));
   outputs.listening(receiver.port, reachAt[0]);
   for (const url of outputs.web?.urls ?? []) (options.json ? console.error : console.log)(`Watch in a browser: ${url}`);

@@ -1,6 +1,6 @@
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
-import type { NetworkInterfaceInfo } from "node:os";
+import { type NetworkInterfaceInfo, networkInterfaces } from "node:os";
 
 export interface HostPort {
   host: string;
@@ -67,6 +67,19 @@ export function reachableAddresses(bind: string, interfaces: Record<string, Netw
   const v6 = bind === "::" ? all.filter((a) => a.family === "IPv6" && !/^fe80:/i.test(a.address)).map((a) => `[${a.address}]`) : [];
   const found = [...v4, ...v6];
   return found.length > 0 ? found : [bind === "::" ? "[::1]" : "127.0.0.1"];
+}
+
+/**
+ * This machine's interfaces, or none when the system will not say: under
+ * wine, libuv's uv_interface_addresses fails now and then, and where to
+ * aim is advice, not a reason to stop.
+ */
+export function localInterfaces(list: typeof networkInterfaces = networkInterfaces): Record<string, NetworkInterfaceInfo[] | undefined> {
+  try {
+    return list();
+  } catch {
+    return {};
+  }
 }
 
 /** "::ffff:10.0.0.1" and "10.0.0.1" are the same sender (an IPv4 peer seen by a dual-stack socket). */

@@ -1,10 +1,9 @@
-import { networkInterfaces } from "node:os";
 import type { StreamReadout } from "../display/stream-readout.ts";
 import { elapsedSinceCaptureUs } from "../protocol/v2.ts";
 import type { AssembledFrame } from "../reassembler/datagram-reassembler.ts";
 import type { ReceivedAudio } from "../reassembler/audio-reassembler.ts";
 import { OpusPacketDecoder, OUTPUT_CHANNELS } from "../decoder/opus-decoder.ts";
-import { reachableAddresses } from "../socket/address.ts";
+import { localInterfaces, reachableAddresses } from "../socket/address.ts";
 import { wallClockUs } from "../util/terminal.ts";
 import { qrModules, type QrModules } from "./qr-code.ts";
 import { accessToken, isLoopbackHost, viewerUrl, type WebAddress } from "./web-access.ts";
@@ -43,7 +42,7 @@ export class WebOutput {
     const hub = new ViewerHub(options.maxViewers);
     const server = WebViewerServer.open(options.address, token, hub, () => performance.now());
     // Bound to all addresses: the ones a phone on the network can use (the loopback one last).
-    const hosts = options.address.host === "0.0.0.0" || options.address.host === "::" ? [...reachableAddresses(options.address.host, networkInterfaces()), "127.0.0.1"] : [options.address.host];
+    const hosts = options.address.host === "0.0.0.0" || options.address.host === "::" ? [...reachableAddresses(options.address.host, localInterfaces()), "127.0.0.1"] : [options.address.host];
     const urls = [...new Set(hosts)].map((host) => viewerUrl(host, server.port, token));
     const output = new WebOutput(hub, server, urls);
     // Loaded now (the WebAssembly fallback compiles for tens of ms): opened with the first sound, it cost the pages that sound.

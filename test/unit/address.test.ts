@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import type { NetworkInterfaceInfo } from "node:os";
-import { parseHostPort, reachableAddresses, resolveHost } from "../../src/socket/address.ts";
+import { type NetworkInterfaceInfo, networkInterfaces } from "node:os";
+import { localInterfaces, parseHostPort, reachableAddresses, resolveHost } from "../../src/socket/address.ts";
 
 test.each([
   ["127.0.0.1:9999", { host: "127.0.0.1", port: 9999 }],
@@ -47,5 +47,18 @@ describe("reachableAddresses", () => {
   });
   test("only loopback: loopback", () => {
     expect(reachableAddresses("0.0.0.0", { lo: interfaces.lo })).toEqual(["127.0.0.1"]);
+  });
+});
+
+describe("localInterfaces", () => {
+  test("the system's list, as node:os gives it", () => {
+    expect(localInterfaces()).toEqual(networkInterfaces());
+  });
+  test("a system that will not say (libuv's uv_interface_addresses failing, as under wine) gives none, not an error", () => {
+    const failing = () => {
+      throw new Error("uv_interface_addresses failed");
+    };
+    expect(localInterfaces(failing)).toEqual({});
+    expect(reachableAddresses("0.0.0.0", localInterfaces(failing))).toEqual(["127.0.0.1"]);
   });
 });
