@@ -1,13 +1,13 @@
 // What the sound costs each side, in CPU:
 //   bun run bench:sound-cost [--pairs N] [--clip FILE]
-// The same stream is sent and received with its sound and without, in
-// alternating pairs (so a busy spell on this shared machine falls on both):
+// The same stream is sent and received twice at the same time, with its
+// sound and without (so a busy spell on this shared machine falls on both):
 // the sender with and without --no-audio, the receiver --headless with and
 // without --audio (its sound played on SDL's disk driver, which writes what a
-// card would play). Each side is pinned to a core of its own so that neither
-// is charged for the other's cache and scheduling. CPU is read from outside:
-// each process's own use (rusage, its ffmpeg children with it) and, for the
-// receiver, each thread's from /proc, to show where the difference goes.
+// card would play). Senders share one core, receivers the other. CPU is read
+// from outside: each process's own use (rusage, its ffmpeg children with it)
+// and, for the receiver, each thread's from /proc, to show where the
+// difference goes, over the whole run and in its steady state.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -62,12 +62,26 @@ function threadGroup(comm: string, isMain: boolean): string {
 interface Run {
   senderMs: number;
   receiverMs: number;
+  /** CPU ms by thread group over the whole run. */
   threads: Map<string, number>;
+  /** CPU ms by thread group from STEADY_FROM_S into the run until the sender was done. */
+  steady: Map<string, number>;
+  steadySeconds: number;
   seconds: number;
 }
 
-async function run(sound: boolean, port: number): Promise<Run> {
-  const soundFile = join(workDir, "sound.f32");
+/** The steady figures start this far into a run: past loading SDL and libopus, opening the device, the JIT's first compiles. */
+const STEADY_FROM_S = 5;
+
+function byGroup(threads: Map<number, { group: string; ms: number }>, since?: Map<number, { group: string; ms: number }>): Map<string, number> {
+  const groups = new Map<string, number>();
+  for (const [tid, { group, ms }] of threads) groups.set(group, (groups.get(group) ?? 0) + ms - (since?.get(tid)?.ms ?? 0));
+  return groups;
+}
+
+async function run(sound: boolean): Promise<Run> {
+  const port = await freePort();
+  const soundFile = join(workDir, `sound-${port}.f32`);
   const receiver = startCommand(
     ["taskset", "-c", "0", process.execPath, CLI, "receive", "--headless", ...(sound ? ["--audio"] : []), "--port", String(port), "--idle-timeout", "2", "--json"],
     { SDL_AUDIODRIVER: "disk", SDL_DISKAUDIOFILE: soundFile },
@@ -84,24 +98,41 @@ async function run(sound: boolean, port: number): Promise<Run> {
     }
   }, 100);
   const startMs = performance.now();
+  let steadyStart: { atMs: number; threads: Map<number, { group: string; ms: number }> } | undefined;
+  const steadyTimer = setTimeout(() => (steadyStart = { atMs: performance.now(), threads: structuredClone(byThread) }), STEADY_FROM_S * 1000);
   const sender = startCommand(["taskset", "-c", "1", process.execPath, CLI, "send", clip!, "--to", `127.0.0.1:${port}`, ...(sound ? [] : ["--no-audio"]), "--json"]);
+  let steadyEnd: { atMs: number; threads: Map<number, { group: string; ms: number }> } | undefined;
+  void sender.process.exited.then(() => {
+    try {
+      readThreads(pid, byThread);
+    } catch {
+      // It has exited too.
+    }
+    steadyEnd = { atMs: performance.now(), threads: structuredClone(byThread) };
+  });
   const [sent, received] = await Promise.all([finish(sender, 120_000), finish(receiver, 120_000)]);
   clearInterval(sampling);
-  const threads = new Map<string, number>();
-  for (const { group, ms } of byThread.values()) threads.set(group, (threads.get(group) ?? 0) + ms);
+  clearTimeout(steadyTimer);
   if (sent.exitCode !== 0 || received.exitCode !== 0) throw new Error(`a run failed: send ${sent.exitCode} ${sent.stderr.slice(-300)}; receive ${received.exitCode} ${received.stderr.slice(-300)}`);
+  if (!steadyStart || !steadyEnd) throw new Error(`the run was shorter than ${STEADY_FROM_S} s`);
   const summary = JSON.parse(received.stdout.trim().split("\n").at(-1)!);
   if (sound && !(summary.sound?.played > 0)) throw new Error(`the receiver played no sound: ${JSON.stringify(summary.sound)}`);
-  return { senderMs: cpuMs(sender.process), receiverMs: cpuMs(receiver.process), threads, seconds: (performance.now() - startMs) / 1000 };
+  return {
+    senderMs: cpuMs(sender.process),
+    receiverMs: cpuMs(receiver.process),
+    threads: byGroup(byThread),
+    steady: byGroup(steadyEnd.threads, steadyStart.threads),
+    steadySeconds: (steadyEnd.atMs - steadyStart.atMs) / 1000,
+    seconds: (performance.now() - startMs) / 1000,
+  };
 }
 
 const pairs: { with: Run; without: Run }[] = [];
 for (let i = 0; i < PAIRS; i++) {
-  // Alternate which goes first, so a trend (the machine warming up or getting busier) falls on both.
-  const port = await freePort();
-  const first = await run(i % 2 === 0, port);
-  const second = await run(i % 2 !== 0, await freePort());
-  const pair = i % 2 === 0 ? { with: first, without: second } : { with: second, without: first };
+  // Side by side, at the same time: a busy spell on this shared machine (and its other tenants) falls on both alike.
+  // Run one after the other, the same pair differed by ±2% of a core from the noise alone.
+  const [withSound, without] = await Promise.all([run(true), run(false)]);
+  const pair = { with: withSound, without };
   pairs.push(pair);
   console.error(`pair ${i + 1}/${PAIRS}: sender +${share(pair.with.senderMs - pair.without.senderMs, pair.with.seconds)}%, receiver +${share(pair.with.receiverMs - pair.without.receiverMs, pair.with.seconds)}% of a core`);
 }
@@ -112,23 +143,19 @@ function share(ms: number, seconds: number): string {
   return ((ms / 10 / seconds)).toFixed(1);
 }
 const GROUPS = ["main", "SDL audio", "libvips", "other"];
-const header = ["pair", "sender +% of a core", "receiver +% of a core", ...GROUPS.map((g) => `receiver ${g} +%`), "run, s"];
-const rows = pairs.map((p, i) => [
-  String(i + 1),
-  share(p.with.senderMs - p.without.senderMs, p.with.seconds),
-  share(p.with.receiverMs - p.without.receiverMs, p.with.seconds),
-  ...GROUPS.map((g) => share((p.with.threads.get(g) ?? 0) - (p.without.threads.get(g) ?? 0), p.with.seconds)),
-  p.with.seconds.toFixed(1),
-]);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const column = (f: (p: { with: Run; without: Run }) => number) => pairs.map(f);
-const summaryRow = (label: string, pick: (xs: number[]) => number) => [
-  label,
-  pick(column((p) => (p.with.senderMs - p.without.senderMs) / 10 / p.with.seconds)).toFixed(1),
-  pick(column((p) => (p.with.receiverMs - p.without.receiverMs) / 10 / p.with.seconds)).toFixed(1),
-  ...GROUPS.map((g) => pick(column((p) => ((p.with.threads.get(g) ?? 0) - (p.without.threads.get(g) ?? 0)) / 10 / p.with.seconds)).toFixed(1)),
-  "",
+type Pair = { with: Run; without: Run };
+const total = (groups: Map<string, number>) => [...groups.values()].reduce((a, b) => a + b, 0);
+/** Each figure of a pair: the run with sound minus the run without, % of a core. */
+const figures: ((p: Pair) => number)[] = [
+  (p) => (p.with.senderMs - p.without.senderMs) / 10 / p.with.seconds,
+  (p) => (p.with.receiverMs - p.without.receiverMs) / 10 / p.with.seconds,
+  (p) => (total(p.with.steady) / p.with.steadySeconds - total(p.without.steady) / p.without.steadySeconds) / 10,
+  ...GROUPS.map((g) => (p: Pair) => ((p.with.steady.get(g) ?? 0) / p.with.steadySeconds - (p.without.steady.get(g) ?? 0) / p.without.steadySeconds) / 10),
 ];
+const header = ["pair", "sender +% (whole run)", "receiver +% (whole run)", "receiver +% (steady)", ...GROUPS.map((g) => `steady: ${g} +%`), "run, s"];
+const rows = pairs.map((p, i) => [String(i + 1), ...figures.map((f) => f(p).toFixed(1)), p.with.seconds.toFixed(1)]);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const summaryRow = (label: string, pick: (xs: number[]) => number) => [label, ...figures.map((f) => pick(pairs.map(f)).toFixed(1)), ""];
 rows.push(summaryRow("median", median), summaryRow("worst", (xs) => Math.max(...xs)));
 
 const table = [header, header.map(() => "---"), ...rows].map((r) => `| ${r.join(" | ")} |`).join("\n");
@@ -136,7 +163,7 @@ const report = `# What the sound costs
 
 ${machineLine(`${PAIRS} pairs`)}
 
-A ${CLIP_SECONDS} s clip made as video.mp4 is (1280x720 at 30 fps, Opus sound), sent by \`udpvid send\` (pinned to core 1) to \`udpvid receive --headless\` (pinned to core 0), with its sound and without, in alternating pairs: the sender with and without \`--no-audio\`, the receiver with and without \`--audio\` (played on SDL's disk driver). Each figure is the run with sound minus the run without, as % of one core over the run. Sender: the process and its ffmpeg children (rusage). Receiver: the process (rusage), and by thread from /proc: the main (JavaScript) thread, SDL's audio thread, libvips' JPEG decoding workers, the rest (JIT, GC). In the run without sound the sender sends none: the receiver's difference is all the sound costs it, its packets taken in and repaired, decoded and played.
+A ${CLIP_SECONDS} s clip made as video.mp4 is (1280x720 at 30 fps, Opus sound) is streamed twice at the same time, from \`udpvid send\` to \`udpvid receive --headless\`: once with its sound (the receiver with \`--audio\`, played on SDL's disk driver) and once without (the sender with \`--no-audio\`). Both senders share core 1 and both receivers core 0, so a busy spell on this shared machine falls on both alike. Each figure is the run with sound minus the run without, as % of one core. Sender: the process and its ffmpeg children (rusage), over the whole run. Receiver: the process (rusage) over the whole run, and, from /proc by thread, from ${STEADY_FROM_S} s in until the sender is done ("steady": past loading SDL and libopus and the JIT's first compiles): the main (JavaScript) thread, SDL's audio thread, libvips' JPEG decoding workers, the rest (JIT, GC, the allocator). In the run without sound the sender sends none: the receiver's difference is all the sound costs it, its packets taken in and repaired, decoded and played, and the picture held to the sound's clock.
 
 ${table}
 `;
