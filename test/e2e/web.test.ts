@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connect, type Socket } from "node:net";
 import type { ReceiveSummary } from "../../src/commands/receive.ts";
-import { flashBeepOffsetsMs, openBrowser, openViewer, pageRecording, playedSound, screenshotRgb, viewerState, waitForViewer } from "../helpers/browser.ts";
+import { flashBeepOffsetsMs, openBrowser, openViewer, pageRecording, playedSound, screenshotRgb, unrenderedMs, viewerState, waitForViewer } from "../helpers/browser.ts";
 import { ffmpeg, makeClip, matchFrames, useSourceClip } from "../helpers/frames.ts";
 import { compareSound } from "../helpers/sound-compare.ts";
 import { finish, lastJson, printedViewerUrl, rssMiB, startUdpvid, type Running } from "../helpers/udpvid.ts";
@@ -233,6 +233,7 @@ describe("receive --web", () => {
     expect(played.sound.played).toBeGreaterThan(250); // 6 s of 20 ms packets: 300
     // What was played, end to end, against the source's sound.
     const compared = compareSound(sourceSound, playedSound(played));
+    console.error(`the page's sound: ${JSON.stringify(played.sound)}; unrendered by the browser ${unrenderedMs(played).toFixed(0)} ms; present ${compared.presentShare.toFixed(3)}, longest gap ${compared.longestGapMs} ms`);
     // Chromium's audio thread, rendering to its stand-in device on this busy 2-core machine, now and then
     // renders a few blocks late and skips ahead (the tap sees its clock repeat, then jump): a little looser than the receiver's own 99% / 40 ms.
     expect(compared.presentShare).toBeGreaterThanOrEqual(0.98);

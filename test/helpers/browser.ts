@@ -96,6 +96,21 @@ export function playedSound(recording: PageRecording): Float32Array {
 }
 
 /**
+ * Context time the tap never saw between its first block and its last, ms:
+ * the browser's audio thread, starved, rendered nothing there (its clock
+ * skipped ahead), so nothing scheduled there was played, whatever the page did.
+ */
+export function unrenderedMs(recording: PageRecording): number {
+  let missing = 0;
+  let expected: number | undefined;
+  for (const chunk of [...recording.chunks].sort((a, b) => a.at - b.at)) {
+    if (expected !== undefined && chunk.at > expected + 0.5 / 48_000) missing += chunk.at - expected;
+    expected = Math.max(expected ?? 0, chunk.at + chunk.left.length / 48_000);
+  }
+  return missing * 1000;
+}
+
+/**
  * On the flash-and-beep clip (make-video.sh), each flash drawn against its
  * beep heard, ms (positive: the picture late), from what the page played
  * and drew rather than from capture times: a beep's start is where the
