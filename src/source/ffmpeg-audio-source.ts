@@ -5,9 +5,9 @@ import { SourceError } from "./ffmpeg-source.ts";
 export const AUDIO_BITRATE = "96k";
 export const AUDIO_FRAME_MS = 20;
 /**
- * libopus's encoder complexity (0-10, 10 by default): 5 encoded this clip's
- * 30 s in 0.20 s of CPU against 0.30 s, a third of a point of a core the
- * sound may cost at most 2 of, and came within 0.1 dB of 10's SNR on the
+ * libopus's encoder complexity (0-10, 10 by default). 5 encoded the bench's
+ * 30 s clip in 0.20 s of CPU against 10's 0.30 s (a third of a point of a
+ * core, of the 2 the sound may cost), within 0.1 dB of 10's SNR on that
  * clip and on pink noise with a tone (96 kbit/s, CELT only: lowdelay).
  */
 const OPUS_COMPLEXITY = "5";
