@@ -239,7 +239,8 @@ function viewerPage() {
     }
     let base = null; // { captureUs, at }
     let delay = PLAYOUT_DELAY_S;
-    let lateRun = 0;
+    /** Packets that came too late, in a row: a lone one is a straggler, left out; a run of them is a stall, played from a new base. */
+    let lateRun = [];
     const sinceBase = (captureUs) => ((captureUs - base.captureUs) | 0) / 1e6;
     const self = {
       context,
@@ -250,16 +251,24 @@ function viewerPage() {
         const at = base.at + sinceBase(captureUs);
         if (at < context.currentTime + 0.005) {
           viewer.sound.late++;
-          // Late again and again: the clock is set too tight for this network (or the page was stalled). Start over with more room.
-          if (++lateRun >= 3) {
+          lateRun.push({ captureUs, sound });
+          // Late again and again: the clock is set too tight for this network (or the page was stalled). Start over with
+          // more room, from the first of them: what came late after a stall is played, not lost.
+          if (lateRun.length >= 3) {
+            const held = lateRun;
+            lateRun = [];
             delay = Math.min(MAX_PLAYOUT_DELAY_S, delay * 1.5);
-            base = null;
-            lateRun = 0;
+            viewer.sound.delayMs = Math.round(delay * 1000);
+            base = { captureUs: held[0].captureUs, at: context.currentTime + delay };
             viewer.sound.rebased++;
+            for (const packet of held) self.schedule(base.at + sinceBase(packet.captureUs), packet.sound);
           }
           return;
         }
-        lateRun = 0;
+        lateRun = [];
+        self.schedule(at, sound);
+      },
+      schedule(at, sound) {
         const source = context.createBufferSource();
         source.buffer = sound;
         source.connect(gain);
