@@ -62,8 +62,6 @@ function threadGroup(comm: string, isMain: boolean): string {
 interface Run {
   senderMs: number;
   receiverMs: number;
-  /** CPU ms by thread group over the whole run. */
-  threads: Map<string, number>;
   /** CPU ms by thread group from STEADY_FROM_S into the run until the sender was done. */
   steady: Map<string, number>;
   steadySeconds: number;
@@ -73,9 +71,9 @@ interface Run {
 /** The steady figures start this far into a run: past loading SDL and libopus, opening the device, the JIT's first compiles. */
 const STEADY_FROM_S = 5;
 
-function byGroup(threads: Map<number, { group: string; ms: number }>, since?: Map<number, { group: string; ms: number }>): Map<string, number> {
+function byGroup(threads: Map<number, { group: string; ms: number }>, since: Map<number, { group: string; ms: number }>): Map<string, number> {
   const groups = new Map<string, number>();
-  for (const [tid, { group, ms }] of threads) groups.set(group, (groups.get(group) ?? 0) + ms - (since?.get(tid)?.ms ?? 0));
+  for (const [tid, { group, ms }] of threads) groups.set(group, (groups.get(group) ?? 0) + ms - (since.get(tid)?.ms ?? 0));
   return groups;
 }
 
@@ -120,7 +118,6 @@ async function run(sound: boolean): Promise<Run> {
   return {
     senderMs: cpuMs(sender.process),
     receiverMs: cpuMs(receiver.process),
-    threads: byGroup(byThread),
     steady: byGroup(steadyEnd.threads, steadyStart.threads),
     steadySeconds: (steadyEnd.atMs - steadyStart.atMs) / 1000,
     seconds: (performance.now() - startMs) / 1000,
@@ -163,7 +160,7 @@ const report = `# What the sound costs
 
 ${machineLine(`${PAIRS} pairs`)}
 
-A ${CLIP_SECONDS} s clip made as video.mp4 is (1280x720 at 30 fps, Opus sound) is streamed twice at the same time, from \`udpvid send\` to \`udpvid receive --headless\`: once with its sound (the receiver with \`--audio\`, played on SDL's disk driver) and once without (the sender with \`--no-audio\`). Both senders share core 1 and both receivers core 0, so a busy spell on this shared machine falls on both alike. Each figure is the run with sound minus the run without, as % of one core. Sender: the process and its ffmpeg children (rusage), over the whole run. Receiver: the process (rusage) over the whole run, and, from /proc by thread, from ${STEADY_FROM_S} s in until the sender is done ("steady": past loading SDL and libopus and the JIT's first compiles): the main (JavaScript) thread, SDL's audio thread, libvips' JPEG decoding workers, the rest (JIT, GC, the allocator). In the run without sound the sender sends none: the receiver's difference is all the sound costs it, its packets taken in and repaired, decoded and played, and the picture held to the sound's clock.
+A ${CLIP_SECONDS} s clip, made as video.mp4 is (1280x720 at 30 fps, Opus sound), is streamed twice at the same time, from \`udpvid send\` to \`udpvid receive --headless\`: once with its sound (the receiver with \`--audio\`, played on SDL's disk driver) and once without (the sender with \`--no-audio\`). Both senders share core 1 and both receivers core 0, so a busy spell on this shared machine falls on both alike. Each figure is the run with sound minus the run without, as % of one core. Sender: the process and its ffmpeg children (rusage), over the whole run. Receiver: the process (rusage) over the whole run, and, from /proc by thread, from ${STEADY_FROM_S} s in until the sender is done ("steady": past loading SDL and libopus and the JIT's first compiles): the main (JavaScript) thread, SDL's audio thread, libvips' JPEG decoding workers, the rest (JIT, GC, the allocator). In the run without sound the sender sends none: the receiver's difference is all the sound costs it, its packets taken in and repaired, decoded and played, and the picture held to the sound's clock.
 
 ${table}
 `;
