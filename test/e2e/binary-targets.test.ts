@@ -69,7 +69,10 @@ async function expectStreams(command: (args: string[]) => string[], env: Record<
  * (written to `writtenAt`, named for the binary as `deviceFile`), from a
  * send by this clone: the sound decoded by the binary's own libopus. Under
  * emulation the device may run dry now and then, so the sound is checked
- * for being the source's, not for its timing (see keepsTime).
+ * for being the source's, not for its timing (see keepsTime). An emulator
+ * that usually keeps time (wine) is held to the timing unless this run
+ * shows it did not: the receiver left sound out or put silence in to catch
+ * up, or the device ran dry (as beside the suite's busy processes).
  */
 async function expectPlaysSound(command: (args: string[]) => string[], env: Record<string, string>, writtenAt: string, deviceFile: string, keepsTime: boolean): Promise<void> {
   await using receiver = startCommand(command(["receive", "--headless", "--audio", "--port", "0", "--idle-timeout", "5", "--json"]), { ...env, SDL_AUDIODRIVER: "disk", SDL_DISKAUDIOFILE: deviceFile });
@@ -84,11 +87,15 @@ async function expectPlaysSound(command: (args: string[]) => string[], env: Reco
   expect(sound.played).toBeGreaterThanOrEqual((SOUND_SECONDS * 1000) / 20 / 2);
   const bytes = readFileSync(writtenAt);
   const output = new Float32Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.byteLength / 4));
-  if (keepsTime) {
-    // wine keeps close to real time: a whole second at least is the source's sound, in time.
-    expect(Math.max(...compareSound(soundSource(), output).perSecond)).toBeGreaterThanOrEqual(0.9);
+  // wine keeps close to real time: a whole second at least is the source's sound, in time.
+  const bestSecond = keepsTime ? Math.max(...compareSound(soundSource(), output).perSecond) : 0;
+  const dry = dryStretches(output);
+  const fellBehind = sound.skippedBehind > 0 || sound.silences > 1 || dry > 0;
+  if (keepsTime && (bestSecond >= 0.9 || !fellBehind)) {
+    expect(bestSecond).toBeGreaterThanOrEqual(0.9);
   } else {
-    // qemu does not: the receiver falls behind, its device runs dry (SDL then writes exact zeros) and it leaves
+    if (keepsTime) console.log(`emulated receiver fell behind (best second ${bestSecond.toFixed(2)}): ${sound.skippedBehind} packets left out, ${sound.silences} silences put in, device dry ${dry} times`);
+    // qemu does not keep time (nor wine, at times, beside busy processes): the receiver falls behind, its device runs dry (SDL then writes exact zeros) and it leaves
     // sound out to catch up (it played 62% of the clip, 0.7 s of sound beside the suite's busy processes), cut too
     // finely for a second to line up. What it did play is finite sound within the source's range of levels, from
     // its quiet hum to its beeps (a decoder's garbage is not), a quarter second of it at least, every packet accepted.
@@ -99,6 +106,29 @@ async function expectPlaysSound(command: (args: string[]) => string[], env: Reco
     expect(played.rms).toBeGreaterThan(range.quietest / 2);
     expect(played.rms).toBeLessThan(range.loudest * 2);
   }
+}
+
+/**
+ * Stretches of at least 10 ms of exact zeros between the first and the last
+ * sound: SDL's silence when its queue ran dry (decoded sound, even quiet, is
+ * never exactly zero for that long).
+ */
+function dryStretches(samples: Float32Array): number {
+  const minimum = 2 * 480; // 10 ms of stereo at 48 kHz
+  let first = 0;
+  while (first < samples.length && samples[first] === 0) first++;
+  let last = samples.length - 1;
+  while (last > first && samples[last] === 0) last--;
+  let stretches = 0;
+  let zeros = 0;
+  for (let i = first; i <= last; i++) {
+    if (samples[i] !== 0) {
+      zeros = 0;
+      continue;
+    }
+    if (++zeros === minimum) stretches++;
+  }
+  return stretches;
 }
 
 /** RMS over the samples that are not exact zeros (SDL's silence when the queue ran dry), and how many there were. */
