@@ -189,7 +189,8 @@ for (const target of TARGETS.filter((t) => wanted.includes(t.name))) {
   }
   const { parts, missing } = natives;
   const result = await Bun.build({
-    entrypoints: [join(ROOT, "src", "binary-entry.ts")],
+    // The worker is an entrypoint of its own: a compiled binary holds only the entrypoints' bundles.
+    entrypoints: [join(ROOT, "src", "binary-entry.ts"), join(ROOT, "src", "source", "frame-reader-worker.ts")],
     compile: { target: target.bun, outfile, autoloadDotenv: false, autoloadBunfig: false },
     minify: true,
     plugins: [nativesPlugin(embeddedModule(target, parts, missing))],

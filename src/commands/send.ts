@@ -216,6 +216,8 @@ export interface SendSummary extends SendCounts {
   audio: { packets: number; bytes: number } | null;
   /** What made the JPEGs: TurboJPEG from YUV planes, or sharp from RGB (the fallback), and from where or why. */
   encoder: { name: FrameEncoder["name"]; detail: string };
+  /** How frames came from ffmpeg: a FIFO read ahead by a worker thread, or its stdout (where there are no FIFOs: Windows). */
+  frameReader: FfmpegSource["frameReader"];
 }
 
 export async function runSend(options: SendOptions, signal: AbortSignal): Promise<SendSummary> {
@@ -248,7 +250,7 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
       signal.removeEventListener("abort", stop);
       status.stop();
     }
-    return { ...(await finish(options, pipeline, sender, source.info, signal.aborted)), encoder: { name: encoder.name, detail: encoder.detail } };
+    return { ...(await finish(options, pipeline, sender, source.info, signal.aborted)), encoder: { name: encoder.name, detail: encoder.detail }, frameReader: source.frameReader };
   } finally {
     source.close();
     sound?.close();
@@ -473,7 +475,7 @@ function showStatus(options: SendOptions, pipeline: SendPipeline, sender: FanOut
 }
 
 /** The end datagrams, then the summary. */
-async function finish(options: SendOptions, pipeline: SendPipeline, sender: FanOutSender, info: VideoInfo, stoppedByUser: boolean): Promise<Omit<SendSummary, "encoder">> {
+async function finish(options: SendOptions, pipeline: SendPipeline, sender: FanOutSender, info: VideoInfo, stoppedByUser: boolean): Promise<Omit<SendSummary, "encoder" | "frameReader">> {
   const seconds = pipeline.status(performance.now()).elapsedSeconds;
   // The last frame's repairs first, while NACKs are still answered: the end makes receivers give up what they hold.
   const repairsCloseMs = pipeline.repairsCloseMs();

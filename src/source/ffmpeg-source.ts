@@ -1,4 +1,5 @@
 import { statSync } from "node:fs";
+import { FifoFrameReader } from "./fifo-frame-reader.ts";
 import { FramePool } from "./frame-pool.ts";
 
 export interface VideoInfo {
@@ -51,6 +52,8 @@ export interface SourceOptions {
   legacyVsync?: boolean;
   /** Default rgb24. */
   pixelFormat?: PixelFormat;
+  /** How frames come from ffmpeg: default a FIFO read by a worker where there are FIFOs, else its stdout. */
+  frameReader?: "fifo worker" | "stdout";
   /** The source's colours are BT.709's: planes for JPEG are converted to BT.601's. Undefined: open() finds out; false: left as they are. */
   fromBt709?: boolean;
 }
@@ -126,29 +129,39 @@ export function parseFfmpegHeader(log: string): VideoInfo | undefined {
   };
 }
 
+type FfmpegProcess = Bun.Subprocess<"ignore", "pipe" | "ignore", "pipe">;
+
 /**
  * A video file decoded by an ffmpeg child process into raw frames.
- * ffmpeg does the scaling, so only the size we send crosses the pipe.
+ * ffmpeg does the scaling, so only the size we send crosses the pipe: a
+ * FIFO read by a worker thread where there are FIFOs, its stdout elsewhere.
  */
 export class FfmpegSource {
   private readonly pool: FramePool;
 
   private constructor(
     readonly info: VideoInfo,
-    private readonly process: Bun.Subprocess<"ignore", "pipe", "pipe">,
+    private readonly process: FfmpegProcess,
     private readonly log: { tail: string; head: string },
     readonly pixelFormat: PixelFormat,
+    private readonly reader: FifoFrameReader | undefined,
   ) {
     this.pool = new FramePool(frameBytes(pixelFormat, info.width, info.height));
   }
 
-  /** Gives a frame's buffer back once nothing reads it any more, so a later frame reuses it. */
-  recycle(frame: RawFrame): void {
-    this.pool.give(frame.pixels);
+  /** How frames come from ffmpeg: a FIFO read ahead by a worker thread, or its stdout on this thread. */
+  get frameReader(): "fifo worker" | "stdout" {
+    return this.reader ? "fifo worker" : "stdout";
   }
 
-  get poolStats() {
-    return this.pool.toJSON();
+  /** Gives a frame's buffer back once nothing reads it any more, so a later frame reuses it. */
+  recycle(frame: RawFrame): void {
+    if (this.reader) this.reader.give(frame.pixels);
+    else this.pool.give(frame.pixels);
+  }
+
+  get poolStats(): { allocated: number } {
+    return this.reader ? { allocated: this.reader.allocated } : this.pool.toJSON();
   }
 
   /** Opens the source with the first of `ffmpegs` that starts; `warn` hears of each that could not. */
@@ -187,17 +200,21 @@ export class FfmpegSource {
       "rawvideo",
       "-pix_fmt",
       options.pixelFormat ?? "rgb24",
-      "pipe:1",
     ];
-    let child: Bun.Subprocess<"ignore", "pipe", "pipe">;
+    const reader = options.frameReader === "stdout" ? undefined : FifoFrameReader.create();
+    let child: FfmpegProcess;
     try {
-      child = Bun.spawn(args, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+      // -y: the FIFO is there already (ffmpeg would ask whether to overwrite it).
+      child = Bun.spawn(reader ? [...args, "-y", reader.path] : [...args, "pipe:1"], { stdin: "ignore", stdout: reader ? "ignore" : "pipe", stderr: "pipe" });
+      reader?.holdOpen();
     } catch (error) {
+      reader?.close();
       // Found, but the system cannot run it (another platform's binary, a broken file).
       throw new FfmpegDidNotStart(`ffmpeg (${options.ffmpeg}) does not run: ${(error as Error).message}`);
     }
     const log = { tail: "", head: "" };
     const info = await readHeader(child, log);
+    if (!info || (options.pixelFormat === "yuv420p" && options.fromBt709 === undefined && inputIsBt709(log.head))) reader?.close();
     // Planes from a BT.709 source need the matrix converted, which ffmpeg can only be told once it has looked: start again, telling it.
     if (info && options.pixelFormat === "yuv420p" && options.fromBt709 === undefined && inputIsBt709(log.head)) {
       child.kill();
@@ -219,13 +236,40 @@ export class FfmpegSource {
       const reason = lastLines(log.tail) || `ffmpeg exited with code ${exitCode}`;
       throw new SourceError(`cannot decode ${options.input}: ${reason}`);
     }
-    return new FfmpegSource(info, child, log, options.pixelFormat ?? "rgb24");
+    return new FfmpegSource(info, child, log, options.pixelFormat ?? "rgb24", reader);
   }
 
   /** Yields frames until the input ends; throws if ffmpeg fails mid-way. Leaving early stops ffmpeg. */
   async *frames(): AsyncGenerator<RawFrame> {
+    let count = 0;
+    for await (const frame of this.reader ? this.framesFromFifo(this.reader) : this.framesFromStdout(this.process.stdout as ReadableStream<Uint8Array>)) {
+      count++;
+      yield frame;
+    }
+    const exitCode = await this.process.exited;
+    if (exitCode !== 0 && !this.process.killed) {
+      throw new SourceError(`ffmpeg failed after ${count} frames: ${lastLines(this.log.tail) || `exit code ${exitCode}`}`);
+    }
+  }
+
+  private async *framesFromFifo(reader: FifoFrameReader): AsyncGenerator<RawFrame> {
+    reader.start(frameBytes(this.pixelFormat, this.info.width, this.info.height));
+    let index = 0;
+    let ended = false;
+    try {
+      let next = await reader.next();
+      for (; next instanceof Uint8Array; next = await reader.next()) yield { index: index++, pixels: next };
+      ended = true;
+    } finally {
+      // Left early: ffmpeg is still writing. At the end it has closed its output and exits by itself, with its own code.
+      if (!ended) this.close();
+      reader.close();
+    }
+  }
+
+  private async *framesFromStdout(stdout: ReadableStream<Uint8Array>): AsyncGenerator<RawFrame> {
     const frameSize = frameBytes(this.pixelFormat, this.info.width, this.info.height);
-    const reader = this.process.stdout.getReader();
+    const reader = stdout.getReader();
     let frame = this.pool.take();
     let filled = 0;
     let index = 0;
@@ -251,10 +295,6 @@ export class FfmpegSource {
       // Cancel (not just release) what is left in the pipe, so nothing keeps the process alive; never wait on it.
       reader.cancel().catch(() => {});
     }
-    const exitCode = await this.process.exited;
-    if (exitCode !== 0 && !this.process.killed) {
-      throw new SourceError(`ffmpeg failed after ${index} frames: ${lastLines(this.log.tail) || `exit code ${exitCode}`}`);
-    }
   }
 
   close(): void {
@@ -263,7 +303,7 @@ export class FfmpegSource {
 }
 
 /** Reads stderr until the output stream is described; keeps draining it afterwards so ffmpeg never blocks on it. */
-async function readHeader(child: Bun.Subprocess<"ignore", "pipe", "pipe">, log: { tail: string; head: string }): Promise<VideoInfo | undefined> {
+async function readHeader(child: FfmpegProcess, log: { tail: string; head: string }): Promise<VideoInfo | undefined> {
   const reader = child.stderr.getReader();
   const decoder = new TextDecoder();
   let text = "";

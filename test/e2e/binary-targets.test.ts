@@ -38,7 +38,7 @@ type JpegPaths = { sharpSide: "sender" | "receiver" };
 const SHARP = { UDPVID_JPEG: "sharp" };
 
 /** A headless receive and a send of the 2 s clip, both through `command`: every frame accounted for, what is shown intact and in order, each side on the path asked for. */
-async function expectStreams(command: (args: string[]) => string[], env: Record<string, string>, record: string, paths: JpegPaths): Promise<void> {
+async function expectStreams(command: (args: string[]) => string[], env: Record<string, string>, record: string, paths: JpegPaths, frameReader: SendSummary["frameReader"]): Promise<void> {
   const receiverEnv = paths.sharpSide === "receiver" ? { ...env, ...SHARP } : env;
   const senderEnv = paths.sharpSide === "sender" ? { ...env, ...SHARP } : env;
   await using receiver = startCommand(command(["receive", "--headless", "--port", "0", "--record", record, "--idle-timeout", "5", "--json"]), receiverEnv);
@@ -52,6 +52,7 @@ async function expectStreams(command: (args: string[]) => string[], env: Record<
   const summary = lastJson<ReceiveSummary>(received.stdout);
   const sentSummary = lastJson<SendSummary>(sent.stdout);
   expect(sentSummary.encoder).toEqual(paths.sharpSide === "sender" ? { name: "sharp", detail: "UDPVID_JPEG=sharp" } : { name: "turbojpeg", detail: "embedded" });
+  expect(sentSummary.frameReader).toBe(frameReader);
   expect(summary.decoder).toEqual(paths.sharpSide === "receiver" ? { name: "sharp", output: "rgba", detail: "UDPVID_JPEG=sharp" } : { name: "turbojpeg", output: "i420", detail: "embedded" });
   const sentFrames = expectSenderAccounted(sentSummary, fixture.frames.length);
   // Emulated (qemu, wine) on a loaded machine, one side can stall long enough for a whole frame's
@@ -195,7 +196,7 @@ describe("windows-x64 under wine", () => {
   }, 240_000);
 
   test("send (sharp) → receive --headless (libturbojpeg), both udpvid.exe with their own ffmpeg: frames arrive intact", async () => {
-    await expectStreams(wine.command, wine.env, join(wine.dir, "out.mjpeg"), { sharpSide: "sender" });
+    await expectStreams(wine.command, wine.env, join(wine.dir, "out.mjpeg"), { sharpSide: "sender" }, "stdout"); // Windows has no FIFOs
   }, 300_000);
 
   test("receive --headless --audio plays the sound, decoded by libopus.dll from the binary", async () => {
@@ -238,7 +239,7 @@ describe("linux-arm64 under qemu-user", () => {
   });
 
   test("send (libturbojpeg) → receive --headless (sharp), both emulated: frames arrive intact", async () => {
-    await expectStreams((args) => arm64Command(binary, args), { XDG_CACHE_HOME: join(fixture.dir, "arm64-cache") }, join(fixture.dir, "arm64.mjpeg"), { sharpSide: "receiver" });
+    await expectStreams((args) => arm64Command(binary, args), { XDG_CACHE_HOME: join(fixture.dir, "arm64-cache") }, join(fixture.dir, "arm64.mjpeg"), { sharpSide: "receiver" }, "fifo worker");
   }, 300_000);
 
   test("receive --headless --audio plays the sound, decoded by the arm64 libopus from the binary", async () => {

@@ -117,6 +117,8 @@ describe("the linux-x64 binary on its own", () => {
     expectRecordingMatchesSource(join(home, "out.mjpeg"), fixture, WIDTH, HEIGHT, summary.framesShown);
     // Both sides used the libturbojpeg the binary carries, and receive --headless unpacked that only: no sharp, ffmpeg or SDL.
     expect(lastJson<SendSummary>(sent.stdout).encoder).toEqual({ name: "turbojpeg", detail: "embedded" });
+    // The binary found its frame reader's worker among its own modules.
+    expect(lastJson<SendSummary>(sent.stdout).frameReader).toBe("fifo worker");
     expect(summary.decoder).toEqual({ name: "turbojpeg", output: "i420", detail: "embedded" });
     const parts = readdirSync(join(home, "cache-receive", "udpvid", packageJson.version));
     expect(parts.map((p) => p.replace(/-.*/, ""))).toEqual(["turbojpeg"]);
