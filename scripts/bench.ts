@@ -127,6 +127,7 @@ say();
 say("## Sender capacity: unpaced (--fps max) to a UDP sink, three clips, every system in the same round");
 say();
 const SHARP = { UDPVID_JPEG: "sharp" };
+const STDOUT_READER = { UDPVID_FRAME_READER: "stdout" };
 const pattern720 = join(work, "pattern-720p-20s.mp4");
 ffmpegSync(["-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30:duration=20", ...x264, pattern720]);
 const SENDER_ROWS: { clip: string; label: string; width: number; height: number }[] = [
@@ -152,16 +153,18 @@ async function senderRun(system: string, row: (typeof SENDER_ROWS)[number]): Pro
       // RTP (12 bytes) and RTP/JPEG (8) headers off each datagram, the in-band quantisation tables (132) off each frame.
       return { fps: FRAMES / run.wallS, cpuMs: run.cpuMs / FRAMES, jpegBytes: (target.bytes - 20 * target.datagrams - 132 * FRAMES) / FRAMES };
     }
-    const run = await measure([process.execPath, UDPVID_CLI, "send", row.clip, "--fps", "max", "--width", String(row.width), "--height", String(row.height), "--to", `127.0.0.1:${target.port}`, "--json"], system.includes("sharp") ? SHARP : {});
+    const run = await measure([process.execPath, UDPVID_CLI, "send", row.clip, "--fps", "max", "--width", String(row.width), "--height", String(row.height), "--to", `127.0.0.1:${target.port}`, "--json"], system.includes("sharp") ? SHARP : system.includes("stdout") ? STDOUT_READER : {});
     const summary = readSummary<any>(run.stdout);
     const expected = system.includes("sharp") ? "sharp" : "turbojpeg";
     if (summary.encoder.name !== expected) throw new Error(`${system} ran with ${summary.encoder.name} (${summary.encoder.detail})`);
+    const reader = system.includes("TurboJPEG from planes") ? "fifo worker" : "stdout";
+    if (!system.includes("sharp") && summary.frameReader !== reader) throw new Error(`${system} read its frames through ${summary.frameReader}`);
     return { fps: summary.frames / run.wallS, cpuMs: run.cpuMs / summary.frames, jpegBytes: summary.payloadBytes / summary.frames };
   } finally {
     target.close();
   }
 }
-const SENDERS = ["udpvid (TurboJPEG from planes)", "udpvid (sharp from RGB: before)", "ffmpeg RTP/JPEG"];
+const SENDERS = ["udpvid (TurboJPEG from planes)", "udpvid (TurboJPEG, frames through ffmpeg's stdout: before)", "udpvid (sharp from RGB: before)", "ffmpeg RTP/JPEG"];
 say(`Each row ${ROUNDS} rounds, the systems in turn within each round; fps is frames over the whole process's wall time (start-up included, for every system alike). The ratio is udpvid's fps over ffmpeg's in the same round: median and worst of the rounds.`);
 say();
 say("| clip | size | system | fps (median) | CPU ms/frame | JPEG KiB/frame | ÷ ffmpeg fps: median | worst |");

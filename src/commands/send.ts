@@ -324,7 +324,9 @@ async function openSources(options: SendOptions, ffmpegs: ReturnType<typeof reso
   const soundNotes: string[] = [];
   // The encoder decides what ffmpeg hands over: YUV planes for TurboJPEG (which loads in a millisecond), RGB for sharp.
   const pixelFormat = turboJpeg() ? "yuv420p" : "rgb24";
-  const opening = FfmpegSource.openWithFirstThatRuns(ffmpegs, { input, inputFormat, inputOptions, width: options.width, height: options.height, loop: options.loop, pixelFormat }, warn);
+  // UDPVID_FRAME_READER=stdout: ffmpeg's frames through its stdout on this thread, as before the FIFO reader (for comparing the two).
+  const frameReader = process.env.UDPVID_FRAME_READER === "stdout" ? "stdout" : undefined;
+  const opening = FfmpegSource.openWithFirstThatRuns(ffmpegs, { input, inputFormat, inputOptions, width: options.width, height: options.height, loop: options.loop, pixelFormat, frameReader }, warn);
   const sound = openSound(
     {
       source: options.source,
