@@ -206,17 +206,25 @@ export class FfmpegSource {
     try {
       // -y: the FIFO is there already (ffmpeg would ask whether to overwrite it).
       child = Bun.spawn(reader ? [...args, "-y", reader.path] : [...args, "pipe:1"], { stdin: "ignore", stdout: reader ? "ignore" : "pipe", stderr: "pipe" });
-      reader?.holdOpen();
     } catch (error) {
       reader?.close();
       // Found, but the system cannot run it (another platform's binary, a broken file).
       throw new FfmpegDidNotStart(`ffmpeg (${options.ffmpeg}) does not run: ${(error as Error).message}`);
     }
+    try {
+      reader?.holdOpen();
+    } catch {
+      // The FIFO made but not to be opened (a temporary folder gone from under it): ffmpeg's stdout, as on Windows.
+      child.kill();
+      reader!.close();
+      return FfmpegSource.open({ ...options, frameReader: "stdout" }, legacyVsync);
+    }
     const log = { tail: "", head: "" };
     const info = await readHeader(child, log);
-    if (!info || (options.pixelFormat === "yuv420p" && options.fromBt709 === undefined && inputIsBt709(log.head))) reader?.close();
+    const restartForBt709 = info !== undefined && options.pixelFormat === "yuv420p" && options.fromBt709 === undefined && inputIsBt709(log.head);
+    if (!info || restartForBt709) reader?.close();
     // Planes from a BT.709 source need the matrix converted, which ffmpeg can only be told once it has looked: start again, telling it.
-    if (info && options.pixelFormat === "yuv420p" && options.fromBt709 === undefined && inputIsBt709(log.head)) {
+    if (restartForBt709) {
       child.kill();
       await child.exited;
       // An ffmpeg built without the (GPL) colormatrix filter still plays the source, its hues a little off.
