@@ -52,6 +52,8 @@ const cases: [string, () => [string[], Record<string, string>]][] = [
   ["binary, warm cache", () => [[BINARY], { XDG_CACHE_HOME: warmCache }]],
   // The path before TurboJPEG, in the same run: loading libturbojpeg must not make the start slower than it was.
   ["binary, warm cache, sharp instead (UDPVID_JPEG=sharp: libvips loads while ffmpeg starts)", () => [[BINARY], { XDG_CACHE_HOME: warmCache, UDPVID_JPEG: "sharp" }]],
+  // The frames through ffmpeg's stdout, as before the FIFO reader: its mkfifo and its worker must not make the start slower.
+  ["binary, warm cache, frames through ffmpeg's stdout (UDPVID_FRAME_READER=stdout: no FIFO, no worker)", () => [[BINARY], { XDG_CACHE_HOME: warmCache, UDPVID_FRAME_READER: "stdout" }]],
   [`from source: bun src/cli.ts, the system's ffmpeg (${systemFfmpeg})`, () => [[process.execPath, join(ROOT, "src", "cli.ts")], {}]],
   ["from source: bun src/cli.ts, a static ffmpeg (FFMPEG_BIN)", () => [[process.execPath, join(ROOT, "src", "cli.ts")], { FFMPEG_BIN: STATIC_FFMPEG }]],
 ];
@@ -89,7 +91,7 @@ const report = [
   "",
   `${machineLine()}; ${runs} runs each, interleaved`,
   "",
-  "Targets: 200 ms warm (binary and from source), under 1 s cold, and TurboJPEG's no slower than sharp's in the same run. The time covers process start, finding and starting ffmpeg, loading the JPEG encoder (libturbojpeg; for sharp, libvips while ffmpeg starts), decoding and encoding the first frame. Absolute times follow how busy this shared machine is: commit f345ff6, 120 ms warm for the binary on 2026-11-30, measured 375 ms from source on 2026-12-05 against its 228 then.",
+  "Targets: 200 ms warm (binary and from source), under 1 s cold, TurboJPEG's no slower than sharp's, and the FIFO reader's no slower than stdout's, in the same run. The time covers process start, finding and starting ffmpeg, loading the JPEG encoder (libturbojpeg; for sharp, libvips while ffmpeg starts), decoding and encoding the first frame. Absolute times follow how busy this shared machine is: commit f345ff6, 120 ms warm for the binary on 2026-11-30, measured 375 ms from source on 2026-12-05 against its 228 then.",
   "A distribution's ffmpeg is dynamically linked (Debian 12's loads about 215 shared libraries): starting it costs about 100 ms more than a static one, which is what the binaries embed and what ffmpeg-static installs.",
   "",
   "| case | median (ms) | min | max | ÷ from source |",

@@ -1,6 +1,7 @@
 import { closeSync, constants, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { makeFifo } from "../native/fifo.ts";
 import type { ReaderCommand, ReaderEvent } from "./frame-reader-messages.ts";
 
 /**
@@ -55,18 +56,14 @@ export class FifoFrameReader {
   private guard: number | undefined;
   private closed = false;
   private made = 0;
+  /** The reading thread, from start() on. */
+  private worker: Worker | undefined;
 
   private constructor(
     /** The FIFO ffmpeg writes to. */
     readonly path: string,
     private readonly folder: string,
-    private readonly worker: Worker,
-  ) {
-    worker.onmessage = (event: MessageEvent<ReaderEvent>) => this.heard(event.data);
-    worker.onerror = (event) => this.fail(new Error(`the frame reader stopped: ${event.message}`));
-    // Never what keeps the process alive: it ends with ffmpeg's output, or is stopped by close().
-    worker.unref();
-  }
+  ) {}
 
   /** A FIFO in a folder of its own under the system's temporary folder, and its reader (not yet started); undefined where there are none. */
   static create(): FifoFrameReader | undefined {
@@ -75,9 +72,8 @@ export class FifoFrameReader {
     try {
       folder = mkdtempSync(join(tmpdir(), "udpvid-frames-"));
       const path = join(folder, "frames");
-      if (!Bun.spawnSync(["mkfifo", "-m", "600", path], { stdin: "ignore", stdout: "ignore", stderr: "ignore" }).success) throw new Error("mkfifo failed");
-      // Started now, so its start-up overlaps ffmpeg's.
-      return new FifoFrameReader(path, folder, new Worker(workerEntry()));
+      makeFifo(path);
+      return new FifoFrameReader(path, folder);
     } catch {
       if (folder) rmSync(folder, { recursive: true, force: true });
       return undefined;
@@ -92,6 +88,13 @@ export class FifoFrameReader {
   /** Starts reading frames of `frameSize` bytes, once ffmpeg has opened the FIFO (it has, once it describes its output). */
   start(frameSize: number): void {
     if (this.buffers.length) throw new Error("the frame reader is already started");
+    // Made only now: made beside ffmpeg's start, its own start held up ffmpeg's header by some 15 ms on 2 cores.
+    const worker = new Worker(workerEntry());
+    worker.onmessage = (event: MessageEvent<ReaderEvent>) => this.heard(event.data);
+    worker.onerror = (event) => this.fail(new Error(`the frame reader stopped: ${event.message}`));
+    // Never what keeps the process alive: it ends with ffmpeg's output, or is stopped by close().
+    worker.unref();
+    this.worker = worker;
     this.buffers = Array.from({ length: SLOTS }, () => new SharedArrayBuffer(frameSize));
     this.made = SLOTS;
     this.holdOpen();
@@ -158,7 +161,7 @@ export class FifoFrameReader {
     else if (event.type === "frame") this.ready.push(event.slot);
     else {
       // The worker has closed the FIFO and has nothing more to do.
-      this.worker.terminate();
+      this.worker?.terminate();
       if (event.type === "end") this.end ??= { leftover: event.leftover };
       else this.fail(new Error(`reading ffmpeg's frames failed: ${event.message}`));
     }
@@ -184,6 +187,6 @@ export class FifoFrameReader {
   }
 
   private tell(command: ReaderCommand): void {
-    this.worker.postMessage(command);
+    this.worker?.postMessage(command);
   }
 }
