@@ -18,6 +18,9 @@ export interface VideoInfo {
  */
 export type PixelFormat = "yuv420p" | "rgb24";
 
+/** How frames come from ffmpeg: a FIFO read ahead by a worker thread, or its stdout on the calling thread. */
+export type FrameReaderKind = "fifo worker" | "stdout";
+
 /** Bytes in one frame of `format` at this size. */
 export function frameBytes(format: PixelFormat, width: number, height: number): number {
   return format === "rgb24" ? width * height * 3 : width * height + 2 * ((width + 1) >> 1) * ((height + 1) >> 1);
@@ -53,7 +56,7 @@ export interface SourceOptions {
   /** Default rgb24. */
   pixelFormat?: PixelFormat;
   /** How frames come from ffmpeg: default a FIFO read by a worker where there are FIFOs, else its stdout. */
-  frameReader?: "fifo worker" | "stdout";
+  frameReader?: FrameReaderKind;
   /** The source's colours are BT.709's: planes for JPEG are converted to BT.601's. Undefined: open() finds out; false: left as they are. */
   fromBt709?: boolean;
 }
@@ -150,7 +153,7 @@ export class FfmpegSource {
   }
 
   /** How frames come from ffmpeg: a FIFO read ahead by a worker thread, or its stdout on this thread. */
-  get frameReader(): "fifo worker" | "stdout" {
+  get frameReader(): FrameReaderKind {
     return this.reader ? "fifo worker" : "stdout";
   }
 
