@@ -93,3 +93,40 @@ describe("PacedSender", () => {
     expect(total).toBeGreaterThan(90);
   });
 });
+
+describe("PacedSender keeps its deadline, on a given clock", () => {
+  /** A clock whose timers each wake `lateMs` after they were due (a busy process), and a socket that records when each datagram went. */
+  async function paceOn(count: number, size: number, windowMs: number, lateMs: number, maxBytesPerMs?: number) {
+    let now = 1000;
+    const clock = { nowMs: () => now, sleep: async (ms: number) => void (now += ms + lateMs) };
+    const sentAt: number[] = [];
+    const socket = { send: async (datagrams: readonly Uint8Array[], from = 0, to = datagrams.length) => void sentAt.push(...Array.from({ length: to - from }, () => now - 1000)) };
+    await new PacedSender(socket, maxBytesPerMs, clock).sendFrame(Array.from({ length: count }, () => new Uint8Array(size)), windowMs);
+    return sentAt;
+  }
+
+  test("on time, the datagrams are spread to the end of the window, not sent early", async () => {
+    const sentAt = await paceOn(60, 1200, 23.3, 0);
+    expect(sentAt.length).toBe(60);
+    expect(sentAt.at(-1)!).toBeGreaterThan(23.3 - 2.5);
+    expect(sentAt.at(-1)!).toBeLessThanOrEqual(23.3);
+    expect(sentAt[30]!).toBeGreaterThan(8);
+  });
+
+  test("timers that wake 1.5 ms late each time still end the frame by its window's end (before, each late wake stretched it)", async () => {
+    const sentAt = await paceOn(60, 1200, 23.3, 1.5);
+    expect(sentAt.length).toBe(60);
+    // One late wake's worth past the deadline at most.
+    expect(sentAt.at(-1)!).toBeLessThanOrEqual(23.3 + 1.5);
+    // Still spread, not one burst at the end.
+    expect(sentAt[20]!).toBeLessThan(15);
+  });
+
+  test("a rate cap still holds when behind: the frame goes late rather than faster than the cap", async () => {
+    // 50 × 1000 bytes at 1000 bytes/ms take 50 ms whatever the 10 ms window says.
+    const sentAt = await paceOn(50, 1000, 10, 1.5, 1000);
+    const bytes = 50 * 1000;
+    const burst = 1000 * 2; // a tick's worth at the cap
+    expect(sentAt.at(-1)!).toBeGreaterThanOrEqual((bytes - burst) / 1000);
+  });
+});
