@@ -45,7 +45,7 @@ export class PacedSender {
     const deadlineMs = startMs + windowMs;
     let rate = -1;
     let burst = 0;
-    // The rate each bytes still to go need to be done by the deadline (never less than the first rate), capped.
+    // The rate the bytes still to go need to be out by the deadline (never less than the rate already set), capped.
     const pace = (remaining: number, now: number) => {
       const wanted = remaining / Math.max(deadlineMs - now, TICK_MS);
       const next = this.maxBytesPerMs === undefined ? wanted : Math.min(wanted, this.maxBytesPerMs);
