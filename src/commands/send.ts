@@ -428,30 +428,19 @@ async function streamFrames(
     },
     2,
   );
-  const frames = encoded[Symbol.asyncIterator]();
-  try {
-    for (let next = frames.next(); ; ) {
-      const result = await next;
-      if (result.done || signal.aborted) break;
-      const { plan, jpeg } = result.value;
-      const dueMs = jpeg === undefined ? undefined : pipeline.dueMs(plan, performance.now(), wallClockUs());
-      if (jpeg !== undefined) clockStarted();
-      if (dueMs !== undefined) await sleepUntil(dueMs);
-      const frame = pipeline.frame(plan, jpeg, performance.now(), wallClockUs());
-      // The next frames are encoded while this one goes out, early in its interval (the pacer keeps its deadline
-      // through the pause), so the end of the spread, when its last datagram goes and a receiver decodes it, is quiet.
-      next = frames.next();
-      next.catch(() => {}); // a failure is thrown where it is awaited, above; not as unhandled if this frame's send fails first
-      if (!frame) continue;
-      const startMs = performance.now();
-      // A burst (--low-latency, --fps max, the probe) goes straight to the socket, which waits for drain when its buffer is full.
-      if (frame.windowMs === 0 && options.maxRateMbit === undefined) await sender.send(frame.datagrams);
-      else await paced.sendFrame(frame.datagrams, frame.windowMs);
-      const endMs = performance.now();
-      pipeline.sent(frame, endMs, endMs - startMs);
-    }
-  } finally {
-    await frames.return?.(undefined);
+  for await (const { plan, jpeg } of encoded) {
+    if (signal.aborted) break;
+    const dueMs = jpeg === undefined ? undefined : pipeline.dueMs(plan, performance.now(), wallClockUs());
+    if (jpeg !== undefined) clockStarted();
+    if (dueMs !== undefined) await sleepUntil(dueMs);
+    const frame = pipeline.frame(plan, jpeg, performance.now(), wallClockUs());
+    if (!frame) continue;
+    const startMs = performance.now();
+    // A burst (--low-latency, --fps max, the probe) goes straight to the socket, which waits for drain when its buffer is full.
+    if (frame.windowMs === 0 && options.maxRateMbit === undefined) await sender.send(frame.datagrams);
+    else await paced.sendFrame(frame.datagrams, frame.windowMs);
+    const endMs = performance.now();
+    pipeline.sent(frame, endMs, endMs - startMs);
   }
   const endMs = pipeline.endDueMs();
   if (endMs !== undefined && !signal.aborted) await sleepUntil(endMs);

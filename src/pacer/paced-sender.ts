@@ -4,23 +4,11 @@ import { TokenBucket } from "./token-bucket.ts";
 /** Timers are about a millisecond precise: let that much go out per wake-up, so pacing never stalls on the timer. */
 const TICK_MS = 2;
 
-/** The time and the waiting, given (a test's clock can run late on purpose). */
-export interface PacerClock {
-  nowMs(): number;
-  sleep(ms: number): Promise<void>;
-}
-
-const REAL_TIME: PacerClock = { nowMs: () => performance.now(), sleep: (ms) => Bun.sleep(ms) };
-
 /**
  * Sends each frame's datagrams through a token bucket whose rate is what
  * the frame needs to go out within its window (plus the headroom left in
  * the interval), capped at `maxBytesPerMs`. Bursts are what overflow a
- * receiver's socket buffer or a router's queue, so none are sent. The
- * window's end is a deadline: a timer that wakes late (a busy process)
- * loses the bucket's unspent time, so the rate is raised for what is left
- * to end on time rather than later (the frame's latency is its last
- * datagram's).
+ * receiver's socket buffer or a router's queue, so none are sent.
  */
 export class PacedSender {
   private readonly bucket: TokenBucket;
@@ -28,9 +16,9 @@ export class PacedSender {
   constructor(
     private readonly socket: Pick<UdpSender, "send">,
     private readonly maxBytesPerMs: number | undefined,
-    private readonly clock: PacerClock = REAL_TIME,
+    nowMs = performance.now(),
   ) {
-    this.bucket = new TokenBucket(1, 1, clock.nowMs());
+    this.bucket = new TokenBucket(1, 1, nowMs);
   }
 
   /** Sends `datagrams` spread over `windowMs`; resolves when the last one has been handed to the OS. */
@@ -41,23 +29,14 @@ export class PacedSender {
       bytes += d.length;
       largest = Math.max(largest, d.length);
     }
-    const startMs = this.clock.nowMs();
-    const deadlineMs = startMs + windowMs;
-    let rate = -1;
-    let burst = 0;
-    // The rate the bytes still to go need to be out by the deadline (never less than the rate already set), capped.
-    const pace = (remaining: number, now: number) => {
-      const wanted = remaining / Math.max(deadlineMs - now, TICK_MS);
-      const next = this.maxBytesPerMs === undefined ? wanted : Math.min(wanted, this.maxBytesPerMs);
-      if (next <= rate) return;
-      rate = next;
-      burst = Math.max(largest, rate * TICK_MS);
-      this.bucket.configure(rate, burst, now);
-    };
+    const wanted = bytes / Math.max(windowMs, TICK_MS);
+    const rate = this.maxBytesPerMs === undefined ? wanted : Math.min(wanted, this.maxBytesPerMs);
+    const burst = Math.max(largest, rate * TICK_MS);
+    this.bucket.configure(rate, burst, performance.now());
+
     let remaining = bytes;
-    pace(remaining, startMs);
     for (let next = 0; next < datagrams.length; ) {
-      const now = this.clock.nowMs();
+      const now = performance.now();
       let end = next;
       let batch = 0;
       while (end < datagrams.length && batch + datagrams[end]!.length <= burst && this.bucket.delayMs(batch + datagrams[end]!.length, now) === 0) {
@@ -65,8 +44,7 @@ export class PacedSender {
       }
       if (end === next) {
         // Wake up when a tick's worth can go, not for every datagram: fewer timers, same average rate.
-        await this.clock.sleep(Math.max(this.bucket.delayMs(Math.min(burst, remaining), now), 0.5));
-        pace(remaining, this.clock.nowMs());
+        await Bun.sleep(Math.max(this.bucket.delayMs(Math.min(burst, remaining), now), 0.5));
         continue;
       }
       remaining -= batch;

@@ -4,20 +4,6 @@ import { round } from "../util/round.ts";
 
 /** Share of each frame interval over which its datagrams are spread: most of it, with slack for timer jitter. */
 const SPREAD_SHARE = 0.7;
-
-/**
- * How long a frame's datagrams are spread over, handed to the pacer `lateMs`
- * after its due time. The spread ends SPREAD_SHARE into the frame's own
- * interval however late it starts: a frame handed over late (an encode that
- * ran long) goes out faster rather than later, so the lateness does not add
- * to its latency. At most twice as fast, though (never less than half the
- * spread), and never past the next frame's due time (`untilNextMs`). One
- * handed over early gets the spread, no more.
- */
-export function spreadWindowMs(lateMs: number, intervalMs: number, untilNextMs: number): number {
-  const spreadMs = intervalMs * SPREAD_SHARE;
-  return Math.max(0, Math.min(untilNextMs, Math.max(spreadMs - Math.max(0, lateMs), spreadMs / 2)));
-}
 /** A frame later than this (or one interval, if longer) is skipped: a hiccup is absorbed, a sustained overload is not. */
 export const LATE_SLACK_MS = 50;
 
@@ -107,7 +93,7 @@ export class SendSession {
         this.skipped++;
         return { kind: "skip" };
       }
-      if (!this.options.lowLatency) windowMs = spreadWindowMs(nowMs - dueMs, this.clock.intervalMs, this.clock.dueMs(index + 1) - nowMs);
+      if (!this.options.lowLatency) windowMs = Math.max(0, Math.min(this.clock.intervalMs * SPREAD_SHARE, this.clock.dueMs(index + 1) - nowMs));
     }
     const parity = this.options.wire.carriesParity ? parityPercent : 0;
     const datagrams = this.options.wire.packetize(jpeg, index, captureTimeUs, parity);
