@@ -3,7 +3,7 @@ import type { WireFormat } from "../packetizer/wire-format.ts";
 import { round } from "../util/round.ts";
 
 /** Share of each frame interval over which its datagrams are spread: most of it, with slack for timer jitter. */
-const SPREAD_SHARE = 0.7;
+export const SPREAD_SHARE = 0.7;
 /** A frame later than this (or one interval, if longer) is skipped: a hiccup is absorbed, a sustained overload is not. */
 export const LATE_SLACK_MS = 50;
 
