@@ -17,13 +17,13 @@ import { cpuMs, freePort } from "./lib/processes.ts";
 import { CLI, finish, startCommand } from "../test/helpers/udpvid.ts";
 
 const ROOT = join(import.meta.dir, "..");
-const { values } = parseArgs({ options: { pairs: { type: "string", default: "4" }, clip: { type: "string" } } });
+const { values } = parseArgs({ options: { pairs: { type: "string", default: "4" }, clip: { type: "string" }, seconds: { type: "string", default: "30" }, "steady-from": { type: "string", default: "5" } } });
 const PAIRS = Number(values.pairs);
 if (!Number.isInteger(PAIRS) || PAIRS < 1) throw new Error("--pairs takes a whole number of pairs, at least 1");
 if (cpus().length < 2) throw new Error("this benchmark pins each side to a core of its own: it needs two");
 
 const workDir = mkdtempSync(join(tmpdir(), "udpvid-sound-cost-"));
-const CLIP_SECONDS = 30;
+const CLIP_SECONDS = Number(values.seconds);
 let clip = values.clip;
 if (!clip) {
   clip = join(workDir, "clip.mp4");
@@ -69,7 +69,7 @@ interface Run {
 }
 
 /** The steady figures start this far into a run: past loading SDL and libopus, opening the device, the JIT's first compiles. */
-const STEADY_FROM_S = 5;
+const STEADY_FROM_S = Number(values["steady-from"]);
 
 function byGroup(threads: Map<number, { group: string; ms: number }>, since: Map<number, { group: string; ms: number }>): Map<string, number> {
   const groups = new Map<string, number>();

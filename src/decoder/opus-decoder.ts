@@ -55,7 +55,7 @@ export class OpusPacketDecoder {
     return new OpusPacketDecoder(await WasmOpus.open(), { name: "libopus-wasm", detail: `opus-decoder (${why})` });
   }
 
-  /** One packet's samples, interleaved stereo; `durationSamples` of concealment if the decoder refuses it. */
+  /** One packet's samples, interleaved stereo, good until the next decode or conceal (copy them to keep them); `durationSamples` of concealment if the decoder refuses it. */
   decode(packet: Uint8Array, durationSamples: number): Float32Array {
     try {
       const samples = this.backend.decode(packet);
@@ -70,7 +70,7 @@ export class OpusPacketDecoder {
   /**
    * `samples` of libopus's packet-loss concealment: what the decoder
    * predicts from the sound before the gap (it fades to silence over a
-   * long gap). Silence if the decoder cannot.
+   * long gap). Silence if the decoder cannot. Good until the next call, as decode's.
    */
   conceal(samples: number): Float32Array {
     this.stats.concealed++;

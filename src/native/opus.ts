@@ -43,7 +43,7 @@ function systemCandidates(): string[] {
  */
 export class NativeOpusDecoder {
   private decoder: Pointer | null;
-  /** libopus writes here; a packet's samples are copied out of it. */
+  /** libopus writes here; what decode and conceal return is a view of it. */
   private readonly pcm: Float32Array;
   private readonly error = new Int32Array(1);
 
@@ -68,7 +68,7 @@ export class NativeOpusDecoder {
     return String(this.lib.opus_get_version_string());
   }
 
-  /** A packet's samples, interleaved (a fresh array, the caller's to keep); throws on a packet libopus refuses. */
+  /** A packet's samples, interleaved: a view of the decoder's own buffer, good until the next call; throws on a packet libopus refuses. */
   decode(packet: Uint8Array): Float32Array {
     if (packet.length === 0 || packet.length > OPUS_MAX_PACKET_BYTES) throw new NativeOpusError(`an Opus packet of ${packet.length} bytes`);
     // ptr() points at the view's own first byte (its offset in a larger buffer included): no copy needed.
@@ -89,6 +89,7 @@ export class NativeOpusDecoder {
     if (!this.decoder) throw new NativeOpusError("the decoder is closed");
     const decoded = this.lib.opus_decode_float(this.decoder, data, length, ptr(this.pcm), Math.min(frameSize, OPUS_MAX_PACKET_SAMPLES), 0);
     if (decoded < 0) throw new NativeOpusError(`libopus refused the packet (error ${decoded})`);
-    return this.pcm.slice(0, decoded * this.channels);
+    // A view, not a copy: the receiver queues a packet's samples before the next is decoded (a copy a packet showed in its profile).
+    return this.pcm.subarray(0, decoded * this.channels);
   }
 }

@@ -49,7 +49,7 @@ export class FramePresenter<F> {
   private readonly recentOffsets = new RecentSamples(30);
   private readonly waits = new RecentSamples(2000);
   private held = 0;
-  private skipped = 0;
+  private skippedCount = 0;
 
   constructor(private readonly dueOf: DueTime = () => undefined) {}
 
@@ -66,7 +66,7 @@ export class FramePresenter<F> {
     this.held++;
     while (this.waiting.length > MIN_WAITING && this.waitingBytes > MAX_WAITING_BYTES) {
       this.waitingBytes -= this.waiting.shift()!.bytes;
-      this.skipped++;
+      this.skippedCount++;
     }
     return this.due(nowMs);
   }
@@ -111,11 +111,16 @@ export class FramePresenter<F> {
     this.recentOffsets.add(ms);
   }
 
+  /** Frames overtaken while waiting for their time (stats() has it too, but sorts its percentiles: this is read twice a second). */
+  get skipped(): number {
+    return this.skippedCount;
+  }
+
   stats(): PresenterStats {
     const p = (s: RecentSamples, n: number) => round(s.percentile(n)!, 1);
     return {
       held: this.held,
-      skipped: this.skipped,
+      skipped: this.skippedCount,
       offsetMs: this.offsets.count > 0 ? { p50: p(this.offsets, 50), p95: p(this.offsets, 95), max: p(this.offsets, 100) } : null,
       waitedMs: this.waits.count > 0 ? p(this.waits, 50) : null,
     };

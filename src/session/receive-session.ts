@@ -230,7 +230,7 @@ export class ReceiveSession {
 
   /** Frames not shown because newer ones overtook them: in the decoder, the backlog, or waiting for their time. */
   private get framesSkipped(): number {
-    return this.decoder.stats.skipped + this.backlogSkipped + this.presenterSkipped + this.presenter.stats().skipped;
+    return this.decoder.stats.skipped + this.backlogSkipped + this.presenterSkipped + this.presenter.skipped;
   }
 
   /** When the last frames were shown against their time on the picture clock, median (undefined: none followed it). */

@@ -4,12 +4,15 @@
  * with the position carried from one block to the next, so the joins are
  * seamless. What the device's clock needs: one running a little fast or
  * slow against the sender's gets a little more or less sound, and the
- * offset from the picture never grows. Pure.
+ * offset from the picture never grows. Pure. What push returns is good
+ * until the next push (the device copies it as it is queued): one buffer,
+ * grown as needed, rather than one a packet.
  */
 export class StereoResampler {
   /** Where the next output sample falls, in input samples after `previous` (the last input sample of the last block). */
   private position = 1;
   private previous: [number, number] | undefined;
+  private out = new Float32Array(0);
 
   /** The block `input` (interleaved L, R) at `ratio` output samples per input sample (0.5 to 2). */
   push(input: Float32Array, ratio: number): Float32Array {
@@ -23,7 +26,9 @@ export class StereoResampler {
     const step = 1 / ratio;
     // Output samples fall at position, position + step, … up to `frames`: room for them is made first, so the block is
     // written in place (a packet every 20 ms at 48 kHz: no per-sample array growth); one more for rounding.
-    const out = new Float32Array(2 * (Math.floor((frames - this.position) / step) + 2));
+    const room = 2 * (Math.floor((frames - this.position) / step) + 2);
+    if (this.out.length < room) this.out = new Float32Array(room);
+    const out = this.out;
     const previous = this.previous ?? [input[0]!, input[1]!];
     let position = this.position;
     let k = 0;

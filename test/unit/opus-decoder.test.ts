@@ -46,7 +46,8 @@ function rms(samples: Float32Array): number {
 
 /** Decodes every packet in turn, joined, with the pre-skip left out. */
 function decodeAll(decoder: OpusPacketDecoder, packets: Uint8Array[], preSkip: number): Float32Array {
-  const parts = packets.map((p) => decoder.decode(p, 960));
+  // Copied: what decode returns is good until the next call.
+  const parts = packets.map((p) => decoder.decode(p, 960).slice());
   const joined = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const part of parts) {
@@ -106,12 +107,12 @@ describe("OpusPacketDecoder: native libopus (the system's here), libopus's WebAs
     const { packets } = tonePackets(0.5);
     for (const decoder of [await open(), await open("wasm")]) {
       for (const p of packets.slice(0, 20)) decoder.decode(p, 960);
-      const concealed = decoder.conceal(960);
+      const concealed = decoder.conceal(960).slice(); // kept past the next call
       expect(concealed.length).toBe(960 * OUTPUT_CHANNELS);
       expect(rms(left(concealed))).toBeGreaterThan(0.1);
       // Not a multiple of libopus's 2.5 ms steps: still exactly that long.
       expect(decoder.conceal(100).length).toBe(100 * OUTPUT_CHANNELS);
-      let last = concealed;
+      let last: Float32Array = concealed;
       for (let i = 0; i < 20; i++) last = decoder.conceal(960);
       expect(rms(left(last))).toBeLessThan(rms(left(concealed)) / 4);
       expect(decoder.stats.concealed).toBe(22);
