@@ -1,5 +1,5 @@
 // What the sound costs each side, in CPU:
-//   bun run bench:sound-cost [--pairs N] [--clip FILE]
+//   bun run bench:sound-cost [--pairs N] [--seconds S] [--steady-from S] [--clip FILE]
 // The same stream is sent and received twice at the same time, with its
 // sound and without (so a busy spell on this shared machine falls on both):
 // the sender with and without --no-audio, the receiver --headless with and
@@ -7,7 +7,11 @@
 // card would play). Senders share one core, receivers the other. CPU is read
 // from outside: each process's own use (rusage, its ffmpeg children with it)
 // and, for the receiver, each thread's from /proc, to show where the
-// difference goes, over the whole run and in its steady state.
+// difference goes, over the whole run and in its steady state. The clip is
+// 90 s and the steady state starts 30 s in: JSC went on compiling (DFG, FTL)
+// until some 25 s into a run (BUN_JSC_reportCompileTimes), and the sound's
+// code tiers up later than the picture's, so a 30 s run put 0.8% of a core of
+// one-off compiling on the sound.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,9 +21,11 @@ import { cpuMs, freePort } from "./lib/processes.ts";
 import { CLI, finish, startCommand } from "../test/helpers/udpvid.ts";
 
 const ROOT = join(import.meta.dir, "..");
-const { values } = parseArgs({ options: { pairs: { type: "string", default: "4" }, clip: { type: "string" }, seconds: { type: "string", default: "30" }, "steady-from": { type: "string", default: "5" } } });
+const { values } = parseArgs({ options: { pairs: { type: "string", default: "4" }, clip: { type: "string" }, seconds: { type: "string", default: "90" }, "steady-from": { type: "string", default: "30" } } });
 const PAIRS = Number(values.pairs);
 if (!Number.isInteger(PAIRS) || PAIRS < 1) throw new Error("--pairs takes a whole number of pairs, at least 1");
+if (!(Number(values.seconds) >= 10)) throw new Error("--seconds takes the clip's length in seconds, at least 10");
+if (!(Number(values["steady-from"]) >= 0 && Number(values["steady-from"]) < Number(values.seconds) - 5)) throw new Error("--steady-from takes seconds into the run, at least 5 s before the clip ends");
 if (cpus().length < 2) throw new Error("this benchmark pins each side to a core of its own: it needs two");
 
 const workDir = mkdtempSync(join(tmpdir(), "udpvid-sound-cost-"));
@@ -68,7 +74,7 @@ interface Run {
   seconds: number;
 }
 
-/** The steady figures start this far into a run: past loading SDL and libopus, opening the device, the JIT's first compiles. */
+/** The steady figures start this far into a run: past loading SDL and libopus, opening the device, and the JIT's compiling (see the top). */
 const STEADY_FROM_S = Number(values["steady-from"]);
 
 function byGroup(threads: Map<number, { group: string; ms: number }>, since: Map<number, { group: string; ms: number }>): Map<string, number> {
@@ -160,7 +166,7 @@ const report = `# What the sound costs
 
 ${machineLine(`${PAIRS} pairs`)}
 
-A ${CLIP_SECONDS} s clip, made as video.mp4 is (1280x720 at 30 fps, Opus sound), is streamed twice at the same time, from \`udpvid send\` to \`udpvid receive --headless\`: once with its sound (the receiver with \`--audio\`, played on SDL's disk driver) and once without (the sender with \`--no-audio\`). Both senders share core 1 and both receivers core 0, so a busy spell on this shared machine falls on both alike. Each figure is the run with sound minus the run without, as % of one core. Sender: the process and its ffmpeg children (rusage), over the whole run. Receiver: the process (rusage) over the whole run, and, from /proc by thread, from ${STEADY_FROM_S} s in until the sender is done ("steady": past loading SDL and libopus and the JIT's first compiles): the main (JavaScript) thread, SDL's audio thread, libvips' JPEG decoding workers, the rest (JIT, GC, the allocator). In the run without sound the sender sends none: the receiver's difference is all the sound costs it, its packets taken in and repaired, decoded and played, and the picture held to the sound's clock.
+A ${CLIP_SECONDS} s clip, made as video.mp4 is (1280x720 at 30 fps, Opus sound), is streamed twice at the same time, from \`udpvid send\` to \`udpvid receive --headless\`: once with its sound (the receiver with \`--audio\`, played on SDL's disk driver) and once without (the sender with \`--no-audio\`). Both senders share core 1 and both receivers core 0, so a busy spell on this shared machine falls on both alike. Each figure is the run with sound minus the run without, as % of one core. Sender: the process and its ffmpeg children (rusage), over the whole run. Receiver: the process (rusage) over the whole run, and, from /proc by thread, from ${STEADY_FROM_S} s in until the sender is done ("steady": past loading SDL and libopus, and the JIT's compiling, which went on until some 25 s in): the main (JavaScript) thread, SDL's audio thread, libvips' JPEG decoding workers, the rest (JIT, GC, the allocator). In the run without sound the sender sends none: the receiver's difference is all the sound costs it, its packets taken in and repaired, decoded and played, and the picture held to the sound's clock.
 
 ${table}
 `;
