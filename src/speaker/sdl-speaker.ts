@@ -93,6 +93,8 @@ export class SdlSpeaker {
 
   /** Queues interleaved stereo samples, at the current volume. */
   write(samples: Float32Array): void {
+    // SDL refuses an empty write (a packet trimmed to its last sample can resample to none), and a throw here would end the receiver.
+    if (samples.length === 0) return;
     this.written += samples.length / OUTPUT_CHANNELS;
     const gain = this.muted ? 0 : this.gain;
     if (gain !== 1) for (let i = 0; i < samples.length; i++) samples[i] = samples[i]! * gain;
