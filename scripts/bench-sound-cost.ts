@@ -24,7 +24,7 @@ const ROOT = join(import.meta.dir, "..");
 const { values } = parseArgs({ options: { pairs: { type: "string", default: "4" }, clip: { type: "string" }, seconds: { type: "string", default: "90" }, "steady-from": { type: "string", default: "30" } } });
 const PAIRS = Number(values.pairs);
 if (!Number.isInteger(PAIRS) || PAIRS < 1) throw new Error("--pairs takes a whole number of pairs, at least 1");
-if (!(Number(values.seconds) >= 10)) throw new Error("--seconds takes the clip's length in seconds, at least 10");
+if (!(Number(values.seconds) >= 10)) throw new Error("--seconds takes the length of the clip made, in seconds, at least 10");
 if (!(Number(values["steady-from"]) >= 0 && Number(values["steady-from"]) < Number(values.seconds) - 5)) throw new Error("--steady-from takes seconds into the run, at least 5 s before the clip ends");
 if (cpus().length < 2) throw new Error("this benchmark pins each side to a core of its own: it needs two");
 
@@ -166,7 +166,7 @@ const report = `# What the sound costs
 
 ${machineLine(`${PAIRS} pairs`)}
 
-A ${CLIP_SECONDS} s clip, made as video.mp4 is (1280x720 at 30 fps, Opus sound), is streamed twice at the same time, from \`udpvid send\` to \`udpvid receive --headless\`: once with its sound (the receiver with \`--audio\`, played on SDL's disk driver) and once without (the sender with \`--no-audio\`). Both senders share core 1 and both receivers core 0, so a busy spell on this shared machine falls on both alike. Each figure is the run with sound minus the run without, as % of one core. Sender: the process and its ffmpeg children (rusage), over the whole run. Receiver: the process (rusage) over the whole run, and, from /proc by thread, from ${STEADY_FROM_S} s in until the sender is done ("steady": past loading SDL and libopus, and the JIT's compiling, which went on until some 25 s in): the main (JavaScript) thread, SDL's audio thread, libvips' JPEG decoding workers, the rest (JIT, GC, the allocator). In the run without sound the sender sends none: the receiver's difference is all the sound costs it, its packets taken in and repaired, decoded and played, and the picture held to the sound's clock.
+${values.clip ? `The clip ${values.clip}` : `A ${CLIP_SECONDS} s clip, made as video.mp4 is (1280x720 at 30 fps, Opus sound),`} is streamed twice at the same time, from \`udpvid send\` to \`udpvid receive --headless\`: once with its sound (the receiver with \`--audio\`, played on SDL's disk driver) and once without (the sender with \`--no-audio\`). Both senders share core 1 and both receivers core 0, so a busy spell on this shared machine falls on both alike. Each figure is the run with sound minus the run without, as % of one core. Sender: the process and its ffmpeg children (rusage), over the whole run. Receiver: the process (rusage) over the whole run, and, from /proc by thread, from ${STEADY_FROM_S} s in until the sender is done ("steady": past loading SDL and libopus, and the JIT's compiling, which went on until some 25 s in): the main (JavaScript) thread, SDL's audio thread, libvips' JPEG decoding workers, the rest (JIT, GC, the allocator). In the run without sound the sender sends none: the receiver's difference is all the sound costs it, its packets taken in and repaired, decoded and played, and the picture held to the sound's clock.
 
 ${table}
 `;
