@@ -60,6 +60,9 @@ if (made.exitCode !== 0) throw new Error(`could not make the ${CLIP_SECONDS} s c
 
 interface RunResult {
   offsetsMs: number[];
+  /** Capture -> seen for each flash, and capture -> played for each beep, ms on the wall clock (empty when ffmpeg sent: no capture clock known). */
+  pictureLatencyMs: number[];
+  soundLatencyMs: number[];
   receive: ReceiveSummary;
   /** udpvid's send summary (undefined when ffmpeg sent). */
   send: SendSummary | undefined;
@@ -138,10 +141,14 @@ async function run(row: Row, seed: number): Promise<RunResult> {
   if (sent.exitCode !== 0 || received.exitCode !== 0) throw new Error(`${row.name}: send exited ${sent.exitCode}, receive ${received.exitCode}: ${received.stderr}`);
   const flashes = flashTimesUs((await grabbed) ?? "");
   const beeps = existsSync(audioFile) ? beepTimesUs(readFileSync(audioFile), growth) : [];
+  const send = row.ffmpegRtp ? undefined : lastJson<SendSummary>(sent.stdout);
+  const clockStartUs = send?.clockStartUs ?? undefined;
   const result = {
     offsetsMs: pairOffsets(flashes, beeps),
+    pictureLatencyMs: clockStartUs === undefined ? [] : sinceCaptureMs(flashes, clockStartUs),
+    soundLatencyMs: clockStartUs === undefined ? [] : sinceCaptureMs(beeps, clockStartUs),
     receive: lastJson<ReceiveSummary>(received.stdout),
-    send: row.ffmpegRtp ? undefined : lastJson<SendSummary>(sent.stdout),
+    send,
     senderCpuMs: cpuMs(sender.process),
     receiverCpuMs: cpuMs(receiver.process),
   };
@@ -220,6 +227,17 @@ function pairOffsets(flashes: number[], beeps: number[]): number[] {
   return offsets;
 }
 
+/**
+ * Each flash or beep seen at `timesUs` less when it was captured, ms: the
+ * clip flashes and beeps at each whole second, and the sender stamps frame 0
+ * and sound sample 0 with the wall clock at `clockStartUs` (its summary), so
+ * the one at n s was captured at clockStartUs + n s. Each is taken to be
+ * the last one captured before it was seen (latencies are under a second).
+ */
+function sinceCaptureMs(timesUs: number[], clockStartUs: number): number[] {
+  return timesUs.map((t) => ((t - clockStartUs) % 1e6) / 1000).filter((ms) => ms >= 0);
+}
+
 const percentile = (values: number[], p: number) => {
   if (values.length === 0) return NaN;
   const sorted = [...values].sort((a, b) => a - b);
@@ -234,7 +252,7 @@ for (const row of ROWS) {
   for (let seed = 1; seed <= SEEDS; seed++) {
     const result = await run(row, seed);
     results.push(result);
-    console.error(`${row.name} seed ${seed}: ${result.offsetsMs.length} pairs, offsets ${result.offsetsMs.map((o) => o.toFixed(1)).join(" ")}`);
+    console.error(`${row.name} seed ${seed}: ${result.offsetsMs.length} pairs, offsets ${result.offsetsMs.map((o) => o.toFixed(1)).join(" ")}; latency p99 sound ${f1(percentile(result.soundLatencyMs, 99))}, picture ${f1(percentile(result.pictureLatencyMs, 99))} ms`);
     // --verbose: what each side said of the sound, and the frames either side left out, for finding why a row is off.
     if (values.verbose) {
       const frames = { senderSkipped: result.send?.framesSkipped, senderLeftOutForRate: result.send?.framesSkippedForRate, receiverSkipped: result.receive.framesSkipped, droppedIncomplete: result.receive.framesDroppedIncomplete };
@@ -251,8 +269,14 @@ for (const row of ROWS) {
   const concealed = s ? (100 * s.concealed) / Math.max(1, s.played + s.concealed) : NaN;
   table.push(
     `| ${row.name} | ${worst.offsetsMs.length} | ${f1(percentile(worst.offsetsMs, 50))} | ${f1(percentile(abs, 95))} | ${f1(Math.max(...abs))} | ` +
+      `${f1(percentile(worst.soundLatencyMs, 99))} | ${f1(percentile(worst.pictureLatencyMs, 99))} | ${f1(worstDifference(results))} | ` +
       `${f1(s?.latencyMs?.p99 ?? NaN)} | ${f1(worst.receive.latencyMs?.p99 ?? NaN)} | ${f1(Math.max(...results.map((r) => (r.receive.sound ? (100 * r.receive.sound.concealed) / Math.max(1, r.receive.sound.played + r.receive.sound.concealed) : NaN))))}% (this seed ${f1(concealed)}%) |`,
   );
+}
+/** Over the seeds, the most the sound's outside p99 latency came above the picture's (negative: below in every seed), ms. */
+function worstDifference(results: RunResult[]): number {
+  const differences = results.filter((r) => r.soundLatencyMs.length > 0).map((r) => percentile(r.soundLatencyMs, 99) - percentile(r.pictureLatencyMs, 99));
+  return differences.length ? Math.max(...differences) : NaN;
 }
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const cpuRows = Object.entries(cpu).map(([name, c]) => `| ${name} | ${f1(mean(c.send))}% | ${f1(mean(c.receive))}% |`);
@@ -262,10 +286,10 @@ const report = [
   "",
   machineLine(`ffmpeg ${ffmpegVersion()}`, `${SEEDS} seeds a row`),
   "",
-  `A clip made as video.mp4 is, ${CLIP_SECONDS} s long (1280x720 at 30 fps, a flash and a beep every second), from \`udpvid send\` to \`udpvid receive\` with its window under Xvfb and its sound on SDL's disk driver, through \`udpvid relay\` where a row says. Measured from outside: x11grab watches the flash's corner of the window at 250 frames a second; the sound file's growth is sampled every millisecond on the same wall clock. A/V offset: when each flash was seen minus when its beep was played out (positive: the picture late). The instruments (Xvfb, x11grab, the poll) run at priority ${INSTRUMENT_PRIORITY}, udpvid at the normal one. The worst seed by |offset| p95 is shown; concealed: the worst seed's share of sound packets concealed. The step row: 25 Mbit/s, 6 from 10 s to 20 s, 25 again.`,
+  `A clip made as video.mp4 is, ${CLIP_SECONDS} s long (1280x720 at 30 fps, a flash and a beep every second), from \`udpvid send\` to \`udpvid receive\` with its window under Xvfb and its sound on SDL's disk driver, through \`udpvid relay\` where a row says. Measured from outside: x11grab watches the flash's corner of the window at 250 frames a second; the sound file's growth is sampled every millisecond on the same wall clock. A/V offset: when each flash was seen minus when its beep was played out (positive: the picture late). The instruments (Xvfb, x11grab, the poll) run at priority ${INSTRUMENT_PRIORITY}, udpvid at the normal one. The worst seed by |offset| p95 is shown; concealed: the worst seed's share of sound packets concealed. The step row: 25 Mbit/s, 6 from 10 s to 20 s, 25 again. Latency, measured outside: when each flash was seen and each beep played out, as above, less when it was captured (the sender stamps frame 0 and the sound's first sample with the wall clock it reports as clockStartUs; the clip's flashes and beeps come at each whole second); the worst seed's p99 of each, and over all seeds the most the sound's p99 came above the picture's (negative: below in every seed). Beside them, udpvid's own figures (the receiver's --json): the sound's from where each packet sits in the device's queue, the picture's when its draw returned.`,
   "",
-  "| row | pairs | offset p50 ms | abs offset p95 ms | abs offset max ms | sound capture->heard p99 ms | picture capture->shown p99 ms | concealed (worst seed) |",
-  "|---|---|---|---|---|---|---|---|",
+  "| row | pairs | offset p50 ms | abs offset p95 ms | abs offset max ms | sound capture->heard p99 ms (outside) | picture capture->seen p99 ms (outside) | sound p99 - picture p99, worst seed ms (outside) | sound p99 ms (udpvid's own) | picture p99 ms (udpvid's own) | concealed (worst seed) |",
+  "|---|---|---|---|---|---|---|---|---|---|---|",
   ...table,
   "",
   "CPU, % of one core over the run (user + system, the sender's ffmpeg children included), mean of the seeds:",

@@ -57,6 +57,16 @@ function readThreads(pid: number, into: Map<number, { group: string; ms: number 
   }
 }
 
+/** How often the main thread has gone to sleep and been woken again so far (its voluntary context switches); undefined once it has exited. */
+function mainWakeUps(pid: number): number | undefined {
+  try {
+    const match = /voluntary_ctxt_switches:\s*(\d+)/.exec(readFileSync(`/proc/${pid}/task/${pid}/status`, "utf8"));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Threads grouped by what they do: the main (JavaScript) thread, SDL's audio thread, libvips' workers (JPEG decoding), the rest. */
 function threadGroup(comm: string, isMain: boolean): string {
   if (isMain) return "main";
@@ -71,6 +81,9 @@ interface Run {
   /** CPU ms by thread group from STEADY_FROM_S into the run until the sender was done. */
   steady: Map<string, number>;
   steadySeconds: number;
+  /** Main-thread wake-ups a second over the steady span: the receiver's, and the sender's. */
+  receiverWakeUps: number;
+  senderWakeUps: number;
   seconds: number;
 }
 
@@ -94,25 +107,34 @@ async function run(sound: boolean): Promise<Run> {
   const pid = receiver.process.pid;
   // Each thread's figure as last read before it (or the receiver) ended: read every 100 ms.
   const byThread = new Map<number, { group: string; ms: number }>();
+  // Each main thread's wake-ups as last read before it ended (the receiver without sound can end before its sender).
+  let senderPid: number | undefined;
+  let senderWakes: number | undefined;
+  let receiverWakes: number | undefined;
   const sampling = setInterval(() => {
     try {
       readThreads(pid, byThread);
     } catch {
       // It has exited.
     }
+    receiverWakes = mainWakeUps(pid) ?? receiverWakes;
+    if (senderPid !== undefined) senderWakes = mainWakeUps(senderPid) ?? senderWakes;
   }, 100);
   const startMs = performance.now();
-  let steadyStart: { atMs: number; threads: Map<number, { group: string; ms: number }> } | undefined;
-  const steadyTimer = setTimeout(() => (steadyStart = { atMs: performance.now(), threads: structuredClone(byThread) }), STEADY_FROM_S * 1000);
+  type Mark = { atMs: number; threads: Map<number, { group: string; ms: number }>; receiverWakes: number; senderWakes: number };
+  let steadyStart: Mark | undefined;
+  const mark = (): Mark => ({ atMs: performance.now(), threads: structuredClone(byThread), receiverWakes: mainWakeUps(pid) ?? receiverWakes ?? Number.NaN, senderWakes: senderWakes ?? Number.NaN });
+  const steadyTimer = setTimeout(() => (steadyStart = mark()), STEADY_FROM_S * 1000);
   const sender = startCommand(["taskset", "-c", "1", process.execPath, CLI, "send", clip!, "--to", `127.0.0.1:${port}`, ...(sound ? [] : ["--no-audio"]), "--json"]);
-  let steadyEnd: { atMs: number; threads: Map<number, { group: string; ms: number }> } | undefined;
+  senderPid = sender.process.pid;
+  let steadyEnd: Mark | undefined;
   void sender.process.exited.then(() => {
     try {
       readThreads(pid, byThread);
     } catch {
       // It has exited too.
     }
-    steadyEnd = { atMs: performance.now(), threads: structuredClone(byThread) };
+    steadyEnd = mark();
   });
   const [sent, received] = await Promise.all([finish(sender, 120_000), finish(receiver, 120_000)]);
   clearInterval(sampling);
@@ -126,6 +148,8 @@ async function run(sound: boolean): Promise<Run> {
     receiverMs: cpuMs(receiver.process),
     steady: byGroup(steadyEnd.threads, steadyStart.threads),
     steadySeconds: (steadyEnd.atMs - steadyStart.atMs) / 1000,
+    receiverWakeUps: (steadyEnd.receiverWakes - steadyStart.receiverWakes) / ((steadyEnd.atMs - steadyStart.atMs) / 1000),
+    senderWakeUps: (steadyEnd.senderWakes - steadyStart.senderWakes) / ((steadyEnd.atMs - steadyStart.atMs) / 1000),
     seconds: (performance.now() - startMs) / 1000,
   };
 }
@@ -155,18 +179,37 @@ const figures: ((p: Pair) => number)[] = [
   (p) => (total(p.with.steady) / p.with.steadySeconds - total(p.without.steady) / p.without.steadySeconds) / 10,
   ...GROUPS.map((g) => (p: Pair) => ((p.with.steady.get(g) ?? 0) / p.with.steadySeconds - (p.without.steady.get(g) ?? 0) / p.without.steadySeconds) / 10),
 ];
-const header = ["pair", "sender +% (whole run)", "receiver +% (whole run)", "receiver +% (steady)", ...GROUPS.map((g) => `steady: ${g} +%`), "run, s"];
-const rows = pairs.map((p, i) => [String(i + 1), ...figures.map((f) => f(p).toFixed(1)), p.with.seconds.toFixed(1)]);
+/** Main-thread wake-ups a second in the steady span, with sound and without: what the sound's timers and datagrams add. */
+const wakeFigures: ((p: Pair) => number)[] = [(p) => p.with.senderWakeUps, (p) => p.without.senderWakeUps, (p) => p.with.receiverWakeUps, (p) => p.without.receiverWakeUps];
+const header = [
+  "pair",
+  "sender +% (whole run)",
+  "receiver +% (whole run)",
+  "receiver +% (steady)",
+  ...GROUPS.map((g) => `steady: ${g} +%`),
+  "sender wake-ups/s, with / without",
+  "receiver wake-ups/s, with / without",
+  "run, s",
+];
+const wakes = (values: number[]) => `${values[0]!.toFixed(0)} / ${values[1]!.toFixed(0)}`;
+const rows = pairs.map((p, i) => {
+  const w = wakeFigures.map((f) => f(p));
+  return [String(i + 1), ...figures.map((f) => f(p).toFixed(1)), wakes(w.slice(0, 2)), wakes(w.slice(2)), p.with.seconds.toFixed(1)];
+});
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const summaryRow = (label: string, pick: (xs: number[]) => number) => [label, ...figures.map((f) => pick(pairs.map(f)).toFixed(1)), ""];
-rows.push(summaryRow("median", median), summaryRow("worst", (xs) => Math.max(...xs)));
+const summaryRow = (label: string, pick: (xs: number[]) => number, withWakes: boolean) => {
+  const w = withWakes ? wakeFigures.map((f) => pick(pairs.map(f))) : [];
+  return [label, ...figures.map((f) => pick(pairs.map(f)).toFixed(1)), w.length ? wakes(w.slice(0, 2)) : "", w.length ? wakes(w.slice(2)) : "", ""];
+};
+// Wake-ups have no "worst": fewer with sound is not better than more without.
+rows.push(summaryRow("median", median, true), summaryRow("worst", (xs) => Math.max(...xs), false));
 
 const table = [header, header.map(() => "---"), ...rows].map((r) => `| ${r.join(" | ")} |`).join("\n");
 const report = `# What the sound costs
 
 ${machineLine(`${PAIRS} pairs`)}
 
-${values.clip ? `The clip ${values.clip}` : `A ${CLIP_SECONDS} s clip, made as video.mp4 is (1280x720 at 30 fps, Opus sound),`} is streamed twice at the same time, from \`udpvid send\` to \`udpvid receive --headless\`: once with its sound (the receiver with \`--audio\`, played on SDL's disk driver) and once without (the sender with \`--no-audio\`). Both senders share core 1 and both receivers core 0, so a busy spell on this shared machine falls on both alike. Each figure is the run with sound minus the run without, as % of one core. Sender: the process and its ffmpeg children (rusage), over the whole run. Receiver: the process (rusage) over the whole run, and, from /proc by thread, from ${STEADY_FROM_S} s in until the sender is done ("steady": past loading SDL and libopus, and the JIT's compiling, which went on until some 25 s in): the main (JavaScript) thread, SDL's audio thread, libvips' JPEG decoding workers, the rest (JIT, GC, the allocator). In the run without sound the sender sends none: the receiver's difference is all the sound costs it, its packets taken in and repaired, decoded and played, and the picture held to the sound's clock.
+${values.clip ? `The clip ${values.clip}` : `A ${CLIP_SECONDS} s clip, made as video.mp4 is (1280x720 at 30 fps, Opus sound),`} is streamed twice at the same time, from \`udpvid send\` to \`udpvid receive --headless\`: once with its sound (the receiver with \`--audio\`, played on SDL's disk driver) and once without (the sender with \`--no-audio\`). Both senders share core 1 and both receivers core 0, so a busy spell on this shared machine falls on both alike. Each figure is the run with sound minus the run without, as % of one core. Sender: the process and its ffmpeg children (rusage), over the whole run. Receiver: the process (rusage) over the whole run, and, from /proc by thread, from ${STEADY_FROM_S} s in until the sender is done ("steady": past loading SDL and libopus, and the JIT's compiling, which went on until some 25 s in): the main (JavaScript) thread, SDL's audio thread, libvips' JPEG decoding workers, the rest (JIT, GC, the allocator). In the run without sound the sender sends none: the receiver's difference is all the sound costs it, its packets taken in and repaired, decoded and played, and the picture held to the sound's clock. The wake-ups are the main thread's voluntary context switches a second over the steady span (/proc), the sender's and the receiver's, with sound and without: each is a sleep and a wake-up, some 60–100 µs of this VM's time.
 
 ${table}
 `;

@@ -1,3 +1,5 @@
+import type { SoundRideAlong } from "../pacer/sound-ride-along.ts";
+import type { OutgoingAudio } from "../session/audio-track.ts";
 import { FfmpegAudioSource } from "../source/ffmpeg-audio-source.ts";
 import { SourceError } from "../source/ffmpeg-source.ts";
 import type { SourceChoice } from "../source/source-choice.ts";
@@ -65,10 +67,18 @@ export async function openSound(request: SoundRequest, ffmpeg: string, say: (lin
 /**
  * Each sound packet to the receivers at its due time, once the picture's
  * clock has started (`clockStarted`), until the source ends or `signal`
- * aborts. Sound goes straight to the socket: it never waits behind a
- * frame's bulk in the pacer.
+ * aborts. Sound never waits behind a frame's bulk in the pacer: it goes on
+ * its own timer, or a little early at the head of a picture batch that
+ * `rideAlong` lets take it.
  */
-export async function streamSound(source: FfmpegAudioSource, pipeline: SendPipeline, sender: FanOutSender, clockStarted: Promise<void>, signal: AbortSignal): Promise<void> {
+export async function streamSound(
+  source: FfmpegAudioSource,
+  pipeline: SendPipeline,
+  sender: FanOutSender,
+  rideAlong: SoundRideAlong,
+  clockStarted: Promise<void>,
+  signal: AbortSignal,
+): Promise<void> {
   const stop = () => source.close();
   signal.addEventListener("abort", stop);
   try {
@@ -77,9 +87,8 @@ export async function streamSound(source: FfmpegAudioSource, pipeline: SendPipel
       if (signal.aborted) break;
       const outgoing = pipeline.audio(packet);
       if (!outgoing) break;
-      const wait = outgoing.dueMs - performance.now();
-      if (wait > 0) await Bun.sleep(wait);
-      await sender.send(outgoing.datagrams);
+      const left = await dueOrTakenAlong(outgoing, rideAlong);
+      if (left) await sender.send(left);
     }
     const last = pipeline.audioEnded();
     if (last.length > 0 && !signal.aborted) await sender.send(last);
@@ -92,4 +101,18 @@ export async function streamSound(source: FfmpegAudioSource, pipeline: SendPipel
   } finally {
     signal.removeEventListener("abort", stop);
   }
+}
+
+/** Waits for the packet's due time, unless a picture batch takes it along first: the datagrams still to send (undefined: taken). */
+function dueOrTakenAlong(outgoing: OutgoingAudio, rideAlong: SoundRideAlong): Promise<Uint8Array[] | undefined> {
+  const waitMs = outgoing.dueMs - performance.now();
+  if (waitMs <= 0) return Promise.resolve(outgoing.datagrams);
+  return new Promise((resolve) => {
+    // A cleared timer never fires: a packet taken along costs this process no wake-up of its own.
+    const timer = setTimeout(() => resolve(rideAlong.release()), waitMs);
+    rideAlong.hold(outgoing.datagrams, outgoing.dueMs, () => {
+      clearTimeout(timer);
+      resolve(undefined);
+    });
+  });
 }

@@ -7,6 +7,7 @@ import { endpoint } from "../feedback/feedback-gate.ts";
 import type { SenderFeedbackStats } from "../feedback/sender-feedback.ts";
 import { DEFAULT_FEC_PERCENT, DEFAULT_V2_DATAGRAM_SIZE } from "../packetizer/v2-packetizer.ts";
 import { PacedSender } from "../pacer/paced-sender.ts";
+import { SoundRideAlong } from "../pacer/sound-ride-along.ts";
 import { V2_HEADER_SIZE } from "../protocol/v2.ts";
 import { MAX_UDP_PAYLOAD } from "../protocol/udp.ts";
 import { isMulticast, parseHostPort, resolveHost } from "../socket/address.ts";
@@ -212,8 +213,18 @@ export interface SendSummary extends SendCounts {
   returnPath: SenderFeedbackStats | null;
   /** Rate adaptation at the end, and every quarter second of it (--json). */
   rate: RateStats & { trace: RateTracePoint[] };
-  /** The sound track's Opus packets and their bytes on the wire, parity and headers included (null: picture only). */
-  audio: { packets: number; bytes: number } | null;
+  /**
+   * The sound track's Opus packets and their bytes on the wire, parity and
+   * headers included, and how many went at the head of a picture batch
+   * rather than on their own (null: picture only).
+   */
+  audio: { packets: number; bytes: number; withPicture: number } | null;
+  /**
+   * The wall clock (µs since 1970) the stream's clock started at: frame 0's
+   * capture time, and the sound's first sample's, as stamped on the wire
+   * (less 2^32 wraps there). null: no frame went.
+   */
+  clockStartUs: number | null;
   /** What made the JPEGs: TurboJPEG from YUV planes, or sharp from RGB (the fallback), and from where or why. */
   encoder: { name: FrameEncoder["name"]; detail: string };
   /** How frames came from ffmpeg: a FIFO read ahead by a worker thread, or its stdout (where there are no FIFOs: Windows). */
@@ -241,16 +252,19 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
     signal.addEventListener("abort", stop);
     const status = showStatus(options, pipeline, sender, source.info);
     const clock = deferred();
+    // Sound on the picture's own socket leaves in the pacer's batches where one comes shortly before it is due.
+    const rideAlong = new SoundRideAlong();
+    const pacer = new PacedSender(sender, maxBytesPerMs(options, pipeline), performance.now(), soundSender ? undefined : rideAlong);
     try {
       await Promise.all([
-        streamFrames(source, encoder, pipeline, sender, new PacedSender(sender, maxBytesPerMs(options, pipeline)), options, signal, clock.resolve).finally(clock.resolve),
-        sound ? streamSound(sound, pipeline, soundSender ?? sender, clock.promise, signal) : undefined,
+        streamFrames(source, encoder, pipeline, sender, pacer, options, signal, clock.resolve).finally(clock.resolve),
+        sound ? streamSound(sound, pipeline, soundSender ?? sender, rideAlong, clock.promise, signal) : undefined,
       ]);
     } finally {
       signal.removeEventListener("abort", stop);
       status.stop();
     }
-    return { ...(await finish(options, pipeline, sender, source.info, signal.aborted)), encoder: { name: encoder.name, detail: encoder.detail }, frameReader: source.frameReader };
+    return { ...(await finish(options, pipeline, sender, rideAlong, source.info, signal.aborted)), encoder: { name: encoder.name, detail: encoder.detail }, frameReader: source.frameReader };
   } finally {
     source.close();
     sound?.close();
@@ -477,7 +491,7 @@ function showStatus(options: SendOptions, pipeline: SendPipeline, sender: FanOut
 }
 
 /** The end datagrams, then the summary. */
-async function finish(options: SendOptions, pipeline: SendPipeline, sender: FanOutSender, info: VideoInfo, stoppedByUser: boolean): Promise<Omit<SendSummary, "encoder" | "frameReader">> {
+async function finish(options: SendOptions, pipeline: SendPipeline, sender: FanOutSender, rideAlong: SoundRideAlong, info: VideoInfo, stoppedByUser: boolean): Promise<Omit<SendSummary, "encoder" | "frameReader">> {
   const seconds = pipeline.status(performance.now()).elapsedSeconds;
   // The last frame's repairs first, while NACKs are still answered: the end makes receivers give up what they hold.
   const repairsCloseMs = pipeline.repairsCloseMs();
@@ -506,7 +520,8 @@ async function finish(options: SendOptions, pipeline: SendPipeline, sender: FanO
     stoppedByUser,
     returnPath: returnPath ?? null,
     rate: { ...rate, trace: pipeline.rateTrace() },
-    audio,
+    audio: audio && { ...audio, withPicture: rideAlong.takenAlong },
+    clockStartUs: pipeline.clockStart?.us ?? null,
   };
 }
 

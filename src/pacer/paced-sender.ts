@@ -1,4 +1,5 @@
 import type { UdpSender } from "../socket/udp-sender.ts";
+import type { SoundRideAlong } from "./sound-ride-along.ts";
 import { TokenBucket } from "./token-bucket.ts";
 
 /** Timers are about a millisecond precise: let that much go out per wake-up, so pacing never stalls on the timer. */
@@ -17,6 +18,8 @@ export class PacedSender {
     private readonly socket: Pick<UdpSender, "send">,
     private readonly maxBytesPerMs: number | undefined,
     nowMs = performance.now(),
+    /** Sound due shortly goes first in a batch, in the same socket call (see SoundRideAlong); only where it goes to the same socket. */
+    private readonly sound?: SoundRideAlong,
   ) {
     this.bucket = new TokenBucket(1, 1, nowMs);
   }
@@ -49,7 +52,10 @@ export class PacedSender {
       }
       remaining -= batch;
       this.bucket.take(batch, now);
-      await this.socket.send(datagrams, next, end);
+      // The sound is outside the picture's bucket, as it is when it goes on its own (its rate is reserved apart).
+      const sound = this.sound?.take(now);
+      if (sound) await this.socket.send(sound.concat(datagrams.slice(next, end)));
+      else await this.socket.send(datagrams, next, end);
       next = end;
     }
   }

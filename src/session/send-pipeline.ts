@@ -137,6 +137,11 @@ export class SendPipeline {
   }
 
   /** Whether the stream carries sound (the source has it and the protocol can carry it). */
+  /** When the stream's clock started (locally and on the wall clock), once the first frame has started it. */
+  get clockStart(): { ms: number; us: number } | undefined {
+    return this.session.start;
+  }
+
   get carriesAudio(): boolean {
     return this.audioTrack !== undefined;
   }

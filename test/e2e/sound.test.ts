@@ -59,12 +59,19 @@ describe("sound", () => {
     const out = join(dir, `loopback-${decoder.name}.f32`);
     await using receiver = startUdpvid(["receive", "--headless", "--audio", "--port", "0", "--idle-timeout", "2", "--json"], { ...diskAudio(out), ...env });
     const port = await receiver.listening;
+    const sentAtUs = Date.now() * 1000;
     const sent = await runUdpvid(["send", clip, "--to", `127.0.0.1:${port}`, "--json"]);
     expect(sent.exitCode).toBe(0);
     expect(sent.stderr).toContain("Streaming video and sound");
     const sendSummary = lastJson<SendSummary>(sent.stdout);
     // 20 ms Opus packets for the whole clip (and the encoder's lead-in).
     expect(sendSummary.audio!.packets).toBeGreaterThanOrEqual((SECONDS * 1000) / 20);
+    // Most went at the head of a picture batch rather than on a wake-up of their own; the sound below is intact all the same.
+    expect(sendSummary.audio!.withPicture).toBeGreaterThan(0);
+    expect(sendSummary.audio!.withPicture).toBeLessThanOrEqual(sendSummary.audio!.packets);
+    // The stream's clock started on the wall clock while the sender ran, before its last SECONDS.
+    expect(sendSummary.clockStartUs!).toBeGreaterThan(sentAtUs);
+    expect(sendSummary.clockStartUs!).toBeLessThan(Date.now() * 1000 - SECONDS * 1e6 + 1e6);
     const received = await finish(receiver);
     expect(received.exitCode).toBe(0);
     const summary = lastJson<ReceiveSummary>(received.stdout);
