@@ -252,10 +252,11 @@ for (const row of ROWS) {
   for (let seed = 1; seed <= SEEDS; seed++) {
     const result = await run(row, seed);
     results.push(result);
-    console.error(`${row.name} seed ${seed}: ${result.offsetsMs.length} pairs, offsets ${result.offsetsMs.map((o) => o.toFixed(1)).join(" ")}; latency p99 sound ${f1(percentile(result.soundLatencyMs, 99))}, picture ${f1(percentile(result.pictureLatencyMs, 99))} ms`);
+    console.error(`${row.name} seed ${seed}: ${result.offsetsMs.length} pairs, offsets ${result.offsetsMs.map((o) => o.toFixed(1)).join(" ")}; latency p50 / p99 sound ${f1(percentile(result.soundLatencyMs, 50))} / ${f1(percentile(result.soundLatencyMs, 99))}, picture ${f1(percentile(result.pictureLatencyMs, 50))} / ${f1(percentile(result.pictureLatencyMs, 99))} ms`);
     // --verbose: what each side said of the sound, and the frames either side left out, for finding why a row is off.
     if (values.verbose) {
       const frames = { senderSkipped: result.send?.framesSkipped, senderLeftOutForRate: result.send?.framesSkippedForRate, receiverSkipped: result.receive.framesSkipped, droppedIncomplete: result.receive.framesDroppedIncomplete };
+      console.error(`  picture latency by flash: ${result.pictureLatencyMs.map((ms) => ms.toFixed(0)).join(" ")}; sound by beep: ${result.soundLatencyMs.map((ms) => ms.toFixed(0)).join(" ")}`);
       console.error(JSON.stringify({ frames, sound: result.receive.sound, avSync: result.receive.avSync, audio: result.receive.audio, returnPath: result.receive.returnPath, senderReturnPath: result.send?.returnPath }));
     }
   }
@@ -269,7 +270,7 @@ for (const row of ROWS) {
   const concealed = s ? (100 * s.concealed) / Math.max(1, s.played + s.concealed) : NaN;
   table.push(
     `| ${row.name} | ${worst.offsetsMs.length} | ${f1(percentile(worst.offsetsMs, 50))} | ${f1(percentile(abs, 95))} | ${f1(Math.max(...abs))} | ` +
-      `${f1(percentile(worst.soundLatencyMs, 99))} | ${f1(percentile(worst.pictureLatencyMs, 99))} | ${f1(worstDifference(results))} | ` +
+      `${f1(percentile(worst.soundLatencyMs, 50))} / ${f1(percentile(worst.soundLatencyMs, 99))} | ${f1(percentile(worst.pictureLatencyMs, 50))} / ${f1(percentile(worst.pictureLatencyMs, 99))} | ${f1(worstDifference(results))} | ` +
       `${f1(s?.latencyMs?.p99 ?? NaN)} | ${f1(worst.receive.latencyMs?.p99 ?? NaN)} | ${f1(Math.max(...results.map((r) => (r.receive.sound ? (100 * r.receive.sound.concealed) / Math.max(1, r.receive.sound.played + r.receive.sound.concealed) : NaN))))}% (this seed ${f1(concealed)}%) |`,
   );
 }
@@ -286,9 +287,9 @@ const report = [
   "",
   machineLine(`ffmpeg ${ffmpegVersion()}`, `${SEEDS} seeds a row`),
   "",
-  `A clip made as video.mp4 is, ${CLIP_SECONDS} s long (1280x720 at 30 fps, a flash and a beep every second), from \`udpvid send\` to \`udpvid receive\` with its window under Xvfb and its sound on SDL's disk driver, through \`udpvid relay\` where a row says. Measured from outside: x11grab watches the flash's corner of the window at 250 frames a second; the sound file's growth is sampled every millisecond on the same wall clock. A/V offset: when each flash was seen minus when its beep was played out (positive: the picture late). The instruments (Xvfb, x11grab, the poll) run at priority ${INSTRUMENT_PRIORITY}, udpvid at the normal one. The worst seed by |offset| p95 is shown; concealed: the worst seed's share of sound packets concealed. The step row: 25 Mbit/s, 6 from 10 s to 20 s, 25 again. Latency, measured outside: when each flash was seen and each beep played out, as above, less when it was captured (the sender stamps frame 0 and the sound's first sample with the wall clock it reports as clockStartUs; the clip's flashes and beeps come at each whole second); the worst seed's p99 of each, and over all seeds the most the sound's p99 came above the picture's (negative: below in every seed). Beside them, udpvid's own figures (the receiver's --json): the sound's from where each packet sits in the device's queue, the picture's when its draw returned.`,
+  `A clip made as video.mp4 is, ${CLIP_SECONDS} s long (1280x720 at 30 fps, a flash and a beep every second), from \`udpvid send\` to \`udpvid receive\` with its window under Xvfb and its sound on SDL's disk driver, through \`udpvid relay\` where a row says. Measured from outside: x11grab watches the flash's corner of the window at 250 frames a second; the sound file's growth is sampled every millisecond on the same wall clock. A/V offset: when each flash was seen minus when its beep was played out (positive: the picture late). The instruments (Xvfb, x11grab, the poll) run at priority ${INSTRUMENT_PRIORITY}, udpvid at the normal one. The worst seed by |offset| p95 is shown; concealed: the worst seed's share of sound packets concealed. The step row: 25 Mbit/s, 6 from 10 s to 20 s, 25 again. Latency, measured outside: when each flash was seen and each beep played out, as above, less when it was captured (the sender stamps frame 0 and the sound's first sample with the wall clock it reports as clockStartUs; the clip's flashes and beeps come at each whole second); the worst seed's median and p99 of each (over a run's 29 or 30, its p99 is its slowest: the start, while the allowances the receiver took on warming up come back down), and over all seeds the most the sound's p99 came above the picture's (negative: below in every seed). Beside them, udpvid's own figures (the receiver's --json): the sound's from where each packet sits in the device's queue, the picture's when its draw returned.`,
   "",
-  "| row | pairs | offset p50 ms | abs offset p95 ms | abs offset max ms | sound capture->heard p99 ms (outside) | picture capture->seen p99 ms (outside) | sound p99 - picture p99, worst seed ms (outside) | sound p99 ms (udpvid's own) | picture p99 ms (udpvid's own) | concealed (worst seed) |",
+  "| row | pairs | offset p50 ms | abs offset p95 ms | abs offset max ms | sound capture->heard p50 / p99 ms (outside) | picture capture->seen p50 / p99 ms (outside) | sound p99 - picture p99, worst seed ms (outside) | sound p99 ms (udpvid's own) | picture p99 ms (udpvid's own) | concealed (worst seed) |",
   "|---|---|---|---|---|---|---|---|---|---|---|",
   ...table,
   "",
