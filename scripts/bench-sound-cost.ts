@@ -123,7 +123,7 @@ async function run(sound: boolean): Promise<Run> {
   const startMs = performance.now();
   type Mark = { atMs: number; threads: Map<number, { group: string; ms: number }>; receiverWakes: number; senderWakes: number };
   let steadyStart: Mark | undefined;
-  const mark = (): Mark => ({ atMs: performance.now(), threads: structuredClone(byThread), receiverWakes: mainWakeUps(pid) ?? receiverWakes ?? Number.NaN, senderWakes: senderWakes ?? Number.NaN });
+  const mark = (): Mark => ({ atMs: performance.now(), threads: structuredClone(byThread), receiverWakes: mainWakeUps(pid) ?? receiverWakes ?? Number.NaN, senderWakes: (senderPid === undefined ? undefined : mainWakeUps(senderPid)) ?? senderWakes ?? Number.NaN });
   const steadyTimer = setTimeout(() => (steadyStart = mark()), STEADY_FROM_S * 1000);
   const sender = startCommand(["taskset", "-c", "1", process.execPath, CLI, "send", clip!, "--to", `127.0.0.1:${port}`, ...(sound ? [] : ["--no-audio"]), "--json"]);
   senderPid = sender.process.pid;
