@@ -44,10 +44,23 @@ const WARMUP_MS = 2500;
  * quiet moment.
  */
 const JITTER_DECAY_MIN_MS = 1;
+/**
+ * An allowance that was never measured (the cautious start, what warming up
+ * raised it to) comes down by the quarter share all the way to what is
+ * measured: at 1 ms a recomputation, the start's 40 ms took 17 s and a
+ * warm-up stall's last 50 ms 25 s, the whole stream that much later.
+ */
 const TRANSIENT_GAP_MS = 50;
 const JITTER_DECAY_SHARE = 1 / 4;
 const JITTER_DECAY_MAX_MS = 25;
-/** The path's delay as used comes down by at most this a packet (5 ms a second): see PlayoutClock.transitMs. */
+/**
+ * Once sound is queued, the path's delay as used comes down by this share
+ * of its excess over the window's fastest a packet (about 40% a second at
+ * 50 packets a second: a busy start's 140 ms gone within 5 s, in steps the
+ * sound leaves out at quiet moments), at least TRANSIT_DECAY_MS (5 ms a
+ * second). See PlayoutClock.transitMs.
+ */
+const TRANSIT_DECAY_SHARE = 1 / 100;
 const TRANSIT_DECAY_MS = 0.1;
 /** A rebuilt packet raises the sound's allowance at once, to at most this (a group's parity comes within 100 ms; more is a stall). */
 const MAX_SYSTEMATIC_MS = 200;
@@ -68,6 +81,8 @@ class Allowance {
   private readonly excess: RecentSamples;
   private samples = 0;
   private previousMs = -Infinity;
+  /** The value was set, not measured (the start's, or warming up's): see JITTER_DECAY_MIN_MS. */
+  private provisional = true;
 
   constructor(
     private valueMs: number,
@@ -88,7 +103,10 @@ class Allowance {
    */
   add(excessMs: number, how: "sample" | "systematic" | "warming-up" = "sample"): void {
     if (how === "warming-up") {
-      this.valueMs = Math.max(this.valueMs, Math.min(excessMs, MAX_WARMUP_MS));
+      if (excessMs > this.valueMs) {
+        this.valueMs = Math.min(excessMs, MAX_WARMUP_MS);
+        this.provisional = true;
+      }
       return;
     }
     this.excess.add(excessMs);
@@ -100,8 +118,9 @@ class Allowance {
     if (++this.samples % this.every !== 0) return;
     const measured = Math.max(this.floorMs, this.excess.percentile(this.percentile) ?? 0);
     const gap = this.valueMs - measured;
-    const step = gap > TRANSIENT_GAP_MS ? Math.min(JITTER_DECAY_MAX_MS, gap * JITTER_DECAY_SHARE) : JITTER_DECAY_MIN_MS;
+    const step = gap > TRANSIENT_GAP_MS || this.provisional ? Math.min(JITTER_DECAY_MAX_MS, Math.max(JITTER_DECAY_MIN_MS, gap * JITTER_DECAY_SHARE)) : JITTER_DECAY_MIN_MS;
     this.valueMs = gap <= 0 ? measured : this.valueMs - Math.min(gap, step);
+    if (this.valueMs <= measured) this.provisional = false;
   }
 
   get ms(): number {
@@ -131,11 +150,15 @@ export class PlayoutClock {
   private readonly sound: Allowance;
   /**
    * The path's delay as the clock uses it: the window's fastest transit,
-   * followed at once when it grows (later sound would be lost) and gently
-   * when it shrinks (a receiver busy at the start makes the first packets
-   * look slow; following the faster ones at once would cut the sound short).
+   * followed at once when it grows (later sound would be lost). When it
+   * shrinks, at once too until sound is queued (a receiver busy as the
+   * first packets come reads them late, in a burst: the start's delay is
+   * its own, not the path's), then gently (following at once would cut
+   * the sound short).
    */
   private transitMs: number | undefined;
+  /** Sound has been queued to be heard (soundStarted): the path's delay is then followed down gently. */
+  private started = false;
   /** The 99.5th percentile: a frame shown late is a flash seen apart from its beep (bench/results/av-picture-p995.md: p95 offsets about halved against the 99th). */
   private readonly picture = new Allowance(0, 0, 99.5, PICTURE_EVERY, PICTURE_SAMPLES, true);
   /** How late the sound's writer may run (a busy process's timers fire late): added to the sound's margin. */
@@ -165,8 +188,14 @@ export class PlayoutClock {
     this.fastest.push({ atMs: nowMs, transitMs });
     while (this.fastest[0]!.atMs < nowMs - this.options.windowMs) this.fastest.shift();
     const fastestMs = this.fastest[0]!.transitMs;
-    this.transitMs = this.transitMs === undefined || fastestMs > this.transitMs ? fastestMs : Math.max(fastestMs, this.transitMs - TRANSIT_DECAY_MS);
+    if (this.transitMs === undefined || fastestMs > this.transitMs || !this.started) this.transitMs = fastestMs;
+    else this.transitMs = Math.max(fastestMs, this.transitMs - Math.max(TRANSIT_DECAY_MS, (this.transitMs - fastestMs) * TRANSIT_DECAY_SHARE));
     this.sound.add(transitMs - this.transitMs, this.warmingUp(nowMs) ? "warming-up" : "sample");
+  }
+
+  /** The first sound has been queued for the device: from here on the playout times are what is heard, and move only gently. */
+  soundStarted(): void {
+    this.started = true;
   }
 
   /** Whether `nowMs` falls in the first WARMUP_MS after the first sound packet. */

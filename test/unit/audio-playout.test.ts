@@ -112,6 +112,21 @@ describe("AudioPlayout", () => {
     // Stretched back, not left at the edge of the tolerance: the last second plays within 6 ms of its time (4 ms are left as they are).
     for (const h of device.heard.filter((h) => h.atMs > 5000 && h.sequence !== "conceal")) expect(Math.abs(h.offMs)).toBeLessThan(6);
   });
+
+  test("a busy start (the first packets read together, 140 ms late) leaves no latency behind: the path is taken from the packets after it", () => {
+    const latency = (transitMs: (n: number) => number) => {
+      const { playout, device } = run({ count: 300, transitMs });
+      const heard = device.heard.filter((h) => h.sequence !== "conceal") as { sequence: number; atMs: number }[];
+      return { playout, heard, at: (fromMs: number) => heard.find((h) => h.atMs >= fromMs)!.atMs - heard.find((h) => h.atMs >= fromMs)!.sequence * 20 };
+    };
+    const steady = latency(() => 30);
+    const busy = latency((n) => Math.max(30, 170 + n * 0.5 - n * 20));
+    // The first three came after their time on the path as it is (captured 0-40 ms, read at 170 ms): left out. Every later one heard.
+    expect(busy.heard.map((h) => h.sequence)).toEqual(Array.from({ length: 297 }, (_, n) => n + 3));
+    expect(busy.playout.stats.skippedBehind).toBe(3);
+    // From its first sound on, as late as a start that was never busy.
+    for (const fromMs of [500, 1000, 3000, 5500]) expect(Math.abs(busy.at(fromMs) - steady.at(fromMs))).toBeLessThan(LATE_OR_EARLY_MS);
+  });
 });
 
 describe("driftCorrection", () => {
