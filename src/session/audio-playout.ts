@@ -160,7 +160,6 @@ export class AudioPlayout {
         queueEndMs += (samples * 1000) / AUDIO_SAMPLE_RATE;
       }
       idle = false;
-      this.clock.soundStarted();
       const offMs = startMs - queueEndMs;
       actions.push(slot.kind === "play" ? { kind: "play", packet: slot.packet, atMs: queueEndMs, offMs } : { kind: "conceal", captureTimeUs: captureUs, durationSamples, offMs });
       queueEndMs += (durationSamples * 1000) / AUDIO_SAMPLE_RATE;

@@ -54,13 +54,14 @@ const TRANSIENT_GAP_MS = 50;
 const JITTER_DECAY_SHARE = 1 / 4;
 const JITTER_DECAY_MAX_MS = 25;
 /**
- * Once sound is queued, the path's delay as used comes down by this share
- * of its excess over the window's fastest a packet (about 40% a second at
- * 50 packets a second: a busy start's 140 ms gone within 5 s, in steps the
- * sound leaves out at quiet moments), at least TRANSIT_DECAY_MS (5 ms a
- * second). See PlayoutClock.transitMs.
+ * The path's delay as used comes down by this share of its excess over the
+ * window's fastest a packet (about half the excess a second at 50 packets a
+ * second: a busy start's 140 ms gone within 4 s, in steps the sound leaves
+ * out at quiet moments), at least TRANSIT_DECAY_MS (5 ms a second; at that alone,
+ * a busy start held the whole stream 140 ms late for half a minute). See
+ * PlayoutClock.transitMs.
  */
-const TRANSIT_DECAY_SHARE = 1 / 100;
+const TRANSIT_DECAY_SHARE = 1 / 70;
 const TRANSIT_DECAY_MS = 0.1;
 /** A rebuilt packet raises the sound's allowance at once, to at most this (a group's parity comes within 100 ms; more is a stall). */
 const MAX_SYSTEMATIC_MS = 200;
@@ -150,15 +151,12 @@ export class PlayoutClock {
   private readonly sound: Allowance;
   /**
    * The path's delay as the clock uses it: the window's fastest transit,
-   * followed at once when it grows (later sound would be lost). When it
-   * shrinks, at once too until sound is queued (a receiver busy as the
-   * first packets come reads them late, in a burst: the start's delay is
-   * its own, not the path's), then gently (following at once would cut
-   * the sound short).
+   * followed at once when it grows (later sound would be lost) and gently
+   * when it shrinks: a receiver busy as the first packets come reads them
+   * late, in a burst, so the start looks slow; following the faster ones
+   * at once would leave out the sound that came in that burst.
    */
   private transitMs: number | undefined;
-  /** Sound has been queued to be heard (soundStarted): the path's delay is then followed down gently. */
-  private started = false;
   /** The 99.5th percentile: a frame shown late is a flash seen apart from its beep (bench/results/av-picture-p995.md: p95 offsets about halved against the 99th). */
   private readonly picture = new Allowance(0, 0, 99.5, PICTURE_EVERY, PICTURE_SAMPLES, true);
   /** How late the sound's writer may run (a busy process's timers fire late): added to the sound's margin. */
@@ -188,14 +186,9 @@ export class PlayoutClock {
     this.fastest.push({ atMs: nowMs, transitMs });
     while (this.fastest[0]!.atMs < nowMs - this.options.windowMs) this.fastest.shift();
     const fastestMs = this.fastest[0]!.transitMs;
-    if (this.transitMs === undefined || fastestMs > this.transitMs || !this.started) this.transitMs = fastestMs;
+    if (this.transitMs === undefined || fastestMs > this.transitMs) this.transitMs = fastestMs;
     else this.transitMs = Math.max(fastestMs, this.transitMs - Math.max(TRANSIT_DECAY_MS, (this.transitMs - fastestMs) * TRANSIT_DECAY_SHARE));
     this.sound.add(transitMs - this.transitMs, this.warmingUp(nowMs) ? "warming-up" : "sample");
-  }
-
-  /** The first sound has been queued for the device: from here on the playout times are what is heard, and move only gently. */
-  soundStarted(): void {
-    this.started = true;
   }
 
   /** Whether `nowMs` falls in the first WARMUP_MS after the first sound packet. */
