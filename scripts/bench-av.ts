@@ -198,7 +198,8 @@ function beepTimesUs(file: Buffer, growth: { atUs: number; bytes: number }[]): n
   if (growth.length < 2) return [];
   const bytesPerUs = (growth.at(-1)!.bytes - growth[0]!.bytes) / (growth.at(-1)!.atUs - growth[0]!.atUs);
   const times: number[] = [];
-  let quietSince = 0;
+  // The file starts with the first sound played, the first beep at once: it counts as coming after a quiet stretch.
+  let quietSince = -Infinity;
   for (let i = 0; i < samples.length / 2; i++) {
     const loud = Math.abs(samples[2 * i]!) > 0.2;
     if (loud && i - quietSince > 48_000 / 2) {

@@ -159,6 +159,7 @@ export class PlayoutClock {
   private transitMs: number | undefined;
   /** The 99.5th percentile: a frame shown late is a flash seen apart from its beep (bench/results/av-picture-p995.md: p95 offsets about halved against the 99th). */
   private readonly picture = new Allowance(0, 0, 99.5, PICTURE_EVERY, PICTURE_SAMPLES, true);
+  private pictureCounted = false;
   /** How late the sound's writer may run (a busy process's timers fire late): added to the sound's margin. */
   private slackMs = 0;
 
@@ -204,7 +205,14 @@ export class PlayoutClock {
   /** A frame captured at `captureUs` is decoded and ready to show at `nowMs`: how long the picture takes counts too. */
   pictureReady(captureUs: number, nowMs: number): void {
     const excess = this.excessMs(captureUs, nowMs);
-    if (excess !== undefined) this.picture.add(excess, this.warmingUp(nowMs) ? "warming-up" : "sample");
+    if (excess === undefined) return;
+    this.picture.add(excess, this.warmingUp(nowMs) ? "warming-up" : "sample");
+    this.pictureCounted = true;
+  }
+
+  /** Whether a frame's readiness has been counted yet: until then the delay says nothing of what the picture needs. */
+  get hasPicture(): boolean {
+    return this.pictureCounted;
   }
 
   /** Local time (ms) at which what was captured at `captureUs` plays; undefined before anything arrived. */

@@ -14,6 +14,8 @@ import { AUDIO_SAMPLE_RATE } from "../source/ffmpeg-audio-source.ts";
 
 /** Queued this far ahead of its playout time: two device buffers and a late timer's worth. */
 const LEAD_MS = 40;
+/** The sound waits at most this long for the first frame, to start with it (AudioPlayoutOptions.waitForPictureMs): a receiver warming up showed its first frame up to 450 ms after capture under Xvfb. */
+const WAIT_FOR_PICTURE_MS = 1000;
 /** A device clock off by at most this is followed by resampling (0.2%: 3.5 cents, unheard). */
 const MAX_RESAMPLED_DRIFT = 0.002;
 /** The shell calls tick() this often (receive's housekeeping timer). */
@@ -88,7 +90,7 @@ export class SoundOutput {
     private readonly wallClockUs: () => number,
     private readonly say: (line: string) => void,
   ) {
-    this.playout = new AudioPlayout(clock, { leadMs: LEAD_MS, deviceLatencyMs: SdlSpeaker.latencyMs });
+    this.playout = new AudioPlayout(clock, { leadMs: LEAD_MS, deviceLatencyMs: SdlSpeaker.latencyMs, waitForPictureMs: WAIT_FOR_PICTURE_MS });
     clock.writerSlackMs = STARTING_SLACK_MS;
   }
 

@@ -129,6 +129,31 @@ describe("AudioPlayout", () => {
     expect(busy.at(3000) - steady.at(3000)).toBeLessThan(30);
     for (const fromMs of [5000, 5500, 5900]) expect(Math.abs(busy.at(fromMs) - steady.at(fromMs))).toBeLessThan(LATE_OR_EARLY_MS);
   });
+
+  test("the sound starts only once the first frame is ready, and then with it; a picture that never comes holds it 1 s at most", () => {
+    const start = (frameReadyAtMs: number | undefined) => {
+      const clock = new PlayoutClock({ marginMs: playoutMarginMs(10) });
+      const playout = new AudioPlayout(clock, { leadMs: 40, deviceLatencyMs: 10, waitForPictureMs: 1000 });
+      let first: { atMs: number; sequence: number; nowMs: number } | undefined;
+      for (let now = 0; now < 2000 && !first; now++) {
+        // Sound packets every 20 ms, 10 ms after capture; frame 0 (captured with sound packet 0) ready at frameReadyAtMs.
+        if (now % 20 === 10) playout.received(packet((now - 10) / 20), now);
+        if (now === frameReadyAtMs) clock.pictureReady(packet(0).captureTimeUs, now);
+        const played = playout.due(now, 0).find((a) => a.kind === "play");
+        if (played?.kind === "play") first = { atMs: played.atMs, sequence: played.packet.sequence, nowMs: now };
+      }
+      return first!;
+    };
+    // Frame 0 ready 400 ms after its capture (a receiver warming up): nothing is handed out before, then sound from packet 0 on, heard no earlier than the frame can be shown.
+    const withPicture = start(400);
+    expect(withPicture.nowMs).toBeGreaterThanOrEqual(400);
+    expect(withPicture.sequence).toBe(0);
+    expect(withPicture.atMs).toBeGreaterThanOrEqual(400);
+    // No picture: the sound starts 1 s after its first packet.
+    const without = start(undefined);
+    expect(without.nowMs).toBeGreaterThanOrEqual(1010);
+    expect(without.nowMs).toBeLessThan(1100);
+  });
 });
 
 describe("driftCorrection", () => {
