@@ -44,12 +44,6 @@ const WARMUP_MS = 2500;
  * quiet moment.
  */
 const JITTER_DECAY_MIN_MS = 1;
-/**
- * An allowance that was never measured (the cautious start, what warming up
- * raised it to) comes down by the quarter share all the way to what is
- * measured: at 1 ms a recomputation, the start's 40 ms took 17 s and a
- * warm-up stall's last 50 ms 25 s, the whole stream that much later.
- */
 const TRANSIENT_GAP_MS = 50;
 const JITTER_DECAY_SHARE = 1 / 4;
 const JITTER_DECAY_MAX_MS = 25;
@@ -82,7 +76,12 @@ class Allowance {
   private readonly excess: RecentSamples;
   private samples = 0;
   private previousMs = -Infinity;
-  /** The value was set, not measured (the start's, or warming up's): see JITTER_DECAY_MIN_MS. */
+  /**
+   * The value was set, not measured (the cautious start, what warming up
+   * raised it to): it comes down by the quarter share all the way to what
+   * is measured. At 1 ms a recomputation, the start's 40 ms took 17 s and a
+   * warm-up stall's last 50 ms 25 s, the whole stream that much later.
+   */
   private provisional = true;
 
   constructor(
