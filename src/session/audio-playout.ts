@@ -23,7 +23,7 @@ export interface AudioPlayoutOptions {
   deviceLatencyMs: number;
   /**
    * The sound starts only once the first frame is ready (the clock's
-   * hasPicture), so the first beep is heard with its flash; but waits at
+   * awaitsPicture), so the first beep is heard with its flash; but waits at
    * most this long after its first packet (a stream whose picture never
    * comes still plays its sound). 0: it starts at once.
    */
@@ -115,8 +115,7 @@ export class AudioPlayout {
   private readonly jitter = new AudioJitterBuffer();
   private skippedBehind = 0;
   private silences = 0;
-  /** When the first packet came (local ms), and whether any sound has been handed out since. */
-  private firstMs: number | undefined;
+  /** Whether any sound has been handed out yet. */
   private started = false;
 
   private readonly options: AudioPlayoutOptions;
@@ -135,7 +134,6 @@ export class AudioPlayout {
 
   /** A packet from the reassembler, at `nowMs`. A rebuilt or resent one comes late by nature: the wait allowed for covers it, the path's speed does not count it. */
   received(packet: ReceivedAudio, nowMs: number): void {
-    this.firstMs ??= nowMs;
     this.clock.arrived(packet.captureTimeUs, nowMs, packet.recovered || packet.resent === true);
     this.jitter.add(packet);
   }
@@ -148,7 +146,7 @@ export class AudioPlayout {
   due(nowMs: number, queuedMs: number, slackMs = 0): PlayoutAction[] {
     const actions: PlayoutAction[] = [];
     // Played before the first frame was ready, the start would be heard ahead of its picture (the first frame took 300-450 ms under Xvfb).
-    if (!this.started && !this.clock.hasPicture && this.firstMs !== undefined && nowMs - this.firstMs < (this.options.waitForPictureMs ?? 0)) return actions;
+    if (!this.started && this.clock.awaitsPicture(nowMs, this.options.waitForPictureMs ?? 0)) return actions;
     // Local time at which the sample after everything queued would play.
     let queueEndMs = nowMs + queuedMs + this.options.deviceLatencyMs;
     const playoutMs = (captureUs: number) => this.clock.playoutMs(captureUs);

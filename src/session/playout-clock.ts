@@ -209,9 +209,13 @@ export class PlayoutClock {
     this.pictureCounted = true;
   }
 
-  /** Whether a frame's readiness has been counted yet: until then the delay says nothing of what the picture needs. */
-  get hasPicture(): boolean {
-    return this.pictureCounted;
+  /**
+   * Whether sound should still wait for the first frame at `nowMs`: no
+   * frame's readiness counted yet (the delay says nothing yet of what the
+   * picture needs), and less than `maxWaitMs` since the first sound packet.
+   */
+  awaitsPicture(nowMs: number, maxWaitMs: number): boolean {
+    return !this.pictureCounted && this.firstMs !== undefined && nowMs - this.firstMs < maxWaitMs;
   }
 
   /** Local time (ms) at which what was captured at `captureUs` plays; undefined before anything arrived. */

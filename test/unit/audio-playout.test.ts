@@ -117,7 +117,12 @@ describe("AudioPlayout", () => {
     const latency = (transitMs: (n: number) => number) => {
       const { playout, device } = run({ count: 300, transitMs });
       const heard = device.heard.filter((h) => h.sequence !== "conceal") as { sequence: number; atMs: number }[];
-      return { playout, heard, at: (fromMs: number) => heard.find((h) => h.atMs >= fromMs)!.atMs - heard.find((h) => h.atMs >= fromMs)!.sequence * 20 };
+      // Heard at minus captured at (n·20 ms) of the first packet heard from `fromMs` on.
+      const at = (fromMs: number) => {
+        const first = heard.find((h) => h.atMs >= fromMs)!;
+        return first.atMs - first.sequence * 20;
+      };
+      return { playout, heard, at };
     };
     const steady = latency(() => 30);
     const busy = latency((n) => Math.max(30, 170 + n * 0.5 - n * 20));
