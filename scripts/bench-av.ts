@@ -25,7 +25,14 @@ const ROOT = join(import.meta.dir, "..");
 /** How often x11grab looks at the flash's corner of the window. */
 const GRAB_FPS = 250;
 /** Where the flash is in the picture (make-video.sh: a 160-pixel square 40 pixels in from the top left). */
-const FLASH = { x: 40, y: 40, size: 160 };
+/**
+ * The square x11grab watches, from the window's top left. The flash is a
+ * 160-pixel square 40 pixels in from the top left of the picture
+ * (make-video.sh): this is inside it at the stream's size and at the waiting
+ * window's (960x540: the picture drawn at 0.75 until the window has grown,
+ * the flash at 30-150).
+ */
+const GRAB = { x: 60, y: 60, size: 80 };
 
 const { values } = parseArgs({ options: { seeds: { type: "string", default: "3" }, only: { type: "string" }, verbose: { type: "boolean", default: false } } });
 const SEEDS = Number(values.seeds);
@@ -117,20 +124,34 @@ async function run(row: Row, seed: number): Promise<RunResult> {
       ])
     : startUdpvid(["send", CLIP, "--to", `127.0.0.1:${target}`, "--json", ...noFeedback, ...(row.sound ? [] : ["--no-audio"])]);
   favour(process.pid);
-  // x11grab starts once the window has the stream's size (its first frame); the first flash may be missed.
+  // x11grab starts as soon as the window is there, before the first frame (the first flash is a run's first pair):
+  // it watches GRAB's square, inside the flash both at the waiting window's size and at the stream's.
   let grabber: Bun.Subprocess<"ignore", "pipe", "pipe"> | undefined;
   let grabbed: Promise<string> | undefined;
+  let grabbedAt: { x: number; y: number } | undefined;
   for (let i = 0; i < 400 && !grabber; i++) {
     await Bun.sleep(25);
     const id = findWindows(x.display, UDPVID_WINDOW)[0];
     if (!id) continue;
     const g = windowGeometry(x.display, id);
-    if (g.width !== 1280 || g.height !== 720) continue;
+    if (!(g.width > 0)) continue;
+    grabbedAt = { x: g.x, y: g.y };
     grabber = Bun.spawn(
-      ["ffmpeg", "-hide_banner", "-nostdin", "-copyts", "-f", "x11grab", "-draw_mouse", "0", "-framerate", String(GRAB_FPS), "-video_size", `${FLASH.size}x${FLASH.size}`, "-i", `${x.display}+${g.x + FLASH.x},${g.y + FLASH.y}`, "-vf", "showinfo", "-f", "null", "-"],
+      ["ffmpeg", "-hide_banner", "-nostdin", "-copyts", "-f", "x11grab", "-draw_mouse", "0", "-framerate", String(GRAB_FPS), "-video_size", `${GRAB.size}x${GRAB.size}`, "-i", `${x.display}+${g.x + GRAB.x},${g.y + GRAB.y}`, "-vf", "showinfo", "-f", "null", "-"],
       { stdin: "ignore", stdout: "pipe", stderr: "pipe" },
     );
     grabbed = new Response(grabber.stderr).text();
+  }
+  // The window grew from its top left (no window manager moves it): the square watched is still where the flash is.
+  for (let i = 0; i < 400 && grabbedAt; i++) {
+    const id = findWindows(x.display, UDPVID_WINDOW)[0];
+    const g = id ? windowGeometry(x.display, id) : undefined;
+    if (g?.width !== 1280) {
+      await Bun.sleep(25);
+      continue;
+    }
+    if (g.x !== grabbedAt.x || g.y !== grabbedAt.y) throw new Error(`${row.name}: the window moved as it grew (${JSON.stringify(g)}, grabbed at ${JSON.stringify(grabbedAt)})`);
+    break;
   }
   const sent = await finish(sender, 60_000);
   const received = await finish(receiver, 60_000);

@@ -38,7 +38,7 @@ const sizes: [string, Uint8Array][] = [
 const rows: string[] = [];
 for (const [name, jpeg] of sizes) {
   const frame = await decodeJpeg(jpeg);
-  const surface: WindowSurface = { pixelWidth: frame.width, pixelHeight: frame.height, draw() {}, setTitle() {}, toggleFullscreen() {}, fitTo() {} };
+  const surface: WindowSurface = { pixelWidth: frame.width, pixelHeight: frame.height, draw() {}, setTitle() {}, toggleFullscreen() {}, fitTo() {}, prepare() {} };
   const viewer = new Viewer(surface, 9999, undefined);
   viewer.showFrame(frame);
   viewer.update(readout);

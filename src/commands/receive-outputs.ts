@@ -73,7 +73,7 @@ export class ReceiveOutputs {
   }
 
   /**
-   * With sound playing, each frame is shown when its sound is heard (as
+   * With sound playing (or its device opening), each frame is shown when its sound is heard (as
    * queued; before that, at its playout time on the sound's clock), and
    * its readiness widens the clock's allowance (the sound waits for the
    * picture as much as the picture for the sound); without, at once
@@ -86,10 +86,10 @@ export class ReceiveOutputs {
     const drawMs = () => this.display?.drawMs ?? 0;
     return {
       frameReady: (captureUs, nowMs) => {
-        if (sound.playing(nowMs)) playoutClock.pictureReady(captureUs, nowMs + drawMs());
+        if (sound.leadsPicture(nowMs)) playoutClock.pictureReady(captureUs, nowMs + drawMs());
       },
       dueMs: (captureUs, nowMs) => {
-        if (!sound.playing(nowMs)) return undefined;
+        if (!sound.leadsPicture(nowMs)) return undefined;
         // The sound as queued once it is; before, where the clock will have it.
         const heardMs = sound.heardAtMs(captureUs, nowMs) ?? playoutClock.playoutMs(captureUs);
         return heardMs === undefined ? undefined : heardMs - drawMs();
@@ -125,6 +125,11 @@ export class ReceiveOutputs {
     const now = viewer.currentFrame;
     if (now !== image) this.release(image);
     if (before && before !== now) this.release(before);
+  }
+
+  /** A decoded frame, before it waits for its time: the window's first draw at its size is done ahead (see Viewer.prepare). */
+  prepare(image: Picture): void {
+    this.viewer?.prepare(image);
   }
 
   /** A whole frame, before decoding: the browsers take its JPEG as it is, at once (they decode it themselves). */

@@ -192,6 +192,7 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
     },
     {
       show: (frame, image) => outputs.show(frame, image),
+      prepare: (image) => outputs.prepare(image),
       assembled: outputs.web ? (frame, nowMs) => outputs.assembled(frame, nowMs) : undefined,
       heard: (audio, nowMs) => outputs.heard(audio, nowMs),
       waiting: () => presentTimer.schedule(),

@@ -66,8 +66,8 @@ export async function openSound(request: SoundRequest, ffmpeg: string, say: (lin
 
 /**
  * Each sound packet to the receivers at its due time, once the picture's
- * clock has started (`clockStarted`), until the source ends or `signal`
- * aborts. Sound never waits behind a frame's bulk in the pacer: it goes on
+ * clock has started (`start.clock`), until the source ends or `signal`
+ * aborts; the first one goes ahead of the first frame, which waits for it. Sound never waits behind a frame's bulk in the pacer: it goes on
  * its own timer, or a little early at the head of a picture batch that
  * `rideAlong` lets take it.
  */
@@ -76,19 +76,20 @@ export async function streamSound(
   pipeline: SendPipeline,
   sender: FanOutSender,
   rideAlong: SoundRideAlong,
-  clockStarted: Promise<void>,
+  start: StartOrder,
   signal: AbortSignal,
 ): Promise<void> {
   const stop = () => source.close();
   signal.addEventListener("abort", stop);
   try {
-    await clockStarted;
+    await start.clock;
     for await (const packet of source.packets()) {
       if (signal.aborted) break;
       const outgoing = pipeline.audio(packet);
       if (!outgoing) break;
       const left = await dueOrTakenAlong(outgoing, rideAlong);
       if (left) await sender.send(left);
+      start.soundGone();
     }
     const last = pipeline.audioEnded();
     if (last.length > 0 && !signal.aborted) await sender.send(last);
@@ -100,6 +101,46 @@ export async function streamSound(
     console.error(`udpvid send: the sound stopped (${error.message}); the picture goes on`);
   } finally {
     signal.removeEventListener("abort", stop);
+  }
+}
+
+/** The first frame waits at most this long for the first sound packet to go ahead of it (a sound source slow to start does not hold the picture). */
+const FIRST_SOUND_WAIT_MS = 100;
+
+/**
+ * The order a stream starts in. The first frame starts the stream's clock
+ * (sound is placed on it, so none goes before); then the first sound packet
+ * goes ahead of that frame: a receiver that sees a frame before any sound
+ * cannot know sound is coming and shows it at once (bench:av: its flash
+ * 120 ms ahead of its beep).
+ */
+export class StartOrder {
+  private started!: () => void;
+  private gone!: () => void;
+  private waited = false;
+  /** Resolves once the first frame has started the clock (or the picture ended without one). */
+  readonly clock = new Promise<void>((resolve) => (this.started = resolve));
+  private readonly soundFirst: Promise<void>;
+
+  constructor(carriesSound: boolean) {
+    this.soundFirst = new Promise<void>((resolve) => (this.gone = resolve));
+    if (!carriesSound) this.gone();
+  }
+
+  clockStarted(): void {
+    this.started();
+  }
+
+  /** The first sound packet went (or the sound ended without one). */
+  soundGone(): void {
+    this.gone();
+  }
+
+  /** Waits, before a frame goes, for the first sound packet to have gone: at most FIRST_SOUND_WAIT_MS, and only once. */
+  async frameMayGo(): Promise<void> {
+    if (this.waited) return;
+    this.waited = true;
+    await Promise.race([this.soundFirst, Bun.sleep(FIRST_SOUND_WAIT_MS)]);
   }
 }
 

@@ -18,7 +18,7 @@ import { resolveFfmpeg } from "../source/ffmpeg-path.ts";
 import type { SendCounts } from "../session/send-session.ts";
 import { pictureBytesPerMs, SendPipeline } from "../session/send-pipeline.ts";
 import type { FfmpegAudioSource } from "../source/ffmpeg-audio-source.ts";
-import { openSound, streamSound } from "./send-audio.ts";
+import { openSound, StartOrder, streamSound } from "./send-audio.ts";
 import { orderedMap } from "../util/ordered-map.ts";
 import { writeFileAtomically } from "../util/atomic-file.ts";
 import { formatBytes, wallClockUs } from "../util/terminal.ts";
@@ -251,14 +251,14 @@ export async function runSend(options: SendOptions, signal: AbortSignal): Promis
     const stop = () => source.close();
     signal.addEventListener("abort", stop);
     const status = showStatus(options, pipeline, sender, source.info);
-    const clock = deferred();
+    const start = new StartOrder(sound !== undefined);
     // Sound on the picture's own socket leaves in the pacer's batches where one comes shortly before it is due.
     const rideAlong = new SoundRideAlong();
     const pacer = new PacedSender(sender, maxBytesPerMs(options, pipeline), performance.now(), soundSender ? undefined : rideAlong);
     try {
       await Promise.all([
-        streamFrames(source, encoder, pipeline, sender, pacer, options, signal, clock.resolve).finally(clock.resolve),
-        sound ? streamSound(sound, pipeline, soundSender ?? sender, rideAlong, clock.promise, signal) : undefined,
+        streamFrames(source, encoder, pipeline, sender, pacer, options, signal, start).finally(() => start.clockStarted()),
+        sound ? streamSound(sound, pipeline, soundSender ?? sender, rideAlong, start, signal).finally(() => start.soundGone()) : undefined,
       ]);
     } finally {
       signal.removeEventListener("abort", stop);
@@ -305,12 +305,6 @@ function announce(options: SendOptions, wire: WireFormat, destinations: Destinat
   const pace = options.source.live ? "live" : fps === undefined ? "unpaced" : `${round(fps)} fps`;
   say(`Streaming ${audioChannels ? "video and sound" : "video"} to ${options.destinations.join(", ")} (${info.width}x${info.height}, ${pace}, ${options.protocol})`);
   if (options.sdp) writeSdp(options.sdp, wire, { ...destinations[0]!, audioChannels }, fps ?? info.fps, options.ttl, say);
-}
-
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
 }
 
 interface Destination {
@@ -424,7 +418,7 @@ async function streamFrames(
   paced: PacedSender,
   options: SendOptions,
   signal: AbortSignal,
-  clockStarted: () => void,
+  start: StartOrder,
 ): Promise<void> {
   const { width, height } = source.info;
   const encoded = orderedMap(
@@ -445,8 +439,9 @@ async function streamFrames(
   for await (const { plan, jpeg } of encoded) {
     if (signal.aborted) break;
     const dueMs = jpeg === undefined ? undefined : pipeline.dueMs(plan, performance.now(), wallClockUs());
-    if (jpeg !== undefined) clockStarted();
+    if (jpeg !== undefined) start.clockStarted();
     if (dueMs !== undefined) await sleepUntil(dueMs);
+    if (jpeg !== undefined) await start.frameMayGo();
     const frame = pipeline.frame(plan, jpeg, performance.now(), wallClockUs());
     if (!frame) continue;
     const startMs = performance.now();

@@ -120,6 +120,11 @@ export class SdlWindowDisplay implements WindowSurface {
     return this.yuv !== undefined;
   }
 
+  prepare(width: number, height: number, i420: boolean): void {
+    if (this.closed || this.window.destroyed || !i420 || !this.yuv) return;
+    this.yuv.prepare(width, height);
+  }
+
   draw(image: Picture): void {
     this.last = image;
     const startMs = performance.now();

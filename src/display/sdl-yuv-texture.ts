@@ -63,6 +63,35 @@ export class SdlYuvTexture {
   /** Shows the planes (Y, U, V packed one after another) scaled into `dst` (window pixels), black around it. */
   draw(i420: Uint8Array, width: number, height: number, dst: { x: number; y: number; width: number; height: number }): void {
     const renderer = this.renderer();
+    const texture = this.textureFor(renderer, width, height);
+    const ySize = width * height;
+    const chromaWidth = (width + 1) >> 1;
+    const chromaSize = chromaWidth * ((height + 1) >> 1);
+    const base = ptr(i420);
+    const ok =
+      this.sdl.SDL_UpdateYUVTexture(texture, null, base, width, (base + ySize) as Pointer, chromaWidth, (base + ySize + chromaSize) as Pointer, chromaWidth) === 0 &&
+      this.sdl.SDL_SetRenderDrawColor(renderer, 0, 0, 0, 255) === 0 &&
+      this.sdl.SDL_RenderClear(renderer) === 0;
+    this.rect.set([dst.x, dst.y, dst.width, dst.height]);
+    if (!ok || this.sdl.SDL_RenderCopy(renderer, texture, null, ptr(this.rect)) !== 0) throw new Error(`SDL could not draw the YUV picture: ${this.error()}`);
+    this.sdl.SDL_RenderPresent(renderer);
+  }
+
+  /**
+   * Gets ready to draw pictures this big, showing black meanwhile: the
+   * texture made and the window's framebuffer presented at its size. Done
+   * on a window's first picture, the two took 60-80 ms under Xvfb (25 and
+   * 40), the picture on screen that much after its time.
+   */
+  prepare(width: number, height: number): void {
+    const renderer = this.renderer();
+    this.textureFor(renderer, width, height);
+    if (this.sdl.SDL_SetRenderDrawColor(renderer, 0, 0, 0, 255) !== 0 || this.sdl.SDL_RenderClear(renderer) !== 0) throw new Error(`SDL could not clear the window: ${this.error()}`);
+    this.sdl.SDL_RenderPresent(renderer);
+  }
+
+  /** The streaming texture for pictures this big (made anew when the size changes). */
+  private textureFor(renderer: Pointer, width: number, height: number): Pointer {
     if (!this.texture || this.size.width !== width || this.size.height !== height) {
       if (this.texture) this.sdl.SDL_DestroyTexture(this.texture);
       this.texture = this.sdl.SDL_CreateTexture(renderer, SDL_PIXELFORMAT_IYUV, SDL_TEXTUREACCESS_STREAMING, width, height) as Pointer | null;
@@ -70,17 +99,7 @@ export class SdlYuvTexture {
       this.sdl.SDL_SetTextureScaleMode(this.texture, SDL_SCALEMODE_LINEAR);
       this.size = { width, height };
     }
-    const ySize = width * height;
-    const chromaWidth = (width + 1) >> 1;
-    const chromaSize = chromaWidth * ((height + 1) >> 1);
-    const base = ptr(i420);
-    const ok =
-      this.sdl.SDL_UpdateYUVTexture(this.texture, null, base, width, (base + ySize) as Pointer, chromaWidth, (base + ySize + chromaSize) as Pointer, chromaWidth) === 0 &&
-      this.sdl.SDL_SetRenderDrawColor(renderer, 0, 0, 0, 255) === 0 &&
-      this.sdl.SDL_RenderClear(renderer) === 0;
-    this.rect.set([dst.x, dst.y, dst.width, dst.height]);
-    if (!ok || this.sdl.SDL_RenderCopy(renderer, this.texture, null, ptr(this.rect)) !== 0) throw new Error(`SDL could not draw the YUV picture: ${this.error()}`);
-    this.sdl.SDL_RenderPresent(renderer);
+    return this.texture;
   }
 
   close(): void {

@@ -17,6 +17,8 @@ export interface WindowSurface {
   toggleFullscreen(): void;
   /** Sizes the window for a picture this big, unless the user has sized it (or it is fullscreen). */
   fitTo(width: number, height: number): void;
+  /** Gets ready to draw pictures this big (of planes or not), showing black meanwhile: the first draw at a size is the slow one. */
+  prepare(width: number, height: number, i420: boolean): void;
 }
 
 export type Renderers = {
@@ -90,22 +92,41 @@ export class Viewer {
     }
   }
 
+  /**
+   * A decoded frame that waits for its time: while no frame is on show
+   * (the waiting card), the window takes its size and gets ready to draw it
+   * (black until it is due), so the first frame is on screen at its time,
+   * not the 60-80 ms a window's first draw takes after it. Not while a
+   * frame is on show: that would blank it.
+   */
+  prepare(image: Picture): void {
+    if (this.frame && !this.showingCard) return;
+    this.fit(image);
+    this.surface.prepare(image.width, image.height, isI420(image));
+  }
+
   /** A decoded frame: shown unless the picture is frozen. */
   showFrame(image: Picture): void {
     if (this.frozen && this.frame) return;
     this.frame = image;
-    // The window follows the picture's shape and its largest size, not every size: a sender that
-    // follows the link shrinks and grows the picture, and the window must not jump with it (letterboxing scales).
+    this.fit(image);
+    if (this.readout.state !== "receiving") this.readout = { ...this.readout, state: "receiving" };
+    this.showingCard = false;
+    this.cardKey = undefined;
+    this.drawFrame();
+  }
+
+  /**
+   * The window follows the picture's shape and its largest size, not every size: a sender that
+   * follows the link shrinks and grows the picture, and the window must not jump with it (letterboxing scales).
+   */
+  private fit(image: Picture): void {
     const shape = image.width / image.height;
     // Within 2%: shrunk sides are rounded to even numbers.
     if (Math.abs(shape - this.fittedTo.shape) > 0.02 * shape || image.width > this.fittedTo.width) {
       this.fittedTo = { shape, width: image.width };
       this.surface.fitTo(image.width, image.height);
     }
-    if (this.readout.state !== "receiving") this.readout = { ...this.readout, state: "receiving" };
-    this.showingCard = false;
-    this.cardKey = undefined;
-    this.drawFrame();
   }
 
   /** The latest numbers, about twice a second: title, overlay, and the waiting / ended cards. */

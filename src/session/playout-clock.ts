@@ -191,8 +191,8 @@ export class PlayoutClock {
     this.sound.add(transitMs - this.transitMs, this.warmingUp(nowMs) ? "warming-up" : "sample");
   }
 
-  /** Whether `nowMs` falls in the first WARMUP_MS after the first sound packet. */
-  private warmingUp(nowMs: number): boolean {
+  /** Whether `nowMs` falls in the first WARMUP_MS after the first sound packet (the receiver still warming up). */
+  warmingUp(nowMs: number): boolean {
     return this.firstMs !== undefined && nowMs - this.firstMs < WARMUP_MS;
   }
 

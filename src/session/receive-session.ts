@@ -56,6 +56,12 @@ export interface ReceiveSessionOptions extends Omit<StreamAssemblerOptions, "fee
 export interface ReceiveSessionHandlers {
   show(frame: AssembledFrame, image: Picture): void;
   /**
+   * A frame is decoded, before it waits for its time: an output slow to
+   * take its first picture (a window's first draw) gets ready now, and the
+   * frame counts as ready once it has.
+   */
+  prepare?(image: Picture): void;
+  /**
    * A whole frame came together, before it is decoded or waits for its
    * time: for outputs that take the JPEG as it is (the browsers, which
    * decode it themselves). Only frames whose header names a size within
@@ -375,6 +381,7 @@ export class ReceiveSession {
 
   /** A frame decoded: shown now, or held until its time on the picture clock. */
   private decoded(frame: AssembledFrame, image: Picture): void {
+    this.handlers.prepare?.(image);
     const nowMs = this.clock.nowMs();
     if (frame.captureTimeUs !== undefined) this.pictureClock?.frameReady(frame.captureTimeUs, nowMs);
     const now = this.presenter.add({ frame, image }, frame.captureTimeUs, nowMs, pictureBytes(image));

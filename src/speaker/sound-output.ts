@@ -66,6 +66,8 @@ export class SoundOutput {
   /** The loudest packet lately (decaying by LOUDEST_DECAY a packet), for telling a quiet moment. */
   private loudest = 0;
   private opening: Promise<void> | undefined;
+  /** The device's opening is over (it opened, or there is none). */
+  private opened = false;
   private speaker: SdlSpeaker | undefined;
   private decoder: OpusPacketDecoder | undefined;
   private muted = false;
@@ -110,9 +112,20 @@ export class SoundOutput {
     return playoutMarginMs(SdlSpeaker.latencyMs);
   }
 
-  /** Whether sound is being played now: a device is open and sound came within the last second (the picture then follows its clock). */
+  /** Whether sound is being played now: a device is open and sound came within the last second. */
   playing(nowMs: number): boolean {
     return this.speaker !== undefined && nowMs - this.lastReceivedMs < 1000;
+  }
+
+  /**
+   * Whether the picture follows the sound's clock at `nowMs`: sound came
+   * within the last second and a device is open or still opening. While it
+   * opens (SDL's audio, some 100 ms as the stream starts), the frames wait
+   * for their time as they will once it plays: shown at once then, the first
+   * flash came 120 ms ahead of its beep.
+   */
+  leadsPicture(nowMs: number): boolean {
+    return (this.speaker !== undefined || (this.opening !== undefined && !this.opened)) && nowMs - this.lastReceivedMs < 1000;
   }
 
   received(packet: ReceivedAudio, nowMs: number): void {
@@ -139,6 +152,8 @@ export class SoundOutput {
       this.speaker?.close();
       this.speaker = undefined;
       this.say(`udpvid receive: the stream has sound, but there is no sound output: ${why}; playing the picture only`);
+    } finally {
+      this.opened = true;
     }
   }
 
@@ -146,7 +161,9 @@ export class SoundOutput {
   tick(nowMs: number): void {
     if (!this.opening) return;
     // How late this process's timer fires: the device's queue must outlast it, or it runs dry between two calls.
-    if (this.lastTickMs !== undefined) this.tickGaps.add(nowMs - this.lastTickMs);
+    // Not while warming up (its window's first draw, its decoders' first calls): a one-off stall of 200 ms then
+    // raised the slack, and so the whole stream's delay, by 140 ms a second in (silence put in), for a second.
+    if (this.lastTickMs !== undefined && !this.clock.warmingUp(nowMs)) this.tickGaps.add(nowMs - this.lastTickMs);
     this.lastTickMs = nowMs;
     if (this.tickGaps.count >= TICKS_MEASURED && this.tickGaps.count % TICKS_MEASURED === 0) {
       this.slackMs = Math.max(0, (this.tickGaps.percentile(99) ?? 0) - TICK_MS);

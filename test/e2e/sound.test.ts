@@ -9,6 +9,9 @@ import { finish, lastJson, runUdpvid, startCommand, startUdpvid } from "../helpe
 import { rtpJpegSdp } from "../../src/protocol/sdp.ts";
 import { decodeFrames } from "../helpers/frames.ts";
 import { streamThroughRelay } from "../helpers/through-relay.ts";
+import { looksLikeAudio } from "../../src/protocol/v2-audio.ts";
+import { V2_MAGIC } from "../../src/protocol/v2.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 // 5 s of video.mp4 with its sound (a beep every second over a quiet hum),
 // streamed over real sockets to a receiver whose sound goes to SDL's disk
@@ -106,6 +109,25 @@ describe("sound", () => {
       expectSoundIntact(played(out), { secondsWithALoss: sound.concealed > 0 ? 1 : 0 });
     }
   }, 120_000);
+
+  test("the first sound packet goes ahead of the first frame (a receiver that saw a frame first would show it before knowing sound comes)", async () => {
+    const order: ("sound" | "picture")[] = [];
+    const socket = await Bun.udpSocket({
+      port: 0,
+      socket: {
+        data: (_socket, datagram) => {
+          if (looksLikeAudio(datagram)) order.push("sound");
+          else if (datagram[0] === V2_MAGIC) order.push("picture");
+        },
+      },
+    });
+    await using _socket = { [Symbol.asyncDispose]: async () => socket.close() };
+    await using sender = startUdpvid(["send", clip, "--to", `127.0.0.1:${socket.port}`, "--json"]);
+    await waitUntil(() => order.includes("sound") && order.includes("picture"), 20_000);
+    sender.process.kill("SIGINT");
+    expect(order.indexOf("sound")).toBeLessThan(order.indexOf("picture"));
+    expect((await finish(sender, 10_000)).exitCode).toBe(0);
+  }, 30_000);
 
   test("--no-audio sends the picture alone; --headless without --audio plays nothing (no device opened)", async () => {
     const out = join(dir, "silent.f32");

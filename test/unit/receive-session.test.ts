@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { RgbaImage } from "../../src/decoder/jpeg-decoder.ts";
+import type { Picture } from "../../src/decoder/picture.ts";
 import { endOfStreamDatagram, packetizeV2 } from "../../src/packetizer/v2-packetizer.ts";
 import type { AssembledFrame } from "../../src/reassembler/stream-assembler.ts";
 import { ENDED_AFTER_SILENCE_MS, ReceiveSession } from "../../src/session/receive-session.ts";
@@ -15,7 +16,9 @@ const jpegLike = (length: number, seed: number) => {
   return bytes;
 };
 
-function harness(options: { corruptSeeds?: number[]; returnPath?: boolean; pictureClock?: ConstructorParameters<typeof ReceiveSession>[0]["pictureClock"] } = {}) {
+function harness(
+  options: { corruptSeeds?: number[]; returnPath?: boolean; pictureClock?: ConstructorParameters<typeof ReceiveSession>[0]["pictureClock"]; prepare?: (image: Picture) => void } = {},
+) {
   let now = 0;
   const shown: number[] = [];
   let ended = 0;
@@ -30,7 +33,7 @@ function harness(options: { corruptSeeds?: number[]; returnPath?: boolean; pictu
       returnPath: options.returnPath ? {} : undefined,
       pictureClock: options.pictureClock,
     },
-    { show: (_frame: AssembledFrame, image: RgbaImage) => shown.push(image.rgba[0]!), ended: () => ended++ },
+    { show: (_frame: AssembledFrame, image: RgbaImage) => shown.push(image.rgba[0]!), prepare: options.prepare, ended: () => ended++ },
     { nowMs: () => now, wallClockUs: () => now * 1000 },
   );
   const frame = (n: number, streamId = 7) =>
@@ -64,6 +67,20 @@ describe("ReceiveSession", () => {
     expect(h.session.presenterStats()).toMatchObject({ held: 1, offsetMs: { p50: 0 } });
   });
 
+  test("a decoded frame is prepared for (a window's first draw) before it counts as ready: the time that takes is the picture's", async () => {
+    const ready: number[] = [];
+    let clock = 0;
+    const h = harness({
+      pictureClock: { frameReady: (_captureUs, nowMs) => ready.push(nowMs), dueMs: (captureUs) => captureUs / 1000 + 200 },
+      // The window's first draw at the stream's size takes 70 ms.
+      prepare: () => h.at((clock += 70)),
+    });
+    h.at((clock = 10));
+    h.feed(h.frame(0));
+    await h.session.idle();
+    expect(ready).toEqual([80]);
+    expect(h.shown).toEqual([]);
+  });
 
   test("frames are assembled, decoded one at a time and shown; the counts add up", async () => {
     const h = harness();

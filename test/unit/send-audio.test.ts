@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { UsageError } from "../../src/commands/command-line.ts";
-import { openSound, type SoundRequest } from "../../src/commands/send-audio.ts";
+import { openSound, StartOrder, type SoundRequest } from "../../src/commands/send-audio.ts";
 import { chooseSource } from "../../src/source/source-choice.ts";
 
 // The refusals come before ffmpeg is asked: a path that is not an ffmpeg proves it.
@@ -45,5 +45,35 @@ describe("which sound goes with the picture", () => {
       expect(await openSound(request({ source: file, ...fields }), NO_FFMPEG, (line) => said.push(line))).toBeUndefined();
       expect(said).toEqual([]);
     }
+  });
+});
+
+describe("the order a stream starts in", () => {
+  /** Whether `promise` settles within `ms`. */
+  const settlesWithin = (promise: Promise<unknown>, ms: number) => Promise.race([promise.then(() => true), Bun.sleep(ms).then(() => false)]);
+
+  test("with sound, the first frame waits for the first sound packet to go; later frames do not wait", async () => {
+    const start = new StartOrder(true);
+    const first = start.frameMayGo();
+    expect(await settlesWithin(first, 20)).toBe(false);
+    start.soundGone();
+    expect(await settlesWithin(first, 20)).toBe(true);
+    expect(await settlesWithin(start.frameMayGo(), 5)).toBe(true);
+  });
+
+  test("a sound source that never gives a packet holds the first frame 100 ms at most", async () => {
+    const start = new StartOrder(true);
+    const startedMs = performance.now();
+    await start.frameMayGo();
+    expect(performance.now() - startedMs).toBeGreaterThanOrEqual(95);
+    expect(performance.now() - startedMs).toBeLessThan(1000);
+  });
+
+  test("without sound nothing waits; the sound waits for the clock the first frame starts", async () => {
+    const start = new StartOrder(false);
+    expect(await settlesWithin(start.frameMayGo(), 5)).toBe(true);
+    expect(await settlesWithin(start.clock, 5)).toBe(false);
+    start.clockStarted();
+    expect(await settlesWithin(start.clock, 5)).toBe(true);
   });
 });

@@ -1,5 +1,6 @@
 import { expect, test } from "bun:test";
 import type { RgbaImage } from "../../src/decoder/jpeg-decoder.ts";
+import { isI420, type Picture } from "../../src/decoder/picture.ts";
 import type { StreamReadout } from "../../src/display/stream-readout.ts";
 import { Viewer, type Renderers, type WindowSurface } from "../../src/display/viewer.ts";
 
@@ -15,8 +16,8 @@ class RecordingSurface implements WindowSurface {
   titles: string[] = [];
   fullscreenToggles = 0;
   fits: string[] = [];
-  draw(image: RgbaImage) {
-    this.drawn.push({ ...image, rgba: image.rgba.slice() });
+  draw(image: Picture) {
+    this.drawn.push(isI420(image) ? solid(image.width, image.height, -1) : { ...image, rgba: image.rgba.slice() });
   }
   setTitle(title: string) {
     this.titles.push(title);
@@ -26,6 +27,10 @@ class RecordingSurface implements WindowSurface {
   }
   fitTo(width: number, height: number) {
     this.fits.push(`${width}x${height}`);
+  }
+  prepared: string[] = [];
+  prepare(width: number, height: number, i420: boolean) {
+    this.prepared.push(`${width}x${height}${i420 ? " planes" : ""}`);
   }
   get last() {
     return this.drawn.at(-1);
@@ -160,6 +165,33 @@ test("the window is fitted to the stream's picture once per picture size, not pe
   viewer.showFrame(solid(12, 9, 3));
   viewer.showFrame(solid(12, 9, 4));
   expect(surface.fits).toEqual(["16x8", "12x9"]);
+});
+
+test("the first frame, decoded ahead of its time, gets the window fitted and ready for its size without drawing it; never while a frame is on show", () => {
+  const surface = new RecordingSurface();
+  const viewer = new Viewer(surface, 5000, "192.0.2.7", renderers);
+  const planes = { width: 16, height: 8, i420: new Uint8Array(16 * 8 * 1.5) };
+  viewer.prepare(planes);
+  expect(surface.fits).toEqual(["16x8"]);
+  expect(surface.prepared).toEqual(["16x8 planes"]);
+  expect(surface.drawn).toEqual([]);
+  viewer.showFrame(planes);
+  expect(surface.drawn.map((d) => `${d.width}x${d.height}`)).toEqual(["16x8"]);
+  expect(surface.fits).toEqual(["16x8"]);
+  // A frame on show: preparing would blank it (a stream changing size mid-way draws its first frame as it comes).
+  viewer.prepare(solid(12, 9, 3));
+  expect(surface.prepared).toEqual(["16x8 planes"]);
+  expect(surface.fits).toEqual(["16x8"]);
+});
+
+test("after the stream ended (its card on show), the next stream's first frame is prepared again", async () => {
+  const surface = new RecordingSurface();
+  const viewer = new Viewer(surface, 5000, "192.0.2.7", renderers);
+  viewer.showFrame(solid(16, 8, 1));
+  viewer.update(readout("ended"));
+  await settle();
+  viewer.prepare(solid(16, 8, 2));
+  expect(surface.prepared).toEqual(["16x8"]);
 });
 
 test("a picture shrunk to fit the link (same shape, smaller) does not resize the window; the full size again grows it once", () => {
