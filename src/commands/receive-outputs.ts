@@ -86,7 +86,10 @@ export class ReceiveOutputs {
     const drawMs = () => this.display?.drawMs ?? 0;
     return {
       frameReady: (captureUs, nowMs) => {
-        if (sound.leadsPicture(nowMs)) playoutClock.pictureReady(captureUs, nowMs + drawMs());
+        if (!sound.leadsPicture(nowMs)) return;
+        playoutClock.pictureReady(captureUs, nowMs + drawMs());
+        // A frame ready may be shown at once: the sound it goes with must be queued by then, timer or not.
+        sound.tickIfLate(nowMs);
       },
       dueMs: (captureUs, nowMs) => {
         if (!sound.leadsPicture(nowMs)) return undefined;

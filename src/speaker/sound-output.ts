@@ -20,6 +20,8 @@ const WAIT_FOR_PICTURE_MS = 1000;
 const MAX_RESAMPLED_DRIFT = 0.002;
 /** The shell calls tick() this often (receive's housekeeping timer). */
 const TICK_MS = 10;
+/** A tick this overdue is run from what comes in instead (tickIfLate). */
+const LATE_TICK_MS = 2 * TICK_MS;
 /**
  * How late the writer is taken to run until TICKS_MEASURED ticks have said:
  * a receiver is at its busiest as the sound starts (its window, its
@@ -132,6 +134,17 @@ export class SoundOutput {
     this.opening ??= this.open();
     this.lastReceivedMs = nowMs;
     this.playout.received(packet, nowMs);
+    this.tickIfLate(nowMs);
+  }
+
+  /**
+   * Runs tick() now if the timer's is overdue. A receiver catching up runs
+   * what came in (datagrams, decoded frames) ahead of its timers: after the
+   * window's first draw, 200 ms went without a tick while frames were shown,
+   * and the sound's first 40 ms were left out as too late.
+   */
+  tickIfLate(nowMs: number): void {
+    if (this.lastTickMs !== undefined && nowMs - this.lastTickMs >= LATE_TICK_MS) this.tick(nowMs);
   }
 
   /** Resolves once the device is open, or known to be missing (said once); immediately if no sound has come. */
