@@ -67,9 +67,10 @@ export async function openSound(request: SoundRequest, ffmpeg: string, say: (lin
 /**
  * Each sound packet to the receivers at its due time, once the picture's
  * clock has started (`start.clock`), until the source ends or `signal`
- * aborts; the first one goes ahead of the first frame, which waits for it. Sound never waits behind a frame's bulk in the pacer: it goes on
- * its own timer, or a little early at the head of a picture batch that
- * `rideAlong` lets take it.
+ * aborts; the first one goes ahead of the first frame, which waits for it
+ * (StartOrder). Sound never waits behind a frame's bulk in the pacer: it
+ * goes on its own timer, or a little early at the head of a picture batch
+ * that `rideAlong` lets take it.
  */
 export async function streamSound(
   source: FfmpegAudioSource,
@@ -89,7 +90,7 @@ export async function streamSound(
       if (!outgoing) break;
       const left = await dueOrTakenAlong(outgoing, rideAlong);
       if (left) await sender.send(left);
-      start.soundGone();
+      start.soundGone(); // the first packet's: the first frame may go (again later: nothing)
     }
     const last = pipeline.audioEnded();
     if (last.length > 0 && !signal.aborted) await sender.send(last);
