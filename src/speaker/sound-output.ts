@@ -78,6 +78,8 @@ export class SoundOutput {
   private lastTickMs: number | undefined;
   private slackMs = STARTING_SLACK_MS;
   private readonly tickGaps = new RecentSamples(500);
+  /** The gaps while the receiver warms up (PlayoutClock.warmingUp), kept apart: see tick(). */
+  private readonly warmUpGaps = new RecentSamples(500);
   private readonly deviceRate = new DeviceRate(AUDIO_SAMPLE_RATE);
   private readonly resampler = new StereoResampler();
   /** Offsets put right by adding or leaving out a little sound. */
@@ -174,12 +176,15 @@ export class SoundOutput {
   tick(nowMs: number): void {
     if (!this.opening) return;
     // How late this process's timer fires: the device's queue must outlast it, or it runs dry between two calls.
-    // Not while warming up (its window's first draw, its decoders' first calls): a one-off stall of 200 ms then
-    // raised the slack, and so the whole stream's delay, by 140 ms a second in (silence put in), for a second.
-    if (this.lastTickMs !== undefined && !this.clock.warmingUp(nowMs)) this.tickGaps.add(nowMs - this.lastTickMs);
+    // While warming up, by the 90th percentile of its own gaps: a one-off stall (the window's first draw, 200 ms)
+    // then set the 99th, and so raised the whole stream's delay 140 ms a second in (silence put in), for a second;
+    // a machine under load (gaps of 50-60 ms) is still followed from the start, not by a correction seconds in.
+    const warming = this.clock.warmingUp(nowMs);
+    const gaps = warming ? this.warmUpGaps : this.tickGaps;
+    if (this.lastTickMs !== undefined) gaps.add(nowMs - this.lastTickMs);
     this.lastTickMs = nowMs;
-    if (this.tickGaps.count >= TICKS_MEASURED && this.tickGaps.count % TICKS_MEASURED === 0) {
-      this.slackMs = Math.max(0, (this.tickGaps.percentile(99) ?? 0) - TICK_MS);
+    if (gaps.count >= TICKS_MEASURED && gaps.count % TICKS_MEASURED === 0) {
+      this.slackMs = Math.max(0, (gaps.percentile(warming ? 90 : 99) ?? 0) - TICK_MS);
       this.clock.writerSlackMs = this.slackMs;
     }
     const { speaker, decoder } = this;
