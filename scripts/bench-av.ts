@@ -24,7 +24,6 @@ import { DEVICE_BUFFER_SAMPLES } from "../src/speaker/sdl-speaker.ts";
 const ROOT = join(import.meta.dir, "..");
 /** How often x11grab looks at the flash's corner of the window. */
 const GRAB_FPS = 250;
-/** Where the flash is in the picture (make-video.sh: a 160-pixel square 40 pixels in from the top left). */
 /**
  * The square x11grab watches, from the window's top left. The flash is a
  * 160-pixel square 40 pixels in from the top left of the picture
@@ -126,33 +125,17 @@ async function run(row: Row, seed: number): Promise<RunResult> {
   favour(process.pid);
   // x11grab starts as soon as the window is there, before the first frame (the first flash is a run's first pair):
   // it watches GRAB's square, inside the flash both at the waiting window's size and at the stream's.
-  let grabber: Bun.Subprocess<"ignore", "pipe", "pipe"> | undefined;
-  let grabbed: Promise<string> | undefined;
-  let grabbedAt: { x: number; y: number } | undefined;
-  for (let i = 0; i < 400 && !grabber; i++) {
-    await Bun.sleep(25);
-    const id = findWindows(x.display, UDPVID_WINDOW)[0];
-    if (!id) continue;
-    const g = windowGeometry(x.display, id);
-    if (!(g.width > 0)) continue;
-    grabbedAt = { x: g.x, y: g.y };
-    grabber = Bun.spawn(
-      ["ffmpeg", "-hide_banner", "-nostdin", "-copyts", "-f", "x11grab", "-draw_mouse", "0", "-framerate", String(GRAB_FPS), "-video_size", `${GRAB.size}x${GRAB.size}`, "-i", `${x.display}+${g.x + GRAB.x},${g.y + GRAB.y}`, "-vf", "showinfo", "-f", "null", "-"],
-      { stdin: "ignore", stdout: "pipe", stderr: "pipe" },
-    );
-    grabbed = new Response(grabber.stderr).text();
-  }
+  const opened = await udpvidWindow(x.display, () => true);
+  const grabber = opened
+    ? Bun.spawn(
+        ["ffmpeg", "-hide_banner", "-nostdin", "-copyts", "-f", "x11grab", "-draw_mouse", "0", "-framerate", String(GRAB_FPS), "-video_size", `${GRAB.size}x${GRAB.size}`, "-i", `${x.display}+${opened.x + GRAB.x},${opened.y + GRAB.y}`, "-vf", "showinfo", "-f", "null", "-"],
+        { stdin: "ignore", stdout: "pipe", stderr: "pipe" },
+      )
+    : undefined;
+  const grabbed = grabber ? new Response(grabber.stderr).text() : undefined;
   // The window grew from its top left (no window manager moves it): the square watched is still where the flash is.
-  for (let i = 0; i < 400 && grabbedAt; i++) {
-    const id = findWindows(x.display, UDPVID_WINDOW)[0];
-    const g = id ? windowGeometry(x.display, id) : undefined;
-    if (g?.width !== 1280) {
-      await Bun.sleep(25);
-      continue;
-    }
-    if (g.x !== grabbedAt.x || g.y !== grabbedAt.y) throw new Error(`${row.name}: the window moved as it grew (${JSON.stringify(g)}, grabbed at ${JSON.stringify(grabbedAt)})`);
-    break;
-  }
+  const grown = opened ? await udpvidWindow(x.display, (g) => g.width === 1280) : undefined;
+  if (opened && grown && (grown.x !== opened.x || grown.y !== opened.y)) throw new Error(`${row.name}: the window moved as it grew (${JSON.stringify(grown)}, grabbed at ${JSON.stringify(opened)})`);
   const sent = await finish(sender, 60_000);
   const received = await finish(receiver, 60_000);
   clearInterval(poll);
@@ -175,6 +158,17 @@ async function run(row: Row, seed: number): Promise<RunResult> {
   };
   rmSync(dir, { recursive: true, force: true });
   return result;
+}
+
+/** The udpvid window's geometry once `ready` says so: looked at every 25 ms, for 10 s at most (undefined: it never was). */
+async function udpvidWindow(display: string, ready: (g: ReturnType<typeof windowGeometry>) => boolean): Promise<ReturnType<typeof windowGeometry> | undefined> {
+  for (let i = 0; i < 400; i++) {
+    await Bun.sleep(25);
+    const id = findWindows(display, UDPVID_WINDOW)[0];
+    const g = id ? windowGeometry(display, id) : undefined;
+    if (g && g.width > 0 && ready(g)) return g;
+  }
+  return undefined;
 }
 
 /**

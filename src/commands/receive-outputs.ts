@@ -77,8 +77,8 @@ export class ReceiveOutputs {
    * its sound is heard (as queued; before that, at its playout time on the
    * sound's clock), and its readiness widens the clock's allowance (the
    * sound waits for the picture as much as the picture for the sound);
-   * without, at once (undefined). Drawing takes time before the picture is on the screen:
-   * a frame is handed over that much earlier.
+   * without, at once (undefined). Drawing takes time before the picture
+   * is on the screen: a frame is handed over that much earlier.
    */
   get pictureClock(): PictureClock | undefined {
     const { sound, playoutClock } = this;
