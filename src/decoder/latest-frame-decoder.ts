@@ -15,7 +15,20 @@ export class LatestFrameDecoder<Frame, Image> {
     private readonly decode: (frame: Frame) => Promise<Image>,
     private readonly onDecoded: (frame: Frame, image: Image) => void,
     private readonly onCorrupt: (frame: Frame, error: unknown) => void = () => {},
+    /**
+     * Awaited between one decode and the next. A decode that finishes at
+     * once (TurboJPEG runs on this thread) would otherwise chain the next in
+     * a microtask: a backlog of frames, decoded back to back, kept timers and
+     * datagrams waiting (frames shown 50 ms after their time, the sound's
+     * packets read late). By default, the event loop's next turn.
+     */
+    private readonly between: () => Promise<void> = () => new Promise((resolve) => setImmediate(resolve)),
   ) {}
+
+  /** A frame is decoding (or about to be: between two, the event loop has its turn). */
+  get working(): boolean {
+    return this.busy;
+  }
 
   /** A frame is waiting behind the one decoding: offering another now would replace it. */
   get full(): boolean {
@@ -48,6 +61,7 @@ export class LatestFrameDecoder<Frame, Image> {
         this.stats.corrupt++;
         this.onCorrupt(next, error);
       }
+      if (this.waiting !== undefined) await this.between();
       next = this.waiting;
       this.waiting = undefined;
     }

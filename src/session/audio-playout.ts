@@ -142,11 +142,14 @@ export class AudioPlayout {
    * The device writes to make now, given how much sound (ms) the device
    * still has queued; `slackMs`: how late the next call may come (packets
    * are queued that much further ahead, so the device never runs dry).
+   * `mayStart` false: the sound must not start on this call (see SoundOutput.tick:
+   * the caller was busy, and what came meanwhile is still unread); once
+   * started, it goes on regardless.
    */
-  due(nowMs: number, queuedMs: number, slackMs = 0): PlayoutAction[] {
+  due(nowMs: number, queuedMs: number, slackMs = 0, mayStart = true): PlayoutAction[] {
     const actions: PlayoutAction[] = [];
     // Played before the first frame was ready, the start would be heard ahead of its picture (the first frame took 300-450 ms under Xvfb).
-    if (!this.started && this.clock.awaitsPicture(nowMs, this.options.waitForPictureMs ?? 0)) return actions;
+    if (!this.started && (!mayStart || this.clock.awaitsPicture(nowMs, this.options.waitForPictureMs ?? 0))) return actions;
     // Local time at which the sample after everything queued would play.
     let queueEndMs = nowMs + queuedMs + this.options.deviceLatencyMs;
     const playoutMs = (captureUs: number) => this.clock.playoutMs(captureUs);

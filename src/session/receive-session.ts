@@ -255,7 +255,8 @@ export class ReceiveSession {
     for (;;) {
       this.pump(this.clock.nowMs(), true);
       await this.decoder.idle();
-      if (this.backlog.length === 0) return;
+      // A frame shown hands the decoder the next one (a microtask) as the wait ends: idle only once that is done too.
+      if (this.backlog.length === 0 && !this.decoder.working) return;
     }
   }
 

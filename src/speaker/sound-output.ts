@@ -136,7 +136,7 @@ export class SoundOutput {
     this.opening ??= this.open();
     this.lastReceivedMs = nowMs;
     this.playout.received(packet, nowMs);
-    this.tickIfLate(nowMs);
+    if (this.lastTickMs !== undefined && nowMs - this.lastTickMs >= LATE_TICK_MS) this.tick(nowMs, true);
   }
 
   /**
@@ -147,6 +147,19 @@ export class SoundOutput {
    */
   tickIfLate(nowMs: number): void {
     if (this.lastTickMs !== undefined && nowMs - this.lastTickMs >= LATE_TICK_MS) this.tick(nowMs);
+  }
+
+  /**
+   * Whether the sound may start on a tick at `nowMs` (`withPacket`: run
+   * from a sound packet just taken in). Not on a late tick: the receiver was
+   * busy (the device opening, the first frame's decoding and drawing, some
+   * 130-190 ms), and the sound that came meanwhile still waits unread in the
+   * socket. Read, it comes late and raises the clock's delay; the sound
+   * started before it was heard at the old delay (its first packet, the
+   * start of the first beep), the picture at the new one: 50-60 ms late.
+   */
+  private mayStart(nowMs: number, withPacket: boolean): boolean {
+    return withPacket || this.lastTickMs === undefined || nowMs - this.lastTickMs < LATE_TICK_MS;
   }
 
   /** Resolves once the device is open, or known to be missing (said once); immediately if no sound has come. */
@@ -173,7 +186,11 @@ export class SoundOutput {
   }
 
   /** Queues what is due; call every few ms. Without a device the sound is still taken in turn (and counted), unheard. */
-  tick(nowMs: number): void {
+  tick(nowMs: number, withPacket = false): void {
+    // Counted before any sound: a late first tick says the receiver was busy as the sound came (see mayStart).
+    const mayStart = this.mayStart(nowMs, withPacket);
+    const lastTickMs = this.lastTickMs;
+    this.lastTickMs = nowMs;
     if (!this.opening) return;
     // How late this process's timer fires: the device's queue must outlast it, or it runs dry between two calls.
     // While warming up, by the 90th percentile of its own gaps: a one-off stall (the window's first draw, 200 ms)
@@ -181,8 +198,7 @@ export class SoundOutput {
     // a machine under load (gaps of 50-60 ms) is still followed from the start, not by a correction seconds in.
     const warming = this.clock.warmingUp(nowMs);
     const gaps = warming ? this.warmUpGaps : this.tickGaps;
-    if (this.lastTickMs !== undefined) gaps.add(nowMs - this.lastTickMs);
-    this.lastTickMs = nowMs;
+    if (lastTickMs !== undefined) gaps.add(nowMs - lastTickMs);
     if (gaps.count >= TICKS_MEASURED && gaps.count % TICKS_MEASURED === 0) {
       this.slackMs = Math.max(0, (gaps.percentile(warming ? 90 : 99) ?? 0) - TICK_MS);
       this.clock.writerSlackMs = this.slackMs;
@@ -199,7 +215,7 @@ export class SoundOutput {
     const queued = speaker ? Math.max(0, speaker.written - consumed) : 0;
     this.position = speaker ? { atMs: nowMs, consumed, samplesPerMs: (measured * AUDIO_SAMPLE_RATE) / 1000 } : undefined;
     const queuedMs = (queued * 1000) / (AUDIO_SAMPLE_RATE * deviceSpeed);
-    const actions = this.playout.due(nowMs, queuedMs, this.slackMs);
+    const actions = this.playout.due(nowMs, queuedMs, this.slackMs, mayStart);
     if (!speaker || !decoder) return;
     // One correction a call: the offsets of the actions after it were reckoned before it.
     let corrected = false;

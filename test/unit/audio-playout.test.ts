@@ -161,6 +161,54 @@ describe("AudioPlayout", () => {
   });
 });
 
+describe("AudioPlayout's start after a busy spell", () => {
+  // Packet 0 read at 10 ms; the receiver then busy until 200 ms (the device opening, frame 0 decoded and drawn), packets 1-9
+  // waiting unread in the socket; frame 0 ready at 200 ms; the backlog read at 203 ms; ticks every 10 ms from 210 ms on.
+  const startAfterBusySpell = (startOnLateTick: boolean) => {
+    const clock = new PlayoutClock({ marginMs: playoutMarginMs(10) });
+    // As SoundOutput starts it: the sound's margin above the picture's, so the backlog, not frame 0, sets the delay.
+    clock.writerSlackMs = 30;
+    const playout = new AudioPlayout(clock, { leadMs: 40, deviceLatencyMs: 10, waitForPictureMs: 1000 });
+    const device = new SimulatedDevice();
+    const actions: PlayoutAction[] = [];
+    const tick = (now: number, mayStart = true) => {
+      device.advance(now);
+      const due = playout.due(now, device.queuedMs, 0, mayStart);
+      actions.push(...due);
+      device.write(now, due, 10);
+    };
+    playout.received(packet(0), 10);
+    clock.pictureReady(packet(0).captureTimeUs, 200);
+    // The tick run as frame 0 is ready: late (its timer starved), the backlog unread.
+    tick(200, startOnLateTick);
+    for (let n = 1; n <= 9; n++) playout.received(packet(n), 203);
+    for (let now = 210; now <= 400; now += 10) {
+      if (now % 20 === 10) playout.received(packet((now - 10) / 20), now);
+      tick(now);
+    }
+    return { actions, device, clock };
+  };
+
+  test("a late tick does not start the sound: it starts once what came meanwhile is read, its first packet at the delay the rest play at", () => {
+    const { actions, device, clock } = startAfterBusySpell(false);
+    const played = actions.filter((a) => a.kind !== "silence");
+    expect(played.slice(0, 5).map((a) => (a.kind === "play" ? a.packet.sequence : a.kind))).toEqual([0, 1, 2, 3, 4]);
+    // Silence only ahead of packet 0: from there on the packets follow one another, each at its playout time.
+    expect(actions.findIndex((a) => a.kind === "silence")).toBe(0);
+    expect(actions.slice(1).some((a) => a.kind === "silence")).toBe(false);
+    const first = device.heard[0]!;
+    expect(first.sequence).toBe(0);
+    expect(Math.abs(first.atMs - clock.playoutMs(packet(0).captureTimeUs)!)).toBeLessThanOrEqual(5);
+  });
+
+  test("started on the late tick, packet 0 goes at the old delay, heard 30 ms ahead of where the clock then has it, and a silence splits it from what follows", () => {
+    const { actions, device, clock } = startAfterBusySpell(true);
+    const afterFirst = actions.slice(actions.findIndex((a) => a.kind === "play") + 1);
+    expect(afterFirst.some((a) => a.kind === "silence")).toBe(true);
+    expect(clock.playoutMs(packet(0).captureTimeUs)! - device.heard[0]!.atMs).toBeGreaterThan(20);
+  });
+});
+
 describe("driftCorrection", () => {
   test("in time: nothing; off at a quiet moment: put right (silence added when early, sound left out when late); loud: only when far off", () => {
     expect(driftCorrection(3, true, 960)).toEqual({ padSamples: 0, trimSamples: 0 });

@@ -63,3 +63,20 @@ test("idle() resolves at once when nothing is in flight, and only once the decod
   await Bun.sleep(0);
   expect(idle).toBe(true);
 });
+
+test("a decode that finishes at once (TurboJPEG, on this thread) does not chain the next: the event loop gets a turn between two frames", async () => {
+  const order: string[] = [];
+  const decoder = new LatestFrameDecoder<number, number>(
+    async (frame) => {
+      order.push(`decode ${frame}`);
+      return frame;
+    },
+    (frame) => order.push(`shown ${frame}`),
+  );
+  decoder.offer(1);
+  decoder.offer(2);
+  // Queued before the decoder yields: runs in the turn it gives (a microtask chain would decode both first).
+  setImmediate(() => order.push("event loop"));
+  await decoder.idle();
+  expect(order).toEqual(["decode 1", "shown 1", "event loop", "decode 2", "shown 2"]);
+});
