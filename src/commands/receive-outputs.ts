@@ -5,6 +5,7 @@ import { Viewer } from "../display/viewer.ts";
 import type { ReceivedAudio } from "../reassembler/audio-reassembler.ts";
 import type { AssembledFrame } from "../reassembler/datagram-reassembler.ts";
 import { openRecorder, type Recorder } from "../recorder/recorder.ts";
+import { pictureDueMs } from "../session/picture-due.ts";
 import { PlayoutClock } from "../session/playout-clock.ts";
 import type { PictureClock } from "../session/receive-session.ts";
 import { SoundOutput } from "../speaker/sound-output.ts";
@@ -93,9 +94,10 @@ export class ReceiveOutputs {
       },
       dueMs: (captureUs, nowMs) => {
         if (!sound.leadsPicture(nowMs)) return undefined;
-        // The sound as queued once it is; before, where the clock will have it.
-        const heardMs = sound.heardAtMs(captureUs, nowMs) ?? playoutClock.playoutMs(captureUs);
-        return heardMs === undefined ? undefined : heardMs - drawMs();
+        // Asked as a frame's time comes: the sound it goes with is queued first, timer or not.
+        sound.tickIfLate(nowMs);
+        const position = { heardMs: sound.heardAtMs(captureUs, nowMs), playoutMs: playoutClock.playoutMs(captureUs), startPending: sound.startPending(nowMs) };
+        return pictureDueMs(position, nowMs, drawMs());
       },
     };
   }

@@ -161,7 +161,13 @@ export class AudioPlayout {
     for (let slot = this.jitter.take(playBy, playoutMs, concealBy); slot; slot = this.jitter.take(playBy, playoutMs, concealBy)) {
       const captureUs = slot.kind === "play" ? slot.packet.captureTimeUs : slot.captureTimeUs;
       const durationSamples = slot.kind === "play" ? slot.packet.durationSamples : slot.durationSamples;
-      const startMs = playoutMs(captureUs)!;
+      let startMs = playoutMs(captureUs)!;
+      if (!this.started && actions.length === 0 && startMs < queueEndMs) {
+        // The first sound queued after its time (the receiver busy as it starts): the clock moves to it. Left out
+        // as behind, the start of the first beep was lost and the frames already due were seen without it.
+        this.clock.startedLate(queueEndMs - startMs);
+        startMs = playoutMs(captureUs)!;
+      }
       const earlyByMs = startMs - queueEndMs;
       if (earlyByMs < -BEHIND_TOLERANCE_MS) {
         this.skippedBehind++;
@@ -180,6 +186,11 @@ export class AudioPlayout {
     }
     this.started ||= actions.length > 0;
     return actions;
+  }
+
+  /** Whether any sound has been handed out yet (before, a picture that follows the sound has nothing to follow). */
+  get hasStarted(): boolean {
+    return this.started;
   }
 
   /** The stream has ended: what waits still plays; nothing after the last packet is concealed. */

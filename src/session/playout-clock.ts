@@ -103,10 +103,7 @@ class Allowance {
    */
   add(excessMs: number, how: "sample" | "systematic" | "warming-up" = "sample"): void {
     if (how === "warming-up") {
-      if (excessMs > this.valueMs) {
-        this.valueMs = Math.min(excessMs, MAX_WARMUP_MS);
-        this.provisional = true;
-      }
+      this.raiseTo(excessMs);
       return;
     }
     this.excess.add(excessMs);
@@ -125,6 +122,13 @@ class Allowance {
 
   get ms(): number {
     return this.valueMs;
+  }
+
+  /** Set, not measured: at least `ms` now, brought down to what is measured as after warming up. */
+  raiseTo(ms: number): void {
+    if (ms <= this.valueMs) return;
+    this.valueMs = Math.min(ms, MAX_WARMUP_MS);
+    this.provisional = true;
   }
 
 }
@@ -199,6 +203,15 @@ export class PlayoutClock {
   /** The sound's writer runs up to `ms` late (its timer's lateness, measured): the device's queue must hold that much more. */
   set writerSlackMs(ms: number) {
     this.slackMs = Math.max(0, ms);
+  }
+
+  /**
+   * The sound's first packet was queued `lateMs` after its playout time
+   * (the receiver busy as it starts): everything plays that much later, as
+   * when warming up (raised at once, brought back down gently).
+   */
+  startedLate(lateMs: number): void {
+    if (lateMs > 0) this.sound.raiseTo(this.delayMs + lateMs - this.options.marginMs - this.slackMs);
   }
 
   /** A frame captured at `captureUs` is decoded and ready to show at `nowMs`: how long the picture takes counts too. */

@@ -132,11 +132,21 @@ export class SoundOutput {
     return (this.speaker !== undefined || (this.opening !== undefined && !this.opened)) && nowMs - this.lastReceivedMs < 1000;
   }
 
+  /**
+   * Whether the sound is about to start: it leads the picture, and nothing
+   * of it is queued yet. A frame shown by the clock then may be seen before
+   * its sound is heard: a starting receiver is busy (its first frame decoded,
+   * its window made ready) and its ticks late.
+   */
+  startPending(nowMs: number): boolean {
+    return this.leadsPicture(nowMs) && !this.playout.hasStarted;
+  }
+
   received(packet: ReceivedAudio, nowMs: number): void {
     this.opening ??= this.open();
     this.lastReceivedMs = nowMs;
     this.playout.received(packet, nowMs);
-    if (this.lastTickMs !== undefined && nowMs - this.lastTickMs >= LATE_TICK_MS) this.tick(nowMs, true);
+    this.tickIfLate(nowMs);
   }
 
   /**
@@ -150,16 +160,18 @@ export class SoundOutput {
   }
 
   /**
-   * Whether the sound may start on a tick at `nowMs` (`withPacket`: run
-   * from a sound packet just taken in). Not on a late tick: the receiver was
-   * busy (the device opening, the first frame's decoding and drawing, some
-   * 130-190 ms), and the sound that came meanwhile still waits unread in the
-   * socket. Read, it comes late and raises the clock's delay; the sound
-   * started before it was heard at the old delay (its first packet, the
-   * start of the first beep), the picture at the new one: 50-60 ms late.
+   * Whether the sound may start on a tick at `nowMs`. Not on a late tick
+   * unless a sound packet was read after that tick was already overdue: the
+   * receiver was busy (the device opening, the first frame decoded and its
+   * window made ready: 130-280 ms in all), and the sound that came
+   * meanwhile may still wait unread in the socket. Read, it comes late and
+   * raises the clock's delay: the sound started before it would have its
+   * first packet (the start of the first beep) at the old delay, then a
+   * silence.
    */
-  private mayStart(nowMs: number, withPacket: boolean): boolean {
-    return withPacket || this.lastTickMs === undefined || nowMs - this.lastTickMs < LATE_TICK_MS;
+  private mayStart(nowMs: number): boolean {
+    if (this.lastTickMs === undefined || nowMs - this.lastTickMs < LATE_TICK_MS) return true;
+    return this.lastReceivedMs - this.lastTickMs >= LATE_TICK_MS;
   }
 
   /** Resolves once the device is open, or known to be missing (said once); immediately if no sound has come. */
@@ -186,9 +198,9 @@ export class SoundOutput {
   }
 
   /** Queues what is due; call every few ms. Without a device the sound is still taken in turn (and counted), unheard. */
-  tick(nowMs: number, withPacket = false): void {
+  tick(nowMs: number): void {
     // Counted before any sound: a late first tick says the receiver was busy as the sound came (see mayStart).
-    const mayStart = this.mayStart(nowMs, withPacket);
+    const mayStart = this.mayStart(nowMs);
     const lastTickMs = this.lastTickMs;
     this.lastTickMs = nowMs;
     if (!this.opening) return;

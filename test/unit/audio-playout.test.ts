@@ -209,6 +209,29 @@ describe("AudioPlayout's start after a busy spell", () => {
   });
 });
 
+describe("AudioPlayout's late start", () => {
+  test("the first sound queued after its playout time (the receiver busy) is played, not left out: the clock moves to it, and the rest follow on", () => {
+    const clock = new PlayoutClock({ marginMs: playoutMarginMs(10) });
+    const playout = new AudioPlayout(clock, { leadMs: 40, deviceLatencyMs: 10 });
+    for (let n = 0; n < 10; n++) playout.received(packet(n), 10 + n * 20);
+    const before = clock.playoutMs(packet(0).captureTimeUs)!;
+    // The first call comes 100 ms after packet 0's playout time.
+    const nowMs = before + 100;
+    const actions = playout.due(nowMs, 0);
+    const plays = actions.filter((a) => a.kind === "play");
+    expect(plays[0]?.kind === "play" && plays[0].packet.sequence).toBe(0);
+    expect(playout.stats.skippedBehind).toBe(0);
+    // Heard at its (moved) playout time, and the clock moved that far: the frames captured with it follow.
+    const first = plays[0]!;
+    const after = clock.playoutMs(packet(0).captureTimeUs)!;
+    expect(after - before).toBeGreaterThanOrEqual(100);
+    expect(Math.abs(first.atMs - after)).toBeLessThanOrEqual(1);
+    expect(first.offMs).toBeCloseTo(0, 5);
+    expect(plays.map((a) => (a.kind === "play" ? a.packet.sequence : -1))).toEqual(plays.map((_, i) => i));
+    expect(playout.hasStarted).toBe(true);
+  });
+});
+
 describe("driftCorrection", () => {
   test("in time: nothing; off at a quiet moment: put right (silence added when early, sound left out when late); loud: only when far off", () => {
     expect(driftCorrection(3, true, 960)).toEqual({ padSamples: 0, trimSamples: 0 });
