@@ -189,7 +189,19 @@ export class ReceiveSession {
       this.lastDatagramMs = nowMs;
     }
     this.handle(events);
+    this.presentIfDue(nowMs);
     return accepted;
+  }
+
+  /**
+   * Shows a waiting frame whose time has come, from whatever runs: the
+   * shell's timer for it can fire tens of ms late while datagrams and
+   * decodes keep the event loop busy (the first frame was seen 38 ms after
+   * its beep so), and datagrams come every millisecond or so.
+   */
+  private presentIfDue(nowMs: number): void {
+    const next = this.presenter.nextDueMs(nowMs);
+    if (next !== undefined && next <= nowMs) this.present(nowMs);
   }
 
   /** Call on a timer: frames that waited long enough are finished or given up; returns the feedback to send now. */

@@ -67,6 +67,20 @@ describe("ReceiveSession", () => {
     expect(h.session.presenterStats()).toMatchObject({ held: 1, offsetMs: { p50: 0 } });
   });
 
+  test("a frame whose time has come is shown by the next datagram, timer or not (a busy event loop fires timers late)", async () => {
+    const h = harness({ pictureClock: { frameReady: () => {}, dueMs: (captureUs) => captureUs / 1000 + 60 } });
+    h.at(10);
+    h.feed(h.frame(0));
+    await h.session.idle();
+    h.at(55);
+    h.feed(h.frame(1).slice(0, 1)); // a datagram before frame 0's time: it still waits
+    expect(h.shown).toEqual([]);
+    h.at(61);
+    h.feed(h.frame(1).slice(1, 2)); // one after it: shown then, no present() called
+    expect(h.shown).toEqual([0]);
+    expect(h.session.presenterStats()).toMatchObject({ held: 1, offsetMs: { p50: 1 } });
+  });
+
   test("a decoded frame is prepared for (a window's first draw) before it counts as ready: the time that takes is the picture's", async () => {
     const ready: number[] = [];
     let clock = 0;

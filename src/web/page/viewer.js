@@ -12,6 +12,8 @@ const CLOSE_STALLED = 4001;
 /** The first sound is played this long after it arrives: room for the network's jitter (raised when sound comes late). */
 const PLAYOUT_DELAY_S = 0.1;
 const MAX_PLAYOUT_DELAY_S = 0.5;
+/** Sound that comes late is played this far ahead of the context's clock (it must be scheduled before it is rendered). */
+const LATE_MARGIN_S = 0.01;
 /** Without sound for this long, pictures are shown as they come again. */
 const SOUND_IDLE_MS = 1000;
 /** Decoded pictures waiting for their sound, at most (the oldest make way). */
@@ -239,8 +241,8 @@ function viewerPage() {
     }
     let base = null; // { captureUs, at }
     let delay = PLAYOUT_DELAY_S;
-    /** Packets that came too late, in a row: a lone one is a straggler, left out; a run of them is a stall, played from a new base. */
-    let lateRun = [];
+    /** The capture time of the newest sound scheduled: one older that comes late is a straggler (a repair), not the stream late. */
+    let newestUs = null;
     const sinceBase = (captureUs) => ((captureUs - base.captureUs) | 0) / 1e6;
     const self = {
       context,
@@ -248,24 +250,22 @@ function viewerPage() {
       outputLatency: () => context.outputLatency || context.baseLatency || 0,
       play(captureUs, sound) {
         if (!base) base = { captureUs, at: context.currentTime + delay };
-        const at = base.at + sinceBase(captureUs);
+        let at = base.at + sinceBase(captureUs);
         if (at < context.currentTime + 0.005) {
           viewer.sound.late++;
-          lateRun.push({ captureUs, sound });
-          // Late again and again: the clock is set too tight for this network (or the page was stalled). Start over with
-          // more room, from the first of them: what came late after a stall is played, not lost.
-          if (lateRun.length >= 3) {
-            const held = lateRun;
-            lateRun = [];
-            delay = Math.min(MAX_PLAYOUT_DELAY_S, delay * 1.5);
-            viewer.sound.delayMs = Math.round(delay * 1000);
-            base = { captureUs: held[0].captureUs, at: context.currentTime + delay };
-            viewer.sound.rebased++;
-            for (const packet of held) self.schedule(base.at + sinceBase(packet.captureUs), packet.sound);
-          }
-          return;
+          // A straggler (newer sound already scheduled: a repair that came too late) is left out.
+          if (newestUs !== null && ((captureUs - newestUs) | 0) <= 0) return;
+          // The stream itself came late (the network, or this page stalled under load): from here on everything plays that
+          // much later, the picture with it, and nothing is left out (leaving out each late packet lost 4% of the sound).
+          const shift = context.currentTime + LATE_MARGIN_S - at;
+          if (delay + shift > MAX_PLAYOUT_DELAY_S) return;
+          delay += shift;
+          base.at += shift;
+          at += shift;
+          viewer.sound.delayMs = Math.round(delay * 1000);
+          viewer.sound.rebased++;
         }
-        lateRun = [];
+        newestUs = newestUs === null || ((captureUs - newestUs) | 0) > 0 ? captureUs : newestUs;
         self.schedule(at, sound);
       },
       schedule(at, sound) {
