@@ -1,5 +1,5 @@
 // Lip sync, measured from outside udpvid, and what the sound costs:
-//   bun run bench:av [--seeds N] [--only NAME] [--verbose]
+//   bun run bench:av [--seeds N] [--only NAME] [--verbose]   (--only: the row of that name, else every row whose name has it)
 // video.mp4 flashes a white square and beeps for the first 100 ms of every
 // second. The receiver runs with its window under Xvfb and its sound on SDL's
 // disk driver. x11grab watches the square's corner of the window at 250
@@ -52,7 +52,7 @@ const ROWS: Row[] = [
   { name: "25 -> 6 -> 25 Mbit/s", relay: ["--rate", "25,6@10s,25@20s"], sound: true },
   { name: "ffmpeg RTP/JPEG + RTP/Opus, loopback", sound: true, ffmpegRtp: true },
   { name: "loopback, --no-audio", sound: false },
-].filter((row) => !values.only || row.name.includes(values.only));
+].filter((row, _, all) => !values.only || (all.some((r) => r.name === values.only) ? row.name === values.only : row.name.includes(values.only)));
 /**
  * video.mp4's kind, 30 s long (29 or 30 flash-and-beep pairs a run: enough
  * for a 95th percentile), made once by the script that makes video.mp4. Not

@@ -216,6 +216,8 @@ export class SoundOutput {
       this.clock.writerSlackMs = this.slackMs;
     }
     const { speaker, decoder } = this;
+    // Still opening: nothing is taken yet (taken now, the start of the sound would be lost, and the picture think it begun).
+    if (!speaker && !this.opened) return;
     if (speaker) this.deviceRate.observe(nowMs, speaker.written, speaker.queued);
     // A device clock slightly off (crystals differ by some 100 ppm) is followed by resampling, unheard;
     // one further off is kept in time by the playout's corrections at quiet moments instead.
