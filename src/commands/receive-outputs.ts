@@ -90,12 +90,12 @@ export class ReceiveOutputs {
         if (!sound.leadsPicture(nowMs)) return;
         playoutClock.pictureReady(captureUs, nowMs + drawMs());
         // A frame ready may be shown at once: the sound it goes with must be queued by then, timer or not.
-        sound.tickIfLate(nowMs);
+        sound.tickIfLate();
       },
       dueMs: (captureUs, nowMs) => {
         if (!sound.leadsPicture(nowMs)) return undefined;
         // Asked as a frame's time comes: the sound it goes with is queued first, timer or not.
-        sound.tickIfLate(nowMs);
+        sound.tickIfLate();
         const position = { heardMs: sound.heardAtMs(captureUs, nowMs), playoutMs: playoutClock.playoutMs(captureUs), startPending: sound.startPending(nowMs) };
         return pictureDueMs(position, nowMs, drawMs());
       },
@@ -154,7 +154,7 @@ export class ReceiveOutputs {
 
   /** Every housekeeping tick: the sound queued, the browsers that can take a frame given it. */
   tick(nowMs: number): void {
-    this.sound?.tick(nowMs);
+    this.sound?.tick();
     this.web?.tick(nowMs);
   }
 

@@ -225,7 +225,8 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
   const housekeeping = setInterval(() => {
     const now = performance.now();
     for (const reply of session.tick(now)) receiver.reply(reply.datagram, reply.address, reply.port);
-    outputs.tick(now);
+    // Read again: showing a frame in session.tick can take 20 ms.
+    outputs.tick(performance.now());
     const silentMs = session.silentForMs(now);
     if (silentMs !== undefined && options.idleTimeoutSeconds !== undefined && silentMs > options.idleTimeoutSeconds * 1000) quit("idle-timeout");
     if (now - lastReadoutMs >= READOUT_MS) {

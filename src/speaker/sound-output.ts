@@ -146,7 +146,7 @@ export class SoundOutput {
     this.opening ??= this.open();
     this.lastReceivedMs = nowMs;
     this.playout.received(packet, nowMs);
-    this.tickIfLate(nowMs);
+    this.tickIfLate();
   }
 
   /**
@@ -155,8 +155,8 @@ export class SoundOutput {
    * window's first draw, 200 ms went without a tick while frames were shown,
    * and the sound's first 40 ms were left out as too late.
    */
-  tickIfLate(nowMs: number): void {
-    if (this.lastTickMs !== undefined && nowMs - this.lastTickMs >= LATE_TICK_MS) this.tick(nowMs);
+  tickIfLate(): void {
+    if (this.lastTickMs !== undefined && performance.now() - this.lastTickMs >= LATE_TICK_MS) this.tick();
   }
 
   /**
@@ -197,8 +197,15 @@ export class SoundOutput {
     }
   }
 
-  /** Queues what is due; call every few ms. Without a device the sound is still taken in turn (and counted), unheard. */
-  tick(nowMs: number): void {
+  /**
+   * Queues what is due; call every few ms. Without a device the sound is
+   * still taken in turn (and counted), unheard. The time is read here, as
+   * the device's queue is: a caller's own `now` can be stale (a frame shown
+   * first, 20 ms), and the sound was then queued that much later than
+   * reckoned, apart from the frames shown by it.
+   */
+  tick(): void {
+    const nowMs = performance.now();
     // Counted before any sound: a late first tick says the receiver was busy as the sound came (see mayStart).
     const mayStart = this.mayStart(nowMs);
     const lastTickMs = this.lastTickMs;
@@ -289,7 +296,7 @@ export class SoundOutput {
     this.playout.ended();
     const until = performance.now() + maxMs;
     while (this.speaker && performance.now() < until && (this.playout.waiting > 0 || this.speaker.queued > 0)) {
-      this.tick(performance.now());
+      this.tick();
       await Bun.sleep(10);
     }
   }
