@@ -150,6 +150,8 @@ export class ReceiveSession {
   private backlogSkipped = 0;
   /** Frames overtaken while waiting for their time on the picture clock. */
   private presenterSkipped = 0;
+  /** When the first frame waiting for its time is due, as last worked out (see presentIfDue); undefined: none waits. */
+  private nextDueAtMs: number | undefined;
   private readonly maxPixels: number;
 
   constructor(
@@ -200,15 +202,18 @@ export class ReceiveSession {
    * its beep so), and datagrams come every millisecond or so.
    */
   private presentIfDue(nowMs: number): void {
-    const next = this.presenter.nextDueMs(nowMs);
-    if (next !== undefined && next <= nowMs) this.present(nowMs);
+    // By the time last worked out (asking the clock for every datagram was as much as the sound's whole tick); it is
+    // worked out again each time a frame waits, is shown, or the housekeeping ticks (the clock moves it slowly).
+    if (this.nextDueAtMs === undefined || nowMs < this.nextDueAtMs) return;
+    this.present(nowMs);
+    this.nextDueAtMs = this.presenter.nextDueMs(nowMs);
   }
 
   /** Call on a timer: frames that waited long enough are finished or given up; returns the feedback to send now. */
   tick(nowMs: number): OutgoingDatagram[] {
     this.present(nowMs);
     // The clock may have moved the next frame's time since its timer was set.
-    const next = this.presenter.nextDueMs(nowMs);
+    const next = (this.nextDueAtMs = this.presenter.nextDueMs(nowMs));
     if (next !== undefined) this.handlers.waiting?.(next);
     this.handle(this.assembler.expire(nowMs));
     this.pump(nowMs);
@@ -243,7 +248,7 @@ export class ReceiveSession {
 
   /** When the next frame waiting for its time is due, as the clock stands at `nowMs` (the shell sets a timer for it); undefined when none waits. */
   nextPresentMs(nowMs: number): number | undefined {
-    return this.presenter.nextDueMs(nowMs);
+    return (this.nextDueAtMs = this.presenter.nextDueMs(nowMs));
   }
 
   /** Frames not shown because newer ones overtook them: in the decoder, the backlog, or waiting for their time. */
@@ -400,7 +405,7 @@ export class ReceiveSession {
     const now = this.presenter.add({ frame, image }, frame.captureTimeUs, nowMs, pictureBytes(image));
     for (const [i, { frame: f, image: img }] of now.entries()) if (i === now.length - 1) this.show(f, img);
     this.presenterSkipped += Math.max(0, now.length - 1);
-    const next = this.presenter.nextDueMs(nowMs);
+    const next = (this.nextDueAtMs = this.presenter.nextDueMs(nowMs));
     if (next !== undefined) {
       queueMicrotask(() => this.pump(this.clock.nowMs()));
       this.handlers.waiting?.(next);
