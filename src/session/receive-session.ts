@@ -202,7 +202,7 @@ export class ReceiveSession {
    * its beep so), and datagrams come every millisecond or so.
    */
   private presentIfDue(nowMs: number): void {
-    // By the time last worked out (asking the clock for every datagram was as much as the sound's whole tick); it is
+    // By the time last worked out, not the clock asked afresh for each of thousands of datagrams a second; it is
     // worked out again each time a frame waits, is shown, or the housekeeping ticks (the clock moves it slowly).
     if (this.nextDueAtMs === undefined || nowMs < this.nextDueAtMs) return;
     this.present(nowMs);
