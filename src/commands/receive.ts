@@ -2,7 +2,7 @@ import { DEFAULT_MAX_PIXELS } from "../decoder/jpeg-decoder.ts";
 import { choosePictureDecoder, type PictureDecoder } from "../decoder/picture-decoder.ts";
 import { statusLine } from "../display/stream-readout.ts";
 import type { SoundStats } from "../speaker/sound-output.ts";
-import { PresentTimer } from "./present-timer.ts";
+import { ReceiveTimer } from "./receive-timer.ts";
 import { ReceiveOutputs } from "./receive-outputs.ts";
 import type { PresenterStats } from "../session/frame-presenter.ts";
 import { ReceiveSession, type ReceiveCounts } from "../session/receive-session.ts";
@@ -178,7 +178,8 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
   const decoder = choosePictureDecoder(outputs.takesI420);
   outputs.recyclePicturesWith(decoder.release);
   await decoder.warmUp();
-  const presentTimer = new PresentTimer(() => session);
+  // Made once the socket is open (below); a frame waiting before then is shown by the first wake-up.
+  let timer: ReceiveTimer | undefined;
   const session = new ReceiveSession(
     {
       maxMemoryBytes: options.maxMemoryBytes,
@@ -195,7 +196,7 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
       prepare: (image) => outputs.prepare(image),
       assembled: outputs.web ? (frame, nowMs) => outputs.assembled(frame, nowMs) : undefined,
       heard: (audio, nowMs) => outputs.heard(audio, nowMs),
-      waiting: () => presentTimer.schedule(),
+      waiting: () => timer?.schedule(),
       ended: () => {
         if (options.idleTimeoutSeconds !== undefined) quit("end-of-stream");
       },
@@ -222,7 +223,7 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
   const startMs = performance.now();
   const status = new StatusLine(process.stderr.isTTY === true && !options.quiet);
   let lastReadoutMs = startMs;
-  const housekeeping = setInterval(() => {
+  const housekeeping = () => {
     const now = performance.now();
     for (const reply of session.tick(now)) receiver.reply(reply.datagram, reply.address, reply.port);
     // Read again: showing a frame in session.tick can take 20 ms.
@@ -235,11 +236,11 @@ export async function runReceive(options: ReceiveOptions, signal: AbortSignal, o
       outputs.update(current);
       status.update(statusLine(current, stderrColors));
     }
-  }, HOUSEKEEPING_MS);
+  };
+  timer = new ReceiveTimer(() => session, housekeeping, HOUSEKEEPING_MS);
 
   const by = await quitBy;
-  clearInterval(housekeeping);
-  presentTimer.stop();
+  timer.stop();
   status.clear();
   receiver.close();
   rtpSound?.close();

@@ -32,6 +32,13 @@ const STARTING_SLACK_MS = 30;
 const TICKS_MEASURED = 50;
 /** The loudest level remembered fades by this a packet: to a third in 2 s. */
 const LOUDEST_DECAY = 0.99;
+/**
+ * Once the device's position is smoothed, its queue is read (through SDL,
+ * which locks the device's thread for it) about this often, not every tick:
+ * the line through the last 400 ms needs no more points, and a tick goes
+ * by the line.
+ */
+const OBSERVE_MS = 20;
 /** Volume steps for the arrow keys: about 1.5 dB. */
 const VOLUME_STEP = 0.16;
 
@@ -76,6 +83,8 @@ export class SoundOutput {
   private volume = 1;
   private lastReceivedMs = -Infinity;
   private lastTickMs: number | undefined;
+  /** When the device's queue was last read (see OBSERVE_MS). */
+  private lastObservedMs = -Infinity;
   private slackMs = STARTING_SLACK_MS;
   private readonly tickGaps = new RecentSamples(500);
   /** The gaps while the receiver warms up (PlayoutClock.warmingUp), kept apart: see tick(). */
@@ -225,7 +234,10 @@ export class SoundOutput {
     const { speaker, decoder } = this;
     // Still opening: nothing is taken yet (taken now, the start of the sound would be lost, and the picture think it begun).
     if (!speaker && !this.opened) return;
-    if (speaker) this.deviceRate.observe(nowMs, speaker.written, speaker.queued);
+    if (speaker && (nowMs - this.lastObservedMs >= OBSERVE_MS - 1 || this.deviceRate.consumedAt(nowMs) === undefined)) {
+      this.deviceRate.observe(nowMs, speaker.written, speaker.queued);
+      this.lastObservedMs = nowMs;
+    }
     // A device clock slightly off (crystals differ by some 100 ppm) is followed by resampling, unheard;
     // one further off is kept in time by the playout's corrections at quiet moments instead.
     const measured = this.deviceRate.ratio;
