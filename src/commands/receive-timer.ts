@@ -65,15 +65,19 @@ export class ReceiveTimer {
 
   private fire(wakeUp: WakeUp): void {
     this.planned = undefined;
-    // The frame first: it is the one with a time to keep.
-    if (wakeUp.present) this.session().present(performance.now());
-    if (wakeUp.housekeeping) {
-      const now = performance.now();
-      // From now, not from when it was due: a late timer (a busy loop) does not bring a burst of catching up.
-      this.housekeepingAtMs = Math.max(this.housekeepingAtMs + this.periodMs, now + this.periodMs - SHARE_MS);
-      this.housekeeping();
+    try {
+      // The frame first: it is the one with a time to keep.
+      if (wakeUp.present) this.session().present(performance.now());
+      if (wakeUp.housekeeping) {
+        const now = performance.now();
+        // From now, not from when it was due: a late timer (a busy loop) does not bring a burst of catching up.
+        this.housekeepingAtMs = Math.max(this.housekeepingAtMs + this.periodMs, now + this.periodMs - SHARE_MS);
+        this.housekeeping();
+      }
+    } finally {
+      // Re-armed whatever happened: one timer carries all of it (an interval went on by itself).
+      this.schedule();
     }
-    this.schedule();
   }
 
   stop(): void {
