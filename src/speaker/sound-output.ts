@@ -234,16 +234,18 @@ export class SoundOutput {
     const { speaker, decoder } = this;
     // Still opening: nothing is taken yet (taken now, the start of the sound would be lost, and the picture think it begun).
     if (!speaker && !this.opened) return;
-    if (speaker && (nowMs - this.lastObservedMs >= OBSERVE_MS - 1 || this.deviceRate.consumedAt(nowMs) === undefined)) {
+    // What is still queued, by the smoothed line rather than the device's jumps (it takes its buffer at a time);
+    // worked out again only when the queue is read, as the line's points change only then.
+    let smoothed = this.deviceRate.consumedAt(nowMs);
+    if (speaker && (smoothed === undefined || nowMs - this.lastObservedMs >= OBSERVE_MS - 1)) {
       this.deviceRate.observe(nowMs, speaker.written, speaker.queued);
       this.lastObservedMs = nowMs;
+      smoothed = this.deviceRate.consumedAt(nowMs);
     }
     // A device clock slightly off (crystals differ by some 100 ppm) is followed by resampling, unheard;
     // one further off is kept in time by the playout's corrections at quiet moments instead.
     const measured = this.deviceRate.ratio;
     const deviceSpeed = Math.abs(measured - 1) <= MAX_RESAMPLED_DRIFT ? measured : 1;
-    // What is still queued, by the smoothed line rather than the device's jumps (it takes its buffer at a time).
-    const smoothed = this.deviceRate.consumedAt(nowMs);
     const consumed = speaker ? (smoothed ?? speaker.written - speaker.queued) : 0;
     const queued = speaker ? Math.max(0, speaker.written - consumed) : 0;
     this.position = speaker ? { atMs: nowMs, consumed, samplesPerMs: (measured * AUDIO_SAMPLE_RATE) / 1000 } : undefined;
