@@ -9,6 +9,11 @@ export interface EmbeddedFile {
   /** Its path inside the part's cache folder: the packages' own layout, so rpaths and DLL lookups resolve. */
   name: string;
   executable: boolean;
+  /**
+   * The file is stored zstd-compressed in the binary (the large ones: ffmpeg,
+   * libvips), `size` bytes once unpacked: a third of the download for them.
+   */
+  compressed?: { size: number };
 }
 
 export interface EmbeddedPart {

@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir, userInfo } from "node:os";
 import { dirname, join } from "node:path";
-import type { EmbeddedPart } from "./embedded.ts";
+import type { EmbeddedFile, EmbeddedPart } from "./embedded.ts";
 
 /** The platform's usual per-user cache folder. Pure. */
 export function userCacheRoot(platform: NodeJS.Platform, env: NodeJS.ProcessEnv, home: string): string {
@@ -54,7 +54,7 @@ function writePart(part: EmbeddedPart, folder: string): void {
     mkdirSync(dirname(target), { recursive: true });
     const temporary = `${target}.${unique}.tmp`;
     try {
-      writeFileSync(temporary, readFileSync(file.path));
+      writeFileSync(temporary, unpacked(file));
       if (file.executable) chmodSync(temporary, 0o755);
       renameSync(temporary, target);
     } catch (error) {
@@ -65,6 +65,20 @@ function writePart(part: EmbeddedPart, folder: string): void {
   const marker = join(folder, `.complete.${unique}.tmp`);
   writeFileSync(marker, part.hash);
   renameSync(marker, join(folder, ".complete"));
+}
+
+/** An embedded file's bytes as they go to the cache folder: decompressed, and checked for their size, where stored compressed. */
+export function unpacked(file: Pick<EmbeddedFile, "path" | "name" | "compressed">): Uint8Array {
+  const stored = readFileSync(file.path);
+  if (!file.compressed) return stored;
+  let bytes: Uint8Array;
+  try {
+    bytes = Bun.zstdDecompressSync(stored);
+  } catch (error) {
+    throw new Error(`udpvid's embedded ${file.name} is damaged (${(error as Error).message}): download the binary again`);
+  }
+  if (bytes.length !== file.compressed.size) throw new Error(`udpvid's embedded ${file.name} unpacked to ${bytes.length} bytes, not ${file.compressed.size}: download the binary again`);
+  return bytes;
 }
 
 function safeUser(): string {
