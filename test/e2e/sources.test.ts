@@ -5,6 +5,9 @@ import type { SendSummary } from "../../src/commands/send.ts";
 import { expectEveryFrameAccounted } from "../helpers/accounting.ts";
 import { decodeFrames, matchFrames, tempDir } from "../helpers/frames.ts";
 import { CLI, finish, lastJson, startUdpvid } from "../helpers/udpvid.ts";
+import { waitFor } from "../helpers/wait.ts";
+import { splitMjpeg } from "../../src/recorder/mjpeg-split.ts";
+import { existsSync, readFileSync } from "node:fs";
 
 // Sources other than a file: a generated pattern, and any ffmpeg input with its options.
 
@@ -14,7 +17,8 @@ test("--test-pattern streams ffmpeg's testsrc2 from its first frame, intact and 
   await using receiver = startUdpvid(["receive", "--headless", "--port", "0", "--record", record, "--idle-timeout", "1", "--json"]);
   const port = await receiver.listening;
   await using sender = startUdpvid(["send", "--test-pattern", "--width", "320", "--height", "180", "--to", `127.0.0.1:${port}`, "--json"]);
-  await Bun.sleep(2000);
+  // Until the receiver has recorded 25 frames (each written whole as it is shown), however long a loaded machine takes to start.
+  await waitFor(() => (existsSync(record) && splitMjpeg(readFileSync(record)).length >= 25 ? true : undefined), 20_000, "25 frames recorded");
   sender.process.kill("SIGINT");
   const sent = await finish(sender);
   expect(sent.exitCode).toBe(0);
