@@ -67,12 +67,8 @@ export function readJpegSize(jpeg: Uint8Array): JpegSize | undefined {
 /** Luma tables for qualities 1–99 (quantTablesForQ's), and 100 (all ones), built on first use. */
 let lumaTables: Uint16Array[] | undefined;
 
-/**
- * The JPEG quality (1–100) whose standard luminance table (libjpeg's scaling
- * of T.81 Annex K) is nearest the picture's, or undefined when it has no
- * 8-bit table 0 or a table no quality makes (another encoder's own tables).
- */
-export function readJpegQuality(jpeg: Uint8Array): number | undefined {
+/** The picture's 8-bit quantization table 0 (luma), zigzag order, as a view into `jpeg`; undefined when it has none. */
+export function readLumaTable(jpeg: Uint8Array): Uint8Array | undefined {
   let table: Uint8Array | undefined;
   findSegment(jpeg, (marker, body, length) => {
     if (marker !== 0xdb) return false;
@@ -87,7 +83,21 @@ export function readJpegQuality(jpeg: Uint8Array): number | undefined {
     }
     return false;
   });
-  if (!table) return undefined;
+  return table;
+}
+
+/**
+ * The JPEG quality (1–100) whose standard luminance table (libjpeg's scaling
+ * of T.81 Annex K) is nearest the picture's, or undefined when it has no
+ * 8-bit table 0 or a table no quality makes (another encoder's own tables).
+ */
+export function readJpegQuality(jpeg: Uint8Array): number | undefined {
+  const table = readLumaTable(jpeg);
+  return table && qualityOfLumaTable(table);
+}
+
+/** The quality whose standard luma table is nearest `table` (64 entries, zigzag order), or undefined when none is near. */
+export function qualityOfLumaTable(table: Uint8Array): number | undefined {
   lumaTables ??= [...Array.from({ length: 99 }, (_, i) => quantTablesForQ(i + 1)[0]), new Uint16Array(64).fill(1)];
   let best = 0;
   let bestDistance = Infinity;

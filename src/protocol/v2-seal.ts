@@ -2,6 +2,7 @@ import { createCipheriv, createDecipheriv, hkdfSync } from "node:crypto";
 import { ProtocolError } from "./protocol-error.ts";
 import { V2_FLAG_SEALED, V2_HEADER_SIZE, V2_SALT_SIZE, V2_TAG_SIZE, type V2Packet } from "./v2.ts";
 import { AUDIO_HEADER_SIZE, type AudioPacket } from "./v2-audio.ts";
+import { bytesEqual } from "../util/bytes.ts";
 
 /*
  * A sealed v2 datagram: the plain v2 header with the SEALED flag set, then
@@ -145,7 +146,7 @@ export class StreamKeyring {
   private openSealed<P extends { sealed: boolean; payload: Uint8Array }>(datagram: Uint8Array, packet: P, headerSize: number, nonce: Uint8Array): P {
     if (!packet.sealed || packet.payload.length < V2_SALT_SIZE + V2_TAG_SIZE) throw new ProtocolError("bad-auth", "datagram is not sealed");
     const salt = packet.payload.subarray(0, V2_SALT_SIZE);
-    const remembered = this.known.find((k) => equalBytes(k.salt, salt));
+    const remembered = this.known.find((k) => bytesEqual(k.salt, salt));
     const streamKey = remembered ?? deriveStreamKey(this.preShared, salt);
     const opened = openWith(datagram, packet, headerSize, nonce, streamKey.key);
     if (!remembered) {
@@ -170,10 +171,4 @@ function openWith<P extends { payload: Uint8Array }>(datagram: Uint8Array, packe
     throw new ProtocolError("bad-auth", "datagram failed authentication (wrong key, or forged or altered on the way)");
   }
   return { ...packet, payload: plain };
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

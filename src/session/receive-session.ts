@@ -1,7 +1,7 @@
 import { decodeJpeg, OversizedFrameError } from "../decoder/jpeg-decoder.ts";
 import { pictureBytes, type Picture } from "../decoder/picture.ts";
 import { LatestFrameDecoder } from "../decoder/latest-frame-decoder.ts";
-import { readJpegQuality, readJpegSize } from "../decoder/jpeg-header.ts";
+import { qualityOfLumaTable, readJpegSize, readLumaTable } from "../decoder/jpeg-header.ts";
 import type { StreamReadout } from "../display/stream-readout.ts";
 import { elapsedSinceCaptureUs } from "../protocol/v2.ts";
 import { forward32 } from "../protocol/serial-number.ts";
@@ -13,6 +13,7 @@ import { RecentSamples } from "../util/percentiles.ts";
 import { RateWindow } from "../util/rate-window.ts";
 import { FramePresenter, type PresenterStats } from "./frame-presenter.ts";
 import { round } from "../util/round.ts";
+import { bytesEqual } from "../util/bytes.ts";
 
 /** Silence this long after a stream counts as its end: the legacy protocol and RTP have no end marker. */
 export const ENDED_AFTER_SILENCE_MS = 3000;
@@ -135,8 +136,9 @@ export class ReceiveSession {
   private readonly recentDecodeTimes = new RecentSamples(60);
   private readonly rates = new RateWindow<"shown" | "bytes" | "lost" | "expected">();
   private shown = 0;
-  /** The JPEG quality of the last frame shown, from its tables: a sender that adapts changes it. */
-  private lastQuality: number | undefined;
+  /** The last shown frame's luma table (a copy; a sender that adapts changes it), and the quality worked out from it when a readout last asked. */
+  private lastLumaTable: Uint8Array | undefined;
+  private quality: { table: Uint8Array; value: number | undefined } | undefined;
   private firstShownMs = 0;
   private lastShownMs = 0;
   private oversized = 0;
@@ -303,9 +305,17 @@ export class ReceiveSession {
       rejected: s.datagramsRejected,
       rttMs: this.feedback?.rttMs,
       framesSavedByRetransmission: this.feedback?.stats.framesSavedByRetransmission ?? 0,
-      quality: this.lastQuality,
+      quality: this.shownQuality(),
       sender: this.senderReadout(),
     };
+  }
+
+  /** The JPEG quality of the frame last shown, worked out again only when its table changed (rate control moved the quality). */
+  private shownQuality(): number | undefined {
+    const table = this.lastLumaTable;
+    if (!table) return undefined;
+    if (this.quality?.table !== table) this.quality = { table, value: qualityOfLumaTable(table) };
+    return this.quality.value;
   }
 
   private senderReadout(): StreamReadout["sender"] {
@@ -416,7 +426,10 @@ export class ReceiveSession {
     this.lastShownMs = this.clock.nowMs();
     queueMicrotask(() => this.pump(this.clock.nowMs()));
     if (this.shown++ === 0) this.firstShownMs = this.lastShownMs;
-    this.lastQuality = readJpegQuality(frame.jpeg);
+    // Only the table is kept here: matching it to a quality took 12-15 ms on the first frame (cold code on a busy thread), and the first frame was that much late.
+    const table = readLumaTable(frame.jpeg);
+    if (!table) this.lastLumaTable = undefined;
+    else if (!this.lastLumaTable || !bytesEqual(this.lastLumaTable, table)) this.lastLumaTable = table.slice();
     this.handlers.show(frame, image);
     const elapsed = frame.captureTimeUs === undefined || frame.captureAnchoredOnArrival ? undefined : elapsedSinceCaptureUs(this.clock.wallClockUs(), frame.captureTimeUs);
     if (elapsed !== undefined) {

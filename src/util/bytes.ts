@@ -13,3 +13,10 @@ export function concatBytes(parts: readonly Uint8Array[], totalLength: number): 
 export function joinBytes(parts: readonly Uint8Array[]): Uint8Array {
   return concatBytes(parts, parts.reduce((sum, part) => sum + part.length, 0));
 }
+
+/** Whether the two hold the same bytes. */
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

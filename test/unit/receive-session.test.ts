@@ -4,6 +4,7 @@ import type { Picture } from "../../src/decoder/picture.ts";
 import { endOfStreamDatagram, packetizeV2 } from "../../src/packetizer/v2-packetizer.ts";
 import type { AssembledFrame } from "../../src/reassembler/stream-assembler.ts";
 import { ENDED_AFTER_SILENCE_MS, ReceiveSession } from "../../src/session/receive-session.ts";
+import { encodeJpeg } from "../../src/encoder/jpeg-encoder.ts";
 
 // The receiver's state without a socket or a window: datagrams in with a fake
 // clock, a stand-in decoder that reads the frame's first byte as its picture.
@@ -49,6 +50,27 @@ function harness(
 }
 
 describe("ReceiveSession", () => {
+  test("the readout's JPEG quality is the shown frame's, and follows it when rate control moves it", async () => {
+    const h = harness();
+    const picture = new Uint8Array(32 * 32 * 3).map((_, i) => (i * 29) % 253);
+    const send = async (n: number, quality: number) => {
+      h.at(n * 40);
+      h.feed(packetizeV2(await encodeJpeg(picture, 32, 32, quality), { streamId: 7, frameNumber: n, captureTimeUs: n * 40_000 }, { datagramSize: 1400, fecPercent: 0 }));
+      await h.session.idle();
+    };
+    expect(h.session.readout(0, 1, false).quality).toBeUndefined(); // nothing shown yet
+    await send(0, 80);
+    await send(1, 80);
+    expect(h.shown).toHaveLength(2);
+    expect(h.session.readout(80, 1, false).quality).toBe(80);
+    await send(2, 35);
+    expect(h.session.readout(120, 1, false).quality).toBe(35);
+    h.feed(h.frame(3)); // not a JPEG's tables: no quality to say
+    await h.session.idle();
+    expect(h.shown).toHaveLength(4);
+    expect(h.session.readout(160, 1, false).quality).toBeUndefined();
+  });
+
   test("with a picture clock (sound playing), each frame is shown at its time, not when decoded; latency counts the wait", async () => {
     // Frames are due 60 ms after their capture (as the sound's playout would have it).
     const h = harness({ pictureClock: { frameReady: () => {}, dueMs: (captureUs) => captureUs / 1000 + 60 } });
