@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connect, type Socket } from "node:net";
 import type { ReceiveSummary } from "../../src/commands/receive.ts";
-import { flashBeepOffsetsMs, openBrowser, openViewer, pageRecording, playedSound, screenshotRgb, unrenderedMs, viewerState, waitForViewer } from "../helpers/browser.ts";
+import { flashBeepOffsetsMs, openBrowser, openViewer, pageRecording, pageSound, playedSound, screenshotRgb, unrenderedMs, viewerState, waitForViewer } from "../helpers/browser.ts";
 import { ffmpeg, makeClip, matchFrames, useSourceClip } from "../helpers/frames.ts";
 import { compareSound } from "../helpers/sound-compare.ts";
 import { finish, lastJson, printedViewerUrl, rssMiB, startUdpvid, type Running } from "../helpers/udpvid.ts";
@@ -248,6 +248,36 @@ describe("receive --web", () => {
     // frames were passed over on a busy machine shows a frame or more late, so single pairs are not held to it (bench:web reports the p95).
     const sorted = offsets.map(Math.abs).sort((a, b) => a - b);
     expect(sorted[Math.floor(sorted.length / 2)]!).toBeLessThanOrEqual(25);
+  }, 60_000);
+
+  test("after the page stalls, its sound falls behind, then comes back to about where it started within seconds", async () => {
+    const clip = makeClip(source.dir, 10, 640, "with-sound-10s.mp4", true);
+    await using receiver = await startWebReceiver().then((r) => Object.assign(r, { [Symbol.asyncDispose]: async () => r.running.kill() }));
+    const page = await openViewer(browser, `${receiver.url}?record-sound`, WIDTH, HEIGHT);
+    await waitForViewer(page, (s) => s.state === "waiting", 5000, "the waiting state");
+    const sender = startUdpvid(["send", clip, "--to", `127.0.0.1:${receiver.port}`, "--quiet"]);
+    let before = await pageSound(page);
+    for (const deadline = performance.now() + 10_000; before.played <= 50 && performance.now() < deadline; await Bun.sleep(100)) before = await pageSound(page);
+    expect(before.played).toBeGreaterThan(50); // a second of sound played
+    // The page's thread held for 400 ms, as a phone's might be: what came meanwhile is late, and the delay goes up by that much.
+    await page.evaluate(() => {
+      const end = performance.now() + 400;
+      while (performance.now() < end);
+    });
+    let highest = 0;
+    let after = await pageSound(page);
+    const sent = finish(sender, 30_000);
+    for (const deadline = performance.now() + 7000; performance.now() < deadline; await Bun.sleep(100)) {
+      after = await pageSound(page);
+      highest = Math.max(highest, after.delayMs ?? 0);
+    }
+    expect((await sent).exitCode).toBe(0);
+    console.error(`the page's sound: before the stall ${JSON.stringify(before)}; highest delay ${highest} ms; 7 s later ${JSON.stringify(after)}`);
+    expect(highest).toBeGreaterThanOrEqual((before.delayMs ?? 0) + 250);
+    expect(after.caughtUp).toBeGreaterThanOrEqual(5);
+    expect(after.delayMs!).toBeLessThanOrEqual(160);
+    // Only what it took to catch up was left out.
+    expect(after.played + after.caughtUp).toBeGreaterThanOrEqual(after.packets - 25);
   }, 60_000);
 
   test("hostile input to the web port (garbage, a bad upgrade, oversized and malformed messages) gets an error or a close; the receiver and a page beside it go on", async () => {

@@ -23,6 +23,24 @@ export async function openViewer(browser: Browser, url: string, width = 640, hei
   return page;
 }
 
+/** The page's sound clock, as it says of itself. */
+export interface PageSound {
+  state: string;
+  packets: number;
+  played: number;
+  late: number;
+  rebased: number;
+  /** Packets left out to bring the delay back down after a late spell. */
+  caughtUp: number;
+  delayMs: number | null;
+  scheduledUntil: number;
+}
+
+/** The page's sound clock now. */
+export function pageSound(page: Page): Promise<PageSound> {
+  return page.evaluate(() => (globalThis as unknown as { udpvidViewer: { sound: PageSound } }).udpvidViewer.sound);
+}
+
 export interface ViewerState {
   state: string;
   framesDrawn: number;
@@ -62,7 +80,7 @@ export async function screenshotRgb(page: Page, clip: { x: number; y: number; wi
 
 /** What a page opened with ?record-sound played and drew: its sound figures, the tap's blocks (context time, left channel), each picture drawn. */
 export interface PageRecording {
-  sound: { state: string; played: number; late: number; rebased: number; scheduledUntil: number };
+  sound: PageSound;
   chunks: { at: number; left: number[] }[];
   frames: { at: number; heardLatency: number; flash: boolean }[];
 }

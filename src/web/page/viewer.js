@@ -14,6 +14,25 @@ const PLAYOUT_DELAY_S = 0.1;
 const MAX_PLAYOUT_DELAY_S = 0.5;
 /** Sound that comes late is played this far ahead of the context's clock (it must be scheduled before it is rendered). */
 const LATE_MARGIN_S = 0.01;
+/**
+ * After a late spell has raised the delay, it comes back down once the sound
+ * has arrived with room to spare for CATCH_UP_AFTER_S: one packet left out
+ * at a time (the next takes its place on the clock), a quiet one where there
+ * is one within QUIET_WAIT_S, at most one in CATCH_UP_EVERY packets (a
+ * 300 ms stall's delay is gone 2-4 s after it), while
+ * the earliest any came in that stretch would still have been in time by
+ * CATCH_UP_SPARE_S. Delays within CATCH_UP_ABOVE_S of the start's are kept:
+ * not worth a cut.
+ */
+const CATCH_UP_AFTER_S = 2;
+const CATCH_UP_ABOVE_S = 0.04;
+const CATCH_UP_SPARE_S = 0.02;
+const CATCH_UP_EVERY = 5;
+const QUIET_WAIT_S = 0.2;
+/** Around a cut the sound dips to nothing and back over this long each way, so the join does not click. */
+const CUT_FADE_S = 0.003;
+/** A packet this quiet (peak, of full scale) is left out unheard. */
+const QUIET_PEAK = 0.02;
 /** Without sound for this long, pictures are shown as they come again. */
 const SOUND_IDLE_MS = 1000;
 /** Decoded pictures waiting for their sound, at most (the oldest make way). */
@@ -52,7 +71,7 @@ function viewerPage() {
     statsVisible: false,
     frozen: false,
     serverStats: null,
-    sound: { packets: 0, played: 0, late: 0, rebased: 0, state: "none", delayMs: null, scheduledUntil: 0 },
+    sound: { packets: 0, played: 0, late: 0, rebased: 0, caughtUp: 0, state: "none", delayMs: null, scheduledUntil: 0 },
   });
   // The script's own URL (with the token), for loading it again as the worklet.
   const scriptUrl = document.currentScript.src;
@@ -244,6 +263,34 @@ function viewerPage() {
     /** The capture time of the newest sound scheduled: one older that comes late is a straggler (a repair), not the stream late. */
     let newestUs = null;
     const sinceBase = (captureUs) => ((captureUs - base.captureUs) | 0) / 1e6;
+    /** When the sound last came late, each packet's room (seconds before its time) over the last CATCH_UP_AFTER_S, packets since the last cut, and since when a cut has been due. */
+    let lateAt = 0;
+    const rooms = [];
+    let sinceCut = CATCH_UP_EVERY;
+    let dueSince = null;
+    /** Whether to leave this packet out, to bring the delay down by its length (see CATCH_UP_AFTER_S). */
+    const catchUp = (room, sound) => {
+      const now = context.currentTime;
+      rooms.push({ at: now, room });
+      while (rooms[0].at < now - CATCH_UP_AFTER_S) rooms.shift();
+      sinceCut++;
+      const due =
+        delay > PLAYOUT_DELAY_S + CATCH_UP_ABOVE_S &&
+        now - lateAt >= CATCH_UP_AFTER_S &&
+        sinceCut >= CATCH_UP_EVERY &&
+        rooms.every((r) => r.room - sound.duration >= LATE_MARGIN_S + CATCH_UP_SPARE_S);
+      if (!due) {
+        dueSince = null;
+        return false;
+      }
+      dueSince ??= now;
+      if (peak(sound) >= QUIET_PEAK && now - dueSince < QUIET_WAIT_S) return false;
+      // Those before it would have had that much less room.
+      for (const r of rooms) r.room -= sound.duration;
+      sinceCut = 0;
+      dueSince = null;
+      return true;
+    };
     const self = {
       context,
       lastPacketMs: 0,
@@ -264,8 +311,20 @@ function viewerPage() {
           at += shift;
           viewer.sound.delayMs = Math.round(delay * 1000);
           viewer.sound.rebased++;
+          lateAt = context.currentTime;
         }
         newestUs = newestUs === null || ((captureUs - newestUs) | 0) > 0 ? captureUs : newestUs;
+        if (catchUp(at - context.currentTime, sound)) {
+          // Left out: everything after it plays its length sooner, the pictures with it.
+          gain.gain.setValueAtTime(1, at - CUT_FADE_S);
+          gain.gain.linearRampToValueAtTime(0, at);
+          gain.gain.linearRampToValueAtTime(1, at + CUT_FADE_S);
+          delay -= sound.duration;
+          base.at -= sound.duration;
+          viewer.sound.delayMs = Math.round(delay * 1000);
+          viewer.sound.caughtUp++;
+          return;
+        }
         self.schedule(at, sound);
       },
       schedule(at, sound) {
@@ -290,6 +349,16 @@ function viewerPage() {
     context.onstatechange = update;
     update();
     return self;
+  }
+
+  /** The loudest sample of the sound, of full scale. */
+  function peak(sound) {
+    let loudest = 0;
+    for (let c = 0; c < sound.numberOfChannels; c++) {
+      const plane = sound.getChannelData(c);
+      for (let i = 0; i < plane.length; i++) loudest = Math.max(loudest, Math.abs(plane[i]));
+    }
+    return loudest;
   }
 
   /** Browsers let a page make sound only after a tap or a key: the first one starts it. */
