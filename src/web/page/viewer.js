@@ -19,7 +19,7 @@ const LATE_MARGIN_S = 0.01;
  * has arrived with room to spare for CATCH_UP_AFTER_S: one packet left out
  * at a time (the next takes its place on the clock), a quiet one where there
  * is one within QUIET_WAIT_S, at most one in CATCH_UP_EVERY packets (a
- * 300 ms stall's delay is gone 2-4 s after it), while
+ * 300 ms stall's delay is gone about 5 s after it), while
  * the earliest any came in that stretch would still have been in time by
  * CATCH_UP_SPARE_S. Delays within CATCH_UP_ABOVE_S of the start's are kept:
  * not worth a cut.
