@@ -4,17 +4,12 @@ import { TokenBucket } from "./token-bucket.ts";
 
 /** Timers are about a millisecond precise: let that much go out per wake-up, so pacing never stalls on the timer. */
 const TICK_MS = 2;
-/** Behind schedule, the rest of a frame may go at most this much faster than planned, so catching up never turns into a burst. */
-const CATCH_UP = 2;
 
 /**
  * Sends each frame's datagrams through a token bucket whose rate is what
  * the frame needs to go out within its window (plus the headroom left in
  * the interval), capped at `maxBytesPerMs`. Bursts are what overflow a
- * receiver's socket buffer or a router's queue, so none are sent. The
- * rate is worked out again at each wake-up from what is left and the time
- * left: a timer that wakes late or a busy thread would otherwise stretch
- * the frame's spread past its window, and the frame arrives that much later.
+ * receiver's socket buffer or a router's queue, so none are sent.
  */
 export class PacedSender {
   private readonly bucket: TokenBucket;
@@ -37,15 +32,14 @@ export class PacedSender {
       bytes += d.length;
       largest = Math.max(largest, d.length);
     }
-    const deadlineMs = performance.now() + windowMs;
-    const planned = bytes / Math.max(windowMs, TICK_MS);
+    const wanted = bytes / Math.max(windowMs, TICK_MS);
+    const rate = this.maxBytesPerMs === undefined ? wanted : Math.min(wanted, this.maxBytesPerMs);
+    const burst = Math.max(largest, rate * TICK_MS);
+    this.bucket.configure(rate, burst, performance.now());
+
     let remaining = bytes;
     for (let next = 0; next < datagrams.length; ) {
       const now = performance.now();
-      const wanted = Math.min(Math.max(planned, remaining / Math.max(deadlineMs - now, TICK_MS)), CATCH_UP * planned);
-      const rate = this.maxBytesPerMs === undefined ? wanted : Math.min(wanted, this.maxBytesPerMs);
-      const burst = Math.max(largest, rate * TICK_MS);
-      this.bucket.configure(rate, burst, now);
       let end = next;
       let batch = 0;
       while (end < datagrams.length && batch + datagrams[end]!.length <= burst && this.bucket.delayMs(batch + datagrams[end]!.length, now) === 0) {

@@ -93,12 +93,7 @@ export class SendSession {
         this.skipped++;
         return { kind: "skip" };
       }
-      if (!this.options.lowLatency) {
-        // The spread ends SPREAD_SHARE into the frame's interval even when the frame starts a little late (a late timer must not
-        // make it later still); a frame later than half the spread gets half, or what is left before the next is due.
-        const spreadMs = this.clock.intervalMs * SPREAD_SHARE;
-        windowMs = Math.max(0, Math.min(spreadMs, this.clock.dueMs(index + 1) - nowMs, Math.max(dueMs + spreadMs - nowMs, spreadMs / 2)));
-      }
+      if (!this.options.lowLatency) windowMs = Math.max(0, Math.min(this.clock.intervalMs * SPREAD_SHARE, this.clock.dueMs(index + 1) - nowMs));
     }
     const parity = this.options.wire.carriesParity ? parityPercent : 0;
     const datagrams = this.options.wire.packetize(jpeg, index, captureTimeUs, parity);

@@ -66,13 +66,11 @@ describe("TokenBucket", () => {
 });
 
 describe("PacedSender", () => {
-  async function pace(count: number, size: number, windowMs: number, maxBytesPerMs?: number, stallMs = 0) {
+  async function pace(count: number, size: number, windowMs: number, maxBytesPerMs?: number) {
     const sendTimes: number[] = [];
     const socket = {
       send: async (datagrams: readonly Uint8Array[], from = 0, to = datagrams.length) => {
         for (let i = from; i < to; i++) sendTimes.push(performance.now());
-        // The thread busy elsewhere once, early in the frame (a decode, a collection): every timer after it is late.
-        if (sendTimes.length === to - from && stallMs > 0) Bun.sleepSync(stallMs);
       },
     };
     const datagrams = Array.from({ length: count }, () => new Uint8Array(size));
@@ -88,16 +86,6 @@ describe("PacedSender", () => {
     expect(total).toBeLessThan(80);
     // The first quarter of the datagrams goes out in the first part of the window, not all at once.
     expect(sendTimes[50]!).toBeGreaterThan(10);
-  });
-
-  test("after a stall, the rest goes faster so the frame still ends about on time, instead of that much later", async () => {
-    // 100 × 1400 bytes over 40 ms, and the thread held for 20 ms after the first batch. Keeping the planned rate would end
-    // at about 60 ms; catching up at up to twice that rate ends at about 40.
-    const { sendTimes, total } = await pace(100, 1400, 40, undefined, 20);
-    expect(sendTimes.length).toBe(100);
-    expect(total).toBeLessThan(52);
-    // Still spread, not dumped in one burst once the stall ended.
-    expect(sendTimes[99]! - sendTimes[30]!).toBeGreaterThan(8);
   });
 
   test("a rate cap stretches the frame beyond its window", async () => {
